@@ -1,0 +1,29 @@
+"""Command-line interface: ``flask --app app <command>``.
+
+Feature modules add their own commands through ``register`` functions called from ``init_app``.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from .extensions import db
+from .services.reference_data import seed_reference_data
+
+
+def init_database() -> dict[str, int]:
+    """Create or upgrade the schema with Alembic, then add missing reference data."""
+    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
+    added = seed_reference_data()
+    db.session.commit()
+    return added
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create or upgrade the database schema and load the reference data."""
+        added = init_database()
+        click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
+        click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))

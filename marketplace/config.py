@@ -1,0 +1,109 @@
+"""Every configuration key, declared once with its default.
+
+Environment variables override the defaults; ``create_app(overrides)`` overrides both (tests use
+that). No other module reads ``os.environ``: everything else asks ``current_app.config``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# name -> (default, parser). A default of None means "derived at load time" (see load_config).
+_BOOL = lambda v: str(v).strip().lower() in {"1", "true", "yes", "on"}  # noqa: E731
+
+DEFAULTS: dict[str, tuple[object, object]] = {
+    "DATABASE_URL": (None, str),  # default: sqlite file in the instance folder
+    "SECRET_KEY": (None, str),  # default: random key kept in instance/secret_key
+    "SEARCH_INDEX_DIR": (None, str),  # default: instance/search_index
+    "SERVER_NAME_FOR_LINKS": ("", str),  # absolute links in mails/feeds when not in a request
+    "LOAD_DEMO_DATA": (True, _BOOL),  # `python app.py` loads the demo data into an empty database
+    "SEARCH_SYNC_INLINE": (True, _BOOL),  # apply the search outbox inside the web process
+    "SEARCH_SYNC_INTERVAL": (1.0, float),  # seconds between background applier passes
+    "MAIL_SERVER": ("", str),
+    "MAIL_PORT": (587, int),
+    "MAIL_USERNAME": ("", str),
+    "MAIL_PASSWORD": ("", str),
+    "MAIL_USE_TLS": (True, _BOOL),
+    "MAIL_SENDER": ("noreply@gdws.example", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "RATELIMIT_ENABLED": (True, _BOOL),
+    "SESSION_COOKIE_SECURE": (False, _BOOL),  # set true behind HTTPS
+    "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, int),  # whole request body; uploads have their own cap
+    "MAX_IMAGE_BYTES": (5 * 1024 * 1024, int),
+    "MAX_IMAGE_PIXELS": (40_000_000, int),
+    "CERTIFICATE_VALID_DAYS": (730, int),
+    "ENTERPRISE_GOAL": (10_000, int),
+    "PER_PAGE": (20, int),
+    "LOG_LEVEL": ("INFO", str),
+    "HOST": ("127.0.0.1", str),  # `python app.py` listens here
+    "PORT": (5000, int),
+}
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Return the key stored in the instance folder, creating it once with owner-only rights."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(instance_path: str, overrides: dict | None = None, debug: bool = False) -> dict:
+    """Build the config mapping: defaults, then environment variables, then ``overrides``."""
+    overrides = dict(overrides or {})
+    inst = Path(instance_path)
+    inst.mkdir(parents=True, exist_ok=True)
+    cfg: dict[str, object] = {}
+    for key, (default, parse) in DEFAULTS.items():
+        if key in overrides:
+            cfg[key] = overrides.pop(key)
+        elif os.environ.get(key) not in (None, ""):
+            cfg[key] = parse(os.environ[key])  # type: ignore[operator]
+        else:
+            cfg[key] = default
+    cfg.update(overrides)  # extra Flask keys such as TESTING pass straight through
+
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{inst / 'gdws.sqlite3'}"
+    if not cfg["SEARCH_INDEX_DIR"]:
+        cfg["SEARCH_INDEX_DIR"] = str(inst / "search_index")
+    if not cfg["SECRET_KEY"]:
+        if not debug and not cfg.get("TESTING"):
+            log.warning("SECRET_KEY is not set; using a generated key kept in %s", inst / "secret_key")
+        cfg["SECRET_KEY"] = _instance_secret_key(inst)
+
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(str(cfg["DATABASE_URL"]))
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    cfg.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    cfg.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", 60 * 60 * 24 * 14)
+    cfg.setdefault("REMEMBER_COOKIE_DURATION", 60 * 60 * 24 * 30)
+    cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)  # token lives as long as the session
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
+    cfg.setdefault("JSON_AS_ASCII", False)
+    return cfg
+
+
+def engine_options(url: str) -> dict:
+    """Engine options per backend: SQLite waits for locks, PostgreSQL checks pooled connections."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+        "connect_args": {"options": "-c lock_timeout=10000 -c statement_timeout=30000", "connect_timeout": 5},
+    }

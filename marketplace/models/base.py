@@ -1,0 +1,59 @@
+"""Shared column helpers, the listing status vocabulary and time helpers."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import BigInteger, Integer
+
+# Auto-incrementing big integer ids that also work on SQLite (which only autoincrements INTEGER).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp column stores naive UTC, shown in China time by templates."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Status:
+    """Life of an enterprise or shop listing. Only CERTIFIED rows are public."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    CERTIFIED = "certified"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+    ALL = (DRAFT, PENDING, CERTIFIED, REJECTED, SUSPENDED, REVOKED, EXPIRED)
+    LABELS = {
+        DRAFT: "草稿",
+        PENDING: "审核中",
+        CERTIFIED: "已认证",
+        REJECTED: "未通过",
+        SUSPENDED: "已暂停",
+        REVOKED: "已撤销",
+        EXPIRED: "已过期",
+    }
+
+
+class ShopType:
+    """Kinds of shop a brand runs on a platform."""
+
+    FLAGSHIP = "旗舰店"
+    EXCLUSIVE = "专卖店"
+    FRANCHISE = "专营店"
+    OFFICIAL = "官方商城"
+    ALL = (FLAGSHIP, EXCLUSIVE, FRANCHISE, OFFICIAL)
+
+
+class Role:
+    """Account roles; staff and admin can use the console, admin also manages staff."""
+
+    MERCHANT = "merchant"
+    STAFF = "staff"
+    ADMIN = "admin"
+    ALL = (MERCHANT, STAFF, ADMIN)
+    LABELS = {MERCHANT: "商家", STAFF: "工作人员", ADMIN: "管理员"}

@@ -1,0 +1,1 @@
+"""Blueprints, one per audience: public, auth, merchant, staff, api."""

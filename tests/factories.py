@@ -1,0 +1,97 @@
+"""Factories for every model: each test makes the data it needs.
+
+All factories flush (so ids exist) and never commit; tests commit when a request must see data.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Badge, Brand, Certification, City, Enterprise, Industry, Platform, Role, Shop, ShopType, Status,
+    User, utcnow,
+)
+from marketplace.validation.text import normalize_key
+from marketplace.validation.uscc import check_character
+
+_seq = itertools.count(1)
+
+
+def make_uscc(n: int | None = None, area: str = "440606") -> str:
+    """A valid 统一社会信用代码 with a Guangdong area code (default 佛山顺德)."""
+    n = next(_seq) if n is None else n
+    body = f"91{area}{n:09d}"[:17]
+    return body + check_character(body)
+
+
+def city(name: str = "佛山") -> City:
+    return db.session.scalar(select(City).where(City.name == name))
+
+
+def industry(name: str = "家电") -> Industry:
+    return db.session.scalar(select(Industry).where(Industry.name == name))
+
+
+def platform(slug: str = "tmall") -> Platform:
+    return db.session.scalar(select(Platform).where(Platform.slug == slug))
+
+
+def badge(name: str = "中华老字号") -> Badge:
+    return db.session.scalar(select(Badge).where(Badge.name == name))
+
+
+def make_user(role: str = Role.MERCHANT, email: str | None = None, password: str = "correct horse battery") -> User:
+    n = next(_seq)
+    user = User(email=email or f"user{n}@example.com", role=role,
+                password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_enterprise(name: str | None = None, *, brands: list[str] | None = None, city_name: str = "佛山",
+                    industries: list[str] | None = None, status: str = Status.CERTIFIED, owner: User | None = None,
+                    description: str = "一家专注品质的广东企业。", badges: list[str] | None = None,
+                    certificate: bool | None = None, uscc: str | None = None) -> Enterprise:
+    n = next(_seq)
+    name = name or f"广东测试实业有限公司{n}"
+    ent = Enterprise(uscc=uscc or make_uscc(n), name=name, name_key=normalize_key(name), name_sort=name,
+                     description=description, city=city(city_name), status=status, owner=owner,
+                     source="merchant" if owner else "import")
+    for pos, b in enumerate(brands or [f"测试品牌{n}"]):
+        ent.brands.append(Brand(name=b, name_key=normalize_key(b), position=pos))
+    ent.industries = [industry(i) for i in (industries or ["家电"])]
+    ent.badges = [badge(b) for b in (badges or [])]
+    if status == Status.CERTIFIED:
+        ent.certified_at = utcnow()
+    db.session.add(ent)
+    db.session.flush()
+    if certificate or (certificate is None and status == Status.CERTIFIED):
+        make_certificate(ent)
+    return ent
+
+
+def make_certificate(ent: Enterprise, *, days_valid: int = 730, status: str = "valid") -> Certification:
+    today = date.today()
+    cert = Certification(enterprise=ent, number=f"GDWS-{today.year}-{next(_seq):06d}", issued_on=today,
+                         valid_until=today + timedelta(days=days_valid), status=status)
+    db.session.add(cert)
+    db.session.flush()
+    return cert
+
+
+def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None = None, name: str | None = None,
+              shop_type: str = ShopType.FLAGSHIP, status: str = Status.CERTIFIED) -> Shop:
+    n = next(_seq)
+    plat = platform(platform_slug)
+    host = plat.host_list[0] if plat.host_list else "example-brand.com"
+    shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
+                url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
+                certified_at=utcnow() if status == Status.CERTIFIED else None)
+    db.session.add(shop)
+    db.session.flush()
+    return shop
