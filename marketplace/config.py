@@ -39,6 +39,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
     "LOG_LEVEL": ("INFO", str),
+    "PASSWORD_HASH_METHOD": ("scrypt", str),  # werkzeug method string; tests use a cheap one
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
 }

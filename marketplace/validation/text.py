@@ -57,3 +57,10 @@ def split_list(value: str | None) -> list[str]:
         if part and part not in seen:
             seen.append(part)
     return seen
+
+
+def pinyin_sort_key(text: str) -> str:
+    """A key that sorts Chinese names in pinyin order (``美的`` -> ``mei de``), Latin text as is."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(normalize_key(text), style=Style.NORMAL, errors="default"))[:400]
