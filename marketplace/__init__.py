@@ -44,3 +44,4 @@ def _register_blueprints(app: Flask) -> None:
     from .views import public
 
     app.register_blueprint(public.bp)
+    from .views import media as media_views; app.register_blueprint(media_views.bp)  # noqa: E702
