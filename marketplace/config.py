@@ -40,6 +40,10 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "PER_PAGE": (20, int),
     "LOG_LEVEL": ("INFO", str),
     "PASSWORD_HASH_METHOD": ("scrypt", str),  # werkzeug method string; tests use a cheap one
+    "PASSWORD_RESET_MAX_AGE": (3600, int),  # seconds a password-reset link stays valid
+    "LOGIN_LIMIT_PER_ACCOUNT": ("10 per 15 minutes", str),  # failed logins per email
+    "LOGIN_LIMIT_PER_IP": ("30 per 15 minutes", str),  # failed logins per client address
+    "ACCOUNT_FORM_LIMIT": ("30 per hour", str),  # registrations / reset mails per address
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
 }
