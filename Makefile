@@ -36,3 +36,9 @@ e2e: $(VENV)/.dev-deps
 ## Remove the local SQLite database, search index and secret key (demo data reloads on next run)
 clean-instance:
 	rm -rf instance
+
+## Production shape on this machine: gunicorn + one search applier against the local PostgreSQL
+## (database $(SERVE_DB), created and filled with the demo data when missing). Ctrl+C stops both.
+SERVE_DB ?= gdws
+serve: $(VENV)/.run-deps
+	SERVE_DB=$(SERVE_DB) PY=$(PY) bash scripts/serve.sh

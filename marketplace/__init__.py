@@ -36,6 +36,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
+    from . import static_files
+
+    static_files.init_app(app)
     return app
 
 

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "ACCOUNT_FORM_LIMIT": ("30 per hour", str),  # registrations / reset mails per address
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
+    "STATIC_MAX_AGE": (31_536_000, int),  # static URLs carry ?v=<hash>, so cache them for a year
+    "STATIC_COMPRESS": (True, _BOOL),  # gzip copies of static files in instance/static_build (not under TESTING)
 }
 
 
