@@ -1,11 +1,190 @@
 """Consumer pages: home, browse, enterprise, industry/city/platform pages, click-through."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import (
+    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
+)
+from ..services import catalog
+from ..services.reference_data import REGIONS
+from .helpers import choice_arg, page_arg
 
 bp = Blueprint("public", __name__)
 
 
+def render_home(at: datetime, preview: bool = False) -> str:
+    """Render the home page as it looks at ``at`` (naive UTC): featured slots live then.
+
+    The staff console calls this with ``preview=True`` to show the home page at a chosen date;
+    a preview is marked as such and kept out of search engines.
+    """
+    goal = current_app.config["ENTERPRISE_GOAL"]
+    return render_template(
+        "public/home.html",
+        at=at,
+        preview=preview,
+        counts=catalog.counts(goal),
+        featured=catalog.featured(at),
+        industries=catalog.industries_with_counts(),
+        regions=catalog.cities_by_region(),
+        newest=catalog.newly_certified(8),
+    )
+
+
 @bp.route("/")
 def home():
-    return render_template("public/home.html")
+    """The campaign's front page."""
+    return render_home(utcnow())
+
+
+def _browse_context(fixed: dict[str, str] | None = None):
+    """Parse filters, sort and page from the query string (``fixed`` filters come from the URL
+    path of an industry or city page and cannot be removed there)."""
+    args = {k: request.args.get(k, "") for k in catalog.FILTER_KEYS}
+    args.update(fixed or {})
+    filters = catalog.parse_filters(args)
+    sort = choice_arg("sort", catalog.SORTS, catalog.DEFAULT_SORT)
+    page = page_arg()
+    pagination = catalog.browse(filters, sort, page, current_app.config["PER_PAGE"])
+    return {
+        "filters": filters,
+        "fixed": set((fixed or {}).keys()),
+        "sort": sort,
+        "sorts": catalog.SORTS,
+        "pagination": pagination,
+        "facet_industries": catalog.industries_with_counts(include_empty=False),
+        "facet_regions": catalog.cities_by_region(),
+        "facet_platforms": [(p, e) for p, _, e in catalog.platforms_with_counts() if e],
+        "shop_types": ShopType.ALL,
+        "badges": _badges(),
+        "regions": REGIONS,
+    }
+
+
+def _badges():
+    from ..models import Badge
+
+    return list(db.session.scalars(select(Badge).order_by(Badge.position, Badge.id)))
+
+
+def _canonical(endpoint: str, filters: catalog.BrowseFilters, page: int, fixed=(), **values) -> str:
+    args = {k: v for k, v in filters.as_args().items() if k not in fixed}
+    if page > 1:
+        args["page"] = page
+    return url_for(endpoint, _external=True, **values, **args)
+
+
+@bp.route("/enterprises")
+def browse():
+    """All certified enterprises, with combinable filters, sorts and pages."""
+    ctx = _browse_context()
+    ctx["canonical"] = _canonical("public.browse", ctx["filters"], ctx["pagination"].page)
+    return render_template("public/browse.html", **ctx)
+
+
+@bp.route("/industries/<slug>")
+def industry(slug: str):
+    """An industry's certified enterprises (the browse list with the industry fixed)."""
+    ind = db.first_or_404(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
+    ctx = _browse_context({"industry": ind.slug})
+    ctx["canonical"] = _canonical("public.industry", ctx["filters"], ctx["pagination"].page,
+                                  fixed=ctx["fixed"], slug=ind.slug)
+    return render_template("public/browse.html", industry=ind, **ctx)
+
+
+@bp.route("/cities/<slug>")
+def city(slug: str):
+    """A city's certified enterprises (the browse list with the city fixed)."""
+    c = db.first_or_404(select(City).where(City.slug == slug))
+    ctx = _browse_context({"city": c.slug})
+    ctx["canonical"] = _canonical("public.city", ctx["filters"], ctx["pagination"].page,
+                                  fixed=ctx["fixed"], slug=c.slug)
+    return render_template("public/browse.html", city=c, **ctx)
+
+
+def _can_see_unpublished(ent: Enterprise) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    return bool(current_user.is_staff or (ent.owner_id is not None and current_user.id == ent.owner_id))
+
+
+@bp.route("/enterprises/<int:enterprise_id>")
+def enterprise(enterprise_id: int):
+    """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
+    ent = catalog.get_enterprise(enterprise_id)
+    if ent is None:
+        abort(404)
+    unpublished = not ent.is_public
+    if unpublished and not _can_see_unpublished(ent):
+        abort(404)
+    response = current_app.make_response(render_template(
+        "public/enterprise.html",
+        ent=ent,
+        unpublished=unpublished,
+        shop_groups=catalog.shops_by_platform(ent, include_all=unpublished),
+        certificate=ent.certificate,
+    ))
+    if unpublished:
+        response.headers["X-Robots-Tag"] = "noindex"
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/go/<int:shop_id>", methods=["GET"])
+def go(shop_id: int):
+    """Count a click-through and redirect to the shop's stored, certified URL (never elsewhere)."""
+    row = db.session.execute(
+        select(Shop.id, Shop.url, Shop.enterprise_id)
+        .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+        .where(Shop.id == shop_id, Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+    ).first()
+    if row is None:
+        abort(404)
+    target = row.url
+    if not target.lower().startswith(("https://", "http://")):  # stored URLs are validated; belt and braces
+        abort(404)
+    db.session.execute(update(Shop).where(Shop.id == row.id).values(click_count=Shop.click_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Enterprise).where(Enterprise.id == row.enterprise_id)
+                       .values(click_count=Enterprise.click_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.add(ClickEvent(shop_id=row.id))
+    db.session.commit()
+    response = redirect(target, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/platforms")
+def platforms():
+    """The platforms directory: every active platform with its certified shops and enterprises."""
+    return render_template("public/platforms.html", platforms=catalog.platforms_with_counts())
+
+
+@bp.route("/platforms/<slug>")
+def platform(slug: str):
+    """A platform's page: description, homepage and its certified shops, paginated."""
+    plat = db.first_or_404(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
+    shop_type = choice_arg("shop_type", ShopType.ALL, "")
+    page = page_arg()
+    pagination = catalog.platform_shops(plat, shop_type or None, page, current_app.config["PER_PAGE"])
+    args = {"shop_type": shop_type} if shop_type else {}
+    if page > 1:
+        args["page"] = page
+    canonical = url_for("public.platform", slug=plat.slug, _external=True, **args)
+    return render_template("public/platform.html", platform=plat, pagination=pagination,
+                           shop_type=shop_type, shop_types=ShopType.ALL, canonical=canonical)
+
+
+@bp.route("/about")
+def about():
+    """About the 广货网上行 campaign."""
+    goal = current_app.config["ENTERPRISE_GOAL"]
+    return render_template("public/about.html", counts=catalog.counts(goal))
