@@ -27,3 +27,4 @@ def init_app(app: Flask) -> None:
         added = init_database()
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
+    from .account_cli import register_cli as _accounts_cli; _accounts_cli(app)  # noqa: E702

@@ -26,6 +26,7 @@ class CSRFClient(FlaskClient):
     """A test client that fills in the CSRF token for form posts (pass ``csrf=False`` to skip)."""
 
     def open(self, *args, csrf: bool = True, **kwargs):
+        _forget_request_globals()
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method in {"POST", "PUT", "PATCH", "DELETE"} and "json" not in kwargs:
             data = kwargs.get("data")
@@ -35,6 +36,7 @@ class CSRFClient(FlaskClient):
                 data = dict(data)
                 data["csrf_token"] = self.csrf_token()
                 kwargs["data"] = data
+        _forget_request_globals()
         return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
@@ -45,6 +47,7 @@ class CSRFClient(FlaskClient):
         with self.session_transaction() as sess:
             raw = sess.get("csrf_token")
         with self.application.test_request_context():
+            _forget_request_globals()
             if raw:
                 session["csrf_token"] = raw
             token = generate_csrf()
@@ -52,6 +55,20 @@ class CSRFClient(FlaskClient):
         with self.session_transaction() as sess:
             sess["csrf_token"] = raw
         return token
+
+
+def _forget_request_globals() -> None:
+    """Drop what Flask-Login and Flask-WTF cache in ``g`` for one request.
+
+    The ``app`` fixture keeps an app context open, so every test request shares that context's
+    ``g``: without this, the current user (``g._login_user``) and the CSRF token of an earlier
+    request would leak into the next one instead of being read from its own cookies.
+    """
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
 
 
 def _reset_postgres() -> None:
@@ -124,3 +141,39 @@ def extract_csrf(html: str) -> str | None:
     """The csrf_token value in a rendered form, for tests that post like a browser does."""
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     return match.group(1) if match else None
+
+
+class AuthActions:
+    """Register, log in and log out through the real account forms (H4a)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def register(self, email: str, password: str = "correct horse battery", confirm: str | None = None,
+                 agree: bool = True, follow_redirects: bool = False, **extra):
+        self.client.get("/account/register")
+        data = {"email": email, "password": password,
+                "confirm": password if confirm is None else confirm, **extra}
+        if agree:
+            data["agree"] = "y"
+        return self.client.post("/account/register", data=data, follow_redirects=follow_redirects)
+
+    def login(self, email: str, password: str = "correct horse battery", remember: bool = False,
+              next: str | None = None, follow_redirects: bool = False, environ_base: dict | None = None):
+        self.client.get("/account/login")
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        if next is not None:
+            data["next"] = next
+        return self.client.post("/account/login", data=data, follow_redirects=follow_redirects,
+                                environ_base=environ_base or {})
+
+    def logout(self, follow_redirects: bool = False):
+        return self.client.post("/account/logout", follow_redirects=follow_redirects)
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    """``auth.register(email, password)``, ``auth.login(email, password)``, ``auth.logout()``."""
+    return AuthActions(client)

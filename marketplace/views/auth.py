@@ -1,0 +1,240 @@
+"""Account pages: register, log in / out, change password, forgotten-password reset.
+
+Security notes (see RELIABILITY.md "Accounts and sessions"):
+- login failures always say only "邮箱或密码错误" and cost about the same time;
+- failed logins are rate-limited per account (email) and per client address (Flask-Limiter,
+  ``deduct_when`` so only failures count); the 429 page is the site's Chinese error page;
+- the session is cleared and rebuilt at login; logout, a password change or reset and
+  deactivation rotate ``User.session_token`` so replayed cookies are anonymous;
+- ``next`` passes through ``security.safe_next`` only.
+"""
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..security import safe_next
+from ..services import ServiceError
+from ..services import accounts
+from ..services.mail import send_mail
+from ..templating import endpoint_url
+from .auth_forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+
+bp = Blueprint("auth", __name__, url_prefix="/account")
+
+RESET_MAIL_LIMIT_PER_ACCOUNT = "5 per hour"
+
+
+# --- rate-limit helpers ------------------------------------------------------------------------
+
+def _account_key() -> str:
+    """Limiter key for the email in the posted form (normalised, so spellings share a bucket)."""
+    raw = request.form.get("email", "")
+    try:
+        key = accounts.normalize_email(raw)
+    except ServiceError:
+        key = raw.strip().lower()[:254]
+    return "account:" + (key or "-")
+
+
+def _mark(flag: str) -> None:
+    """Remember for the limiter's after-request hook what this request did (request-scoped)."""
+    request.environ["gdws.auth." + flag] = True
+
+
+def _login_failed(response) -> bool:
+    """Count a login attempt against the limits only when it failed."""
+    return bool(request.environ.get("gdws.auth.login_failed"))
+
+
+def _form_used(response) -> bool:
+    """Count a register / forgot-password post only when it created an account or a mail."""
+    return bool(request.environ.get("gdws.auth.form_used"))
+
+
+def _cfg(key: str):
+    return lambda: current_app.config[key]
+
+
+# --- session helpers ---------------------------------------------------------------------------
+
+def _home_for(user) -> str:
+    """Where a user lands after login when there is no (safe) ``next``."""
+    if getattr(user, "is_staff", False) and endpoint_url("staff.dashboard"):
+        return endpoint_url("staff.dashboard")
+    return endpoint_url("merchant.dashboard") or url_for("public.home")
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """Log ``user`` in on a brand-new session (nothing from the anonymous session survives)."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the token per request; make the next one fresh
+    login_user(user, remember=remember)
+    accounts.record_login(user)
+
+
+def _has_remember_cookie() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.after_request
+def _no_store(response):
+    """Account pages carry tokens and personal data: never cache them, never leak the URL."""
+    response.headers["Cache-Control"] = "no-store"
+    if request.endpoint == "auth.reset_password":
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- views -------------------------------------------------------------------------------------
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_cfg("ACCOUNT_FORM_LIMIT"), methods=["POST"], deduct_when=_form_used, scope="register")
+def register():
+    """Create a merchant account and log it in; then go to the merchant dashboard."""
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.password.data)
+        except ServiceError as err:
+            db.session.rollback()
+            error = str(err)
+        else:
+            _mark("form_used")
+            _start_session(user)
+            db.session.commit()
+            flash("注册成功，欢迎加入广货网上行！下一步：填写企业信息并提交认证。", "success")
+            return redirect(safe_next(form.next.data, default=_home_for(user)))
+    return render_template("auth/register.html", form=form, error=error)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_cfg("LOGIN_LIMIT_PER_IP"), methods=["POST"], deduct_when=_login_failed, scope="login-ip")
+@limiter.limit(_cfg("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_account_key, methods=["POST"],
+               deduct_when=_login_failed, scope="login-account")
+def login():
+    """Email + password login; one message for every failure; rate-limited failures."""
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(safe_next(request.args.get("next"), default=_home_for(current_user)))
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except ServiceError as err:  # disabled account, right password
+            user, error = None, str(err)
+        if user is not None:
+            _start_session(user, remember=bool(form.remember.data))
+            db.session.commit()
+            return redirect(safe_next(form.next.data, default=_home_for(user)))
+        error = error or accounts.BAD_LOGIN
+    if request.method == "POST":
+        _mark("login_failed")
+        if form.password.errors and not error:
+            error = accounts.BAD_LOGIN
+            form.password.errors = []
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session here and everywhere (the session token rotates), then go home."""
+    if current_user.is_authenticated:
+        accounts.rotate_session_token(current_user._get_current_object())
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear(): keeps its instruction to delete the remember-me cookie
+    flash("您已安全退出。", "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password; every other device is logged out, this one stays logged in."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(email=user.email)
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(user, form.old_password.data, form.password.data)
+        except ServiceError as err:
+            db.session.rollback()
+            error = str(err)
+        else:
+            remember = _has_remember_cookie()
+            _start_session(user, remember=remember)
+            db.session.commit()
+            flash("密码已修改。其他设备上的登录已全部失效。", "success")
+            return redirect(_home_for(user))
+    return render_template("auth/change_password.html", form=form, error=error)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(_cfg("ACCOUNT_FORM_LIMIT"), methods=["POST"], deduct_when=_form_used, scope="forgot-ip")
+@limiter.limit(RESET_MAIL_LIMIT_PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_form_used,
+               scope="forgot-account")
+def forgot_password():
+    """Mail a reset link if the address has an account; the answer is the same either way."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        _mark("form_used")
+        user = accounts.get_by_email(form.email.data)
+        if user is not None and user.is_enabled:
+            _send_reset_mail(user)
+        flash("如果该邮箱已注册，我们已向它发送了重置密码的链接（1 小时内有效），请查收邮件，"
+              "也请看看垃圾邮件箱。", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+def _reset_link(token: str) -> str:
+    """Absolute reset link; SERVER_NAME_FOR_LINKS (when set) wins over the request's Host header."""
+    base = str(current_app.config.get("SERVER_NAME_FOR_LINKS") or "").rstrip("/")
+    if base:
+        return base + url_for("auth.reset_password", token=token)
+    return url_for("auth.reset_password", token=token, _external=True)
+
+
+def _send_reset_mail(user) -> None:
+    minutes = max(1, int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60)
+    link = _reset_link(accounts.make_reset_token(user))
+    body = (
+        f"您好，\n\n我们收到了为广货网上行账号 {user.email} 重置密码的请求。"
+        f"请在 {minutes} 分钟内打开下面的链接设置新密码（链接只能使用一次）：\n\n{link}\n\n"
+        "如果这不是您本人的操作，请忽略本邮件，您的密码不会改变。\n\n广货网上行"
+    )
+    send_mail(user.email, "【广货网上行】重置密码", body)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password through the mailed link (signed, expiring, single-use)."""
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        flash("重置链接无效或已过期（每个链接只能使用一次），请重新申请。", "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm(email=user.email)
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except ServiceError as err:
+            db.session.rollback()
+            error = str(err)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash("密码已重置，请用新密码登录。", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, error=error, email=user.email)
