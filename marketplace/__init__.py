@@ -49,3 +49,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     from .views import media as media_views; app.register_blueprint(media_views.bp)  # noqa: E702
     from .views import auth as auth_views; app.register_blueprint(auth_views.bp)  # noqa: E702
+    from .views import merchant as merchant_views; app.register_blueprint(merchant_views.bp)  # noqa: E702
