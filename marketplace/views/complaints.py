@@ -1,0 +1,125 @@
+"""Complaints (投诉举报): the public report form and status page, and the merchant's view.
+
+The report form is rate-limited per address; the evidence image goes through the same Pillow
+pipeline as logos (``services.images.store_image``: re-encoded, metadata stripped). The status
+page shows the status, the public replies and the resolution — never the reporter's contact.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..extensions import db, limiter
+from ..models import ComplaintKind, Role
+from ..services import NotFound, ServiceError
+from ..services import complaints as svc
+from ..services.review import send_notices
+from ..validation import ValidationError
+from .helpers import page_arg, role_required
+
+bp = Blueprint("complaints", __name__)
+
+REPORT_LIMIT = "5 per hour;20 per day"
+LOOKUP_LIMIT = "30 per minute"
+
+
+class ReportForm(FlaskForm):
+    kind = SelectField("投诉类型", choices=[(k, k) for k in ComplaintKind.ALL],
+                       validators=[InputRequired("请选择投诉类型。")])
+    description = TextAreaField("问题描述", validators=[
+        DataRequired("请填写问题描述。"), Length(min=10, max=2000, message="问题描述需要 10 到 2000 个字。")])
+    evidence = FileField("证据图片（可选，PNG/JPEG/WebP，不超过 5 MB）")
+    contact = StringField("联系方式（可选，仅工作人员可见）", validators=[Optional(), Length(max=120, message="联系方式不能超过 120 个字符。")])
+
+
+class ResponseForm(FlaskForm):
+    body = TextAreaField("回复内容", validators=[DataRequired("请填写回复内容。"),
+                                             Length(max=2000, message="回复不能超过 2000 个字。")])
+
+
+def _int(name: str) -> int | None:
+    raw = (request.values.get(name) or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@limiter.limit(REPORT_LIMIT, methods=["POST"])
+def new():
+    """Report an enterprise (or one of its shops): type, description, evidence, contact."""
+    try:
+        ent, shop = svc.reportable_target(_int("enterprise_id"), _int("shop_id"))
+    except NotFound:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        evidence_sha = None
+        upload = form.evidence.data
+        try:
+            if upload is not None and getattr(upload, "filename", ""):
+                data = upload.read(current_app.config["MAX_IMAGE_BYTES"] + 1)
+                if len(data) > current_app.config["MAX_IMAGE_BYTES"]:
+                    raise ValidationError("证据图片不能超过 5 MB。")
+                if data:
+                    from ..services.images import store_image
+
+                    evidence_sha = store_image(data).sha256
+            complaint, notices = svc.create_complaint(
+                enterprise=ent, shop=shop, kind=form.kind.data, description=form.description.data,
+                contact=form.contact.data or "", evidence_sha256=evidence_sha)
+        except (ServiceError, ValidationError) as err:
+            db.session.rollback()
+            target = form.evidence if isinstance(err, ValidationError) else form.description
+            target.errors = list(target.errors) + [str(err)]
+        else:
+            db.session.commit()
+            send_notices(notices)
+            return render_template("complaints/submitted.html", complaint=complaint)
+    return render_template("complaints/new.html", form=form, ent=ent, shop=shop)
+
+
+@bp.route("/complaints/lookup")
+@limiter.limit(LOOKUP_LIMIT)
+def lookup():
+    """Public status page: look a complaint up by its reference number."""
+    ref = (request.args.get("ref") or "").strip()[:40]
+    complaint = svc.lookup(ref) if ref else None
+    return render_template("complaints/lookup.html", ref=ref, complaint=complaint,
+                           messages=svc.public_messages(complaint) if complaint else [])
+
+
+@bp.route("/merchant/complaints")
+@login_required
+@role_required(Role.MERCHANT)
+def merchant_list():
+    """The merchant's complaints about enterprises they own."""
+    pagination = db.paginate(svc.owner_complaints_query(current_user), page=page_arg(), per_page=20, error_out=False)
+    return render_template("complaints/merchant_list.html", pagination=pagination)
+
+
+@bp.route("/merchant/complaints/<int:complaint_id>", methods=["GET", "POST"])
+@login_required
+@role_required(Role.MERCHANT)
+def merchant_view(complaint_id: int):
+    """The owning merchant reads a complaint about its enterprise and responds (404 for others)."""
+    try:
+        complaint = svc.for_merchant(complaint_id, current_user)
+    except NotFound:
+        abort(404)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            svc.merchant_respond(complaint, current_user, form.body.data)
+        except ServiceError as err:
+            db.session.rollback()
+            form.body.errors = list(form.body.errors) + [str(err)]
+        else:
+            db.session.commit()
+            flash("您的回复已提交。", "success")
+            return redirect(url_for("complaints.merchant_view", complaint_id=complaint.id))
+    return render_template("complaints/merchant_view.html", c=complaint, form=form,
+                           messages=svc.merchant_messages(complaint), is_open=complaint.status in svc.OPEN)

@@ -1,0 +1,130 @@
+"""Staff console: complaint triage — list with filters and flags, assign, reply, resolve/dismiss."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Complaint, ComplaintKind, ComplaintStatus, Role, User
+from ..services import ServiceError
+from ..services import complaints as svc
+from .helpers import choice_arg, page_arg
+from .staff import bp, staff_only
+from .staff_forms import AssignForm, CloseForm, ReplyForm
+
+STATUS_FILTERS = {"open": "未办结", **ComplaintStatus.LABELS}
+
+
+def _staff_choices():
+    users = db.session.scalars(select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.is_enabled.is_(True))
+                               .order_by(User.email)).all()
+    return [(u.id, u.display_name or u.email) for u in users]
+
+
+@bp.route("/complaints")
+@staff_only
+def complaints():
+    """Complaints newest first; filter by status / kind / repeated counterfeit reports."""
+    status = choice_arg("status", STATUS_FILTERS, "open")
+    if request.args.get("status") == "all":
+        status = ""
+    kind = choice_arg("kind", ComplaintKind.ALL)
+    flagged = request.args.get("flagged") == "1"
+    mine = request.args.get("mine") == "1"
+    stmt = svc.triage_query(status=status, kind=kind, flagged=flagged,
+                            assignee_id=current_user.id if mine else None)
+    pagination = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
+    return render_template("staff/complaints.html", pagination=pagination, status=status, kind=kind,
+                           flagged=flagged, mine=mine, statuses=STATUS_FILTERS, kinds=ComplaintKind.ALL,
+                           flags=svc.flagged_shop_counts())
+
+
+@bp.route("/complaints/<int:complaint_id>")
+@staff_only
+def complaint(complaint_id: int):
+    """One complaint with its messages and the triage forms."""
+    c = db.get_or_404(Complaint, complaint_id)
+    assign_form = AssignForm(assignee_id=c.assignee_id or current_user.id)
+    assign_form.assignee_id.choices = _staff_choices()
+    flags = svc.flagged_shop_counts()
+    related = db.session.scalars(select(Complaint).where(Complaint.enterprise_id == c.enterprise_id, Complaint.id != c.id)
+                                 .order_by(Complaint.created_at.desc()).limit(10)).all()
+    return render_template("staff/complaint.html", c=c, assign_form=assign_form, reply_form=ReplyForm(),
+                           close_form=CloseForm(), flag_count=flags.get(c.shop_id, 0) if c.shop_id else 0,
+                           related=related, is_open=c.status in svc.OPEN)
+
+
+def _back(c):
+    return redirect(url_for("staff.complaint", complaint_id=c.id))
+
+
+@bp.route("/complaints/<int:complaint_id>/assign", methods=["POST"])
+@staff_only
+def complaint_assign(complaint_id: int):
+    """Assign to a staff member."""
+    c = db.get_or_404(Complaint, complaint_id)
+    form = AssignForm()
+    form.assignee_id.choices = _staff_choices()
+    if not form.validate_on_submit():
+        flash("请选择工作人员。", "error")
+        return _back(c)
+    try:
+        svc.assign(c, db.session.get(User, form.assignee_id.data), current_user)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _back(c)
+    db.session.commit()
+    flash("已指派。", "success")
+    return _back(c)
+
+
+@bp.route("/complaints/<int:complaint_id>/reply", methods=["POST"])
+@staff_only
+def complaint_reply(complaint_id: int):
+    """Post a public reply or an internal note."""
+    c = db.get_or_404(Complaint, complaint_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash("请填写回复内容（不超过 2000 字）。", "error")
+        return _back(c)
+    try:
+        svc.staff_reply(c, form.body.data, current_user, public=bool(form.public.data))
+    except ServiceError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _back(c)
+    db.session.commit()
+    flash("回复已保存。", "success")
+    return _back(c)
+
+
+@bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
+@staff_only
+def complaint_close(complaint_id: int):
+    """Resolve or dismiss with a public note."""
+    c = db.get_or_404(Complaint, complaint_id)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        flash("请选择处理结果并填写说明。", "error")
+        return _back(c)
+    try:
+        svc.close(c, form.outcome.data, form.note.data, current_user)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _back(c)
+    db.session.commit()
+    flash(f"投诉 {c.reference} 已{c.status_label}。", "success")
+    return _back(c)
+
+
+@bp.route("/complaints/<int:complaint_id>/evidence")
+@staff_only
+def complaint_evidence(complaint_id: int):
+    """Redirect to the stored (re-encoded) evidence image."""
+    c = db.get_or_404(Complaint, complaint_id)
+    if not c.evidence_sha256:
+        abort(404)
+    return redirect(url_for("media.image", sha256=c.evidence_sha256))

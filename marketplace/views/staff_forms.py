@@ -1,0 +1,88 @@
+"""Flask-WTF forms of the staff console (CSRF on every one; messages in Chinese)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
+    StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import ComplaintStatus, Placement, Role
+
+REQUIRED = "此项为必填。"
+DT_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for one-click actions (approve, move, enable)."""
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("驳回理由（商家可见）", validators=[DataRequired(REQUIRED), Length(max=1000, message="理由不能超过 1000 个字符。")])
+
+
+class StatusChangeForm(FlaskForm):
+    action = SelectField("操作", choices=[("suspended", "暂停"), ("revoked", "撤销")], validators=[InputRequired(REQUIRED)])
+    reason = TextAreaField("理由（商家可见）", validators=[DataRequired(REQUIRED), Length(max=1000, message="理由不能超过 1000 个字符。")])
+
+
+class ReinstateForm(FlaskForm):
+    note = StringField("备注（可选）", validators=[Optional(), Length(max=500, message="备注不能超过 500 个字符。")])
+
+
+class BadgeForm(FlaskForm):
+    badge_id = SelectField("标识", coerce=int, validators=[InputRequired(REQUIRED)])
+    action = SelectField("操作", choices=[("grant", "授予"), ("remove", "移除")], validators=[InputRequired(REQUIRED)])
+
+
+class SlotForm(FlaskForm):
+    placement = SelectField("展示位置", choices=list(Placement.LABELS.items()), validators=[InputRequired(REQUIRED)])
+    industry_id = SelectField("行业（行业推荐位）", coerce=int, validators=[Optional()])
+    enterprise_id = IntegerField("企业编号", validators=[InputRequired("请先搜索并选择企业。"), NumberRange(min=1, message="企业编号无效。")])
+    starts_at = DateTimeLocalField("开始时间（北京时间）", format=DT_FORMAT, validators=[InputRequired("请填写开始时间。")])
+    ends_at = DateTimeLocalField("结束时间（北京时间，可空）", format=DT_FORMAT, validators=[Optional()])
+    title = StringField("标题（可选）", validators=[Optional(), Length(max=60, message="标题不能超过 60 个字符。")])
+
+
+class SlotTimesForm(FlaskForm):
+    starts_at = DateTimeLocalField("开始时间（北京时间）", format=DT_FORMAT, validators=[InputRequired("请填写开始时间。")])
+    ends_at = DateTimeLocalField("结束时间（北京时间，可空）", format=DT_FORMAT, validators=[Optional()])
+    title = StringField("标题（可选）", validators=[Optional(), Length(max=60, message="标题不能超过 60 个字符。")])
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(validators=[InputRequired()])
+
+
+class AssignForm(FlaskForm):
+    assignee_id = SelectField("指派给", coerce=int, validators=[InputRequired(REQUIRED)])
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("回复内容", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+    public = BooleanField("公开（举报人和商家可见；不勾选则为内部备注）", default=True)
+
+
+class CloseForm(FlaskForm):
+    outcome = SelectField("处理结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.DISMISSED, "不予受理")],
+                          validators=[InputRequired(REQUIRED)])
+    note = TextAreaField("处理说明（公开）", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class ImportForm(FlaskForm):
+    enterprises = FileField("企业表 enterprises.csv")
+    shops = FileField("店铺表 shops.csv")
+
+
+class ApplyImportForm(FlaskForm):
+    token = HiddenField(validators=[InputRequired()])
+
+
+class StaffAccountForm(FlaskForm):
+    email = EmailField("邮箱", validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField("初始密码（至少 10 位）", validators=[DataRequired(REQUIRED), Length(max=1024)])
+    display_name = StringField("姓名（可选）", validators=[Optional(), Length(max=60)])
+    role = SelectField("角色", choices=[(Role.STAFF, Role.LABELS[Role.STAFF]), (Role.ADMIN, Role.LABELS[Role.ADMIN])],
+                       validators=[InputRequired(REQUIRED)])
