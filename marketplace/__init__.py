@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    from . import search_sync; search_sync.init_app(app)  # noqa: E702
     _register_blueprints(app)
     from . import static_files
 
@@ -49,4 +50,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     from .views import media as media_views; app.register_blueprint(media_views.bp)  # noqa: E702
     from .views import auth as auth_views; app.register_blueprint(auth_views.bp)  # noqa: E702
+    from .views import staff as staff_views; app.register_blueprint(staff_views.bp)  # noqa: E702
+    from .views import complaints as complaint_views; app.register_blueprint(complaint_views.bp)  # noqa: E702
     from .views import merchant as merchant_views; app.register_blueprint(merchant_views.bp)  # noqa: E702
+    from .views import search as search_views; app.register_blueprint(search_views.bp)  # noqa: E702
+    from .views import trust as trust_views; app.register_blueprint(trust_views.bp)  # noqa: E702
+    from .views import api as api_views; app.register_blueprint(api_views.bp)  # noqa: E702

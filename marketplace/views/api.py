@@ -1,0 +1,330 @@
+"""The public read API, ``/api/v1``: enterprises, shops, platforms, industries, cities, verify.
+
+JSON only, public data only. Every answer carries an ETag (a hash of the body) and, where the
+data has a change time, Last-Modified, and answers a matching conditional request with 304.
+CORS allows any origin to GET (and to preflight). Requests are rate-limited per client address
+(``API_RATE_LIMIT``, default 120 per minute, shared by all endpoints here) and a breach is a 429
+JSON error. Bad parameters are a 400 with ``{"error": "..."}`` in Chinese, never a 500.
+The OpenAPI document (``/api/v1/openapi.json``) is built by ``marketplace.views.openapi`` and the
+test suite checks every response against it with schemathesis.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db, limiter
+from ..models import (
+    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType, Status,
+    enterprise_badge, enterprise_industry,
+)
+from ..services import catalog
+from ..services.reference_data import REGIONS
+from ..services.verify import verify as run_verify
+from ..validation import ValidationError
+from . import serializers
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+MAX_PAGE = 100_000
+MAX_ID = 2_147_483_647
+SORTS = ("newest", "name", "popular")
+CACHE_SECONDS = 60
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, If-None-Match, If-Modified-Since",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, Retry-After, X-RateLimit-Limit, "
+                                     "X-RateLimit-Remaining, X-RateLimit-Reset",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "120/minute")
+
+
+limiter.shared_limit(_rate_limit, scope="api-v1", methods=["GET", "HEAD"],
+                     error_message="请求过于频繁，请稍后再试（每个地址每分钟最多 120 次）。")(bp)
+
+
+class ApiError(Exception):
+    """A client error answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError):
+    return _json({"error": err.message}, status=err.status, cache=False)
+
+
+@bp.after_app_request
+def _cors(response: Response) -> Response:
+    """CORS for every ``/api/v1`` answer, including other blueprints' (search, suggest)."""
+    if request.path.startswith("/api/v1/") or request.path == "/api/v1":
+        for key, value in CORS_HEADERS.items():
+            response.headers.setdefault(key, value)
+    return response
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _json(data, *, status: int = 200, cache: bool = True, last_modified: datetime | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    response = current_app.response_class(body, status=status, mimetype="application/json")
+    if not cache:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.add_etag()
+    if last_modified is not None:
+        response.last_modified = last_modified.replace(tzinfo=timezone.utc)
+    return response.make_conditional(request)
+
+
+def data_last_modified() -> datetime:
+    """When the public data last changed: the newest enterprise/shop update, certificate or audit
+    entry, and never earlier than today's start (validity is judged by date)."""
+    row = db.session.execute(select(
+        select(func.max(Enterprise.updated_at)).scalar_subquery(),
+        select(func.max(Shop.updated_at)).scalar_subquery(),
+        select(func.max(Certification.created_at)).scalar_subquery(),
+        select(func.max(AuditLog.at)).scalar_subquery(),
+    )).one()
+    today = datetime.combine(datetime.now(timezone.utc).date(), time())
+    stamps = [v for v in row if isinstance(v, datetime)] + [today]
+    return max(stamps).replace(microsecond=0)
+
+
+def _int_arg(name: str, default: int, low: int, high: int, label: str) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
+    return value
+
+
+def _str_arg(name: str) -> str:
+    value = request.args.get(name, "")
+    if "\x00" in value or len(value) > 100:
+        raise ApiError(f"参数 {name} 无效。")
+    return value.strip()
+
+
+def _filters() -> catalog.BrowseFilters:
+    """Strict browse filters: an unknown value is a 400 (the site's pages just ignore it)."""
+    f = catalog.BrowseFilters()
+    slug = _str_arg("industry")
+    if slug:
+        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
+        if f.industry is None:
+            raise ApiError(f"未知的行业：{slug}。可用的值见 /api/v1/industries。")
+    slug = _str_arg("city")
+    if slug:
+        f.city = db.session.scalar(select(City).where(City.slug == slug))
+        if f.city is None:
+            raise ApiError(f"未知的城市：{slug}。可用的值见 /api/v1/cities。")
+    region = _str_arg("region")
+    if region:
+        if region not in REGIONS:
+            raise ApiError(f"未知的区域：{region}。可用的值：{'、'.join(REGIONS)}。")
+        if f.city is None:
+            f.region = region
+        elif f.city.region != region:
+            raise ApiError("城市不在所选区域内。")
+    slug = _str_arg("platform")
+    if slug:
+        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
+        if f.platform is None:
+            raise ApiError(f"未知的平台：{slug}。可用的值见 /api/v1/platforms。")
+    shop_type = _str_arg("shop_type")
+    if shop_type:
+        if shop_type not in ShopType.ALL:
+            raise ApiError(f"未知的店铺类型：{shop_type}。可用的值：{'、'.join(ShopType.ALL)}。")
+        f.shop_type = shop_type
+    slug = _str_arg("badge")
+    if slug:
+        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
+        if f.badge is None:
+            raise ApiError(f"未知的荣誉标识：{slug}。")
+    return f
+
+
+def _sort() -> str:
+    sort = _str_arg("sort") or "newest"
+    if sort not in SORTS:
+        raise ApiError(f"排序方式只能是 {'、'.join(SORTS)}。")
+    return sort
+
+
+def _paging() -> tuple[int, int]:
+    page = _int_arg("page", 1, 1, MAX_PAGE, "页码 page ")
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, "每页数量 per_page ")
+    return page, per_page
+
+
+def _page(pagination, items: list[dict]) -> dict:
+    return {
+        "total": pagination.total or 0,
+        "page": pagination.page,
+        "per_page": pagination.per_page,
+        "pages": pagination.pages,
+        "results": items,
+    }
+
+
+def _check_id(value: int) -> None:
+    if value < 1 or value > MAX_ID:
+        raise ApiError("不存在。", 404)
+
+
+# --------------------------------------------------------------------------- endpoints
+
+@bp.route("/enterprises")
+def enterprises():
+    """Certified enterprises, filtered like the browse page, sorted and paginated."""
+    f = _filters()
+    sort = _sort()
+    page, per_page = _paging()
+    q = catalog.public_enterprise_query(f)
+    if sort == "name":
+        q = q.order_by(Enterprise.name_sort.asc(), Enterprise.id.asc())
+    elif sort == "popular":
+        q = q.order_by(Enterprise.click_count.desc(), Enterprise.id.desc())
+    else:
+        q = q.order_by(Enterprise.certified_at.desc(), Enterprise.id.desc())
+    q = q.options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+                  selectinload(Enterprise.badges), selectinload(Enterprise.shops),
+                  selectinload(Enterprise.certifications))
+    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False, count=True)
+    data = _page(pagination, [serializers.enterprise(e) for e in pagination.items])
+    return _json(data, last_modified=data_last_modified())
+
+
+@bp.route("/enterprises/<int:enterprise_id>")
+def enterprise_detail(enterprise_id: int):
+    """One certified enterprise with its certified shops."""
+    _check_id(enterprise_id)
+    ent = catalog.get_enterprise(enterprise_id)
+    if ent is None or ent.status != Status.CERTIFIED:
+        raise ApiError("企业不存在或未公开。", 404)
+    return _json(serializers.enterprise(ent, detail=True), last_modified=data_last_modified())
+
+
+@bp.route("/shops")
+def shops():
+    """Certified shops of certified enterprises, filtered and paginated."""
+    f = _filters()
+    sort = _sort()
+    page, per_page = _paging()
+    q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
+         .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+    ent_raw = _str_arg("enterprise")
+    if ent_raw:
+        if not ent_raw.isascii() or not ent_raw.isdigit() or len(ent_raw) > 10 or int(ent_raw) > MAX_ID:
+            raise ApiError("企业编号 enterprise 必须是正整数。")
+        q = q.where(Shop.enterprise_id == int(ent_raw))
+    if f.platform:
+        q = q.where(Shop.platform_id == f.platform.id)
+    if f.shop_type:
+        q = q.where(Shop.shop_type == f.shop_type)
+    if f.city:
+        q = q.where(Enterprise.city_id == f.city.id)
+    elif f.region:
+        q = q.where(Enterprise.city_id.in_(select(City.id).where(City.region == f.region)))
+    if f.industry:
+        q = q.where(exists().where(and_(enterprise_industry.c.enterprise_id == Enterprise.id,
+                                        enterprise_industry.c.industry_id == f.industry.id)))
+    if f.badge:
+        q = q.where(exists().where(and_(enterprise_badge.c.enterprise_id == Enterprise.id,
+                                        enterprise_badge.c.badge_id == f.badge.id)))
+    if sort == "name":
+        q = q.order_by(Shop.name.asc(), Shop.id.asc())
+    elif sort == "popular":
+        q = q.order_by(Shop.click_count.desc(), Shop.id.desc())
+    else:
+        q = q.order_by(Shop.certified_at.desc().nulls_last(), Shop.id.desc())
+    q = q.options(selectinload(Shop.enterprise).selectinload(Enterprise.brands))
+    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False, count=True)
+    data = _page(pagination, [serializers.shop(s) for s in pagination.items])
+    return _json(data, last_modified=data_last_modified())
+
+
+@bp.route("/shops/<int:shop_id>")
+def shop_detail(shop_id: int):
+    """One certified shop with its enterprise."""
+    _check_id(shop_id)
+    s = db.session.get(Shop, shop_id)
+    if s is None or not s.is_public:
+        raise ApiError("店铺不存在或未公开。", 404)
+    return _json(serializers.shop(s), last_modified=data_last_modified())
+
+
+@bp.route("/platforms")
+def platforms():
+    """Active platforms with their counts of public shops and enterprises."""
+    rows = catalog.platforms_with_counts()
+    data = {"total": len(rows), "results": [serializers.platform(p, s, e) for p, s, e in rows]}
+    return _json(data, last_modified=data_last_modified())
+
+
+@bp.route("/industries")
+def industries():
+    """Active industries with their counts of public enterprises."""
+    rows = catalog.industries_with_counts(include_empty=True)
+    data = {"total": len(rows), "results": [serializers.industry(i, n) for i, n in rows]}
+    return _json(data, last_modified=data_last_modified())
+
+
+@bp.route("/cities")
+def cities():
+    """Guangdong's 21 cities with region and counts of public enterprises."""
+    rows = catalog.cities_with_counts()
+    data = {"total": len(rows), "results": [serializers.city(c, n) for c, n in rows]}
+    return _json(data, last_modified=data_last_modified())
+
+
+@bp.route("/verify")
+def verify():
+    """Verify a shop link, a certificate number or a 统一社会信用代码 (exactly one of them)."""
+    given = {}
+    for key in ("url", "certificate", "uscc"):
+        value = request.args.get(key)
+        if value is not None and value.strip():
+            given[key] = value
+    if len(given) != 1:
+        raise ApiError("请提供 url、certificate、uscc 三个参数中的一个。")
+    kind, value = next(iter(given.items()))
+    if len(value) > 4000 or "\x00" in value:
+        raise ApiError("参数过长或含有不允许的字符。")
+    try:
+        result = run_verify(kind, value)
+    except ValidationError as err:
+        raise ApiError(str(err)) from None
+    from . import linking
+
+    page_url = linking.url("trust.verify", "/verify", **{kind: value})
+    return _json(serializers.verify_result(result, page_url), last_modified=data_last_modified())
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API (and of the search endpoints next to it)."""
+    from .openapi import build_spec
+
+    return _json(build_spec())

@@ -1,0 +1,525 @@
+"""Trust tools for consumers and readers: verify a shop, certificates, badges, QR codes,
+sitemaps, robots.txt, Atom feeds, the developers' page and the 繁體 switch.
+
+Everything here only reads: the verify form is a GET (a lookup changes nothing).
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, time, timezone
+from xml.sax.saxutils import escape
+
+import segno
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..extensions import db
+from ..models import (
+    Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
+)
+from ..services.verify import (
+    Outcome, certificate_outcome, normalize_certificate_number, verify as run_verify,
+)
+from ..validation import ValidationError
+from . import linking, script_switch
+
+bp = Blueprint("trust", __name__)
+bp.record_once(lambda state: script_switch.init_app(state.app))
+
+SITEMAP_MAX_URLS = 50_000
+FEED_SIZE = 50
+BADGE_CACHE_SECONDS = 300
+KIND_CHOICES = [("auto", "自动识别"), ("url", "店铺链接"), ("certificate", "证书编号"), ("uscc", "统一社会信用代码")]
+
+
+class VerifyForm(FlaskForm):
+    """The lookup form (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("店铺链接、证书编号或统一社会信用代码", validators=[Optional(), Length(max=4000)])
+    kind = SelectField("查询方式", choices=KIND_CHOICES, default="auto", validate_choice=False)
+
+
+# --------------------------------------------------------------------------- verify
+
+@bp.route("/verify")
+def verify():
+    """Check a shop link, certificate number or 统一社会信用代码; accepts ``?q=&kind=`` from the
+    form and ``?url=`` / ``?certificate=`` / ``?uscc=`` like the API."""
+    form = VerifyForm(formdata=request.args)
+    kind, value = "auto", ""
+    for key in ("url", "certificate", "uscc"):
+        if request.args.get(key, "").strip():
+            kind, value = key, request.args[key]
+            form.q.data, form.kind.data = value, key
+            break
+    else:
+        value = (form.q.data or "").strip()
+        kind = form.kind.data if form.kind.data in dict(KIND_CHOICES) else "auto"
+    result, error = None, None
+    if value:
+        if len(value) > 4000 or "\x00" in value:
+            error = "输入内容过长或含有不允许的字符。"
+        else:
+            try:
+                result = run_verify(kind, value)
+            except ValidationError as err:
+                error = str(err)
+    if error:
+        form.q.errors = [error]
+    status = 200
+    return render_template(
+        "trust/verify.html", form=form, result=result, error=error, enterprise_url=linking.enterprise_url,
+        complaint_url=linking.complaint_url,
+        report_url=linking.complaint_url(
+            result.enterprise if result and result.found_listing else None,
+            result.shop if result and result.found_listing else None,
+        ) if result else None,
+        api_url=linking.url("api.verify", "/api/v1/verify", **({kind if kind != "auto" else "url": value} if value else {})),
+    ), status
+
+
+# --------------------------------------------------------------------------- certificates
+
+def _certificate_or_404(number: str) -> Certification:
+    try:
+        normalized = normalize_certificate_number(number)
+    except ValidationError:
+        abort(404)
+    cert = db.session.scalar(
+        select(Certification).where(func.upper(Certification.number) == normalized)
+        .options(selectinload(Certification.enterprise))
+    )
+    if cert is None:
+        abort(404)
+    return cert
+
+
+@bp.route("/certificates/<number>")
+def certificate(number: str):
+    """The printable certificate page; it states plainly when the certificate is not valid."""
+    cert = _certificate_or_404(number)
+    outcome = certificate_outcome(cert)
+    ent = cert.enterprise
+    page_url = linking.certificate_url(cert)
+    badge_url = linking.badge_url(cert)
+    embed_html = (f'<a href="{escape(page_url)}" target="_blank" rel="noopener">'
+                  f'<img src="{escape(badge_url)}" alt="广货网上行认证 {escape(cert.number)}" '
+                  f'width="220" height="40"></a>')
+    response = current_app.make_response(render_template(
+        "trust/certificate.html", cert=cert, ent=ent, outcome=outcome, Outcome=Outcome,
+        valid=outcome == Outcome.CERTIFIED, page_url=page_url, badge_url=badge_url, embed_html=embed_html,
+        enterprise_url=linking.enterprise_url(ent) if ent.status == Status.CERTIFIED else None,
+        shops=ent.public_shops if ent.status == Status.CERTIFIED else [],
+        qr_data_uri=_qr(page_url).svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
+    ))
+    if outcome != Outcome.CERTIFIED:
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --------------------------------------------------------------------------- QR codes
+
+def _qr(url: str) -> segno.QRCode:
+    return segno.make(url, error="m", micro=False)
+
+
+def _qr_response(url: str, fmt: str, title: str):
+    qr = _qr(url)
+    buf = io.BytesIO()
+    if fmt == "svg":
+        qr.save(buf, kind="svg", scale=6, border=2, xmldecl=True, title=title, dark="#1a1a1a")
+        mimetype = "image/svg+xml"
+    else:
+        qr.save(buf, kind="png", scale=8, border=2)
+        mimetype = "image/png"
+    response = current_app.response_class(buf.getvalue(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.route("/qr/enterprises/<int:enterprise_id>.<fmt>")
+def enterprise_qr(enterprise_id: int, fmt: str):
+    """A QR code that opens a public enterprise page (for WeChat sharing); SVG or PNG."""
+    if fmt not in ("svg", "png") or enterprise_id > 2_147_483_647:
+        abort(404)
+    ent = db.session.get(Enterprise, enterprise_id)
+    if ent is None or ent.status != Status.CERTIFIED:
+        abort(404)
+    return _qr_response(linking.enterprise_url(ent), fmt, f"{ent.display_name} 二维码")
+
+
+@bp.route("/qr/certificates/<number>.<fmt>")
+def certificate_qr(number: str, fmt: str):
+    """A QR code that opens a certificate page; SVG or PNG."""
+    if fmt not in ("svg", "png"):
+        abort(404)
+    cert = _certificate_or_404(number)
+    return _qr_response(linking.certificate_url(cert), fmt, f"证书 {cert.number} 二维码")
+
+
+# --------------------------------------------------------------------------- badge
+
+def _text_width(text: str, size: float = 12) -> float:
+    """Rough rendered width: CJK glyphs are square, Latin ones about 0.6 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.62 for ch in text)
+
+
+def badge_svg(number: str, valid: bool, page_url: str) -> str:
+    """The embeddable badge: “广货网上行 认证 | <number>” in green, or “已失效” in grey."""
+    left = "广货网上行 认证"
+    right = number if valid else f"已失效 {number}"
+    lw = math.ceil(_text_width(left)) + 20
+    rw = math.ceil(_text_width(right)) + 20
+    width = lw + rw
+    color = "#1f7a3d" if valid else "#8a8a8a"
+    title = f"广货网上行认证 {number}：{'有效' if valid else '已失效'}"
+    e = escape
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="{width}" height="40" viewBox="0 0 {width} 40" role="img" aria-label="{e(title)}">'
+        f"<title>{e(title)}</title>"
+        f'<a xlink:href="{e(page_url)}" href="{e(page_url)}" target="_blank">'
+        f'<rect width="{width}" height="40" rx="5" fill="{color}"/>'
+        f'<rect width="{lw}" height="40" rx="5" fill="#c8102e"/>'
+        f'<rect x="{lw - 6}" width="6" height="40" fill="#c8102e"/>'
+        f'<g fill="#fff" font-family="PingFang SC,Microsoft YaHei,Noto Sans CJK SC,sans-serif" font-size="12">'
+        f'<text x="{lw / 2:.0f}" y="25" text-anchor="middle" font-weight="bold">{e(left)}</text>'
+        f'<text x="{lw + rw / 2:.0f}" y="25" text-anchor="middle">{e(right)}</text>'
+        f"</g></a></svg>"
+    )
+
+
+@bp.route("/badges/<number>.svg")
+def badge(number: str):
+    """The stable badge URL merchants embed; re-checked on every (short-cached) load."""
+    cert = _certificate_or_404(number)
+    valid = certificate_outcome(cert) == Outcome.CERTIFIED
+    svg = badge_svg(cert.number, valid, linking.certificate_url(cert))
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = f"public, max-age={BADGE_CACHE_SECONDS}"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+# --------------------------------------------------------------------------- sitemaps
+
+def _max_urls() -> int:
+    return max(1, int(current_app.config.get("SITEMAP_MAX_URLS", SITEMAP_MAX_URLS)))
+
+
+def _static_urls() -> list[tuple[str, datetime | None]]:
+    out = []
+    for endpoint, fallback in (("public.home", "/"), ("public.browse", "/enterprises"),
+                               ("public.platforms", "/platforms"), ("public.about", "/about"),
+                               ("trust.verify", "/verify"), ("trust.api_docs", "/developers")):
+        if endpoint in current_app.view_functions:
+            out.append((linking.url(endpoint, fallback), None))
+    return out
+
+
+def _valid_certificates_query():
+    latest = (select(func.max(Certification.id)).where(Certification.enterprise_id == Enterprise.id)
+              .correlate(Enterprise).scalar_subquery())
+    return (select(Certification.number, Certification.created_at)
+            .join(Enterprise, Enterprise.id == Certification.enterprise_id)
+            .where(Enterprise.status == Status.CERTIFIED, Certification.status == "valid",
+                   Certification.valid_until >= date.today(), Certification.id == latest))
+
+
+def _sitemap_sections():
+    """``(count, fetch(offset, limit) -> [(url, lastmod)])`` for each kind of public page, in a
+    fixed order so file *n* always holds the same slice."""
+    static = _static_urls()
+    sections = [(len(static), lambda o, n: static[o:o + n])]
+    industries = list(db.session.scalars(select(Industry).where(Industry.active.is_(True))
+                                         .order_by(Industry.position, Industry.id)))
+    sections.append((len(industries), lambda o, n: [(linking.industry_url(i), None) for i in industries[o:o + n]]))
+    cities = list(db.session.scalars(select(City).order_by(City.position, City.id)))
+    sections.append((len(cities), lambda o, n: [(linking.city_url(c), None) for c in cities[o:o + n]]))
+    platforms = list(db.session.scalars(select(Platform).where(Platform.active.is_(True))
+                                        .order_by(Platform.position, Platform.id)))
+    sections.append((len(platforms), lambda o, n: [(linking.platform_url(p), None) for p in platforms[o:o + n]]))
+
+    ent_count = db.session.scalar(select(func.count()).select_from(Enterprise)
+                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
+
+    def enterprises(o, n):
+        rows = db.session.execute(select(Enterprise.id, Enterprise.updated_at)
+                                  .where(Enterprise.status == Status.CERTIFIED)
+                                  .order_by(Enterprise.id).offset(o).limit(n))
+        return [(linking.url("public.enterprise", f"/enterprises/{i}", enterprise_id=i), u) for i, u in rows]
+
+    sections.append((ent_count, enterprises))
+    cert_q = _valid_certificates_query()
+    cert_count = db.session.scalar(select(func.count()).select_from(cert_q.subquery())) or 0
+
+    def certificates(o, n):
+        rows = db.session.execute(cert_q.order_by(Certification.id).offset(o).limit(n))
+        return [(linking.url("trust.certificate", f"/certificates/{num}", number=num), c) for num, c in rows]
+
+    sections.append((cert_count, certificates))
+    return sections
+
+
+def _xml_response(body: str, mimetype: str, max_age: int = 3600):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _w3c(value: datetime | None) -> str | None:
+    return value.replace(microsecond=0).isoformat() + "+00:00" if value else None
+
+
+@bp.route("/sitemap.xml")
+def sitemap_index():
+    """A sitemap index pointing at ``/sitemaps/<n>.xml`` files of at most 50,000 URLs."""
+    total = sum(count for count, _ in _sitemap_sections())
+    files = max(1, math.ceil(total / _max_urls()))
+    today = datetime.now(timezone.utc).date().isoformat()
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for n in range(1, files + 1):
+        loc = linking.url("trust.sitemap_file", f"/sitemaps/{n}.xml", n=n)
+        lines.append(f"<sitemap><loc>{escape(loc)}</loc><lastmod>{today}</lastmod></sitemap>")
+    lines.append("</sitemapindex>")
+    return _xml_response("\n".join(lines) + "\n", "application/xml")
+
+
+@bp.route("/sitemaps/<int:n>.xml")
+def sitemap_file(n: int):
+    """One sitemap file: URLs ``(n-1)*max+1 .. n*max`` of the fixed order."""
+    size = _max_urls()
+    sections = _sitemap_sections()
+    total = sum(count for count, _ in sections)
+    if n < 1 or (n - 1) * size >= max(total, 1):
+        abort(404)
+    start, remaining = (n - 1) * size, size
+    urls: list[tuple[str, datetime | None]] = []
+    for count, fetch in sections:
+        if remaining <= 0:
+            break
+        if start >= count:
+            start -= count
+            continue
+        chunk = fetch(start, min(remaining, count - start))
+        urls.extend(chunk)
+        remaining -= len(chunk)
+        start = 0
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for loc, lastmod in urls:
+        mod = f"<lastmod>{_w3c(lastmod)}</lastmod>" if lastmod else ""
+        lines.append(f"<url><loc>{escape(loc)}</loc>{mod}</url>")
+    lines.append("</urlset>")
+    return _xml_response("\n".join(lines) + "\n", "application/xml")
+
+
+@bp.route("/robots.txt")
+def robots():
+    """Keep crawlers out of accounts, consoles and click-throughs; point them at the sitemap."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /merchant",
+        "Disallow: /staff",
+        "Disallow: /account",
+        "Disallow: /go/",
+        "Disallow: /search",
+        "Disallow: /qr/",
+        "Allow: /",
+        "",
+        f"Sitemap: {linking.url('trust.sitemap_index', '/sitemap.xml')}",
+        "",
+    ]
+    response = current_app.response_class("\n".join(lines), mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --------------------------------------------------------------------------- Atom feeds
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str | None) -> str:
+    """Text safe for XML 1.0 (ElementTree escapes markup; this drops forbidden characters)."""
+    return _XML_BAD.sub("", text or "")
+
+
+def _atom_time(value: datetime | None) -> str:
+    value = value or datetime(2012, 1, 1)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _feed(title: str, subtitle: str, self_url: str, alt_url: str, enterprises: list[Enterprise]):
+    ET.register_namespace("", ATOM_NS)
+    q = lambda tag: f"{{{ATOM_NS}}}{tag}"  # noqa: E731
+    feed = ET.Element(q("feed"), {"xml:lang": "zh-CN"})
+    ET.SubElement(feed, q("title")).text = _x(title)
+    ET.SubElement(feed, q("subtitle")).text = _x(subtitle)
+    ET.SubElement(feed, q("id")).text = self_url
+    ET.SubElement(feed, q("link"), {"rel": "self", "type": "application/atom+xml", "href": self_url})
+    ET.SubElement(feed, q("link"), {"rel": "alternate", "type": "text/html", "href": alt_url})
+    updated = max((e.certified_at for e in enterprises if e.certified_at), default=None)
+    ET.SubElement(feed, q("updated")).text = _atom_time(updated or datetime.combine(date(2012, 1, 1), time()))
+    author = ET.SubElement(feed, q("author"))
+    ET.SubElement(author, q("name")).text = "广货网上行"
+    ET.SubElement(feed, q("generator")).text = "广货网上行"
+    for ent in enterprises:
+        url = linking.enterprise_url(ent)
+        entry = ET.SubElement(feed, q("entry"))
+        name = ent.display_name if ent.display_name == ent.name else f"{ent.display_name}（{ent.name}）"
+        ET.SubElement(entry, q("title")).text = _x(f"新认证：{name}")
+        ET.SubElement(entry, q("id")).text = url
+        ET.SubElement(entry, q("link"), {"rel": "alternate", "type": "text/html", "href": url})
+        ET.SubElement(entry, q("published")).text = _atom_time(ent.certified_at)
+        ET.SubElement(entry, q("updated")).text = _atom_time(ent.certified_at)
+        for ind in ent.industries:
+            ET.SubElement(entry, q("category"), {"term": _x(ind.slug), "label": _x(ind.name)})
+        cert = ent.certificate
+        summary = f"{ent.city.full_name} · {'、'.join(i.name for i in ent.industries)}。"
+        if ent.brand_names:
+            summary += f"品牌：{'、'.join(ent.brand_names)}。"
+        if cert is not None:
+            summary += f"证书编号 {cert.number}，有效期至 {cert.valid_until:%Y-%m-%d}。"
+        summary += (ent.description or "")[:300]
+        ET.SubElement(entry, q("summary"), {"type": "text"}).text = _x(summary)
+    body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
+    body = '<?xml version="1.0" encoding="utf-8"?>\n' + body
+    return _xml_response(body, "application/atom+xml", max_age=600)
+
+
+def _newest(extra=None) -> list[Enterprise]:
+    q = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+         .order_by(Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc()).limit(FEED_SIZE)
+         .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+                  selectinload(Enterprise.certifications)))
+    if extra is not None:
+        q = q.where(extra)
+    return list(db.session.scalars(q))
+
+
+@bp.route("/feeds/new.atom")
+def feed_new():
+    """Newly certified enterprises, newest first."""
+    return _feed("广货网上行 · 新认证企业", "最新通过广货网上行认证的广东名优企业",
+                 linking.url("trust.feed_new", "/feeds/new.atom"),
+                 linking.url("public.browse", "/enterprises"), _newest())
+
+
+@bp.route("/feeds/industries/<slug>.atom")
+def feed_industry(slug: str):
+    """Newly certified enterprises of one industry."""
+    ind = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
+    if ind is None:
+        abort(404)
+    in_industry = Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
+                                    .where(enterprise_industry.c.industry_id == ind.id))
+    return _feed(f"广货网上行 · {ind.name} · 新认证企业", f"{ind.name}行业最新通过认证的广东企业",
+                 linking.url("trust.feed_industry", f"/feeds/industries/{slug}.atom", slug=ind.slug),
+                 linking.industry_url(ind), _newest(in_industry))
+
+
+@bp.route("/feeds/cities/<slug>.atom")
+def feed_city(slug: str):
+    """Newly certified enterprises of one city."""
+    city = db.session.scalar(select(City).where(City.slug == slug))
+    if city is None:
+        abort(404)
+    return _feed(f"广货网上行 · {city.full_name} · 新认证企业", f"{city.full_name}最新通过认证的企业",
+                 linking.url("trust.feed_city", f"/feeds/cities/{slug}.atom", slug=city.slug),
+                 linking.city_url(city), _newest(Enterprise.city_id == city.id))
+
+
+# --------------------------------------------------------------------------- developers
+
+@bp.route("/developers")
+def api_docs():
+    """A short page for developers: endpoints, parameters, caching, limits, examples."""
+    from .openapi import build_spec
+
+    spec = build_spec()
+    base = linking.base_url()
+    return render_template("trust/api_docs.html", spec=spec, base=base,
+                           industries=db.session.scalars(select(Industry).where(Industry.active.is_(True))
+                                                         .order_by(Industry.position).limit(3)).all(),
+                           cities=db.session.scalars(select(City).order_by(City.position).limit(3)).all())
+
+
+# --------------------------------------------------------------------------- enterprise page extras
+
+@bp.app_template_global()
+def organization_jsonld(ent: Enterprise) -> dict:
+    """schema.org Organization data for an enterprise page (embedded with ``|tojson``)."""
+    url = linking.enterprise_url(ent)
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "@id": url + "#organization",
+        "name": ent.display_name,
+        "legalName": ent.name,
+        "url": url,
+        "identifier": {"@type": "PropertyValue", "propertyID": "统一社会信用代码", "value": ent.uscc},
+        "taxID": ent.uscc,
+        "address": {"@type": "PostalAddress", "addressLocality": ent.city.full_name,
+                    "addressRegion": "广东省", "addressCountry": "CN"},
+    }
+    if len(ent.brand_names) > 0:
+        data["brand"] = [{"@type": "Brand", "name": b} for b in ent.brand_names]
+        if ent.display_name != ent.name:
+            data["alternateName"] = ent.brand_names
+    if ent.description:
+        data["description"] = ent.description[:500]
+    if ent.founded_year:
+        data["foundingDate"] = str(ent.founded_year)
+    logo = linking.logo_url(ent)
+    if logo:
+        data["logo"] = logo
+    same_as = [ent.website] if ent.website else []
+    same_as += [s.url for s in ent.public_shops]
+    if same_as:
+        data["sameAs"] = same_as
+    if ent.badges:
+        data["award"] = [b.name for b in ent.badges]
+    cert = ent.certificate
+    if cert is not None and certificate_outcome(cert) == Outcome.CERTIFIED:
+        data["hasCredential"] = {
+            "@type": "EducationalOccupationalCredential",
+            "name": "广货网上行认证",
+            "identifier": cert.number,
+            "url": linking.certificate_url(cert),
+            "validFrom": cert.issued_on.isoformat(),
+            "expires": cert.valid_until.isoformat(),
+            "recognizedBy": {"@type": "Organization", "name": "广货网上行"},
+        }
+    return data
+
+
+@bp.app_template_global()
+def trust_links(ent: Enterprise) -> dict:
+    """Absolute URLs the enterprise page's share/meta partials need."""
+    cert = ent.certificate
+    valid = cert is not None and certificate_outcome(cert) == Outcome.CERTIFIED
+    return {
+        "page": linking.enterprise_url(ent),
+        "qr_svg": linking.url("trust.enterprise_qr", f"/qr/enterprises/{ent.id}.svg", enterprise_id=ent.id, fmt="svg"),
+        "qr_png": linking.url("trust.enterprise_qr", f"/qr/enterprises/{ent.id}.png", enterprise_id=ent.id, fmt="png"),
+        "logo": linking.logo_url(ent),
+        "certificate": linking.certificate_url(cert) if cert is not None else None,
+        "badge": linking.badge_url(cert) if cert is not None else None,
+        "certificate_valid": valid,
+    }
