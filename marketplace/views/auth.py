@@ -84,7 +84,9 @@ def _no_store(response):
     """Account pages carry tokens and personal data: never cache them, never leak the URL."""
     response.headers["Cache-Control"] = "no-store"
     if request.endpoint == "auth.reset_password":
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # The URL holds the token: never send it to another site. Same-origin is still needed,
+        # because Flask-WTF checks the Referer of form posts over HTTPS.
+        response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -66,7 +66,7 @@ class RegisterForm(FlaskForm):
     password = _new_password_field("密码")
     confirm = _confirm_field("password")
     agree = BooleanField("我已阅读并同意《商家入驻须知》", validators=[DataRequired("请阅读并勾选同意《商家入驻须知》。")])
-    next = HiddenField(validators=[no_control_chars])
+    next = HiddenField()  # only ever used through security.safe_next
 
     def validate_password(self, field) -> None:
         email = ""
@@ -89,7 +89,7 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password", "maxlength": MAX_PASSWORD_LENGTH,
                                         "data-reveal": "1"})
     remember = BooleanField("在这台设备上保持登录（30 天）")
-    next = HiddenField(validators=[no_control_chars])
+    next = HiddenField()  # only ever used through security.safe_next
 
 
 class ChangePasswordForm(FlaskForm):

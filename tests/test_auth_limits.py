@@ -1,0 +1,156 @@
+"""Login throttling: per account and per address, only failures count, the owner gets back in
+after the window; register / forgot-password posts are throttled too."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from marketplace.extensions import db
+from tests.factories import make_user
+
+PW = "correct horse battery"
+WRONG = "wrong horse battery"
+
+
+def is_logged_in(client) -> bool:
+    return client.get("/account/password").status_code == 200
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move time forward for the rate-limit windows (the limiter's memory storage reads time.time)."""
+    offset = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return advance
+
+
+def test_twenty_wrong_passwords_throttled_then_owner_gets_back_in(app, client, auth, clock):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    codes = [auth.login("owner@example.com", WRONG).status_code for _ in range(20)]
+    assert codes[:10] == [200] * 10  # LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    assert codes[10:] == [429] * 10
+    resp = auth.login("owner@example.com", WRONG)
+    assert resp.status_code == 429
+    html = resp.get_data(as_text=True)
+    assert "操作过于频繁" in html and "<title>" in html  # the Chinese error page
+    # while the account is throttled, even the right password waits (and nothing leaks)
+    assert auth.login("owner@example.com", PW).status_code == 429
+    assert not is_logged_in(client)
+    # the throttle is per account: another account from the same address is unaffected
+    make_user(email="other@example.com")
+    db.session.commit()
+    assert auth.login("other@example.com", PW).status_code == 302
+    auth.logout()
+    # after the window the owner logs in normally
+    clock(15 * 60 + 1)
+    resp = auth.login("owner@example.com", PW)
+    assert resp.status_code == 302
+    assert is_logged_in(client)
+
+
+def test_account_limit_shared_across_email_spellings_and_addresses(app, client, auth):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    spellings = ["owner@example.com", "Owner@Example.com", " OWNER@example.com "]
+    for n in range(10):
+        resp = auth.login(spellings[n % 3], WRONG, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+        assert resp.status_code == 200
+    resp = auth.login("OWNER@EXAMPLE.COM", WRONG, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert resp.status_code == 429
+
+
+def test_unknown_email_throttled_like_a_real_one(app, client, auth):
+    """Throttling does not reveal whether an account exists."""
+    make_user(email="owner@example.com")
+    db.session.commit()
+    real = [auth.login("owner@example.com", WRONG).status_code for _ in range(11)]
+    ghost = [auth.login("ghost@example.com", WRONG).status_code for _ in range(11)]
+    assert real == ghost == [200] * 10 + [429]
+
+
+def test_only_failures_count(app, client, auth):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    for _ in range(15):  # more successes than the limit allows failures
+        assert auth.login("owner@example.com", PW).status_code == 302
+        auth.logout()
+    for _ in range(9):
+        assert auth.login("owner@example.com", WRONG).status_code == 200
+    assert auth.login("owner@example.com", PW).status_code == 302
+
+
+@pytest.fixture
+def strict_ip(app_config):
+    app_config["LOGIN_LIMIT_PER_IP"] = "5 per 15 minutes"
+    return app_config
+
+
+def test_per_ip_limit(strict_ip, app, client, auth, clock):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    attacker = {"REMOTE_ADDR": "203.0.113.7"}
+    for n in range(5):  # spraying different accounts from one address
+        assert auth.login(f"victim{n}@example.com", WRONG, environ_base=attacker).status_code == 200
+    assert auth.login("victim9@example.com", WRONG, environ_base=attacker).status_code == 429
+    assert auth.login("owner@example.com", PW, environ_base=attacker).status_code == 429
+    # another address is not affected
+    assert auth.login("owner@example.com", PW, environ_base={"REMOTE_ADDR": "198.51.100.2"}).status_code == 302
+    auth.logout()
+    clock(15 * 60 + 1)
+    assert auth.login("owner@example.com", PW, environ_base=attacker).status_code == 302
+
+
+def test_limits_configurable_and_can_be_disabled(app_config):
+    app_config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+    from marketplace import create_app
+    from tests.conftest import AuthActions, CSRFClient
+
+    for enabled, expected in ((True, [200, 200, 429]), (False, [200, 200, 200])):
+        app_config["RATELIMIT_ENABLED"] = enabled
+        app = create_app(app_config)
+        app.test_client_class = CSRFClient
+        with app.app_context():
+            db.create_all()
+            auth = AuthActions(app.test_client())
+            assert [auth.login("x@example.com", WRONG).status_code for _ in range(3)] == expected
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_forgot_password_mail_throttled_per_account(app, client):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    codes = [client.post("/account/forgot", data={"email": "owner@example.com"}).status_code for _ in range(6)]
+    assert codes == [302] * 5 + [429]
+    from marketplace.services.mail import read_outbox
+
+    assert len(read_outbox()) == 5
+
+
+def test_register_throttled_per_address(app_config):
+    app_config["ACCOUNT_FORM_LIMIT"] = "3 per hour"
+    from marketplace import create_app
+    from tests.conftest import AuthActions, CSRFClient
+
+    app = create_app(app_config)
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        auth = AuthActions(client)
+        # failed attempts (typos) do not count
+        assert auth.register("a@example.com", "short").status_code == 200
+        codes = []
+        for n in range(4):
+            codes.append(auth.register(f"shop{n}@example.com", "a sunny day in foshan").status_code)
+            auth.logout()
+        assert codes == [302, 302, 302, 429]
+        db.session.remove()
+        db.engine.dispose()
