@@ -17,6 +17,7 @@ import warnings
 from flask import current_app
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -107,7 +108,7 @@ def encode(im: PILImage.Image) -> tuple[bytes, str]:
     if im.mode == "RGBA":
         im.save(buf, format="PNG", optimize=True)
         return buf.getvalue(), MIME["PNG"]
-    im.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    im.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return buf.getvalue(), MIME["JPEG"]
 
 
@@ -157,8 +158,33 @@ def store_image(data: bytes) -> Image:
     return row
 
 
+def store_images(uploads: list[bytes]) -> list[Image]:
+    """``store_image`` for many images at once (one lookup, one flush): used by bulk jobs.
+
+    Returns the rows in the order of ``uploads``; raises ``ValidationError`` on the first bad one
+    before anything is added.
+    """
+    processed = [process_image(data) for data in uploads]
+    keys = [hashlib.sha256(out).hexdigest() for out, *_ in processed]
+    rows: dict[str, Image] = {}
+    for start in range(0, len(keys), 500):
+        chunk = sorted(set(keys[start:start + 500]))
+        rows.update({r.sha256: r for r in db.session.scalars(select(Image).where(Image.sha256.in_(chunk)))})
+    new: list[Image] = []
+    for sha, (out, mime, width, height) in zip(keys, processed):
+        if sha not in rows:
+            rows[sha] = Image(sha256=sha, mime=mime, width=width, height=height, data=out)
+            new.append(rows[sha])
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(new)
+    except IntegrityError:  # someone stored one of them meanwhile: fall back to one at a time
+        return [store_image(data) for data in uploads]
+    return [rows[sha] for sha in keys]
+
+
 def image_bytes_from_pil(im: PILImage.Image) -> bytes:
     """PNG bytes of an in-memory Pillow image (for generated images such as demo logos)."""
     buf = io.BytesIO()
-    im.save(buf, format="PNG")
+    im.save(buf, format="PNG", compress_level=1)  # re-encoded by store_image anyway
     return buf.getvalue()
