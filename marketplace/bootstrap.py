@@ -23,3 +23,4 @@ def prepare_site(app: Flask) -> None:
         summary = load_demo_data()
         db.session.commit()
         log.info("demo data loaded: %s", summary)
+    from .search_sync import ensure_index; ensure_index()  # noqa: E702  (build a missing/damaged search index)

@@ -30,3 +30,4 @@ def init_app(app: Flask) -> None:
     from .account_cli import register_cli as _accounts_cli; _accounts_cli(app)  # noqa: E702
     from .services.importer import register_cli as _import_cli; _import_cli(app)  # noqa: E702
     from .services.synthetic import register_cli as _synthetic_cli; _synthetic_cli(app)  # noqa: E702
+    from .search_sync import register_cli as _search_cli; _search_cli(app)  # noqa: E702

@@ -1,0 +1,203 @@
+"""Search pages: ``/search`` (HTML), ``/api/v1/search`` and ``/api/v1/suggest`` (JSON).
+
+Thin views: parse and validate the query string, call ``search_sync.search`` / ``suggest`` (which
+ask the engine and then load every hit from the database, dropping anything no longer public),
+render. Bad parameters get 400 (an error page, or ``{"error": ...}`` in Chinese for the API).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from sqlalchemy import func, select
+
+from search_index import FACET_FIELDS, SearchRequest
+from search_index.query import MAX_QUERY_CHARS, clean_query
+
+from .. import search_sync
+from ..extensions import db
+from ..models import Enterprise, Industry, Platform, Status, enterprise_industry
+from ..templating import endpoint_url
+
+bp = Blueprint("search", __name__)
+
+KINDS = {"enterprise": "企业", "shop": "网店", "platform": "平台"}
+SORTS = {"relevance": "相关度", "newest": "最新认证", "visits": "最多访问"}
+FACET_LABELS = {"industry": "行业", "city": "城市", "region": "区域", "platform": "平台",
+                "shop_type": "店铺类型", "badge": "荣誉标识"}
+MAX_PAGE = 100_000
+MAX_FILTER_CHARS = 80
+
+
+class BadParam(Exception):
+    """A query parameter is invalid; the message is shown to the user (Chinese)."""
+
+
+@dataclass
+class Params:
+    q: str
+    kind: str
+    filters: dict[str, str]
+    sort: str
+    page: int
+    per_page: int
+
+    def request(self) -> SearchRequest:
+        return SearchRequest(q=self.q, kind=self.kind, filters=self.filters, sort=self.sort,
+                             page=self.page, per_page=self.per_page)
+
+
+def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
+    value = int(raw)
+    if value < low or value > high:
+        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
+    return value
+
+
+def parse_params(args, api: bool = False) -> Params:
+    """Validated search parameters from a query string; raises BadParam (Chinese message)."""
+    q = clean_query(args.get("q", ""))[:MAX_QUERY_CHARS]
+    kind = (args.get("kind") or "").strip()
+    if kind and kind not in KINDS:
+        raise BadParam("kind 参数无效：只能是 enterprise、shop 或 platform。")
+    sort = (args.get("sort") or "").strip() or "relevance"
+    if sort not in SORTS:
+        raise BadParam("sort 参数无效：只能是 relevance、newest 或 visits。")
+    filters = {}
+    for f in FACET_FIELDS:
+        value = clean_query(args.get(f, ""))
+        if len(value) > MAX_FILTER_CHARS:
+            raise BadParam(f"{FACET_LABELS[f]}筛选条件过长。")
+        if value:
+            filters[f] = value
+    page = _int_arg(args, "page", 1, 1, MAX_PAGE, "页码")
+    default_pp = int(current_app.config["PER_PAGE"])
+    per_page = _int_arg(args, "per_page", default_pp, 1, 100, "每页数量") if api else default_pp
+    return Params(q=q, kind=kind, filters=filters, sort=sort, page=page, per_page=per_page)
+
+
+def result_url(kind: str, obj) -> str:
+    """The page on this site for a search result (links degrade to a search if a page is missing)."""
+    if kind == "enterprise":
+        return endpoint_url("public.enterprise", enterprise_id=obj.id) or url_for("search.search_page", q=obj.name)
+    if kind == "shop":
+        base = endpoint_url("public.enterprise", enterprise_id=obj.enterprise_id)
+        return (base + "#shops-title") if base else url_for("search.search_page", q=obj.name)
+    return endpoint_url("public.platform", slug=obj.slug) or url_for("search.search_page", q=obj.name)
+
+
+def result_dict(hit) -> dict:
+    """One result in the API's shape."""
+    obj = hit.obj
+    if hit.kind == "enterprise":
+        name = obj.display_name if obj.brands else obj.name
+        city = obj.city.name if obj.city else None
+        industries = [i.name for i in obj.industries]
+        platform = None
+    elif hit.kind == "shop":
+        name = obj.name
+        city = obj.enterprise.city.name if obj.enterprise.city else None
+        industries = [i.name for i in obj.enterprise.industries]
+        platform = obj.platform.name
+    else:
+        name, city, industries, platform = obj.name, None, [], obj.name
+    return {"kind": hit.kind, "id": hit.id, "name": name, "url": result_url(hit.kind, obj),
+            "highlight": hit.highlight, "city": city, "industries": industries, "platform": platform}
+
+
+def _popular_industries(limit: int = 12):
+    rows = db.session.execute(
+        select(Industry, func.count(enterprise_industry.c.enterprise_id).label("n"))
+        .join(enterprise_industry, enterprise_industry.c.industry_id == Industry.id)
+        .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
+        .where(Enterprise.status == Status.CERTIFIED, Industry.active.is_(True))
+        .group_by(Industry.id).order_by(func.count(enterprise_industry.c.enterprise_id).desc(), Industry.position)
+        .limit(limit)).all()
+    if rows:
+        return [(ind, n) for ind, n in rows]
+    return [(ind, 0) for ind in db.session.scalars(
+        select(Industry).where(Industry.active.is_(True)).order_by(Industry.position).limit(limit))]
+
+
+@bp.route("/search")
+def search_page():
+    """The search page: results with highlights, facets, did-you-mean, empty state."""
+    try:
+        params = parse_params(request.args)
+    except BadParam as exc:
+        abort(400, description=str(exc))
+    has_query = bool(params.q or params.filters or params.kind)
+    outcome = search_sync.search(params.request()) if has_query else None
+    resp = outcome.response if outcome else None
+    pages = 0
+    if resp:
+        pages = (resp.total + resp.per_page - 1) // resp.per_page
+    active = [(f, FACET_LABELS[f], v) for f, v in params.filters.items()]
+    popular = _popular_industries() if (not resp or resp.total == 0) else []
+    title = f"“{params.q}”的搜索结果" if params.q else "搜索"
+    return render_template(
+        "search/results.html", params=params, outcome=outcome, resp=resp, pages=pages,
+        active=active, popular=popular, title=title, kinds=KINDS, sorts=SORTS,
+        facet_labels=FACET_LABELS, result_url=result_url,
+    )
+
+
+def _api_error(message: str, status: int = 400):
+    body = json.dumps({"error": message}, ensure_ascii=False)
+    return current_app.response_class(body, status=status, mimetype="application/json",
+                                      headers={"Cache-Control": "no-store"})
+
+
+def _api_json(data: dict):
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return current_app.response_class(body, status=200, mimetype="application/json",
+                                      headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/v1/search")
+def api_search():
+    """JSON search with the same parameters as /search plus ``per_page`` (at most 100)."""
+    try:
+        params = parse_params(request.args, api=True)
+    except BadParam as exc:
+        return _api_error(str(exc))
+    outcome = search_sync.search(params.request())
+    resp = outcome.response
+    return _api_json({
+        "query": resp.query, "total": resp.total, "page": resp.page, "per_page": resp.per_page,
+        "results": [result_dict(h) for h in outcome.hits],
+        "facets": {f: [{"value": v, "count": c} for v, c in resp.facets.get(f, [])] for f in FACET_FIELDS},
+        "suggestion": resp.suggestion,
+    })
+
+
+@bp.route("/api/v1/suggest")
+def api_suggest():
+    """Autocomplete: at most 10 brand / enterprise / platform names for a prefix."""
+    q = clean_query(request.args.get("q", ""))
+    if len(q) > MAX_QUERY_CHARS:
+        return _api_error("q 参数过长。")
+    items = search_sync.suggest(q, limit=10) if q else []
+    plats = {}
+    if any(s.kind == "platform" for s in items):
+        plats = {p.id: p for p in db.session.scalars(
+            select(Platform).where(Platform.id.in_([s.id for s in items if s.kind == "platform"])))}
+    out = []
+    for s in items:
+        if s.kind == "enterprise":
+            url = endpoint_url("public.enterprise", enterprise_id=s.id) or url_for("search.search_page", q=s.text)
+        else:
+            p = plats.get(s.id)
+            url = (endpoint_url("public.platform", slug=p.slug) if p else None) or url_for("search.search_page", q=s.text)
+        out.append({"text": s.text, "kind": s.kind, "url": url})
+    return _api_json({"suggestions": out[:10]})
+
+
+__all__ = ["bp", "parse_params", "result_dict", "result_url"]

@@ -1,0 +1,304 @@
+"""Text analysis for Chinese directory search.
+
+* ``normalize`` – the one normalisation used for documents AND queries: drop Unicode format
+  characters (category Cf: zero-width spaces, bidi overrides ...) and control characters, NFKC
+  (full-width ``ＭＩＤＥＡ`` -> ``MIDEA``), Traditional -> Simplified (OpenCC ``t2s``), lower case.
+* ``JiebaTokenizer`` – a Whoosh tokenizer over rjieba. Positions are numbered in emission order
+  (jieba's own ``ChineseAnalyzer`` uses character offsets as positions, which breaks phrase
+  queries); ``startchar``/``endchar`` point into the ORIGINAL text so highlights line up even
+  when normalisation changed lengths. Its import path is pickled into the index: never move it.
+* ``add_user_words`` / ``load_user_dictionary`` – brand and platform names are added to
+  rjieba's dictionary so a brand stays one token (``岭南风`` instead of ``岭南`` + ``风``).
+* ``pinyin_variants`` / ``initials_variants`` – every reading of polyphonic characters
+  (美的 -> ``meidi``, ``meide``; initials ``md``), so people can type what they say.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+import opencc
+import rjieba
+from pypinyin import Style, pinyin
+from whoosh.analysis import Composable, Token, Tokenizer
+
+_T2S = opencc.OpenCC("t2s")
+_T2S_LOCK = threading.Lock()
+
+# Single characters that carry no meaning on their own in a directory listing.
+STOP_CHARS = frozenset("的了和与及是在有为之其或等")
+
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _is_dropped(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat == "Cf" or cat in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r"
+
+
+@lru_cache(maxsize=4096)
+def _t2s(text: str) -> str:
+    with _T2S_LOCK:  # the OpenCC binding is not documented as thread-safe
+        return _T2S.convert(text)
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalise ``text`` and return it with, for every output character, its index in ``text``.
+
+    The map lets tokenizers report offsets into the original text (for highlighting)."""
+    out: list[str] = []
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        if _is_dropped(ch):
+            continue
+        if ch.isascii():
+            out.append(ch)
+            idx.append(i)
+            continue
+        norm = unicodedata.normalize("NFKC", ch)
+        for c in norm:
+            if not _is_dropped(c):
+                out.append(c)
+                idx.append(i)
+    joined = "".join(out)
+    converted = _t2s(joined) if _CJK_RE.search(joined) else joined
+    if len(converted) != len(joined):  # phrase-level conversion changed length: go per character
+        converted = "".join(_t2s(c) if _CJK_RE.match(c) else c for c in joined)
+        if len(converted) != len(joined):
+            converted = joined
+    lowered = converted.lower()
+    if len(lowered) != len(converted):  # e.g. "İ".lower() has two characters
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in converted)
+    return lowered, idx
+
+
+def normalize(text: str) -> str:
+    """The normalised form of ``text`` used on both the indexing and the query side."""
+    if not text:
+        return ""
+    return normalize_with_map(text)[0]
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` contains a CJK ideograph."""
+    return bool(_CJK_RE.search(text))
+
+
+def _keep(token: str) -> bool:
+    if not any(c.isalnum() for c in token):
+        return False
+    return not (len(token) == 1 and token in STOP_CHARS)
+
+
+def segment(text: str, mode: str = "search") -> list[tuple[str, int, int]]:
+    """Tokens of already normalised ``text`` as (word, start, end) character offsets.
+
+    ``mode="search"`` (documents) emits a long word and its dictionary sub-words; ``"default"``
+    (queries) emits the precise, non-overlapping segmentation."""
+    if not text:
+        return []
+    return [t for t in rjieba.tokenize(text, mode=mode) if _keep(t[0])]
+
+
+def query_tokens(text: str) -> list[str]:
+    """Precise tokens of a raw query string (normalised here), stop characters removed unless
+    that would leave nothing."""
+    norm = normalize(text)
+    toks = [t for t, _s, _e in rjieba.tokenize(norm, mode="default") if any(c.isalnum() for c in t)]
+    kept = [t for t in toks if not (len(t) == 1 and t in STOP_CHARS)]
+    return kept or toks
+
+
+class JiebaTokenizer(Tokenizer):
+    """Whoosh tokenizer: normalise, segment with rjieba in search mode, number positions in order.
+
+    Search mode indexes both ``集团股份`` and ``集团`` / ``股份``, so a query for either finds the
+    document; positions increase by one per emitted token."""
+
+    def __init__(self, mode: str = "search"):
+        self.mode = mode
+
+    def __eq__(self, other):
+        return isinstance(other, JiebaTokenizer) and other.mode == self.mode
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        norm, idx = normalize_with_map(value or "")
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = norm
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value or "")
+            yield t
+            return
+        pos = start_pos
+        for word, s, e in segment(norm, self.mode):
+            t.text = word
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = word
+            t.stopped = False
+            if positions:
+                t.pos = pos
+                pos += 1
+            if chars:
+                t.startchar = start_char + idx[s]
+                t.endchar = start_char + idx[e - 1] + 1
+            yield t
+
+
+class SpaceTokenizer(Tokenizer):
+    """Splits pre-computed pinyin strings on whitespace (they are already lower case ASCII)."""
+
+    def __eq__(self, other):
+        return isinstance(other, SpaceTokenizer)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, m in enumerate(re.finditer(r"\S+", value or "")):
+            t.text = m.group().lower()
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + m.start()
+                t.endchar = start_char + m.end()
+            yield t
+
+
+def chinese_analyzer() -> Composable:
+    """The analyzer for Chinese text fields (documents); queries are built from ``query_tokens``."""
+    return JiebaTokenizer("search")
+
+
+def space_analyzer() -> Composable:
+    return SpaceTokenizer()
+
+
+# ---------------------------------------------------------------- user dictionary
+
+_dict_lock = threading.Lock()
+_loaded_words: set[str] = set()
+_dict_state: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) already loaded
+
+
+def dictionary_word(name: str) -> str | None:
+    """The normalised form of a brand/platform name worth adding to the dictionary, or None."""
+    word = normalize(name).strip()
+    if len(word) < 2 or len(word) > 20 or not has_cjk(word) or re.search(r"\s", word):
+        return None
+    return word
+
+
+def add_user_words(words) -> list[str]:
+    """Add words to rjieba's process-wide dictionary; returns the ones that were new."""
+    new = []
+    with _dict_lock:
+        for w in words:
+            if w and w not in _loaded_words:
+                _loaded_words.add(w)
+                if not rjieba.has_word(w):
+                    rjieba.add_word(w, None, None)
+                new.append(w)
+    return new
+
+
+def load_user_dictionary(path: str) -> int:
+    """Load (or re-load when it grew) a dictionary file of one word per line; returns words added.
+
+    Every process that analyses text or queries calls this when it opens the index, so all
+    processes segment the same way as the writer did."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return 0
+    key = (st.st_size, st.st_mtime_ns)
+    if _dict_state.get(path) == key:
+        return 0
+    with open(path, encoding="utf-8") as fh:
+        words = [line.strip() for line in fh if line.strip()]
+    _dict_state[path] = key
+    return len(add_user_words(words))
+
+
+def append_user_dictionary(path: str, words) -> None:
+    """Append new words to a dictionary file (the caller holds the index write lock)."""
+    existing: set[str] = set()
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            existing = {line.strip() for line in fh}
+    new = [w for w in dict.fromkeys(words) if w and w not in existing]
+    if new:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("".join(w + "\n" for w in new))
+            fh.flush()
+            os.fsync(fh.fileno())
+    add_user_words(new)
+
+
+# ---------------------------------------------------------------- pinyin
+
+MAX_VARIANTS = 8
+
+
+@lru_cache(maxsize=65536)
+def _readings(word: str, style: Style) -> tuple[str, ...]:
+    """Every concatenation of the readings of ``word`` (capped), default reading first."""
+    parts = pinyin(word, style=style, heteronym=True, errors=lambda s: [s.lower()])
+    choices = []
+    for p in parts:
+        opts = [x.lower() for x in dict.fromkeys(p) if x and re.fullmatch(r"[a-z0-9]+", x.lower())]
+        choices.append(opts[:3] or [""])
+    out = []
+    for combo in itertools.product(*choices):
+        s = "".join(combo)
+        if s and s not in out:
+            out.append(s)
+        if len(out) >= MAX_VARIANTS:
+            break
+    return tuple(out)
+
+
+def default_pinyin(word: str) -> str:
+    """The most common full pinyin of ``word``, syllables joined (广州 -> guangzhou)."""
+    parts = pinyin(normalize(word), style=Style.NORMAL, errors=lambda s: [s.lower()])
+    return "".join(p[0] for p in parts if p and p[0]).lower()
+
+
+def pinyin_variants(word: str) -> tuple[str, ...]:
+    """Full pinyin of ``word`` in every reading (美的 -> meide, meidi)."""
+    return _readings(word, Style.NORMAL)
+
+
+def initials_variants(word: str) -> tuple[str, ...]:
+    """Initials of ``word`` in every reading (美的 -> md)."""
+    return _readings(word, Style.FIRST_LETTER)
+
+
+def name_pinyin(names) -> tuple[list[str], list[str]]:
+    """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it."""
+    full: list[str] = []
+    inits: list[str] = []
+    for name in names:
+        norm = normalize(name)
+        if not norm:
+            continue
+        pieces = [norm] if len(norm) <= 12 else []
+        pieces += [w for w, _s, _e in segment(norm, "default") if len(w) >= 2 and has_cjk(w)]
+        for piece in pieces:
+            if not has_cjk(piece):
+                continue
+            compact = re.sub(r"\s+", "", piece)
+            full.extend(pinyin_variants(compact))
+            inits.extend(initials_variants(compact))
+    return list(dict.fromkeys(full)), list(dict.fromkeys(inits))

@@ -1,0 +1,653 @@
+"""The search engine: index lifecycle, writing, searching, facets, suggestions.
+
+On-disk layout under the root directory (``SEARCH_INDEX_DIR``)::
+
+    root/current -> gen-<time>-<random>     symlink to the live index generation
+    root/gen-.../                             a Whoosh index + checkpoint.json + userdict.txt
+    root/write.lock                           our single-writer lock (fcntl.flock)
+
+* A rebuild writes a complete new generation and swaps the ``current`` symlink with
+  ``os.replace`` (atomic on POSIX). Searches keep using the old generation until then; every
+  search notices the swap by re-reading the symlink (one ``readlink`` call).
+* The checkpoint (last applied outbox id) lives inside the generation directory, so it always
+  describes exactly the index next to it: a swapped-in rebuild brings its own checkpoint.
+* One writer at a time: ``write_lock()`` is a non-blocking ``flock`` on ``write.lock``; callers
+  that do not get it skip their turn (``LockBusy``) instead of waiting on Whoosh's lock.
+* Searchers are shared per process and refreshed when the index changed (``up_to_date``);
+  an old searcher is closed only after its last user is done with it.
+* Facet counts and sorting read one ``meta`` column per document, decoded once per segment
+  and cached by segment id, so a commit of one document does not re-read 100,000.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from whoosh import index as whoosh_index
+from whoosh.query import Or, Term
+from whoosh.writing import CLEAR
+
+from .analysis import append_user_dictionary, has_cjk, initials_variants, load_user_dictionary, normalize, pinyin_variants
+from .query import ParsedQuery, highlight, parse
+from .schema import FACET_FIELDS, KINDS, build_schema, decode_meta, dictionary_words, doc_key, to_fields
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+CHECKPOINT_FILE = "checkpoint.json"
+USERDICT_FILE = "userdict.txt"
+SORTS = ("relevance", "newest", "visits")
+FEW_RESULTS = 3
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or damaged; callers rebuild it and answer from the database."""
+
+
+class LockBusy(Exception):
+    """Another thread or process is writing the index right now."""
+
+
+@dataclass
+class SearchRequest:
+    """What to search: text, kind, facet filters (facet -> value), sort and page."""
+
+    q: str = ""
+    kind: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: int
+    score: float
+    name: str
+    highlight: str | None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None
+    partial: bool = False  # no document had every word; these match some of them
+    fuzzy: bool = False  # Latin words were matched approximately
+    tokens: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "hits": [h.__dict__ for h in self.hits],
+            "facets": {f: [{"value": v, "count": c} for v, c in vals] for f, vals in self.facets.items()},
+            "suggestion": self.suggestion, "partial": self.partial, "fuzzy": self.fuzzy,
+        }
+
+
+@dataclass
+class Suggestion:
+    text: str
+    kind: str
+    id: int
+
+
+class _SearcherRef:
+    """A searcher with a use count, closed when replaced and no longer used."""
+
+    def __init__(self, searcher, gen_path):
+        self.searcher = searcher
+        self.gen_path = gen_path
+        self.users = 0
+        self.retired = False
+        self.metas = None
+
+    def release(self):
+        self.users -= 1
+        if self.retired and self.users <= 0:
+            self.searcher.close()
+
+
+class SearchEngine:
+    """A Chinese directory index rooted at ``root``. Thread-safe; one instance per process."""
+
+    def __init__(self, root: str, *, writer_timeout: float = 10.0):
+        self.root = os.path.abspath(root)
+        self.writer_timeout = writer_timeout
+        self._lock = threading.RLock()
+        self._ix = None
+        self._ix_path = None
+        self._ref: _SearcherRef | None = None
+        self._segment_meta: dict[str, list] = {}
+        self._thread_lock = threading.Lock()
+
+    # ------------------------------------------------------------ layout and health
+
+    @property
+    def current_link(self) -> str:
+        return os.path.join(self.root, CURRENT)
+
+    def current_path(self) -> str | None:
+        """The live generation directory, or None when there is none."""
+        try:
+            target = os.readlink(self.current_link)
+        except OSError:
+            return None
+        path = os.path.join(self.root, target)
+        return path if os.path.isdir(path) else None
+
+    def exists(self) -> bool:
+        path = self.current_path()
+        return bool(path) and whoosh_index.exists_in(path)
+
+    def health(self) -> tuple[bool, str]:
+        """(ok, reason). Opens the index and reads it; any failure means it must be rebuilt."""
+        if not self.current_path():
+            return False, "missing"
+        try:
+            with self._searcher() as ref:
+                ref.searcher.doc_count()
+                self._metas(ref)
+            return True, "ok"
+        except IndexUnavailable as exc:
+            return False, str(exc)
+
+    def _open(self):
+        """Open (or re-open after a swap) the live generation; raises IndexUnavailable."""
+        path = self.current_path()
+        if not path:
+            raise IndexUnavailable("missing")
+        if self._ix is not None and self._ix_path == path:
+            return self._ix
+        try:
+            load_user_dictionary(os.path.join(path, USERDICT_FILE))
+            ix = whoosh_index.open_dir(path)
+        except Exception as exc:  # EmptyIndexError, EOFError, IndexError, OSError, pickle errors
+            raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+        self._ix, self._ix_path = ix, path
+        return ix
+
+    @contextmanager
+    def _searcher(self):
+        """A current searcher for the duration of the ``with`` block (refreshed if stale)."""
+        with self._lock:
+            try:
+                ix = self._open()
+                ref = self._ref
+                if ref is None or ref.gen_path != self._ix_path or not ref.searcher.up_to_date():
+                    load_user_dictionary(os.path.join(self._ix_path, USERDICT_FILE))
+                    if ref is not None and ref.gen_path == self._ix_path:
+                        new = ref.searcher.refresh()
+                    else:
+                        new = ix.searcher()
+                    if ref is not None:
+                        ref.retired = True
+                        if ref.users <= 0:
+                            ref.searcher.close()
+                    ref = self._ref = _SearcherRef(new, self._ix_path)
+                ref.users += 1
+            except IndexUnavailable:
+                self._drop()
+                raise
+            except Exception as exc:
+                self._drop()
+                raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+        try:
+            yield ref
+        except (EOFError, IndexError, OSError, ValueError, KeyError, AttributeError) as exc:
+            with self._lock:
+                self._drop()
+            raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+        finally:
+            with self._lock:
+                ref.release()
+
+    def _drop(self):
+        """Forget the open index and searcher (after damage or a swap)."""
+        if self._ref is not None:
+            self._ref.retired = True
+            if self._ref.users <= 0:
+                try:
+                    self._ref.searcher.close()
+                except Exception:  # noqa: BLE001 - closing a broken searcher
+                    pass
+        self._ref = None
+        self._ix = None
+        self._ix_path = None
+
+    def close(self):
+        with self._lock:
+            self._drop()
+
+    # ------------------------------------------------------------ locking and checkpoint
+
+    @contextmanager
+    def write_lock(self, blocking: bool = False, timeout: float | None = None):
+        """Hold the single-writer lock. Non-blocking by default: raises LockBusy at once.
+
+        ``flock`` locks belong to the open file, so two threads of one process exclude each
+        other too; the kernel releases the lock when a process dies."""
+        os.makedirs(self.root, exist_ok=True)
+        fh = open(os.path.join(self.root, "write.lock"), "a+")
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if not blocking or (deadline is not None and time.monotonic() > deadline):
+                        raise LockBusy("index is being written by another process") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            fh.close()  # releases the flock
+
+    def checkpoint(self) -> int:
+        """The last outbox id applied to the live index (0 when unknown)."""
+        path = self.current_path()
+        if not path:
+            return 0
+        return _read_checkpoint(path)
+
+    def _write_checkpoint(self, path: str, value: int) -> None:
+        tmp = os.path.join(path, f".{CHECKPOINT_FILE}.{uuid.uuid4().hex}")
+        with open(tmp, "w") as fh:
+            json.dump({"checkpoint": int(value), "at": time.time()}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, os.path.join(path, CHECKPOINT_FILE))
+
+    # ------------------------------------------------------------ writing
+
+    def apply(self, docs: Iterable[dict] = (), delete_keys: Iterable[str] = (), checkpoint: int | None = None) -> int:
+        """Add/replace ``docs`` and delete ``delete_keys`` in one commit, then record ``checkpoint``.
+
+        The caller must hold ``write_lock()``. Idempotent: applying the same change twice
+        leaves the same index. Returns the number of documents written or deleted."""
+        docs = list(docs)
+        delete_keys = [k for k in delete_keys]
+        ix = self._open()
+        path = self._ix_path
+        count = 0
+        if docs or delete_keys:
+            words = [w for d in docs for w in dictionary_words(d)]
+            if words:
+                append_user_dictionary(os.path.join(path, USERDICT_FILE), words)
+            try:
+                writer = ix.writer(timeout=self.writer_timeout)
+            except Exception as exc:  # LockError after timeout, damaged TOC
+                raise LockBusy(str(exc)) from exc
+            try:
+                for d in docs:
+                    writer.update_document(**to_fields(d))
+                    count += 1
+                for k in delete_keys:
+                    writer.delete_by_term("key", k)
+                    count += 1
+                writer.commit()  # MERGE_SMALL keeps the segment count logarithmic
+            except BaseException:
+                writer.cancel()
+                raise
+        if checkpoint is not None:
+            self._write_checkpoint(path, checkpoint)
+        return count
+
+    def optimize(self) -> None:
+        """Merge all segments into one (the caller holds ``write_lock()``)."""
+        ix = self._open()
+        ix.optimize()
+
+    def rebuild(self, docs: Iterable[dict], checkpoint: int, *, progress: Callable[[int], None] | None = None,
+                batch: int = 5000, procs: int = 1) -> dict:
+        """Index ``docs`` into a fresh generation, then swap it in atomically.
+
+        The caller holds ``write_lock()`` so no applier writes meanwhile; searches go on using
+        the old generation. ``checkpoint`` is the outbox position the documents reflect (read
+        BEFORE the documents): later changes are replayed by the applier. Returns stats."""
+        os.makedirs(self.root, exist_ok=True)
+        started = time.monotonic()
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path = os.path.join(self.root, name)
+        os.makedirs(path)
+        dict_path = os.path.join(path, USERDICT_FILE)
+        open(dict_path, "a").close()
+        try:
+            ix = whoosh_index.create_in(path, build_schema())
+            total = 0
+            chunk: list[dict] = []
+
+            def flush(writer):
+                nonlocal total
+                words = [w for d in chunk for w in dictionary_words(d)]
+                if words:
+                    append_user_dictionary(dict_path, words)
+                for d in chunk:
+                    writer.add_document(**to_fields(d))
+                total += len(chunk)
+                if progress:
+                    progress(len(chunk))
+                chunk.clear()
+
+            kwargs = {"limitmb": 256}
+            if procs > 1:
+                kwargs.update(procs=procs, multisegment=True)
+            writer = ix.writer(**kwargs)
+            try:
+                for d in docs:
+                    chunk.append(d)
+                    if len(chunk) >= batch:
+                        flush(writer)
+                if chunk:
+                    flush(writer)
+                writer.commit(mergetype=CLEAR if procs <= 1 else None)
+            except BaseException:
+                writer.cancel()
+                raise
+            if procs > 1:
+                ix.optimize()
+            ix.close()
+            self._write_checkpoint(path, checkpoint)
+            self._swap(name)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return {"documents": total, "seconds": round(time.monotonic() - started, 2), "path": path}
+
+    def _swap(self, name: str) -> None:
+        tmp = os.path.join(self.root, f".current-{uuid.uuid4().hex}")
+        os.symlink(name, tmp)
+        os.replace(tmp, self.current_link)
+        with self._lock:
+            self._drop()
+        # keep the newest previous generation for processes still finishing a search in it
+        gens = sorted((d for d in os.listdir(self.root) if d.startswith("gen-") and d != name),
+                      key=lambda d: os.path.getmtime(os.path.join(self.root, d)))
+        for old in gens[:-1]:
+            shutil.rmtree(os.path.join(self.root, old), ignore_errors=True)
+
+    def destroy(self) -> None:
+        """Remove the whole index root (tests, and repair of an unreadable root)."""
+        with self._lock:
+            self._drop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ------------------------------------------------------------ reading helpers
+
+    def _metas(self, ref: _SearcherRef) -> list:
+        """Decoded meta per global document number for this searcher (cached per segment)."""
+        if ref.metas is not None:
+            return ref.metas
+        flat: list = []
+        live = set()
+        subs = ref.searcher.leaf_searchers()
+        for sub, offset in subs:
+            reader = sub.reader()
+            seg = getattr(reader, "segment", None)
+            segid = seg().segment_id() if callable(seg) else None
+            cache_key = f"{ref.gen_path}:{segid}" if segid else None
+            metas = self._segment_meta.get(cache_key) if cache_key else None
+            if metas is None:
+                n = reader.doc_count_all()
+                if reader.has_column("meta"):
+                    creader = reader.column_reader("meta")
+                    metas = [decode_meta(creader[i]) for i in range(n)]
+                else:
+                    metas = [None] * n
+                if cache_key:
+                    self._segment_meta[cache_key] = metas
+            if cache_key:
+                live.add(cache_key)
+            if len(flat) < offset:
+                flat.extend([None] * (offset - len(flat)))
+            flat.extend(metas)
+        for key in list(self._segment_meta):
+            if key not in live:
+                del self._segment_meta[key]
+        ref.metas = flat
+        return flat
+
+    def doc_count(self) -> int:
+        with self._searcher() as ref:
+            return ref.searcher.doc_count()
+
+    def status(self) -> dict:
+        """Documents, segments, checkpoint and location of the live generation."""
+        path = self.current_path()
+        info = {"root": self.root, "path": path, "documents": None, "segments": None,
+                "checkpoint": self.checkpoint(), "healthy": False, "error": None, "size_bytes": 0}
+        if not path:
+            info["error"] = "missing"
+            return info
+        try:
+            with self._searcher() as ref:
+                info["documents"] = ref.searcher.doc_count()
+                info["segments"] = len(ref.searcher.leaf_searchers())
+                info["healthy"] = True
+        except IndexUnavailable as exc:
+            info["error"] = str(exc)
+        info["size_bytes"] = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+        return info
+
+    def digests(self) -> dict[str, str]:
+        """{document key: content digest} for every document (the consistency check)."""
+        out = {}
+        with self._searcher() as ref:
+            for fields in ref.searcher.all_stored_fields():
+                out[fields["key"]] = fields.get("digest", "")
+        return out
+
+    # ------------------------------------------------------------ searching
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        """Search with facets, highlights, paging and "did you mean". Raises IndexUnavailable."""
+        pq = parse(req.q)
+        sort = req.sort if req.sort in SORTS else "relevance"
+        if not pq.tokens and sort == "relevance":
+            sort = "newest"  # browsing without words: newest first
+        page = max(1, int(req.page))
+        per_page = max(1, min(100, int(req.per_page)))
+        filters = {f: v for f, v in (req.filters or {}).items() if f in FACET_FIELDS and v}
+        kind = req.kind if req.kind in KINDS else ""
+
+        with self._searcher() as ref:
+            metas = self._metas(ref)
+            partial = fuzzy = False
+            if pq.text and not pq.tokens:
+                matched = []  # only punctuation/symbols: a clear "no results", not everything
+            else:
+                matched = self._match(ref, pq.build("and"), kind, sort)
+            if pq.tokens and not matched and len(pq.tokens) > 1:
+                matched = self._match(ref, pq.build("or"), kind, sort)
+                partial = bool(matched)
+            rows, counts = _filter_and_count(matched, metas, filters)
+            if pq.tokens and len(rows) < FEW_RESULTS and pq.latin_tokens:
+                fz = self._match(ref, pq.build("or" if partial else "and", fuzzy=True), kind, sort)
+                if len(fz) > len(matched):
+                    rows, counts = _filter_and_count(fz, metas, filters)
+                    fuzzy = True
+            if sort == "newest":
+                rows.sort(key=lambda r: (-metas[r[1]][2], -r[0]))
+            elif sort == "visits":
+                rows.sort(key=lambda r: (-metas[r[1]][3], -r[0]))
+            total = len(rows)
+            start = (page - 1) * per_page
+            hits = []
+            for score, docnum in rows[start:start + per_page]:
+                stored = ref.searcher.stored_fields(docnum)
+                hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(score), 4),
+                                name=stored.get("name", ""),
+                                highlight=highlight(stored.get("description", ""), pq.tokens)))
+            suggestion = None
+            if pq.tokens and total < FEW_RESULTS:
+                suggestion = self._did_you_mean(ref, pq)
+        facets = {}
+        for f in FACET_FIELDS:
+            c = counts[f]
+            if f in filters and filters[f] not in c:
+                c[filters[f]] = 0
+            facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
+        return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
+                              facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
+                              tokens=pq.tokens)
+
+    def _match(self, ref: _SearcherRef, q, kind: str, sort: str) -> list[tuple[float, int]]:
+        """All (score, docnum) pairs matching ``q`` (every document when q is None)."""
+        s = ref.searcher
+        flt = Term("kind", kind) if kind else None
+        if q is None:
+            if flt is not None:
+                return [(0.0, d) for d in s.docs_for_query(flt)]
+            return [(0.0, d) for d in s.reader().all_doc_ids()]
+        results = s.search(q, limit=None, filter=flt, scored=(sort == "relevance"))
+        return [(score or 0.0, docnum) for score, docnum in results.top_n]
+
+    def _did_you_mean(self, ref: _SearcherRef, pq: ParsedQuery) -> str | None:
+        """Correct each word through the pinyin lexicon: 广洲 -> guangzhou -> 广州."""
+        reader = ref.searcher.reader()
+        changed = False
+        out = []
+        for word in pq.words:
+            best = None
+            py = None
+            if has_cjk(word):
+                variants = pinyin_variants(word)
+                py = variants[0] if variants else None
+            elif word.isalnum() and word.isascii() and len(word) >= 2:
+                py = word
+            if py:
+                candidates = [py]
+                if len(py) >= 4:
+                    try:
+                        candidates += sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})
+                    except Exception:  # noqa: BLE001 - a suggestion is optional
+                        pass
+                best_df = 0
+                for cand in candidates[:20]:
+                    for btext in reader.expand_prefix("pymap", cand + ":"):
+                        text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                        w = text.split(":", 1)[1]
+                        df = reader.doc_frequency("pymap", text)
+                        if w != word and df > best_df:
+                            best, best_df = w, df
+            if best:
+                out.append(best)
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Autocomplete over brand, enterprise and platform names by Chinese prefix, pinyin or
+        initials (``美``, ``mei``, ``md``). Never raises on input; raises IndexUnavailable."""
+        from .query import clean_query
+
+        text = normalize(clean_query(prefix)[:40]).replace(" ", "")
+        if not text:
+            return []
+        limit = max(1, min(10, limit))
+        with self._searcher() as ref:
+            reader = ref.searcher.reader()
+            terms = []
+            fields = ["names"] if has_cjk(text) else ["names", "pinyin", "initials"]
+            for f in fields:
+                for i, btext in enumerate(reader.expand_prefix(f, text)):
+                    if i >= 50:
+                        break
+                    terms.append(Term(f, btext.decode("utf-8") if isinstance(btext, bytes) else btext))
+            if not terms:
+                return []
+            flt = Or([Term("kind", "enterprise"), Term("kind", "platform")])
+            results = ref.searcher.search(Or(terms), limit=40, filter=flt, sortedby="visits", reverse=True)
+            out: list[Suggestion] = []
+            seen = set()
+            for hit in results:
+                stored = hit.fields()
+                names = [n for n in (stored.get("brand") or "").split("\n") if n] + [stored.get("name", "")]
+                chosen = _matching_name(names, text) or names[0]
+                key = (chosen, stored["kind"])
+                if key in seen or not chosen:
+                    continue
+                seen.add(key)
+                out.append(Suggestion(text=chosen, kind=stored["kind"], id=int(stored["db_id"])))
+                if len(out) >= limit:
+                    break
+        return out
+
+
+def _matching_name(names: list[str], prefix: str) -> str | None:
+    for n in names:
+        if normalize(n).replace(" ", "").startswith(prefix):
+            return n
+    for n in names:
+        if not has_cjk(n):
+            continue
+        if any(v.startswith(prefix) for v in pinyin_variants(normalize(n))) or any(
+            v.startswith(prefix) for v in initials_variants(normalize(n))
+        ):
+            return n
+    return None
+
+
+def _filter_and_count(matched, metas, filters):
+    """Apply facet filters and count facet values, multi-select style.
+
+    A document failing exactly one filter still counts toward that filter's facet, so the
+    other values of a selected facet keep their counts (you can switch 佛山 to 广州)."""
+    counts = {f: {} for f in FACET_FIELDS}
+    rows = []
+    active = list(filters.items())
+    for row in matched:
+        m = metas[row[1]] if row[1] < len(metas) else None
+        if m is None:
+            continue
+        facets = m[4]
+        failing = None
+        nfail = 0
+        for f, v in active:
+            if v not in facets[f]:
+                nfail += 1
+                failing = f
+                if nfail > 1:
+                    break
+        if nfail == 0:
+            rows.append(row)
+            for f in FACET_FIELDS:
+                c = counts[f]
+                for v in facets[f]:
+                    c[v] = c.get(v, 0) + 1
+        elif nfail == 1:
+            c = counts[failing]
+            for v in facets[failing]:
+                c[v] = c.get(v, 0) + 1
+    return rows, counts
+
+
+def _read_checkpoint(path: str) -> int:
+    try:
+        with open(os.path.join(path, CHECKPOINT_FILE)) as fh:
+            return int(json.load(fh).get("checkpoint", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
+__all__ = ["FACET_FIELDS", "Hit", "IndexUnavailable", "LockBusy", "SearchEngine", "SearchRequest",
+           "SearchResponse", "Suggestion", "doc_key"]

@@ -1,0 +1,211 @@
+"""The index schema and the conversion of a plain document dict into Whoosh fields.
+
+One index holds three kinds of documents, told apart by ``kind``: ``enterprise``, ``shop`` and
+``platform``. A document dict (what ``marketplace.search_sync`` builds from the database, or the
+benchmark builds synthetically) looks like::
+
+    {"kind": "enterprise", "id": 12, "name": "佛山市美的电器有限公司", "brands": ["美的", "Midea"],
+     "enterprise_name": "", "description": "...", "city": "佛山", "region": "珠三角",
+     "industries": ["家电"], "platforms": ["天猫"], "shop_types": ["旗舰店"],
+     "badges": ["中华老字号"], "certified_at": datetime | None, "visits": 0}
+
+Boosts: brand (4) > name (3) > enterprise name of a shop (2) > pinyin (2) > tags (1.2) >
+description (1); a per-document boost rewards badges modestly (x1.1 per badge, at most x1.3).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from whoosh import columns
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import (
+    default_pinyin, dictionary_word, has_cjk, name_pinyin, normalize, segment, space_analyzer,
+    chinese_analyzer,
+)
+
+KINDS = ("enterprise", "shop", "platform")
+
+# Facet name -> document dict key.
+FACET_FIELDS = {
+    "industry": "industries",
+    "city": "city",
+    "region": "region",
+    "platform": "platforms",
+    "shop_type": "shop_types",
+    "badge": "badges",
+}
+
+TEXT_BOOSTS = {
+    "brand": 4.0,
+    "name": 3.0,
+    "ent_name": 2.0,
+    "tags": 1.2,
+    "description": 1.0,
+}
+PINYIN_BOOSTS = {"pinyin": 2.0, "initials": 1.5}
+
+SEP = "\x1f"  # between facet groups in the meta column
+VSEP = "\x1e"  # between values of one facet
+
+
+def build_schema() -> Schema:
+    """The schema every index generation is created with."""
+    ana = chinese_analyzer()
+    sp = space_analyzer()
+    fields = {
+        "key": ID(stored=True, unique=True),  # "<kind>:<id>"
+        "kind": ID(stored=True),
+        "db_id": STORED(),
+        "name": TEXT(analyzer=ana, stored=True, phrase=True, field_boost=TEXT_BOOSTS["name"]),
+        "brand": TEXT(analyzer=ana, stored=True, phrase=True, field_boost=TEXT_BOOSTS["brand"]),
+        "ent_name": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["ent_name"]),
+        "description": TEXT(analyzer=ana, stored=True, phrase=True, field_boost=TEXT_BOOSTS["description"]),
+        "tags": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["tags"]),
+        "pinyin": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["pinyin"]),
+        "initials": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["initials"]),
+        # whole normalised names, for autocomplete by Chinese prefix
+        "names": KEYWORD(commas=True, scorable=False),
+        # "did you mean": pinyin of known words, and pinyin:word pairs
+        "pykey": KEYWORD(commas=True, scorable=False),
+        "pymap": KEYWORD(commas=True, scorable=False),
+        # content hash of the source document (consistency check)
+        "digest": STORED(),
+        # sortable fields
+        "certified": NUMERIC(bits=64, sortable=True, signed=False),
+        "visits": NUMERIC(bits=64, sortable=True, signed=False),
+        # everything faceting and sorting needs, in one column read per document
+        "meta": COLUMN(columns.VarBytesColumn()),
+    }
+    for facet in FACET_FIELDS:
+        fields["f_" + facet] = KEYWORD(commas=True, scorable=False, lowercase=False)
+    return Schema(**fields)
+
+
+def doc_key(kind: str, ident: int) -> str:
+    return f"{kind}:{int(ident)}"
+
+
+def _clean_kw(value: str) -> str:
+    return re.sub(r"[,\s]+", " ", str(value)).strip()
+
+
+def _as_list(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v not in (None, "")]
+
+
+def doc_digest(doc: dict) -> str:
+    """A stable content hash of a document dict (compared by the consistency check)."""
+    def _default(o):
+        return o.isoformat() if isinstance(o, datetime) else str(o)
+
+    raw = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=_default)
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: int, visits: int) -> bytes:
+    parts = [kind, str(ident), str(certified), str(visits)]
+    parts += [VSEP.join(facets[f]) for f in FACET_FIELDS]
+    return SEP.join(parts).encode("utf-8")
+
+
+def decode_meta(raw: bytes):
+    """(kind, id, certified, visits, {facet: tuple(values)}) from the meta column."""
+    if not raw:
+        return None
+    parts = raw.decode("utf-8").split(SEP)
+    facets = {}
+    for i, f in enumerate(FACET_FIELDS):
+        v = parts[4 + i] if len(parts) > 4 + i else ""
+        facets[f] = tuple(v.split(VSEP)) if v else ()
+    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets
+
+
+def dictionary_words(doc: dict) -> list[str]:
+    """Brand and platform names of a document that belong in the user dictionary."""
+    words = []
+    for name in _as_list(doc.get("brands")):
+        w = dictionary_word(name)
+        if w:
+            words.append(w)
+    if doc.get("kind") == "platform":
+        w = dictionary_word(doc.get("name", ""))
+        if w:
+            words.append(w)
+    return words
+
+
+def to_fields(doc: dict) -> dict:
+    """Whoosh fields for a document dict (see the module docstring)."""
+    kind = doc["kind"]
+    ident = int(doc["id"])
+    brands = _as_list(doc.get("brands"))
+    name = str(doc.get("name") or "")
+    ent_name = str(doc.get("enterprise_name") or "")
+    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
+    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
+    certified_at = doc.get("certified_at")
+    certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
+    visits = max(0, int(doc.get("visits") or 0))
+
+    names = [name] + brands + ([ent_name] if ent_name else [])
+    full, inits = name_pinyin(names)
+    # Latin brand names are searchable "as pinyin" too (midea typed in the pinyin box)
+    for b in brands:
+        nb = normalize(b)
+        if nb and not has_cjk(nb) and re.fullmatch(r"[a-z0-9 ]+", nb):
+            full.append(nb.replace(" ", ""))
+
+    tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
+
+    # did-you-mean lexicon: words people type (places, industries, brands, name words)
+    lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
+    for n in [name] + brands:
+        nn = normalize(n)
+        if has_cjk(nn):
+            lex_words.update(w for w, _s, _e in segment(nn, "default") if len(w) >= 2 and has_cjk(w))
+            if len(nn) <= 8:
+                lex_words.add(nn)
+        elif re.fullmatch(r"[a-z0-9]{3,}", nn or ""):
+            lex_words.add(nn)
+    pykeys, pymap = set(), set()
+    for w in lex_words:
+        w = _clean_kw(normalize(w))
+        if not w:
+            continue
+        py = default_pinyin(w) if has_cjk(w) else w
+        if py and re.fullmatch(r"[a-z0-9]+", py):
+            pykeys.add(py)
+            pymap.add(f"{py}:{w}")
+
+    bonus = 1.0 + min(0.3, 0.1 * len(facets["badge"]))
+    fields = {
+        "key": doc_key(kind, ident),
+        "kind": kind,
+        "db_id": ident,
+        "name": name,
+        "brand": "\n".join(brands),
+        "ent_name": ent_name,
+        "description": str(doc.get("description") or ""),
+        "tags": " ".join(tag_values),
+        "pinyin": " ".join(full),
+        "initials": " ".join(inits),
+        "names": ",".join(_clean_kw(normalize(n)).replace(" ", "") for n in names if n),
+        "pykey": ",".join(sorted(pykeys)),
+        "pymap": ",".join(sorted(pymap)),
+        "digest": doc.get("digest") or doc_digest(doc),
+        "certified": certified,
+        "visits": visits,
+        "meta": encode_meta(kind, ident, facets, certified, visits),
+        "_boost": bonus,
+    }
+    for f, vals in facets.items():
+        fields["f_" + f] = ",".join(vals)
+    return fields
