@@ -83,10 +83,10 @@ def slots_query(*, placement: str = "", industry_id: int | None = None, state: s
 
 def find_enterprises(q: str, limit: int = 20) -> list[Enterprise]:
     """Certified enterprises whose legal name or a brand contains ``q`` (for the slot picker)."""
-    key = normalize_key(q)[:60]
+    key = normalize_key(q).replace("%", "").replace("_", "").replace("\\", "")[:60]
     if not key:
         return []
-    pattern = f"%{key.replace('%', '').replace('_', '')}%"
+    pattern = f"%{key}%"
     brand_match = select(Brand.enterprise_id).where(Brand.name_key.like(pattern))
     stmt = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED,
                                      or_(Enterprise.name_key.like(pattern), Enterprise.id.in_(brand_match)))

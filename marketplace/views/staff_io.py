@@ -171,11 +171,18 @@ def export_csv():
     except ImportError:
         abort(503)
     rows = db.session.scalars(export_query().limit(MAX_EXPORT)).all()
-    data = export_enterprises_csv(rows)
-    record("export.enterprises", actor=current_user, entity_kind="export",
-           note=f"导出 {len(rows)} 家企业；条件：{request.query_string.decode('ascii', 'replace')[:300]}")
+    if request.args.get("file") == "shops":
+        from ..services.importer import export_shops_csv
+
+        only_public = request.args.get("status", Status.CERTIFIED) == Status.CERTIFIED
+        shops = [s for e in rows for s in e.shops if not only_public or s.status == Status.CERTIFIED]
+        data, what, label = export_shops_csv(shops), "shops", f"{len(shops)} 个店铺"
+    else:
+        data, what, label = export_enterprises_csv(rows), "enterprises", f"{len(rows)} 家企业"
+    record(f"export.{what}", actor=current_user, entity_kind="export",
+           note=f"导出 {label}；条件：{request.query_string.decode('ascii', 'replace')[:300]}")
     db.session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=gdws-enterprises-{stamp}.csv",
+                    headers={"Content-Disposition": f"attachment; filename=gdws-{what}-{stamp}.csv",
                              "Cache-Control": "no-store"})
