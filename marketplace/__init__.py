@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     extensions.init_app(app)
+    from . import proxy; proxy.init_app(app)  # noqa: E702
     from . import auth_session  # noqa: F401  (registers the Flask-Login user loader)
 
     templating.init_app(app)

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "LOGIN_LIMIT_PER_ACCOUNT": ("10 per 15 minutes", str),  # failed logins per email
     "LOGIN_LIMIT_PER_IP": ("30 per 15 minutes", str),  # failed logins per client address
     "ACCOUNT_FORM_LIMIT": ("30 per hour", str),  # registrations / reset mails per address
+    "PROXY_COUNT": (0, int),  # reverse proxies in front; >0 trusts that many X-Forwarded-For/Proto hops
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
     "STATIC_MAX_AGE": (31_536_000, int),  # static URLs carry ?v=<hash>, so cache them for a year

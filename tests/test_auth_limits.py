@@ -154,3 +154,52 @@ def test_register_throttled_per_address(app_config):
         assert codes == [302, 302, 302, 429]
         db.session.remove()
         db.engine.dispose()
+
+
+def _ip_limited_app(app_config, proxies: int):
+    app_config["LOGIN_LIMIT_PER_IP"] = "3 per 15 minutes"
+    app_config["PROXY_COUNT"] = proxies
+    from marketplace import create_app
+    from tests.conftest import CSRFClient
+
+    app = create_app(app_config)
+    app.test_client_class = CSRFClient
+    return app
+
+
+def test_forged_forwarded_for_does_not_bypass_ip_limit(app_config):
+    """Without a configured proxy, X-Forwarded-For is the client's own claim and is ignored."""
+    from tests.conftest import AuthActions
+
+    app = _ip_limited_app(app_config, proxies=0)
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        auth = AuthActions(client)
+        codes = []
+        for n in range(4):
+            client.get("/account/login")
+            codes.append(client.post("/account/login", data={"email": f"v{n}@example.com", "password": WRONG},
+                                     headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code)
+        assert codes == [200, 200, 200, 429]
+        assert auth.login("v9@example.com", WRONG).status_code == 429
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_behind_a_proxy_each_client_has_its_own_ip_limit(app_config):
+    app = _ip_limited_app(app_config, proxies=1)
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        proxy = {"REMOTE_ADDR": "127.0.0.1"}
+
+        def attempt(ip: str) -> int:
+            client.get("/account/login")
+            return client.post("/account/login", data={"email": f"{ip}@example.com", "password": WRONG},
+                               headers={"X-Forwarded-For": ip}, environ_base=proxy).status_code
+
+        assert [attempt("198.51.100.1") for _ in range(4)] == [200, 200, 200, 429]
+        assert attempt("198.51.100.2") == 200  # another client behind the same proxy
+        db.session.remove()
+        db.engine.dispose()
