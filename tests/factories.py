@@ -95,3 +95,29 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     db.session.add(shop)
     db.session.flush()
     return shop
+
+
+# --- review queue and complaints (staff console) ---------------------------------------------
+
+def make_application(ent: Enterprise, kind: str = "enterprise", *, applicant: User | None = None,
+                     shop: Shop | None = None, payload: dict | None = None, submitted_at=None):
+    """A pending application (the merchant side normally creates these)."""
+    from marketplace.models import Application
+
+    app_row = Application(kind=kind, enterprise=ent, shop=shop, applicant=applicant or ent.owner,
+                          payload=payload or {}, status="pending", submitted_at=submitted_at or utcnow())
+    db.session.add(app_row)
+    db.session.flush()
+    return app_row
+
+
+def make_complaint(ent: Enterprise, *, shop: Shop | None = None, kind: str = "假冒伪劣",
+                   description: str = "收到的商品与描述不符，疑似假冒。", contact: str = "13800000000"):
+    """A new consumer complaint with a fresh reference number."""
+    from marketplace.models import Complaint
+
+    c = Complaint(reference=f"TS-20260101-{next(_seq):08d}", enterprise=ent, shop=shop, kind=kind,
+                  description=description, contact=contact, status="new")
+    db.session.add(c)
+    db.session.flush()
+    return c
