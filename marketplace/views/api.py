@@ -275,27 +275,48 @@ def shop_detail(shop_id: int):
     return _json(serializers.shop(s), last_modified=data_last_modified())
 
 
+def _enterprise_counts(column, join_table=None) -> dict[int, int]:
+    """Public enterprises per city (``Enterprise.city_id``) or per industry (association table)."""
+    if join_table is not None:
+        q = (select(join_table.c.industry_id, func.count())
+             .join(Enterprise, Enterprise.id == join_table.c.enterprise_id)
+             .where(Enterprise.status == Status.CERTIFIED).group_by(join_table.c.industry_id))
+    else:
+        q = select(column, func.count()).where(Enterprise.status == Status.CERTIFIED).group_by(column)
+    return {k: n for k, n in db.session.execute(q)}
+
+
 @bp.route("/platforms")
 def platforms():
     """Active platforms with their counts of public shops and enterprises."""
-    rows = catalog.platforms_with_counts()
-    data = {"total": len(rows), "results": [serializers.platform(p, s, e) for p, s, e in rows]}
+    counts = {pid: (shops, ents) for pid, shops, ents in db.session.execute(
+        select(Shop.platform_id, func.count(Shop.id), func.count(func.distinct(Shop.enterprise_id)))
+        .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .group_by(Shop.platform_id))}
+    rows = db.session.scalars(select(Platform).where(Platform.active.is_(True))
+                              .order_by(Platform.position, Platform.id)).all()
+    data = {"total": len(rows),
+            "results": [serializers.platform(p, *counts.get(p.id, (0, 0))) for p in rows]}
     return _json(data, last_modified=data_last_modified())
 
 
 @bp.route("/industries")
 def industries():
     """Active industries with their counts of public enterprises."""
-    rows = catalog.industries_with_counts(include_empty=True)
-    data = {"total": len(rows), "results": [serializers.industry(i, n) for i, n in rows]}
+    counts = _enterprise_counts(None, enterprise_industry)
+    rows = db.session.scalars(select(Industry).where(Industry.active.is_(True))
+                              .order_by(Industry.position, Industry.id)).all()
+    data = {"total": len(rows), "results": [serializers.industry(i, counts.get(i.id, 0)) for i in rows]}
     return _json(data, last_modified=data_last_modified())
 
 
 @bp.route("/cities")
 def cities():
     """Guangdong's 21 cities with region and counts of public enterprises."""
-    rows = catalog.cities_with_counts()
-    data = {"total": len(rows), "results": [serializers.city(c, n) for c, n in rows]}
+    counts = _enterprise_counts(Enterprise.city_id)
+    rows = db.session.scalars(select(City).order_by(City.position, City.id)).all()
+    data = {"total": len(rows), "results": [serializers.city(c, counts.get(c.id, 0)) for c in rows]}
     return _json(data, last_modified=data_last_modified())
 
 
