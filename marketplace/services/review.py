@@ -150,7 +150,7 @@ def diff(application: Application) -> list[dict]:
                 before = _show_enterprise_value(key, live[key])
                 after = _show_enterprise_value(key, payload[key])
                 rows.append({"field": key, "label": label, "before": before, "after": after,
-                             "changed": before != after})
+                             "changed": before != after, **inline_diff(before, after)})
     elif application.kind == AppKind.SHOP_EDIT and application.shop is not None:
         shop = application.shop
         live = {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
@@ -161,8 +161,22 @@ def diff(application: Application) -> list[dict]:
                 else:
                     before, after = str(live[key] or ""), str(payload[key] or "")
                 rows.append({"field": key, "label": label, "before": before, "after": after,
-                             "changed": before != after})
+                             "changed": before != after, **inline_diff(before, after)})
     return rows
+
+
+def inline_diff(before: str, after: str) -> dict:
+    """Character-level segments ``[(text, changed)]`` for both sides, so staff see exactly which
+    words of a long description or a URL changed."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    old: list[tuple[str, bool]] = []
+    new: list[tuple[str, bool]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if before[i1:i2]:
+            old.append((before[i1:i2], op != "equal"))
+        if after[j1:j2]:
+            new.append((after[j1:j2], op != "equal"))
+    return {"before_parts": old, "after_parts": new}
 
 
 def uscc_check(ent: Enterprise) -> dict:
