@@ -38,6 +38,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "CERTIFICATE_VALID_DAYS": (730, int),
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
+    "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)
     "LOG_LEVEL": ("INFO", str),
     "PASSWORD_HASH_METHOD": ("scrypt", str),  # werkzeug method string; tests use a cheap one
     "PASSWORD_RESET_MAX_AGE": (3600, int),  # seconds a password-reset link stays valid

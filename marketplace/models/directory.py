@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint, select,
+    Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +31,11 @@ class Enterprise(db.Model):
     """A Guangdong enterprise (brand owner). Public only while ``status`` is certified."""
 
     __tablename__ = "enterprise"
+    __table_args__ = (  # the public lists' sorts: newest certified, pinyin name, most visited
+        Index("ix_enterprise_status_certified_at", "status", "certified_at"),
+        Index("ix_enterprise_status_name_sort", "status", "name_sort"),
+        Index("ix_enterprise_status_click_count", "status", "click_count"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -115,6 +120,9 @@ class Shop(db.Model):
     """An online shop of an enterprise on a platform. ``url`` is normalised and unique."""
 
     __tablename__ = "shop"
+    __table_args__ = (  # a platform's public shops, newest first
+        Index("ix_shop_platform_status_certified_at", "platform_id", "status", "certified_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)

@@ -8,17 +8,21 @@ platform), so a page of 20 costs a handful of queries whatever the directory's s
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select
+from flask import current_app
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    Badge, City, Enterprise, FeaturedSlot, Industry, Placement, Platform, Shop, ShopType, Status,
-    enterprise_badge, enterprise_industry,
+    Badge, City, Enterprise, FeaturedSlot, Industry, Placement, Platform, SearchOutbox, Shop, ShopType,
+    Status, enterprise_badge, enterprise_industry,
 )
 from .reference_data import REGIONS
 
@@ -32,6 +36,87 @@ FILTER_KEYS = ("industry", "city", "region", "platform", "shop_type", "badge")
 CAROUSEL_SIZE = 6
 INDUSTRY_ROW_SIZE = 4
 INDUSTRY_ROWS = 6
+
+
+# ---------------------------------------------------------------- aggregate cache
+#
+# Counts over the whole directory (per industry, city, platform; totals) cost tens of
+# milliseconds at 10,000 enterprises / 50,000 shops and are shown on every home and browse page.
+# They are cached per process as plain values (never ORM objects, which would outlive their
+# session), keyed by the search outbox head: every change to an enterprise, shop, brand,
+# platform, industry, badge, certificate or featured slot writes an outbox row in its own
+# transaction, so a committed change is visible on the next request. CATALOG_CACHE_SECONDS
+# bounds the age anyway (click counts, which order the fallback featured lists, change without
+# an outbox row); 0 turns the cache off.
+
+T = TypeVar("T")
+_cache_lock = threading.Lock()
+
+
+def _directory_version() -> int:
+    return db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+
+
+def _cached(name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` cached under ``name`` for this app until the directory changes or ages."""
+    ttl = current_app.config.get("CATALOG_CACHE_SECONDS", 60)
+    if ttl <= 0:
+        return compute()
+    store = current_app.extensions.setdefault("catalog_cache", {})
+    version = store.get("_version")
+    now = time.monotonic()
+    if version is None or now - version[1] > 0.5:  # check the version at most twice a second
+        current = _directory_version()
+        if version is None or current != version[0]:
+            with _cache_lock:
+                store.clear()
+                store["_version"] = (current, now)
+        else:
+            store["_version"] = (current, now)
+    hit = store.get(name)
+    if hit is not None and now - hit[1] < ttl:
+        return hit[0]
+    value = compute()
+    store[name] = (value, now)
+    return value
+
+
+def clear_cache() -> None:
+    """Drop every cached aggregate of this app (tests, or after bulk SQL that skips the outbox)."""
+    current_app.extensions.pop("catalog_cache", None)
+
+
+@dataclass(frozen=True)
+class IndustryRow:
+    id: int
+    name: str
+    slug: str
+    position: int
+
+
+@dataclass(frozen=True)
+class CityRow:
+    id: int
+    name: str
+    slug: str
+    region: str
+    code: str
+    position: int
+
+    @property
+    def full_name(self) -> str:
+        return self.name + "市"
+
+
+@dataclass(frozen=True)
+class PlatformRow:
+    id: int
+    name: str
+    slug: str
+    kind: str
+    description: str
+    homepage: str
+    position: int
 
 
 @dataclass
@@ -139,23 +224,25 @@ def public_enterprise_query(f: BrowseFilters | None = None):
     q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
     if not f:
         return q
+    # IN (subquery) rather than EXISTS: both databases build the small id set once from the
+    # filter's own index instead of probing it for every certified enterprise.
     if f.industry:
-        q = q.where(exists().where(enterprise_industry.c.enterprise_id == Enterprise.id,
-                                   enterprise_industry.c.industry_id == f.industry.id))
+        q = q.where(Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
+                                      .where(enterprise_industry.c.industry_id == f.industry.id)))
     if f.city:
         q = q.where(Enterprise.city_id == f.city.id)
     elif f.region:
         q = q.where(Enterprise.city_id.in_(select(City.id).where(City.region == f.region)))
     if f.platform or f.shop_type:
-        conds = [Shop.enterprise_id == Enterprise.id, Shop.status == Status.CERTIFIED]
+        shops = select(Shop.enterprise_id).where(Shop.status == Status.CERTIFIED)
         if f.platform:
-            conds.append(Shop.platform_id == f.platform.id)
+            shops = shops.where(Shop.platform_id == f.platform.id)
         if f.shop_type:
-            conds.append(Shop.shop_type == f.shop_type)
-        q = q.where(exists().where(and_(*conds)))
+            shops = shops.where(Shop.shop_type == f.shop_type)
+        q = q.where(Enterprise.id.in_(shops))
     if f.badge:
-        q = q.where(exists().where(enterprise_badge.c.enterprise_id == Enterprise.id,
-                                   enterprise_badge.c.badge_id == f.badge.id))
+        q = q.where(Enterprise.id.in_(select(enterprise_badge.c.enterprise_id)
+                                      .where(enterprise_badge.c.badge_id == f.badge.id)))
     return q
 
 
@@ -199,57 +286,79 @@ class HomeCounts:
 
 def counts(goal: int) -> HomeCounts:
     """Live counts for the home page: certified enterprises, public shops, active platforms."""
-    ents = db.session.scalar(select(func.count()).select_from(Enterprise)
-                             .where(Enterprise.status == Status.CERTIFIED)) or 0
-    shops = db.session.scalar(
-        select(func.count(Shop.id)).join(Enterprise, Shop.enterprise_id == Enterprise.id)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)) or 0
-    plats = db.session.scalar(select(func.count()).select_from(Platform).where(Platform.active.is_(True))) or 0
+
+    def compute():
+        ents = db.session.scalar(select(func.count()).select_from(Enterprise)
+                                 .where(Enterprise.status == Status.CERTIFIED)) or 0
+        shops = db.session.scalar(
+            select(func.count(Shop.id)).join(Enterprise, Shop.enterprise_id == Enterprise.id)
+            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)) or 0
+        plats = db.session.scalar(select(func.count()).select_from(Platform)
+                                  .where(Platform.active.is_(True))) or 0
+        return ents, shops, plats
+
+    ents, shops, plats = _cached("counts", compute)
     return HomeCounts(enterprises=ents, shops=shops, platforms=plats, goal=goal)
 
 
-def industries_with_counts(include_empty: bool = True) -> list[tuple[Industry, int]]:
+def industries_with_counts(include_empty: bool = True) -> list[tuple[IndustryRow, int]]:
     """Active industries in their position order, each with its number of public enterprises."""
-    n = (select(enterprise_industry.c.industry_id, func.count().label("n"))
-         .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-         .where(Enterprise.status == Status.CERTIFIED)
-         .group_by(enterprise_industry.c.industry_id).subquery())
-    rows = db.session.execute(
-        select(Industry, func.coalesce(n.c.n, 0)).outerjoin(n, n.c.industry_id == Industry.id)
-        .where(Industry.active.is_(True)).order_by(Industry.position, Industry.id)).all()
-    return [(i, c) for i, c in rows if include_empty or c]
+
+    def compute():
+        n = (select(enterprise_industry.c.industry_id, func.count().label("n"))
+             .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
+             .where(Enterprise.status == Status.CERTIFIED)
+             .group_by(enterprise_industry.c.industry_id).subquery())
+        rows = db.session.execute(
+            select(Industry.id, Industry.name, Industry.slug, Industry.position, func.coalesce(n.c.n, 0))
+            .outerjoin(n, n.c.industry_id == Industry.id)
+            .where(Industry.active.is_(True)).order_by(Industry.position, Industry.id)).all()
+        return tuple((IndustryRow(i, name, slug, pos), c) for i, name, slug, pos, c in rows)
+
+    return [(i, c) for i, c in _cached("industries", compute) if include_empty or c]
 
 
-def cities_with_counts() -> list[tuple[City, int]]:
+def cities_with_counts() -> list[tuple[CityRow, int]]:
     """All cities in their position order, each with its number of public enterprises."""
-    n = (select(Enterprise.city_id, func.count().label("n")).where(Enterprise.status == Status.CERTIFIED)
-         .group_by(Enterprise.city_id).subquery())
-    rows = db.session.execute(
-        select(City, func.coalesce(n.c.n, 0)).outerjoin(n, n.c.city_id == City.id)
-        .order_by(City.position, City.id)).all()
-    return [(c, k) for c, k in rows]
+
+    def compute():
+        n = (select(Enterprise.city_id, func.count().label("n")).where(Enterprise.status == Status.CERTIFIED)
+             .group_by(Enterprise.city_id).subquery())
+        rows = db.session.execute(
+            select(City.id, City.name, City.slug, City.region, City.code, City.position,
+                   func.coalesce(n.c.n, 0))
+            .outerjoin(n, n.c.city_id == City.id).order_by(City.position, City.id)).all()
+        return tuple((CityRow(*r[:6]), r[6]) for r in rows)
+
+    return list(_cached("cities", compute))
 
 
-def cities_by_region() -> list[tuple[str, int, list[tuple[City, int]]]]:
+def cities_by_region() -> list[tuple[str, int, list[tuple[CityRow, int]]]]:
     """Cities grouped by region (珠三角, 粤东, 粤西, 粤北): ``(region, total, [(city, count)])``."""
-    groups: dict[str, list[tuple[City, int]]] = {r: [] for r in REGIONS}
+    groups: dict[str, list[tuple[CityRow, int]]] = {r: [] for r in REGIONS}
     for c, k in cities_with_counts():
         groups.setdefault(c.region, []).append((c, k))
     return [(r, sum(k for _, k in cs), cs) for r, cs in groups.items()]
 
 
-def platforms_with_counts() -> list[tuple[Platform, int, int]]:
+def platforms_with_counts() -> list[tuple[PlatformRow, int, int]]:
     """Active platforms with their numbers of public shops and of public enterprises there."""
-    n = (select(Shop.platform_id, func.count(Shop.id).label("shops"),
-                func.count(func.distinct(Shop.enterprise_id)).label("ents"))
-         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-         .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
-         .group_by(Shop.platform_id).subquery())
-    rows = db.session.execute(
-        select(Platform, func.coalesce(n.c.shops, 0), func.coalesce(n.c.ents, 0))
-        .outerjoin(n, n.c.platform_id == Platform.id)
-        .where(Platform.active.is_(True)).order_by(Platform.position, Platform.id)).all()
-    return [(p, s, e) for p, s, e in rows]
+
+    def compute():
+        n = (select(Shop.platform_id, func.count(Shop.id).label("shops"),
+                    func.count(func.distinct(Shop.enterprise_id)).label("ents"))
+             .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+             .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+             .group_by(Shop.platform_id).subquery())
+        rows = db.session.execute(
+            select(Platform.id, Platform.name, Platform.slug, Platform.kind, Platform.description,
+                   Platform.homepage, Platform.position,
+                   func.coalesce(n.c.shops, 0), func.coalesce(n.c.ents, 0))
+            .outerjoin(n, n.c.platform_id == Platform.id)
+            .where(Platform.active.is_(True)).order_by(Platform.position, Platform.id)).all()
+        return tuple((PlatformRow(*r[:7]), r[7], r[8]) for r in rows)
+
+    return list(_cached("platforms", compute))
 
 
 def platform_shops(platform: Platform, shop_type: str | None = None, page: int = 1, per_page: int = 20):
@@ -312,41 +421,65 @@ def live_slots(at: datetime, placement: str | None = None) -> list[FeaturedSlot]
     return list(db.session.scalars(q))
 
 
+def _load_public(ids) -> dict[int, Enterprise]:
+    """Public enterprises by id with their card data (one query plus eager loads)."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    q = public_enterprise_query().where(Enterprise.id.in_(ids)).options(*_card_options())
+    return {e.id: e for e in db.session.scalars(q)}
+
+
 def _fallback_carousel(limit: int) -> list[Enterprise]:
     """Badged certified enterprises first (most visited first), padded with the most visited."""
-    badge_n = (select(func.count()).select_from(enterprise_badge)
-               .where(enterprise_badge.c.enterprise_id == Enterprise.id).scalar_subquery())
-    q = (public_enterprise_query()
-         .order_by(badge_n.desc(), Enterprise.click_count.desc(), Enterprise.certified_at.desc(),
-                   Enterprise.id.desc())
-         .options(*_card_options()).limit(limit))
-    return list(db.session.scalars(q))
+
+    def compute():
+        badge_n = (select(func.count()).select_from(enterprise_badge)
+                   .where(enterprise_badge.c.enterprise_id == Enterprise.id).scalar_subquery())
+        q = (select(Enterprise.id).where(Enterprise.status == Status.CERTIFIED)
+             .order_by(badge_n.desc(), Enterprise.click_count.desc(), Enterprise.certified_at.desc(),
+                       Enterprise.id.desc())
+             .limit(limit))
+        return tuple(db.session.scalars(q))
+
+    ids = _cached(f"fallback_carousel:{limit}", compute)
+    ents = _load_public(ids)
+    return [ents[i] for i in ids if i in ents]
 
 
-def _fallback_industry_rows(rows: int, size: int) -> list[tuple[Industry, list[Enterprise]]]:
+def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[Enterprise]]]:
     """For the industries with most public enterprises, their most visited ones (one query for
-    the ranking with a window function, one for the enterprises)."""
-    top = [i for i, c in sorted(industries_with_counts(include_empty=False), key=lambda ic: -ic[1])][:rows]
-    if not top:
-        return []
-    top.sort(key=lambda i: (i.position, i.id))
-    rn = func.row_number().over(
-        partition_by=enterprise_industry.c.industry_id,
-        order_by=(Enterprise.click_count.desc(), Enterprise.certified_at.desc(), Enterprise.id.desc()),
-    ).label("rn")
-    ranked = (select(enterprise_industry.c.industry_id, Enterprise.id.label("eid"), rn)
-              .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-              .where(Enterprise.status == Status.CERTIFIED,
-                     enterprise_industry.c.industry_id.in_([i.id for i in top]))
-              .subquery())
-    pairs = db.session.execute(select(ranked.c.industry_id, ranked.c.eid).where(ranked.c.rn <= size)
-                               .order_by(ranked.c.industry_id, ranked.c.rn)).all()
-    ents = {e.id: e for e in db.session.scalars(
-        select(Enterprise).where(Enterprise.id.in_({eid for _, eid in pairs})).options(*_card_options()))}
-    by_ind: dict[int, list[Enterprise]] = {}
-    for iid, eid in pairs:
-        by_ind.setdefault(iid, []).append(ents[eid])
-    return [(i, by_ind[i.id]) for i in top if by_ind.get(i.id)]
+    the ranking with a window function; the result's ids are cached, the cards loaded fresh)."""
+
+    def compute():
+        top = [i for i, c in sorted(industries_with_counts(include_empty=False), key=lambda ic: -ic[1])][:rows]
+        if not top:
+            return ()
+        top.sort(key=lambda i: (i.position, i.id))
+        rn = func.row_number().over(
+            partition_by=enterprise_industry.c.industry_id,
+            order_by=(Enterprise.click_count.desc(), Enterprise.certified_at.desc(), Enterprise.id.desc()),
+        ).label("rn")
+        ranked = (select(enterprise_industry.c.industry_id, Enterprise.id.label("eid"), rn)
+                  .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
+                  .where(Enterprise.status == Status.CERTIFIED,
+                         enterprise_industry.c.industry_id.in_([i.id for i in top]))
+                  .subquery())
+        pairs = db.session.execute(select(ranked.c.industry_id, ranked.c.eid).where(ranked.c.rn <= size)
+                                   .order_by(ranked.c.industry_id, ranked.c.rn)).all()
+        by_ind: dict[int, list[int]] = {}
+        for iid, eid in pairs:
+            by_ind.setdefault(iid, []).append(eid)
+        return tuple((i, tuple(by_ind[i.id])) for i in top if by_ind.get(i.id))
+
+    cached = _cached(f"fallback_rows:{rows}:{size}", compute)
+    ents = _load_public(eid for _, ids in cached for eid in ids)
+    out = []
+    for ind, ids in cached:
+        row = [ents[i] for i in ids if i in ents]
+        if row:
+            out.append((ind, row))
+    return out
 
 
 def featured(at: datetime) -> Featured:
