@@ -186,6 +186,8 @@ def shop_identity(url: str) -> ShopIdentity:
 
     elif host_matches(host, ["kuaishou.com", "kwaixiaodian.com"]):
         shop = _first_param(params, ("shopid", "shop_id", "sellerid", "seller_id"), _TOKEN)
+        if not shop and "/shop" in path:
+            shop = _first_param(params, ("id",), _TOKEN)
         if shop:
             return ShopIdentity(("ks-shop", shop), shop)
 

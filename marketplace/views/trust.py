@@ -338,7 +338,6 @@ def robots():
         "Disallow: /account",
         "Disallow: /go/",
         "Disallow: /search",
-        "Disallow: /qr/",
         "Allow: /",
         "",
         f"Sitemap: {linking.url('trust.sitemap_index', '/sitemap.xml')}",
