@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
     from .services.importer import register_cli as _import_cli; _import_cli(app)  # noqa: E702
     from .services.synthetic import register_cli as _synthetic_cli; _synthetic_cli(app)  # noqa: E702
     from .search_sync import register_cli as _search_cli; _search_cli(app)  # noqa: E702
+    from .services.demo import register_cli as _demo_cli; _demo_cli(app)  # noqa: E702
