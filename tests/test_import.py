@@ -322,3 +322,22 @@ def test_certified_words(app, value, expected):
     report = run_import(f"{ENT_HEADER}\n{U1},某某有限公司,,佛山,,,,,,{value}\n".encode(), None, dry_run=False)
     assert report.ok
     assert (by_uscc(U1).status == Status.CERTIFIED) is expected
+
+
+def test_excel_unicode_text_utf16_tab_separated(app):
+    text = GOOD_ENTS.replace(",", "\t")
+    report = run_import(text.encode("utf-16"), None, dry_run=False)
+    assert report.ok, report.errors
+    assert by_uscc(U1).brand_names == ["岭南风", "南风"]
+
+
+def test_blank_lines_are_skipped_and_line_numbers_count_them(app):
+    text = f"{ENT_HEADER}\n\n{U1},某某有限公司,,佛山,,,,,,是\n,,,,,,,,,\n{U2},另一有限公司,,火星,,,,,,否\n"
+    report = run_import(text.encode(), None, dry_run=False)
+    assert [(e.line, e.column) for e in report.errors] == [(5, "city")]
+
+
+def test_too_many_cells_is_an_error(app):
+    text = f"{ENT_HEADER}\n{U1},某某有限公司,,佛山,,简介,含逗号,,,,是\n"
+    report = run_import(text.encode(), None, dry_run=False)
+    assert not report.ok and "多于表头" in report.errors[0].reason
