@@ -102,7 +102,7 @@ def test_enterprise_page(client, directory):
 def test_enterprise_shop_links_go_through_redirect(client, directory):
     a = directory["a"]
     html = _text(client.get(f"/enterprises/{a.id}"))
-    links = re.findall(r'<a class="shop-link" href="([^"]+)"([^>]*)>', html)
+    links = re.findall(r'<a class="pub-shop-link" href="([^"]+)"([^>]*)>', html)
     assert len(links) == 2
     shop_ids = {s.id for s in a.shops}
     for href, attrs in links:
@@ -270,3 +270,14 @@ def test_industry_and_city_lists_on_home_have_counts(client, app):
     assert re.search(r'href="/industries/ceramics"><span class="tile-name">陶瓷</span><span class="tile-count">3 家', html)
     assert re.search(r'href="/cities/foshan">佛山<span class="muted"> 3</span>', html)
     assert industry("陶瓷") and city("佛山")
+
+
+def test_report_links_when_complaints_exist(client, app, directory):
+    if "complaints.new" not in app.view_functions:
+        pytest.skip("complaints feature not registered")
+    a = directory["a"]
+    html = _text(client.get(f"/enterprises/{a.id}")).replace("&amp;", "&")
+    assert "投诉举报" in html
+    for s in a.shops:
+        assert re.search(rf'href="[^"]*enterprise_id={a.id}[^"]*shop_id={s.id}"', html) or \
+            re.search(rf'href="[^"]*shop_id={s.id}[^"]*enterprise_id={a.id}"', html)
