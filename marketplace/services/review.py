@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app

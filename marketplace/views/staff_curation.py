@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Enterprise, Industry, Placement, Status, utcnow
+from ..models import Enterprise, Industry, Placement, utcnow
 from ..services import ServiceError, curation
 from .helpers import choice_arg, page_arg
 from .staff import bp, int_arg, staff_only
