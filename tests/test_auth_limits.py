@@ -203,3 +203,65 @@ def test_behind_a_proxy_each_client_has_its_own_ip_limit(app_config):
         assert attempt("198.51.100.2") == 200  # another client behind the same proxy
         db.session.remove()
         db.engine.dispose()
+
+
+# --- database-backed limiter storage (RATELIMIT_STORAGE_URI=database://) -------------------------
+
+@pytest.fixture
+def db_limits(app_config):
+    app_config["RATELIMIT_STORAGE_URI"] = "database://"
+    return app_config
+
+
+def test_database_storage_throttles_and_recovers(db_limits, app, client, auth, clock):
+    from marketplace.models.ratelimit import DatabaseStorage, RateLimitCounter
+    from marketplace.extensions import limiter
+
+    assert isinstance(limiter.storage, DatabaseStorage) and limiter.storage.check()
+    make_user(email="owner@example.com")
+    db.session.commit()
+    codes = [auth.login("owner@example.com", WRONG).status_code for _ in range(12)]
+    assert codes == [200] * 10 + [429, 429]
+    assert auth.login("owner@example.com", PW).status_code == 429
+    rows = db.session.scalars(db.select(RateLimitCounter)).all()
+    assert any(r.count == 10 and "owner@example.com" in r.key for r in rows)
+    clock(15 * 60 + 1)
+    assert auth.login("owner@example.com", PW).status_code == 302
+
+
+def test_database_storage_is_shared_between_app_instances(db_limits):
+    """Two app instances (think: two gunicorn workers) share one count."""
+    from marketplace import create_app
+    from tests.conftest import AuthActions, CSRFClient
+
+    db_limits["LOGIN_LIMIT_PER_ACCOUNT"] = "4 per 15 minutes"
+    apps = [create_app(db_limits) for _ in range(2)]
+    codes = []
+    for n in range(6):
+        worker = apps[n % 2]
+        worker.test_client_class = CSRFClient
+        with worker.app_context():
+            db.create_all()
+            codes.append(AuthActions(worker.test_client()).login("x@example.com", WRONG).status_code)
+            db.session.remove()
+    assert codes == [200, 200, 200, 200, 429, 429]
+    for worker in apps:
+        with worker.app_context():
+            db.engine.dispose()
+
+
+def test_database_storage_unit(db_limits, app, clock):
+    from marketplace.models.ratelimit import DatabaseStorage
+
+    storage = DatabaseStorage("database://")
+    long_key = "LIMITER/account:" + "a" * 300 + "@example.com"
+    assert storage.get("k") == 0
+    assert storage.incr("k", 60) == 1 and storage.incr("k", 60, amount=2) == 3
+    assert storage.get("k") == 3 and storage.get_expiry("k") > time.time()
+    assert storage.incr(long_key, 60) == 1 and storage.get(long_key) == 1
+    clock(61)
+    assert storage.get("k") == 0
+    assert storage.incr("k", 60) == 1  # a new window
+    storage.clear("k")
+    assert storage.get("k") == 0
+    assert storage.reset() >= 1 and storage.get(long_key) == 0
