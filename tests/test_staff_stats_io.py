@@ -141,3 +141,18 @@ def test_audit_log_browsable_and_filterable(app, client, login_as):
     for rule in app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=20), st.integers(min_value=0), st.none()), min_size=1, max_size=5))
+def test_csv_cells_never_start_with_formula_character(values):
+    """Property: whatever the data, no exported cell starts with = + - @ tab or CR."""
+    table = stats.Table("t", "t", [f"c{i}" for i in range(len(values))], [values])
+    rows = list(csv.reader(io.StringIO(stats.to_csv(table).decode("utf-8-sig"), newline="")))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
