@@ -149,3 +149,14 @@ def test_revoked_enterprise_never_shown_from_cached_featured_ids(client, app):
     db.session.execute(update(Enterprise).where(Enterprise.id == a.id).values(status=Status.REVOKED))
     db.session.commit()
     assert "曾经推荐" not in client.get("/").get_data(as_text=True)
+
+
+def test_fallback_rows_show_each_enterprise_once(app):
+    both = make_enterprise(brands=["两栖"], industries=["家电", "陶瓷"])
+    both.click_count = 100
+    make_enterprise(brands=["纯家电"], industries=["家电"])
+    make_enterprise(brands=["纯陶瓷"], industries=["陶瓷"])
+    db.session.flush()
+    rows = {i.name: [e.display_name for e in ents] for i, ents in catalog.featured(T0).industry_rows}
+    shown = [n for names in rows.values() for n in names]
+    assert sorted(shown) == ["两栖", "纯家电", "纯陶瓷"]

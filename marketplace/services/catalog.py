@@ -465,12 +465,20 @@ def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, lis
                   .where(Enterprise.status == Status.CERTIFIED,
                          enterprise_industry.c.industry_id.in_([i.id for i in top]))
                   .subquery())
-        pairs = db.session.execute(select(ranked.c.industry_id, ranked.c.eid).where(ranked.c.rn <= size)
+        # a few spare candidates per industry, so an enterprise in several industries is shown once
+        pairs = db.session.execute(select(ranked.c.industry_id, ranked.c.eid).where(ranked.c.rn <= size * 3)
                                    .order_by(ranked.c.industry_id, ranked.c.rn)).all()
-        by_ind: dict[int, list[int]] = {}
+        candidates: dict[int, list[int]] = {}
         for iid, eid in pairs:
-            by_ind.setdefault(iid, []).append(eid)
-        return tuple((i, tuple(by_ind[i.id])) for i in top if by_ind.get(i.id))
+            candidates.setdefault(iid, []).append(eid)
+        used: set[int] = set()
+        out = []
+        for ind in top:
+            row = [e for e in candidates.get(ind.id, []) if e not in used][:size]
+            used.update(row)
+            if row:
+                out.append((ind, tuple(row)))
+        return tuple(out)
 
     cached = _cached(f"fallback_rows:{rows}:{size}", compute)
     ents = _load_public(eid for _, ids in cached for eid in ids)
