@@ -516,3 +516,34 @@ def test_account_pages_not_cached(client):
         assert resp.status_code == 200
         assert resp.headers["Cache-Control"] == "no-store"
         assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_login_lifetime_is_bounded_server_side(app, client, auth, monkeypatch):
+    """A remember-me cookie replayed after REMEMBER_COOKIE_DURATION is anonymous even if the
+    browser kept it; a session cookie older than PERMANENT_SESSION_LIFETIME is refused by Flask."""
+    import time
+    from datetime import datetime, timedelta
+
+    import marketplace.views.auth as auth_views
+
+    make_user(email="owner@example.com")
+    db.session.commit()
+    auth.login("owner@example.com", PW, remember=True)
+    session_value = cookie_value(client, "session")
+    remember_value = cookie_value(client, "remember_token")
+    real_time, real_now = time.time, auth_views.utcnow
+
+    def shift(days: int) -> None:
+        monkeypatch.setattr(time, "time", lambda: real_time() + days * 86400)
+        monkeypatch.setattr(auth_views, "utcnow", lambda: real_now() + timedelta(days=days))
+
+    shift(15)  # past the 14-day session lifetime, within the 30-day remember duration
+    assert not _replay(app, session_value)
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember_value)
+    assert is_logged_in(fresh)
+    shift(31)
+    late = app.test_client()
+    late.set_cookie("remember_token", remember_value)
+    assert not is_logged_in(late)
+    assert isinstance(real_now(), datetime)

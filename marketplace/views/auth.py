@@ -10,11 +10,14 @@ Security notes (see RELIABILITY.md "Accounts and sessions"):
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..models import utcnow
 from ..security import safe_next
 from ..services import ServiceError
 from ..services import accounts
@@ -77,6 +80,25 @@ def _start_session(user, remember: bool = False) -> None:
 
 def _has_remember_cookie() -> bool:
     return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+def _max_login_age() -> timedelta:
+    value = current_app.config.get("REMEMBER_COOKIE_DURATION", 30 * 24 * 3600)
+    return value if isinstance(value, timedelta) else timedelta(seconds=int(value))
+
+
+@bp.before_app_request
+def _expire_old_logins():
+    """Bound every login server-side: REMEMBER_COOKIE_DURATION after the password was entered,
+    the session (or a remember-me cookie restoring it) no longer counts, whatever the browser
+    keeps. (Flask itself refuses session cookies older than PERMANENT_SESSION_LIFETIME.)"""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    last = current_user.last_login_at
+    if last is not None and utcnow() - last > _max_login_age():
+        session.clear()
+        logout_user()
+    return None
 
 
 @bp.after_request
