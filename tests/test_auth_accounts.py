@@ -227,3 +227,21 @@ def test_cli_refuses_duplicate_and_bad_role(app, runner):
                            input=GOOD + "\n")
     assert result.exit_code != 0
     assert user_count() == 1
+
+
+def test_concurrent_duplicate_registration_is_a_clean_refusal(app):
+    """Two requests for the same address at once: the loser gets the Chinese message, not a 500."""
+    from sqlalchemy import insert
+
+    import marketplace.services.accounts as mod
+
+    db.session.execute(insert(User).values(email="race@example.com", password_hash="x", role="merchant",
+                                           display_name="", is_enabled=True, session_token="t"))
+    # simulate the window between the uniqueness check and the insert
+    real = mod.get_by_email
+    mod.get_by_email = lambda email: None
+    try:
+        with pytest.raises(ServiceError, match="已注册"):
+            accounts.create_user("race@example.com", GOOD)
+    finally:
+        mod.get_by_email = real

@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -127,7 +128,11 @@ def create_user(email: str, password: str, role: str = Role.MERCHANT, display_na
                 display_name=display_name, is_enabled=True, session_token=new_session_token(),
                 password_changed_at=utcnow())
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent registration of the same address won the race
+        db.session.rollback()  # the session is unusable after a failed flush anyway
+        raise ServiceError("该邮箱已注册，请直接登录；忘记密码可以通过邮箱重置。") from None
     return user
 
 
