@@ -75,7 +75,7 @@ class DatabaseStorage(Storage):
         ).returning(table.c.count)
         with engine.begin() as conn:
             value = conn.execute(stmt).scalar_one()
-            if random.random() < 0.01:  # now and then, drop long-expired windows
+            if random.random() < 0.01:  # nosec B311 - housekeeping sample, not security: drop old windows
                 conn.execute(delete(table).where(table.c.expires_at < now - 3600))
         return int(value)
 
