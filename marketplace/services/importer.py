@@ -454,7 +454,7 @@ def _apply_enterprise(ent: Enterprise, changes: dict, refs_by_id: dict) -> None:
         ent.name_key = normalize_key(changes["name"])[:120]
         ent.name_sort = pinyin_sort_key(changes["name"])
     if "city_id" in changes:
-        ent.city = refs_by_id["city"][changes["city_id"]]
+        ent.city_id = changes["city_id"]
     if "brands" in changes:
         existing = {b.name_key: b for b in ent.brands}
         new_list = []
@@ -675,7 +675,9 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             ent = existing[row.uscc]
             if shop is None:
                 shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
-                shop = Shop(enterprise=ent, platform=row.platform, name=row.name, url=row.url,
+                # Foreign keys rather than relationships: the enterprise batch is already flushed
+                # (ent.id exists) and plain columns skip the ORM's backref bookkeeping.
+                shop = Shop(enterprise_id=ent.id, platform_id=row.platform.id, name=row.name, url=row.url,
                             shop_type=row.shop_type or _default_shop_type(row.platform), status=shop_status,
                             certified_at=now if shop_status == Status.CERTIFIED else None)
                 db.session.add(shop)
@@ -687,10 +689,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             elif shop_changes:
                 before = {k: getattr(shop, k) for k in shop_changes}
                 for key, value in shop_changes.items():
-                    if key == "platform_id":
-                        shop.platform = row.platform
-                    else:
-                        setattr(shop, key, value)
+                    setattr(shop, key, value)
                 if shop_changes.get("status") == Status.CERTIFIED:
                     shop.certified_at = now
                     shop.status_reason = ""
