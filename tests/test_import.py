@@ -341,3 +341,12 @@ def test_too_many_cells_is_an_error(app):
     text = f"{ENT_HEADER}\n{U1},某某有限公司,,佛山,,简介,含逗号,,,,是\n"
     report = run_import(text.encode(), None, dry_run=False)
     assert not report.ok and "多于表头" in report.errors[0].reason
+
+
+def test_shop_of_a_bad_enterprise_row_says_so(app):
+    ents = f"{ENT_HEADER}\n{U1},某某有限公司,,火星,,,,,,是\n"
+    shops = f"uscc,platform,name,url,shop_type\n{U1},tmall,店,https://a.tmall.com/,\n"
+    report = run_import(ents.encode(), shops.encode(), dry_run=False)
+    assert [(e.file, e.line, e.column) for e in report.errors] == [
+        ("enterprises.csv", 2, "city"), ("shops.csv", 2, "uscc")]
+    assert "enterprises.csv 中的行有错误" in report.errors[1].reason

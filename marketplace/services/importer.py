@@ -511,11 +511,14 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
     # 1. Parse and validate every enterprise row.
     ent_rows: list[_EntRow] = []
+    listed_usccs: set[str] = set()  # every code in enterprises.csv, valid row or not
     if enterprises is not None:
         parsed = _read_rows(enterprises, ent_name, "enterprise", errors)
         if parsed is not None:
             rows, header = parsed
             first_line: dict[str, int] = {}
+            for _line, values in rows:
+                listed_usccs.add((values.get("uscc") or "").strip().upper())
             for line, values in bar(rows, len(rows), "检查企业"):
                 row = _validate_enterprise(line, values, refs, header, ent_name, errors)
                 if row is None:
@@ -549,7 +552,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
                 first_url: dict[str, int] = {}
                 for line, values in bar(rows, len(rows), "检查店铺"):
                     row = _validate_shop(line, values, refs, shop_header, shop_name, errors,
-                                         file_ents, existing)
+                                         file_ents, existing, listed_usccs, ent_name)
                     if row is None:
                         continue
                     if row.url in first_url:
@@ -561,11 +564,11 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
         stored_shops = _load_shops([r.url for r in shop_rows])
         for row in shop_rows:
             shop = stored_shops.get(row.url)
-            if shop is not None and shop.enterprise_id is not None:
-                owner = shop.enterprise
-                if owner.uscc != row.uscc:
-                    errors.append(RowError(shop_name, row.line, shop_header["url"],
-                                           f"该网址已登记在其他企业（{owner.name}）名下。"))
+            target = existing.get(row.uscc)
+            if shop is not None and (target is None or shop.enterprise_id != target.id):
+                owner = db.session.get(Enterprise, shop.enterprise_id)
+                errors.append(RowError(shop_name, row.line, shop_header["url"],
+                                       f"该网址已登记在其他企业（{owner.name if owner else '未知'}）名下。"))
         if errors:
             report.seconds = time.perf_counter() - started
             return report
@@ -724,7 +727,8 @@ def _default_shop_type(platform: Platform) -> str:
 
 def _validate_shop(line: int, values: dict, refs: _Refs, header: dict, fname: str,
                    errors: list[RowError], file_ents: dict[str, _EntRow],
-                   existing: dict[str, Enterprise]) -> _ShopRow | None:
+                   existing: dict[str, Enterprise], listed_usccs: set[str],
+                   ent_name: str) -> _ShopRow | None:
     """Check one shops.csv row; append every problem to ``errors``."""
     bad: list[RowError] = []
 
@@ -741,8 +745,10 @@ def _validate_shop(line: int, values: dict, refs: _Refs, header: dict, fname: st
                 website = existing[uscc].website
         elif uscc in existing:
             website = existing[uscc].website
+        elif uscc in listed_usccs:
+            err("uscc", f"该企业在 {ent_name} 中的行有错误，请先修正该行。")
         else:
-            err("uscc", "找不到该统一社会信用代码对应的企业：请先在 enterprises.csv 中列出该企业。")
+            err("uscc", f"找不到该统一社会信用代码对应的企业：请先在 {ent_name} 中列出该企业。")
     except ValidationError as exc:
         err("uscc", str(exc))
     raw_platform = values["platform"].strip()
