@@ -170,6 +170,8 @@ def test_non_public_enterprise_visible_to_staff(client, login_as, role):
 @pytest.mark.parametrize("path", [
     "/enterprises/999999", "/enterprises/0", "/enterprises/abc", "/industries/no-such-industry",
     "/cities/atlantis", "/platforms/no-such-platform", "/go/999999", "/go/abc",
+    "/enterprises/2147483648", "/enterprises/99999999999999999999999", "/go/9223372036854775808",
+    "/industries/%00", "/cities/" + "深" * 300, "/platforms/a%0Ab",
 ])
 def test_unknown_ids_and_slugs_are_404(client, path):
     resp = client.get(path)

@@ -17,6 +17,22 @@ from .helpers import choice_arg, page_arg
 
 bp = Blueprint("public", __name__)
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger path values would overflow the database driver
+
+
+def _id_or_404(value: int) -> int:
+    if value > MAX_ID:
+        abort(404)
+    return value
+
+
+def _slug_or_404(slug: str) -> str:
+    """Slugs are short words; anything else (NUL bytes that PostgreSQL refuses, 300
+    characters) cannot name a row, so it is 404 without asking the database."""
+    if len(slug) > 100 or not slug.isprintable():
+        abort(404)
+    return slug
+
 
 def render_home(at: datetime, preview: bool = False) -> str:
     """Render the home page as it looks at ``at`` (naive UTC): featured slots live then.
@@ -91,7 +107,7 @@ def browse():
 @bp.route("/industries/<slug>")
 def industry(slug: str):
     """An industry's certified enterprises (the browse list with the industry fixed)."""
-    ind = db.first_or_404(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
+    ind = db.first_or_404(select(Industry).where(Industry.slug == _slug_or_404(slug), Industry.active.is_(True)))
     ctx = _browse_context({"industry": ind.slug})
     ctx["canonical"] = _canonical("public.industry", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=ind.slug)
@@ -101,7 +117,7 @@ def industry(slug: str):
 @bp.route("/cities/<slug>")
 def city(slug: str):
     """A city's certified enterprises (the browse list with the city fixed)."""
-    c = db.first_or_404(select(City).where(City.slug == slug))
+    c = db.first_or_404(select(City).where(City.slug == _slug_or_404(slug)))
     ctx = _browse_context({"city": c.slug})
     ctx["canonical"] = _canonical("public.city", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=c.slug)
@@ -117,7 +133,7 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 @bp.route("/enterprises/<int:enterprise_id>")
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
-    ent = catalog.get_enterprise(enterprise_id)
+    ent = catalog.get_enterprise(_id_or_404(enterprise_id))
     if ent is None:
         abort(404)
     unpublished = not ent.is_public
@@ -142,7 +158,7 @@ def go(shop_id: int):
     row = db.session.execute(
         select(Shop.id, Shop.url, Shop.enterprise_id)
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-        .where(Shop.id == shop_id, Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .where(Shop.id == _id_or_404(shop_id), Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
     ).first()
     if row is None:
         abort(404)
@@ -171,7 +187,7 @@ def platforms():
 @bp.route("/platforms/<slug>")
 def platform(slug: str):
     """A platform's page: description, homepage and its certified shops, paginated."""
-    plat = db.first_or_404(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
+    plat = db.first_or_404(select(Platform).where(Platform.slug == _slug_or_404(slug), Platform.active.is_(True)))
     shop_type = choice_arg("shop_type", ShopType.ALL, "")
     page = page_arg()
     pagination = catalog.platform_shops(plat, shop_type or None, page, current_app.config["PER_PAGE"])
