@@ -79,3 +79,35 @@ def test_go_is_get_only(client):
 def test_go_unknown_shop_is_404(client):
     assert client.get("/go/123456").status_code == 404
     assert client.get("/go/-1").status_code == 404
+
+
+def test_head_does_not_count(client):
+    shop = make_shop(make_enterprise(), url="https://head.tmall.com/")
+    db.session.commit()
+    resp = client.head(f"/go/{shop.id}")
+    assert resp.status_code == 302 and resp.headers["Location"] == "https://head.tmall.com/"
+    assert _counts(shop) == (0, 0) and _clicks(shop.id) == 0
+
+
+def test_concurrent_clicks_are_all_counted(app):
+    import threading
+
+    shop = make_shop(make_enterprise())
+    db.session.commit()
+    url = f"/go/{shop.id}"
+    errors = []
+
+    def worker():
+        c = app.test_client()
+        for _ in range(10):
+            r = c.get(url)
+            if r.status_code != 302:
+                errors.append(r.status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _counts(shop) == (40, 40) and _clicks(shop.id) == 40

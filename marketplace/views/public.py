@@ -165,17 +165,23 @@ def go(shop_id: int):
     target = row.url
     if not target.lower().startswith(("https://", "http://")):  # stored URLs are validated; belt and braces
         abort(404)
-    db.session.execute(update(Shop).where(Shop.id == row.id).values(click_count=Shop.click_count + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.execute(update(Enterprise).where(Enterprise.id == row.enterprise_id)
-                       .values(click_count=Enterprise.click_count + 1)
-                       .execution_options(synchronize_session=False))
-    db.session.add(ClickEvent(shop_id=row.id))
-    db.session.commit()
+    if request.method == "GET":  # HEAD (link checkers, previews) answers the same without counting
+        _count_click(row.id, row.enterprise_id)
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def _count_click(shop_id: int, enterprise_id: int) -> None:
+    """Atomic counter updates (no read-modify-write race between workers) plus a ClickEvent."""
+    db.session.execute(update(Shop).where(Shop.id == shop_id).values(click_count=Shop.click_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                       .values(click_count=Enterprise.click_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.add(ClickEvent(shop_id=shop_id))
+    db.session.commit()
 
 
 @bp.route("/platforms")
