@@ -45,7 +45,8 @@ INDUSTRY_ROWS = 6
 # They are cached per process as plain values (never ORM objects, which would outlive their
 # session), keyed by the search outbox head: every change to an enterprise, shop, brand,
 # platform, industry, badge, certificate or featured slot writes an outbox row in its own
-# transaction, so a committed change is visible on the next request. CATALOG_CACHE_SECONDS
+# transaction, so a committed change shows within half a second (the head is read at most twice
+# a second per process) in every worker. CATALOG_CACHE_SECONDS
 # bounds the age anyway (click counts, which order the fallback featured lists, change without
 # an outbox row); 0 turns the cache off.
 
