@@ -199,3 +199,17 @@ def test_developers_page(client, directory):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert "开放接口" in html and "/api/v1/enterprises" in html and "curl" in html and "openapi.json" in html
+
+
+def test_last_modified_moves_when_the_directory_changes(client, directory):
+    import time
+
+    first = client.get("/api/v1/enterprises")
+    last_modified = first.headers["Last-Modified"]
+    time.sleep(1.1)  # HTTP dates have one-second resolution
+    directory["b"].status = Status.REVOKED
+    db.session.commit()
+    again = client.get("/api/v1/enterprises", headers={"If-Modified-Since": last_modified})
+    assert again.status_code == 200
+    assert again.headers["Last-Modified"] != last_modified
+    assert "广州乙陶瓷有限公司" not in again.get_data(as_text=True)

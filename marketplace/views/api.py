@@ -19,7 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType, Status,
+    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, ShopType,
+    Status,
     enterprise_badge, enterprise_industry,
 )
 from ..services import catalog
@@ -93,12 +94,13 @@ def _json(data, *, status: int = 200, cache: bool = True, last_modified: datetim
 
 
 def data_last_modified() -> datetime:
-    """When the public data last changed: the newest enterprise/shop update, certificate or audit
-    entry, and never earlier than today's start (validity is judged by date)."""
+    """When the public data last changed, cheaply (index lookups only): the newest search-outbox
+    row (written in the same transaction as every change to an enterprise, shop, brand,
+    platform, certificate, industry or badge), the newest audit entry, and never earlier than
+    today's start (certificate validity is judged by date)."""
     row = db.session.execute(select(
-        select(func.max(Enterprise.updated_at)).scalar_subquery(),
-        select(func.max(Shop.updated_at)).scalar_subquery(),
-        select(func.max(Certification.created_at)).scalar_subquery(),
+        select(SearchOutbox.created_at).order_by(SearchOutbox.id.desc()).limit(1).scalar_subquery(),
+        select(Certification.created_at).order_by(Certification.id.desc()).limit(1).scalar_subquery(),
         select(func.max(AuditLog.at)).scalar_subquery(),
     )).one()
     today = datetime.combine(datetime.now(timezone.utc).date(), time())
