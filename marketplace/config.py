@@ -46,6 +46,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "LOGIN_LIMIT_PER_IP": ("30 per 15 minutes", str),  # failed logins per client address
     "ACCOUNT_FORM_LIMIT": ("30 per hour", str),  # registrations / reset mails per address
     "PROXY_COUNT": (0, int),  # reverse proxies in front; >0 trusts that many X-Forwarded-For/Proto hops
+    "API_RATE_LIMIT": ("120/minute", str),  # public /api/v1 budget per client address (shared by its endpoints)
+    "SITEMAP_MAX_URLS": (50_000, int),  # URLs per /sitemaps/<n>.xml file (the protocol's maximum)
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
     "STATIC_MAX_AGE": (31_536_000, int),  # static URLs carry ?v=<hash>, so cache them for a year
