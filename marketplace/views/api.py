@@ -51,8 +51,12 @@ def _rate_limit() -> str:
     return current_app.config.get("API_RATE_LIMIT", "120/minute")
 
 
+def _rate_limit_message() -> str:
+    return f"请求过于频繁，请稍后再试（开放接口对每个地址的限额：{_rate_limit()}）。"
+
+
 limiter.shared_limit(_rate_limit, scope="api-v1", methods=["GET", "HEAD"],
-                     error_message="请求过于频繁，请稍后再试（每个地址每分钟最多 120 次）。")(bp)
+                     error_message=_rate_limit_message)(bp)
 
 
 class ApiError(Exception):
