@@ -288,3 +288,29 @@ def test_verify_page_not_found_links_to_report_the_impersonated_brand(client, br
 def test_verify_page_hostile_input_never_500(client, q):
     assert client.get("/verify", query_string={"q": q}).status_code == 200
 
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_url_like = st.builds(
+    lambda scheme, host, path, query: f"{scheme}{host}{path}{query}",
+    st.sampled_from(["https://", "http://", "", "HTTPS://", "javascript:", "//"]),
+    st.sampled_from(["meihao.tmall.com", "shop.m.jd.com", "mall.jd.com", "m.tb.cn", "tmall.com.evil.example",
+                     "mobile.yangkeduo.com", "例子.中国", "xn--fiqs8s.com", "a", "[::1]", "1.1.1.1:99999"]),
+    st.text(max_size=30),
+    st.text(max_size=30).map(lambda t: "?" + t),
+)
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.text(max_size=200), _url_like))
+def test_verify_never_fails_on_any_input(brand, text):
+    """Any text gives a result or a Chinese ValidationError, never another exception."""
+    for kind in ("auto", "url", "certificate", "uscc"):
+        try:
+            result = verify(kind, text)
+        except ValidationError as err:
+            assert str(err)
+        else:
+            assert result.outcome in Outcome.ALL and result.message

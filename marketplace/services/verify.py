@@ -509,11 +509,15 @@ def verify_url(raw: str) -> VerifyResult:
                    "这不一定说明它是假店，但它不是经过本站认证的店铺。")
     else:
         message = "未在广货网上行认证名录中找到这个网址，它也不属于本站收录的任何电商平台。"
+    advice = list(ADVICE_NOT_FOUND)
+    if platform is not None and ident.key is not None and ident.key[0] != "url":
+        advice.insert(0, f"同一家店铺在{platform.name}上可能有几种链接（店铺域名、店铺 ID、卖家 ID），本站只能比对链接里写明的那一种。"
+                         "如果您认为这是某个品牌的官方店，请在本站搜索该品牌，核对其企业页面列出的认证店铺。")
     mentioned = brands_mentioned(raw)
     if mentioned:
         names = "、".join(e.display_name for e in mentioned)
         message += f"您粘贴的内容提到了“{names}”：请对照该品牌在本站列出的认证店铺；如果这家店冒充该品牌，请举报。"
-    return VerifyResult("url", url, Outcome.NOT_FOUND, message, advice=list(ADVICE_NOT_FOUND),
+    return VerifyResult("url", url, Outcome.NOT_FOUND, message, advice=advice,
                         warnings=warnings, normalized_url=url, platform=platform, mentioned=mentioned)
 
 
