@@ -46,10 +46,21 @@ def _t2s(text: str) -> str:
         return _T2S.convert(text)
 
 
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Normalise ``text`` and return it with, for every output character, its index in ``text``.
+_SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00ff\u3001-\u3011\u4e00-\u9fff]")
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
+    """Normalise ``text`` and return it with, for every output character, its index in ``text``
+    (None when the two line up one to one, the common case).
 
     The map lets tokenizers report offsets into the original text (for highlighting)."""
+    if not _SLOW_RE.search(text) and unicodedata.is_normalized("NFKC", text):
+        # fast path: printable ASCII/Latin-1 and common CJK only; nothing to drop or fold
+        converted = _t2s(text) if _CJK_RE.search(text) else text
+        if len(converted) == len(text):
+            lowered = converted.lower()
+            if len(lowered) == len(text):
+                return lowered, None
     out: list[str] = []
     idx: list[int] = []
     for i, ch in enumerate(text):
@@ -76,10 +87,17 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return lowered, idx
 
 
+@lru_cache(maxsize=65536)
+def _normalize_cached(text: str) -> str:
+    return normalize_with_map(text)[0]
+
+
 def normalize(text: str) -> str:
     """The normalised form of ``text`` used on both the indexing and the query side."""
     if not text:
         return ""
+    if len(text) <= 64:  # names, brands, places repeat a lot
+        return _normalize_cached(text)
     return normalize_with_map(text)[0]
 
 
@@ -150,8 +168,11 @@ class JiebaTokenizer(Tokenizer):
                 t.pos = pos
                 pos += 1
             if chars:
-                t.startchar = start_char + idx[s]
-                t.endchar = start_char + idx[e - 1] + 1
+                if idx is None:
+                    t.startchar, t.endchar = start_char + s, start_char + e
+                else:
+                    t.startchar = start_char + idx[s]
+                    t.endchar = start_char + idx[e - 1] + 1
             yield t
 
 
@@ -237,13 +258,16 @@ def append_user_dictionary(path: str, words) -> None:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
             existing = {line.strip() for line in fh}
-    new = [w for w in dict.fromkeys(words) if w and w not in existing]
+    words = [w for w in dict.fromkeys(words) if w]
+    new = [w for w in words if w not in existing]
     if new:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write("".join(w + "\n" for w in new))
             fh.flush()
             os.fsync(fh.fileno())
-    add_user_words(new)
+    # every word, not only the ones new to the file: another process may have written a word
+    # this process has not loaded yet, and this process is about to analyse text with it
+    add_user_words(existing | set(words))
 
 
 # ---------------------------------------------------------------- pinyin
@@ -251,14 +275,22 @@ def append_user_dictionary(path: str, words) -> None:
 MAX_VARIANTS = 8
 
 
+@lru_cache(maxsize=None)
+def _char_readings(ch: str, style: Style) -> tuple[str, ...]:
+    """Every reading of one character (at most 3), lower case ASCII; the character itself for
+    non-Chinese characters."""
+    if not _CJK_RE.match(ch):
+        return (ch.lower(),) if ch.isalnum() and ch.isascii() else ("",)
+    parts = pinyin(ch, style=style, heteronym=True, errors=lambda s: [s.lower()])
+    opts = [x.lower() for x in dict.fromkeys(parts[0] if parts else []) if x]
+    opts = [x for x in opts if re.fullmatch(r"[a-z0-9]+", x)]
+    return tuple(opts[:3]) or ("",)
+
+
 @lru_cache(maxsize=65536)
 def _readings(word: str, style: Style) -> tuple[str, ...]:
-    """Every concatenation of the readings of ``word`` (capped), default reading first."""
-    parts = pinyin(word, style=style, heteronym=True, errors=lambda s: [s.lower()])
-    choices = []
-    for p in parts:
-        opts = [x.lower() for x in dict.fromkeys(p) if x and re.fullmatch(r"[a-z0-9]+", x.lower())]
-        choices.append(opts[:3] or [""])
+    """Every concatenation of the readings of ``word`` (capped), common readings first."""
+    choices = [_char_readings(c, style) for c in word if not c.isspace()]
     out = []
     for combo in itertools.product(*choices):
         s = "".join(combo)
@@ -269,10 +301,10 @@ def _readings(word: str, style: Style) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def default_pinyin(word: str) -> str:
     """The most common full pinyin of ``word``, syllables joined (广州 -> guangzhou)."""
-    parts = pinyin(normalize(word), style=Style.NORMAL, errors=lambda s: [s.lower()])
-    return "".join(p[0] for p in parts if p and p[0]).lower()
+    return "".join(_char_readings(c, Style.NORMAL)[0] for c in normalize(word) if not c.isspace())
 
 
 def pinyin_variants(word: str) -> tuple[str, ...]:
@@ -287,6 +319,12 @@ def initials_variants(word: str) -> tuple[str, ...]:
 
 def name_pinyin(names) -> tuple[list[str], list[str]]:
     """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it."""
+    full, inits = _name_pinyin(tuple(names))
+    return list(full), list(inits)
+
+
+@lru_cache(maxsize=16384)
+def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
     full: list[str] = []
     inits: list[str] = []
     for name in names:

@@ -13,8 +13,8 @@ On-disk layout under the root directory (``SEARCH_INDEX_DIR``)::
   describes exactly the index next to it: a swapped-in rebuild brings its own checkpoint.
 * One writer at a time: ``write_lock()`` is a non-blocking ``flock`` on ``write.lock``; callers
   that do not get it skip their turn (``LockBusy``) instead of waiting on Whoosh's lock.
-* Searchers are shared per process and refreshed when the index changed (``up_to_date``);
-  an old searcher is closed only after its last user is done with it.
+* Searchers are shared per process; a new one is opened when the index changed
+  (``up_to_date``) and the old one is closed only after its last user is done with it.
 * Facet counts and sorting read one ``meta`` column per document, decoded once per segment
   and cached by segment id, so a commit of one document does not re-read 100,000.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ import shutil
 import threading
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -175,11 +177,22 @@ class SearchEngine:
             raise IndexUnavailable("missing")
         if self._ix is not None and self._ix_path == path:
             return self._ix
-        try:
-            load_user_dictionary(os.path.join(path, USERDICT_FILE))
-            ix = whoosh_index.open_dir(path)
-        except Exception as exc:  # EmptyIndexError, EOFError, IndexError, OSError, pickle errors
-            raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+        err = None
+        with warnings.catch_warnings():
+            # Whoosh leaves file objects open when it fails half-way through a damaged index;
+            # they are finalised (quietly) here rather than warning at some random later moment.
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                load_user_dictionary(os.path.join(path, USERDICT_FILE))
+                ix = whoosh_index.open_dir(path)
+                ix.latest_generation()
+                ix.searcher().close()
+            except Exception as exc:  # EmptyIndexError, EOFError, IndexError, OSError, pickle errors
+                err = f"damaged: {exc.__class__.__name__}: {exc}"
+            if err:
+                gc.collect()
+        if err:
+            raise IndexUnavailable(err)
         self._ix, self._ix_path = ix, path
         return ix
 
@@ -192,10 +205,10 @@ class SearchEngine:
                 ref = self._ref
                 if ref is None or ref.gen_path != self._ix_path or not ref.searcher.up_to_date():
                     load_user_dictionary(os.path.join(self._ix_path, USERDICT_FILE))
-                    if ref is not None and ref.gen_path == self._ix_path:
-                        new = ref.searcher.refresh()
-                    else:
-                        new = ix.searcher()
+                    # A brand-new searcher rather than refresh(): refresh() hands the old
+                    # reader's segment readers to the new one and closes the rest, which breaks
+                    # other threads still searching with the old searcher.
+                    new = ix.searcher()
                     if ref is not None:
                         ref.retired = True
                         if ref.users <= 0:
@@ -207,13 +220,13 @@ class SearchEngine:
                 raise
             except Exception as exc:
                 self._drop()
-                raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+                raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from None
         try:
             yield ref
         except (EOFError, IndexError, OSError, ValueError, KeyError, AttributeError) as exc:
             with self._lock:
                 self._drop()
-            raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from exc
+            raise IndexUnavailable(f"damaged: {exc.__class__.__name__}: {exc}") from None
         finally:
             with self._lock:
                 ref.release()

@@ -18,9 +18,10 @@ import hashlib
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from whoosh import columns
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import (
     default_pinyin, dictionary_word, has_cjk, name_pinyin, normalize, segment, space_analyzer,
@@ -74,14 +75,14 @@ def build_schema() -> Schema:
         "pymap": KEYWORD(commas=True, scorable=False),
         # content hash of the source document (consistency check)
         "digest": STORED(),
-        # sortable fields
-        "certified": NUMERIC(bits=64, sortable=True, signed=False),
-        "visits": NUMERIC(bits=64, sortable=True, signed=False),
+        # sortable fields (columns only: sorting never needs them as terms)
+        "certified": COLUMN(columns.NumericColumn("q", default=0)),
+        "visits": COLUMN(columns.NumericColumn("q", default=0)),
         # everything faceting and sorting needs, in one column read per document
         "meta": COLUMN(columns.VarBytesColumn()),
     }
-    for facet in FACET_FIELDS:
-        fields["f_" + facet] = KEYWORD(commas=True, scorable=False, lowercase=False)
+    # Facet filters and counts read the meta column (see engine._filter_and_count); the facet
+    # values are also searchable words through the "tags" field.
     return Schema(**fields)
 
 
@@ -89,6 +90,7 @@ def doc_key(kind: str, ident: int) -> str:
     return f"{kind}:{int(ident)}"
 
 
+@lru_cache(maxsize=65536)
 def _clean_kw(value: str) -> str:
     return re.sub(r"[,\s]+", " ", str(value)).strip()
 
@@ -156,7 +158,9 @@ def to_fields(doc: dict) -> dict:
     visits = max(0, int(doc.get("visits") or 0))
 
     names = [name] + brands + ([ent_name] if ent_name else [])
-    full, inits = name_pinyin(names)
+    # a shop carries its own name and its brands in pinyin; the enterprise's legal name and the
+    # did-you-mean lexicon live on the enterprise document only (fewer postings, same answers)
+    full, inits = name_pinyin([name] + brands)
     # Latin brand names are searchable "as pinyin" too (midea typed in the pinyin box)
     for b in brands:
         nb = normalize(b)
@@ -167,7 +171,9 @@ def to_fields(doc: dict) -> dict:
 
     # did-you-mean lexicon: words people type (places, industries, brands, name words)
     lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
-    for n in [name] + brands:
+    if kind == "shop":
+        lex_words = set()
+    for n in ([name] + brands if kind != "shop" else []):
         nn = normalize(n)
         if has_cjk(nn):
             lex_words.update(w for w, _s, _e in segment(nn, "default") if len(w) >= 2 and has_cjk(w))
@@ -206,6 +212,4 @@ def to_fields(doc: dict) -> dict:
         "meta": encode_meta(kind, ident, facets, certified, visits),
         "_boost": bonus,
     }
-    for f, vals in facets.items():
-        fields["f_" + f] = ",".join(vals)
     return fields
