@@ -171,3 +171,14 @@ def test_region_filter_from_home_links(client, catalog_data):
     assert len(links) == 4
     for link in links:
         assert client.get(link).status_code == 200
+
+
+def test_canonical_and_title_name_the_filters(client, catalog_data):
+    html = client.get("/enterprises?sort=popular&city=foshan&industry=home-appliances&utm_source=x").get_data(as_text=True)
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert canonical.endswith("/enterprises?industry=home-appliances&city=foshan")  # no sort, no junk
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    assert "家电" in title and "佛山市" in title
+    html = client.get("/industries/home-appliances?city=foshan&page=1").get_data(as_text=True)
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert canonical.endswith("/industries/home-appliances?city=foshan")
