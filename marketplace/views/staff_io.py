@@ -21,9 +21,8 @@ from ..extensions import db
 from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
 from ..services.audit import record
 from ..validation.text import normalize_key
-from .helpers import choice_arg
-from .staff import bp, int_arg, staff_only
-from .staff_forms import ApplyImportForm, ImportForm
+from .staff import bp, staff_only
+from .staff_forms import ApplyImportForm, EmptyForm, ImportForm
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 STASH_TTL = 24 * 3600
@@ -134,53 +133,63 @@ def import_apply():
                            apply_form=ApplyImportForm(), available=True)
 
 
-def export_query():
-    """A select() of enterprises for export, filtered by status / city / industry / name."""
-    status = choice_arg("status", {**Status.LABELS, "all": ""}, Status.CERTIFIED)
+def _pos_int(values, name: str) -> int | None:
+    raw = (values.get(name) or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
+
+
+def export_query(values):
+    """A select() of enterprises for export, filtered by status / city / industry / name.
+
+    ``values`` is the posted form: status (default certified, ``all`` for any), city, industry, q.
+    """
+    status = values.get("status") or Status.CERTIFIED
+    if status != "all" and status not in Status.LABELS:
+        status = Status.CERTIFIED
     stmt = select(Enterprise)
-    if status and status != "all":
+    if status != "all":
         stmt = stmt.where(Enterprise.status == status)
-    if int_arg("city"):
-        stmt = stmt.where(Enterprise.city_id == int_arg("city"))
-    if int_arg("industry"):
+    if _pos_int(values, "city"):
+        stmt = stmt.where(Enterprise.city_id == _pos_int(values, "city"))
+    if _pos_int(values, "industry"):
         stmt = stmt.where(Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
-                                            .where(enterprise_industry.c.industry_id == int_arg("industry"))))
-    q = (request.args.get("q") or "").strip()[:60]
-    if q:
-        pattern = "%" + normalize_key(q).replace("%", "").replace("_", "") + "%"
+                                            .where(enterprise_industry.c.industry_id == _pos_int(values, "industry"))))
+    q = (values.get("q") or "").strip()[:60]
+    key = normalize_key(q).replace("%", "").replace("_", "").replace("\\", "")
+    if key:
+        pattern = f"%{key}%"
         stmt = stmt.where(or_(Enterprise.name_key.like(pattern),
                               Enterprise.id.in_(select(Brand.enterprise_id).where(Brand.name_key.like(pattern)))))
-    return stmt.order_by(Enterprise.id)
+    return stmt.order_by(Enterprise.id), status
 
 
 @bp.route("/export")
 @staff_only
 def export_page():
-    """The export form (filters); the download itself is ``staff.export_csv``."""
-    return render_template("staff/export.html", statuses=Status.LABELS,
+    """The export form (filters); the download itself is ``staff.export_csv`` (a POST, so that
+    each export is recorded in the audit log without a GET changing anything)."""
+    return render_template("staff/export.html", statuses=Status.LABELS, form=EmptyForm(),
                            cities=db.session.scalars(select(City).order_by(City.position)).all(),
                            industries=db.session.scalars(select(Industry).order_by(Industry.position)).all())
 
 
-@bp.route("/export.csv")
+@bp.route("/export.csv", methods=["POST"])
 @staff_only
 def export_csv():
     """Download the filtered directory as CSV (UTF-8 BOM, formula-safe, the import format)."""
-    try:
-        from ..services.importer import export_enterprises_csv
-    except ImportError:
-        abort(503)
-    rows = db.session.scalars(export_query().limit(MAX_EXPORT)).all()
-    if request.args.get("file") == "shops":
-        from ..services.importer import export_shops_csv
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    from ..services.importer import export_enterprises_csv, export_shops_csv
 
-        only_public = request.args.get("status", Status.CERTIFIED) == Status.CERTIFIED
-        shops = [s for e in rows for s in e.shops if not only_public or s.status == Status.CERTIFIED]
+    stmt, status = export_query(request.form)
+    rows = db.session.scalars(stmt.limit(MAX_EXPORT)).all()
+    if request.form.get("file") == "shops":
+        shops = [s for e in rows for s in e.shops if status != Status.CERTIFIED or s.status == Status.CERTIFIED]
         data, what, label = export_shops_csv(shops), "shops", f"{len(shops)} 个店铺"
     else:
         data, what, label = export_enterprises_csv(rows), "enterprises", f"{len(rows)} 家企业"
-    record(f"export.{what}", actor=current_user, entity_kind="export",
-           note=f"导出 {label}；条件：{request.query_string.decode('ascii', 'replace')[:300]}")
+    filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file") and v}
+    record(f"export.{what}", actor=current_user, entity_kind="export", after=filters, note=f"导出 {label}")
     db.session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="text/csv",
