@@ -114,7 +114,7 @@ def certificate(number: str):
     badge_url = linking.badge_url(cert)
     embed_html = (f'<a href="{escape(page_url)}" target="_blank" rel="noopener">'
                   f'<img src="{escape(badge_url)}" alt="广货网上行认证 {escape(cert.number)}" '
-                  f'width="220" height="40"></a>')
+                  f'width="{badge_width(cert.number)}" height="40"></a>')
     response = current_app.make_response(render_template(
         "trust/certificate.html", cert=cert, ent=ent, outcome=outcome, Outcome=Outcome,
         valid=outcome == Outcome.CERTIFIED, page_url=page_url, badge_url=badge_url, embed_html=embed_html,
@@ -175,12 +175,21 @@ def _text_width(text: str, size: float = 12) -> float:
     return sum(size if ord(ch) > 0x2E80 else size * 0.62 for ch in text)
 
 
-def badge_svg(number: str, valid: bool, page_url: str) -> str:
-    """The embeddable badge: “广货网上行 认证 | <number>” in green, or “已失效” in grey."""
+def _badge_parts(number: str, valid: bool) -> tuple[str, str, int, int]:
     left = "广货网上行 认证"
     right = number if valid else f"已失效 {number}"
-    lw = math.ceil(_text_width(left)) + 20
-    rw = math.ceil(_text_width(right)) + 20
+    return left, right, math.ceil(_text_width(left)) + 20, math.ceil(_text_width(right)) + 20
+
+
+def badge_width(number: str, valid: bool = True) -> int:
+    """The badge's width in pixels (its height is 40)."""
+    _, _, lw, rw = _badge_parts(number, valid)
+    return lw + rw
+
+
+def badge_svg(number: str, valid: bool, page_url: str) -> str:
+    """The embeddable badge: “广货网上行 认证 | <number>” in green, or “已失效” in grey."""
+    left, right, lw, rw = _badge_parts(number, valid)
     width = lw + rw
     color = "#1f7a3d" if valid else "#8a8a8a"
     title = f"广货网上行认证 {number}：{'有效' if valid else '已失效'}"
