@@ -28,18 +28,15 @@ def test_create_user_normalises_email_and_hashes(app):
     assert accounts.authenticate("FOO.BAR@example.com", GOOD) is user
 
 
-def test_default_hash_method_is_scrypt(app_config):
-    app_config.pop("PASSWORD_HASH_METHOD")
-    from marketplace import create_app
+@pytest.fixture
+def default_hashing(app_config):
+    app_config.pop("PASSWORD_HASH_METHOD")  # back to the production default
 
-    app = create_app(app_config)
-    with app.app_context():
-        db.create_all()
-        user = accounts.create_user("scrypt@example.com", GOOD)
-        assert user.password_hash.startswith("scrypt:")
-        db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
+
+def test_default_hash_method_is_scrypt(default_hashing, app):
+    user = accounts.create_user("scrypt@example.com", GOOD)
+    assert user.password_hash.startswith("scrypt:")
+    assert accounts.authenticate("scrypt@example.com", GOOD) is user
 
 
 def test_duplicate_email_after_normalisation_refused(app):

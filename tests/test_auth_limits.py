@@ -107,21 +107,19 @@ def test_per_ip_limit(strict_ip, app, client, auth, clock):
     assert auth.login("owner@example.com", PW, environ_base=attacker).status_code == 302
 
 
-def test_limits_configurable_and_can_be_disabled(app_config):
-    app_config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
-    from marketplace import create_app
-    from tests.conftest import AuthActions, CSRFClient
+@pytest.fixture
+def limit_settings(app_config, request):
+    """Apply the test's parametrised config keys before ``app`` is built."""
+    app_config.update(request.param)
+    return request.param
 
-    for enabled, expected in ((True, [200, 200, 429]), (False, [200, 200, 200])):
-        app_config["RATELIMIT_ENABLED"] = enabled
-        app = create_app(app_config)
-        app.test_client_class = CSRFClient
-        with app.app_context():
-            db.create_all()
-            auth = AuthActions(app.test_client())
-            assert [auth.login("x@example.com", WRONG).status_code for _ in range(3)] == expected
-            db.session.remove()
-            db.engine.dispose()
+
+@pytest.mark.parametrize("limit_settings, expected", [
+    ({"LOGIN_LIMIT_PER_ACCOUNT": "2 per minute", "RATELIMIT_ENABLED": True}, [200, 200, 429]),
+    ({"LOGIN_LIMIT_PER_ACCOUNT": "2 per minute", "RATELIMIT_ENABLED": False}, [200, 200, 200]),
+], indirect=["limit_settings"])
+def test_limits_configurable_and_can_be_disabled(limit_settings, app, auth, expected):
+    assert [auth.login("x@example.com", WRONG).status_code for _ in range(3)] == expected
 
 
 def test_forgot_password_mail_throttled_per_account(app, client):
@@ -134,75 +132,42 @@ def test_forgot_password_mail_throttled_per_account(app, client):
     assert len(read_outbox()) == 5
 
 
-def test_register_throttled_per_address(app_config):
-    app_config["ACCOUNT_FORM_LIMIT"] = "3 per hour"
-    from marketplace import create_app
-    from tests.conftest import AuthActions, CSRFClient
-
-    app = create_app(app_config)
-    app.test_client_class = CSRFClient
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        auth = AuthActions(client)
-        # failed attempts (typos) do not count
-        assert auth.register("a@example.com", "short").status_code == 200
-        codes = []
-        for n in range(4):
-            codes.append(auth.register(f"shop{n}@example.com", "a sunny day in foshan").status_code)
-            auth.logout()
-        assert codes == [302, 302, 302, 429]
-        db.session.remove()
-        db.engine.dispose()
+@pytest.mark.parametrize("limit_settings", [{"ACCOUNT_FORM_LIMIT": "3 per hour"}], indirect=True)
+def test_register_throttled_per_address(limit_settings, app, auth):
+    # failed attempts (typos) do not count
+    assert auth.register("a@example.com", "short").status_code == 200
+    codes = []
+    for n in range(4):
+        codes.append(auth.register(f"shop{n}@example.com", "a sunny day in foshan").status_code)
+        auth.logout()
+    assert codes == [302, 302, 302, 429]
 
 
-def _ip_limited_app(app_config, proxies: int):
-    app_config["LOGIN_LIMIT_PER_IP"] = "3 per 15 minutes"
-    app_config["PROXY_COUNT"] = proxies
-    from marketplace import create_app
-    from tests.conftest import CSRFClient
-
-    app = create_app(app_config)
-    app.test_client_class = CSRFClient
-    return app
-
-
-def test_forged_forwarded_for_does_not_bypass_ip_limit(app_config):
+@pytest.mark.parametrize("limit_settings", [{"LOGIN_LIMIT_PER_IP": "3 per 15 minutes", "PROXY_COUNT": 0}],
+                         indirect=True)
+def test_forged_forwarded_for_does_not_bypass_ip_limit(limit_settings, app, client, auth):
     """Without a configured proxy, X-Forwarded-For is the client's own claim and is ignored."""
-    from tests.conftest import AuthActions
-
-    app = _ip_limited_app(app_config, proxies=0)
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        auth = AuthActions(client)
-        codes = []
-        for n in range(4):
-            client.get("/account/login")
-            codes.append(client.post("/account/login", data={"email": f"v{n}@example.com", "password": WRONG},
-                                     headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code)
-        assert codes == [200, 200, 200, 429]
-        assert auth.login("v9@example.com", WRONG).status_code == 429
-        db.session.remove()
-        db.engine.dispose()
+    codes = []
+    for n in range(4):
+        client.get("/account/login")
+        codes.append(client.post("/account/login", data={"email": f"v{n}@example.com", "password": WRONG},
+                                 headers={"X-Forwarded-For": f"192.0.2.{n}"}).status_code)
+    assert codes == [200, 200, 200, 429]
+    assert auth.login("v9@example.com", WRONG).status_code == 429
 
 
-def test_behind_a_proxy_each_client_has_its_own_ip_limit(app_config):
-    app = _ip_limited_app(app_config, proxies=1)
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        proxy = {"REMOTE_ADDR": "127.0.0.1"}
+@pytest.mark.parametrize("limit_settings", [{"LOGIN_LIMIT_PER_IP": "3 per 15 minutes", "PROXY_COUNT": 1}],
+                         indirect=True)
+def test_behind_a_proxy_each_client_has_its_own_ip_limit(limit_settings, app, client):
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
 
-        def attempt(ip: str) -> int:
-            client.get("/account/login")
-            return client.post("/account/login", data={"email": f"{ip}@example.com", "password": WRONG},
-                               headers={"X-Forwarded-For": ip}, environ_base=proxy).status_code
+    def attempt(ip: str) -> int:
+        client.get("/account/login")
+        return client.post("/account/login", data={"email": f"{ip}@example.com", "password": WRONG},
+                           headers={"X-Forwarded-For": ip}, environ_base=proxy).status_code
 
-        assert [attempt("198.51.100.1") for _ in range(4)] == [200, 200, 200, 429]
-        assert attempt("198.51.100.2") == 200  # another client behind the same proxy
-        db.session.remove()
-        db.engine.dispose()
+    assert [attempt("198.51.100.1") for _ in range(4)] == [200, 200, 200, 429]
+    assert attempt("198.51.100.2") == 200  # another client behind the same proxy
 
 
 # --- database-backed limiter storage (RATELIMIT_STORAGE_URI=database://) -------------------------
@@ -229,25 +194,42 @@ def test_database_storage_throttles_and_recovers(db_limits, app, client, auth, c
     assert auth.login("owner@example.com", PW).status_code == 302
 
 
-def test_database_storage_is_shared_between_app_instances(db_limits):
-    """Two app instances (think: two gunicorn workers) share one count."""
-    from marketplace import create_app
-    from tests.conftest import AuthActions, CSRFClient
+_WORKER = """
+import json, sys
+from marketplace import create_app
+cfg = json.loads(sys.argv[1])
+app = create_app(cfg)
+with app.app_context():
+    client = app.test_client()
+    codes = [client.post("/account/login", data={"email": "x@example.com", "password": "wrong horse battery"}
+                         ).status_code for _ in range(int(sys.argv[2]))]
+print(json.dumps(codes))
+"""
 
-    db_limits["LOGIN_LIMIT_PER_ACCOUNT"] = "4 per 15 minutes"
-    apps = [create_app(db_limits) for _ in range(2)]
-    codes = []
-    for n in range(6):
-        worker = apps[n % 2]
-        worker.test_client_class = CSRFClient
-        with worker.app_context():
-            db.create_all()
-            codes.append(AuthActions(worker.test_client()).login("x@example.com", WRONG).status_code)
-            db.session.remove()
-    assert codes == [200, 200, 200, 200, 429, 429]
-    for worker in apps:
-        with worker.app_context():
-            db.engine.dispose()
+
+def _other_process(app_config: dict, attempts: int) -> list[int]:
+    """Failed logins from a separate process (think: another gunicorn worker) on the same database."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cfg = {k: v for k, v in app_config.items() if isinstance(v, (str, int, bool))}
+    cfg["WTF_CSRF_ENABLED"] = False  # this process only counts attempts; CSRF is tested elsewhere
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", _WORKER, json.dumps(cfg), str(attempts)], cwd=root,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("limit_settings, expected", [
+    ({"RATELIMIT_STORAGE_URI": "database://", "LOGIN_LIMIT_PER_ACCOUNT": "4 per 15 minutes"}, [200, 200, 429]),
+    ({"RATELIMIT_STORAGE_URI": "memory://", "LOGIN_LIMIT_PER_ACCOUNT": "4 per 15 minutes"}, [200, 200, 200]),
+], indirect=["limit_settings"])
+def test_database_storage_is_shared_between_processes(limit_settings, app_config, app, auth, expected):
+    """With database:// two processes share one count; memory:// (the contrast) counts per process."""
+    assert _other_process(app_config, 2) == [200, 200]
+    assert [auth.login("x@example.com", WRONG).status_code for _ in range(3)] == expected
 
 
 def test_database_storage_unit(db_limits, app, clock):

@@ -7,11 +7,13 @@ import re
 import time
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace.extensions import db
 from marketplace.security import safe_next
+from marketplace.services import accounts
 from marketplace.services.mail import read_outbox
 from tests.conftest import extract_csrf
 from tests.factories import make_user
@@ -95,36 +97,26 @@ def test_disabled_account_gets_no_mail(app, client):
     assert read_outbox() == []
 
 
-def test_reset_link_expires(app_config):
+@pytest.fixture
+def short_reset_links(app_config):
     app_config["PASSWORD_RESET_MAX_AGE"] = 60
-    from marketplace import create_app
-    from tests.conftest import CSRFClient
 
-    app = create_app(app_config)
-    app.test_client_class = CSRFClient
-    with app.app_context():
-        db.create_all()
-        make_user(email="owner@example.com")
-        db.session.commit()
-        client = app.test_client()
-        request_reset(client, "owner@example.com")
-        assert "1 分钟内" in read_outbox()[0].get_content()
-        path = urlsplit(reset_link()).path
-        assert client.get(path).status_code == 200
-        real = time.time
-        try:
-            time.time = lambda: real() + 61
-            resp = client.get(path)
-            assert resp.status_code == 302 and resp.headers["Location"] == "/account/forgot"
-            resp = client.post(path, data={"password": NEW, "confirm": NEW})
-            assert resp.status_code == 302
-        finally:
-            time.time = real
-        from marketplace.services import accounts
 
-        assert accounts.authenticate("owner@example.com", PW) is not None
-        db.session.remove()
-        db.engine.dispose()
+def test_reset_link_expires(short_reset_links, app, client, monkeypatch):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    request_reset(client, "owner@example.com")
+    assert "1 分钟内" in read_outbox()[0].get_content()
+    path = urlsplit(reset_link()).path
+    assert client.get(path).status_code == 200
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 61)
+    resp = client.get(path)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/forgot"
+    resp = client.post(path, data={"password": NEW, "confirm": NEW})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/forgot"
+    assert accounts.authenticate("owner@example.com", PW) is not None
+    assert accounts.authenticate("owner@example.com", NEW) is None
 
 
 def test_reset_refuses_weak_password_and_keeps_token(app, client):
@@ -172,31 +164,25 @@ def test_reset_link_ignores_hostile_host_header(app, client):
     assert urlsplit(reset_link()).netloc == "localhost"
 
 
-def test_reset_link_uses_request_host_without_configured_base(app_config):
+@pytest.fixture
+def no_link_base(app_config):
     app_config["SERVER_NAME_FOR_LINKS"] = ""
-    from marketplace import create_app
-    from tests.conftest import CSRFClient
 
-    app = create_app(app_config)
-    app.test_client_class = CSRFClient
-    with app.app_context():
-        db.create_all()
-        make_user(email="owner@example.com")
-        db.session.commit()
-        client = app.test_client()
-        browser = {"base_url": "https://gdws.example", "headers": {"Referer": "https://gdws.example/account/forgot"}}
-        assert request_reset(client, "owner@example.com", **browser).status_code == 302
-        link = reset_link()
-        assert link.startswith("https://gdws.example/account/reset/")
-        # over HTTPS Flask-WTF demands a same-origin Referer: the reset page's policy must allow it
-        page = client.get(link)
-        assert page.headers["Referrer-Policy"] == "same-origin"
-        html = page.get_data(as_text=True)
-        resp = client.post(link, data={"password": NEW, "confirm": NEW, "csrf_token": extract_csrf(html)},
-                           headers={"Referer": link}, csrf=False)
-        assert resp.status_code == 302 and resp.headers["Location"] == "/account/login"
-        db.session.remove()
-        db.engine.dispose()
+
+def test_reset_link_uses_request_host_without_configured_base(no_link_base, app, client):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    browser = {"base_url": "https://gdws.example", "headers": {"Referer": "https://gdws.example/account/forgot"}}
+    assert request_reset(client, "owner@example.com", **browser).status_code == 302
+    link = reset_link()
+    assert link.startswith("https://gdws.example/account/reset/")
+    # over HTTPS Flask-WTF demands a same-origin Referer: the reset page's policy must allow it
+    page = client.get(link)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    html = page.get_data(as_text=True)
+    resp = client.post(link, data={"password": NEW, "confirm": NEW, "csrf_token": extract_csrf(html)},
+                       headers={"Referer": link}, csrf=False)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/login"
 
 
 # --- safe_next property -----------------------------------------------------------------------

@@ -324,25 +324,18 @@ def test_remember_me_cookie(app, client, auth):
     assert not is_logged_in(replay)
 
 
-def test_secure_cookies_when_configured(app_config):
+@pytest.fixture
+def secure_cookies(app_config):
     app_config["SESSION_COOKIE_SECURE"] = True
-    from marketplace import create_app
-    from tests.conftest import AuthActions, CSRFClient
 
-    app = create_app(app_config)
-    app.test_client_class = CSRFClient
-    with app.app_context():
-        db.create_all()
-        make_user(email="owner@example.com")
-        db.session.commit()
-        client = app.test_client()
-        resp = AuthActions(client).login("owner@example.com", PW, remember=True,
-                                         environ_base={"wsgi.url_scheme": "https"})
-        cookies = set_cookies(resp)
-        assert "Secure" in cookies["session"] and "Secure" in cookies["remember_token"]
-        assert "HttpOnly" in cookies["session"] and "SameSite=Lax" in cookies["session"]
-        db.session.remove()
-        db.engine.dispose()
+
+def test_secure_cookies_when_configured(secure_cookies, app, client, auth):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    resp = auth.login("owner@example.com", PW, remember=True, environ_base={"wsgi.url_scheme": "https"})
+    cookies = set_cookies(resp)
+    assert "Secure" in cookies["session"] and "Secure" in cookies["remember_token"]
+    assert "HttpOnly" in cookies["session"] and "SameSite=Lax" in cookies["session"]
 
 
 def _stolen_session(app, client) -> str:
