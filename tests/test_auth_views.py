@@ -540,3 +540,14 @@ def test_login_lifetime_is_bounded_server_side(app, client, auth, monkeypatch):
     late.set_cookie("remember_token", remember_value)
     assert not is_logged_in(late)
     assert isinstance(real_now(), datetime)
+
+
+def test_header_links_for_logged_in_user(client, auth):
+    make_user(email="owner@example.com")
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/account/login"' in html and 'href="/account/register"' in html
+    assert 'href="/account/password"' not in html
+    auth.login("owner@example.com", PW)
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/account/password"' in html and 'href="/account/login"' not in html
