@@ -159,3 +159,30 @@ def test_expiry_uses_given_date(app):
     counts, _ = expire_certificates(today=base + timedelta(days=101))
     assert counts["expired"] == 1
     assert ent.status == "expired"
+
+
+def test_shop_suspend_revoke_reinstate_chain(app, client, login_as):
+    ent = make_enterprise(owner=make_user())
+    shop = make_shop(ent)
+    _staff(login_as)
+    client.post(f"/staff/shops/{shop.id}/status", data={"action": "suspended", "reason": "链接跳转异常"})
+    assert client.get(f"/go/{shop.id}").status_code == 404
+    client.post(f"/staff/shops/{shop.id}/status", data={"action": "suspended", "reason": "再次暂停"})  # refused
+    client.post(f"/staff/shops/{shop.id}/status", data={"action": "revoked", "reason": "核实售假"})
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).status == "revoked"
+    client.post(f"/staff/shops/{shop.id}/reinstate", data={"note": "申诉成功"})
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).status == "certified"
+    assert client.get(f"/go/{shop.id}").status_code in (301, 302, 303, 307)
+    actions = [a.action for a in db.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions == ["shop.suspended", "shop.revoked", "shop.reinstate"]
+
+
+def test_dashboard_lists_expiring_certificates(app, client, login_as):
+    ent = make_enterprise(name="即将到期展示有限公司", certificate=False)
+    make_certificate(ent, days_valid=10)
+    make_enterprise(name="远期展示有限公司")
+    _staff(login_as)
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "即将到期展示有限公司" in html and "远期展示有限公司" not in html

@@ -8,13 +8,16 @@ later, the blueprint's ``before_request`` applies the same rule. Other topics li
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..extensions import db, login_manager
 from ..models import (
-    AppKind, Application, AppStatus, City, Complaint, ComplaintStatus, Enterprise, Industry, Role, Status,
+    AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus, Enterprise,
+    Industry, Role, Status,
 )
 from ..services import ServiceError, review
 from ..services.review import send_notices
@@ -64,8 +67,15 @@ def dashboard():
         Enterprise.status == Status.CERTIFIED)) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]
     oldest = review.next_pending()
+    today = review.china_today()
+    expiring = db.session.scalars(select(Certification).join(Certification.enterprise).where(
+        Certification.status == CertStatus.VALID, Enterprise.status == Status.CERTIFIED,
+        Certification.valid_until <= today + timedelta(days=30)).order_by(Certification.valid_until).limit(10)).all()
+    recent = db.session.scalars(select(Application).where(Application.decided_at.is_not(None))
+                                .order_by(Application.decided_at.desc()).limit(8)).all()
     return render_template("staff/dashboard.html", pending=pending, by_kind=by_kind, kinds=AppKind.LABELS,
-                           open_complaints=open_complaints, certified=certified, goal=goal, oldest=oldest)
+                           open_complaints=open_complaints, certified=certified, goal=goal, oldest=oldest,
+                           expiring=expiring, recent=recent)
 
 
 # ------------------------------------------------------------------ review queue
