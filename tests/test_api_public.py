@@ -213,3 +213,11 @@ def test_last_modified_moves_when_the_directory_changes(client, directory):
     assert again.status_code == 200
     assert again.headers["Last-Modified"] != last_modified
     assert "广州乙陶瓷有限公司" not in again.get_data(as_text=True)
+
+
+def test_api_index_and_docs_redirect(client):
+    data = client.get("/api/v1/").get_json()
+    assert data["openapi"] == "http://localhost/api/v1/openapi.json"
+    assert "http://localhost/api/v1/verify" in data["endpoints"]
+    resp = client.get("/api")
+    assert resp.status_code == 301 and resp.headers["Location"].endswith("/developers")

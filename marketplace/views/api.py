@@ -349,6 +349,22 @@ def verify():
     return _json(serializers.verify_result(result, page_url), last_modified=data_last_modified())
 
 
+@bp.route("/")
+def index():
+    """Where to start: the document, the developers' page and the endpoints."""
+    from . import linking
+
+    data = {
+        "name": "广货网上行 开放接口",
+        "version": "v1",
+        "openapi": linking.url("api.openapi", "/api/v1/openapi.json"),
+        "docs": linking.url("trust.api_docs", "/developers"),
+        "endpoints": [linking.absolute(f"/api/v1/{name}") for name in
+                      ("enterprises", "shops", "platforms", "industries", "cities", "verify")],
+    }
+    return _json(data)
+
+
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API (and of the search endpoints next to it)."""

@@ -288,6 +288,12 @@ def build_spec() -> dict:
             "responses": {"200": _ok(_ref("VerifyResult"), "验证结果"),
                           "400": _error("没有提供参数、提供了多个参数，或内容无效"), **COMMON_ERRORS},
         }},
+        "/api/v1/": {"get": {
+            "operationId": "index", "summary": "入口：文档和接口列表", "tags": ["文档"],
+            "responses": {"200": _ok(_obj({"name": STR, "version": STR, "openapi": URL, "docs": URL,
+                                            "endpoints": {"type": "array", "items": URL}}),
+                                     "入口信息", last_modified=False), **COMMON_ERRORS},
+        }},
         "/api/v1/openapi.json": {"get": {
             "operationId": "openapi", "summary": "本文档", "tags": ["文档"],
             "responses": {"200": _ok({"type": "object"}, "OpenAPI 3.1 文档", last_modified=False),

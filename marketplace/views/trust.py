@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timezone
 from xml.sax.saxutils import escape
 
 import segno
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -454,6 +454,12 @@ def feed_city(slug: str):
 
 
 # --------------------------------------------------------------------------- developers
+
+@bp.route("/api")
+def api_home():
+    """``/api`` is where developers look first: send them to the developers' page."""
+    return redirect(url_for("trust.api_docs"), code=301)
+
 
 @bp.route("/developers")
 def api_docs():
