@@ -496,3 +496,40 @@ def test_http_journey_from_fresh_database(client, auth):
     # Until approved, the public page is not there for consumers.
     anon = client.application.test_client()
     assert anon.get(f"/enterprises/{ent.id}").status_code == 404
+
+
+def test_review_round_trip_with_staff_service(client, merchant):
+    """Reject → merchant sees the reason, fixes and resubmits → approve → certified, public."""
+    from marketplace.services import review
+
+    staff = f.make_user(role=Role.STAFF)
+    ent = f.make_enterprise(owner=merchant, status=Status.DRAFT, brands=["回程测试"])
+    shop = f.make_shop(ent, status=Status.DRAFT, url="https://roundtrip.tmall.com/")
+    db.session.commit()
+    client.post(f"/merchant/enterprises/{ent.id}/submit")
+    first = db.session.scalars(select(Application)).one()
+    review.reject(first.id, staff, "简介需写明主营产品")
+    db.session.commit()
+    dash = text(client.get("/merchant/"))
+    assert "未通过" in dash and "简介需写明主营产品" in dash
+    form = ent_form(name=ent.name, uscc=ent.uscc, brands="回程测试", city_id=str(ent.city_id),
+                    description="主营广式糕点。")
+    assert client.post(f"/merchant/enterprises/{ent.id}/edit", data=form).status_code == 302
+    assert client.post(f"/merchant/enterprises/{ent.id}/submit").status_code == 302
+    second = db.session.scalars(select(Application).where(Application.status == AppStatus.PENDING)).one()
+    review.approve(second.id, staff)
+    db.session.commit()
+    db.session.expire_all()
+    dash = text(client.get("/merchant/"))
+    assert "已认证" in dash and "GDWS-" in dash
+    assert db.session.get(Shop, shop.id).status == Status.CERTIFIED
+    anon = client.application.test_client()
+    assert anon.get(f"/go/{shop.id}").headers["Location"] == "https://roundtrip.tmall.com/"
+    # A certified shop's URL change goes live only when staff approve it.
+    client.post(f"/merchant/shops/{shop.id}/edit",
+                data=shop_form(url="https://roundtrip2.tmall.com/", name=shop.name))
+    assert anon.get(f"/go/{shop.id}").headers["Location"] == "https://roundtrip.tmall.com/"
+    edit = db.session.scalars(select(Application).where(Application.kind == AppKind.SHOP_EDIT)).one()
+    review.approve(edit.id, staff)
+    db.session.commit()
+    assert anon.get(f"/go/{shop.id}").headers["Location"] == "https://roundtrip2.tmall.com/"
