@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -133,7 +134,9 @@ def triage_query(*, status: str = "", kind: str = "", flagged: bool = False, ass
         stmt = stmt.where(Complaint.shop_id.in_(
             select(Complaint.shop_id).where(Complaint.kind == COUNTERFEIT, Complaint.shop_id.is_not(None))
             .group_by(Complaint.shop_id).having(func.count() >= FLAG_THRESHOLD)))
-    return stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    return stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc()).options(
+        selectinload(Complaint.enterprise).selectinload(Enterprise.brands), selectinload(Complaint.shop),
+        selectinload(Complaint.assignee))
 
 
 def _require_open(complaint: Complaint) -> None:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -60,7 +61,9 @@ def queue_query(*, kind: str = "", city_id: int | None = None, industry_id: int 
     if industry_id:
         stmt = stmt.where(Enterprise.id.in_(
             select(enterprise_industry.c.enterprise_id).where(enterprise_industry.c.industry_id == industry_id)))
-    return stmt.order_by(Application.submitted_at, Application.id)
+    return stmt.order_by(Application.submitted_at, Application.id).options(
+        selectinload(Application.enterprise).selectinload(Enterprise.industries),
+        selectinload(Application.applicant), selectinload(Application.shop))
 
 
 def next_pending(after: Application | None = None, **filters) -> Application | None:

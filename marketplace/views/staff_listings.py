@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
@@ -32,6 +33,7 @@ def enterprises():
         stmt = stmt.where(Enterprise.status == status)
     if city_id:
         stmt = stmt.where(Enterprise.city_id == city_id)
+    stmt = stmt.options(selectinload(Enterprise.brands), selectinload(Enterprise.shops))
     pagination = db.paginate(stmt.order_by(Enterprise.updated_at.desc(), Enterprise.id.desc()), page=page_arg(),
                              per_page=30, error_out=False)
     cities = db.session.scalars(select(City).order_by(City.position)).all()
