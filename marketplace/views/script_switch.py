@@ -52,8 +52,11 @@ def convert_text(text: str) -> str:
     return converter().convert(text) if text else text
 
 
+_HAN = re.compile("[\u3400-\u9fff]")
+
+
 def _has_han(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+    return _HAN.search(text) is not None
 
 
 def convert_html(html: str) -> str:
