@@ -186,3 +186,28 @@ def test_dashboard_lists_expiring_certificates(app, client, login_as):
     _staff(login_as)
     html = client.get("/staff/").get_data(as_text=True)
     assert "即将到期展示有限公司" in html and "远期展示有限公司" not in html
+
+
+def _search_ids(client, q, kind="enterprise"):
+    resp = client.get("/api/v1/search", query_string={"q": q})
+    assert resp.status_code == 200
+    return [r["id"] for r in resp.get_json()["results"] if r["kind"] == kind]
+
+
+def test_revoked_listing_leaves_search_at_once(app, client, login_as):
+    if "/api/v1/search" not in {r.rule for r in app.url_map.iter_rules()}:
+        import pytest
+        pytest.skip("search API not registered")
+    ent = make_enterprise(name="佛山撤销测试陶瓷有限公司", brands=["撤销测试瓷"])
+    shop = make_shop(ent, name="撤销测试瓷官方旗舰店")
+    db.session.commit()
+    anon = app.test_client()
+    assert ent.id in _search_ids(anon, "撤销测试瓷")
+    assert shop.id in _search_ids(anon, "撤销测试瓷官方旗舰店", "shop")
+    _staff(login_as)
+    client.post(f"/staff/shops/{shop.id}/status", data={"action": "revoked", "reason": "售假"})
+    assert shop.id not in _search_ids(anon, "撤销测试瓷官方旗舰店", "shop")
+    client.post(f"/staff/enterprises/{ent.id}/status", data={"action": "suspended", "reason": "复核"})
+    assert ent.id not in _search_ids(anon, "撤销测试瓷")
+    client.post(f"/staff/enterprises/{ent.id}/reinstate", data={})
+    assert ent.id in _search_ids(anon, "撤销测试瓷")

@@ -320,3 +320,16 @@ def test_next_keeps_filters(app, client, login_as):
     resp = client.post(f"/staff/review/{c1.id}/approve?kind=claim")
     assert f"/staff/review/{c2.id}" in resp.headers["Location"] and "kind=claim" in resp.headers["Location"]
     assert a1.id != c2.id
+
+
+def test_shop_edit_reject_keeps_live_url(app, client, login_as):
+    ent = make_enterprise(owner=make_user())
+    shop = make_shop(ent, url="https://keep.tmall.com/")
+    a = make_application(ent, "shop_edit", shop=shop, payload={"url": "https://other.tmall.com/"})
+    _staff(login_as)
+    client.post(f"/staff/review/{a.id}/reject", data={"reason": "新网址不是本企业店铺"})
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).url == "https://keep.tmall.com/"
+    assert db.session.get(Shop, shop.id).status == "certified"
+    assert client.get(f"/go/{shop.id}").headers["Location"] == "https://keep.tmall.com/"
+    assert db.session.get(Application, a.id).reason == "新网址不是本企业店铺"
