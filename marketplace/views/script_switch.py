@@ -149,13 +149,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _convert(response):
+        if not is_convertible_request():
+            return response
         choice = request.args.get("script")
         if choice == HANT:
             response.set_cookie(COOKIE, HANT, max_age=365 * 24 * 3600, samesite="Lax",
                                 secure=request.is_secure, httponly=True)
         elif choice == HANS and request.cookies.get(COOKIE):
             response.delete_cookie(COOKIE, samesite="Lax", secure=request.is_secure, httponly=True)
-        if not is_convertible_request() or response.mimetype != "text/html":
+        if response.mimetype != "text/html":
             return response
         response.vary.add("Cookie")
         if not getattr(g, "script_hant", False) or response.direct_passthrough or response.is_streamed:
