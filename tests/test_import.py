@@ -350,3 +350,19 @@ def test_shop_of_a_bad_enterprise_row_says_so(app):
     assert [(e.file, e.line, e.column) for e in report.errors] == [
         ("enterprises.csv", 2, "city"), ("shops.csv", 2, "uscc")]
     assert "enterprises.csv 中的行有错误" in report.errors[1].reason
+
+
+def test_neutralise_property():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from marketplace.services.importer import _unneutralise
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("=+-@\t\r'a中 1"), max_size=6) | st.text(max_size=20))
+    def check(text):
+        cell = neutralise_cell(text)
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert _unneutralise(cell) == text
+
+    check()

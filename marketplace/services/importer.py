@@ -162,9 +162,14 @@ def decode_csv_bytes(data: bytes) -> str:
 
 def _unneutralise(cell: str) -> str:
     """Undo the export's formula neutralisation (``'=x`` -> ``=x``) so an export re-imports."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_CHARS:
+    if cell[:1] == "'" and _needs_apostrophe(cell[1:]):
         return cell[1:]
     return cell
+
+
+def _needs_apostrophe(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula, or that looks already neutralised."""
+    return text.lstrip("'").startswith(FORMULA_CHARS)
 
 
 def _read_rows(data: bytes, fname: str, kind: str, errors: list[RowError]):
@@ -787,7 +792,7 @@ def _validate_shop(line: int, values: dict, refs: _Refs, header: dict, fname: st
 def neutralise_cell(value) -> str:
     """Make a cell safe for spreadsheets: a leading = + - @ tab or CR gets an apostrophe."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_CHARS):
+    if _needs_apostrophe(text):  # also "'=x" typed literally, so the import's undo is exact
         return "'" + text
     return text
 
