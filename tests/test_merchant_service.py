@@ -409,3 +409,18 @@ def test_clicks_by_day_buckets_last_30_days(merchant):
     assert len(series) == 30
     assert sum(c for _, c in series) == 3
     assert series[-1][1] == 2 and series[-4][1] == 1
+
+
+def test_racing_submissions_create_one_application(merchant):
+    ent = listings.create_enterprise(merchant, ent_data())
+    listings.add_shop(merchant, ent.id, shop_data(url="https://race2.tmall.com/"))
+    db.session.commit()
+    # Another request submitted in the meantime; this session still holds the stale 'draft' row.
+    from sqlalchemy import update
+    with db.engine.begin() as conn:
+        conn.execute(update(Enterprise).where(Enterprise.id == ent.id).values(status=Status.PENDING))
+    assert ent.status == Status.DRAFT
+    with pytest.raises(ServiceError, match="审核中"):
+        listings.submit_for_certification(merchant, ent.id)
+    db.session.rollback()
+    assert db.session.scalar(select(Application)) is None

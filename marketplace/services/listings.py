@@ -724,8 +724,17 @@ def submit_for_certification(user: User, enterprise_id: int) -> Application:
     if not ent.industries:
         raise ServiceError("请先在企业资料中选择所属行业。")
     before = {"status": ent.status, "shops": {s.id: s.status for s in ent.shops}}
-    ent.status = Status.PENDING
-    ent.status_reason = ""
+    # Conditional UPDATE: of two submissions racing, only one moves the enterprise to pending.
+    moved = db.session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == ent.id, Enterprise.status.in_(SUBMITTABLE_STATUSES))
+        .values(status=Status.PENDING, status_reason="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise ServiceError("该企业已在审核中，请耐心等待。")
+    db.session.refresh(ent, ["status", "status_reason", "updated_at"])
+    ent.updated_at = utcnow()  # an ORM change too, so the search outbox hears about it
     for shop in ent.shops:
         if shop.status in (Status.DRAFT, Status.REJECTED):
             shop.status = Status.PENDING
