@@ -31,11 +31,14 @@ import threading
 import time
 import uuid
 import warnings
+from collections import Counter
 from contextlib import contextmanager
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
+from whoosh import scoring
 from whoosh.query import Or, Term
 from whoosh.writing import CLEAR
 
@@ -49,6 +52,10 @@ CURRENT = "current"
 CHECKPOINT_FILE = "checkpoint.json"
 USERDICT_FILE = "userdict.txt"
 SORTS = ("relevance", "newest", "visits")
+# TF-IDF with the schema's field boosts (brand > name > description) and document boosts
+# (badges). BM25F ranked the same in our tests but reads every matching document's field
+# length, which made broad queries ~40% slower.
+WEIGHTING = scoring.TF_IDF()
 FEW_RESULTS = 3
 
 
@@ -208,7 +215,7 @@ class SearchEngine:
                     # A brand-new searcher rather than refresh(): refresh() hands the old
                     # reader's segment readers to the new one and closes the rest, which breaks
                     # other threads still searching with the old searcher.
-                    new = ix.searcher()
+                    new = ix.searcher(weighting=WEIGHTING)
                     if ref is not None:
                         ref.retired = True
                         if ref.users <= 0:
@@ -625,13 +632,19 @@ def _filter_and_count(matched, metas, filters):
 
     A document failing exactly one filter still counts toward that filter's facet, so the
     other values of a selected facet keep their counts (you can switch 佛山 to 广州)."""
-    counts = {f: {} for f in FACET_FIELDS}
+    facet_names = list(FACET_FIELDS)
+    counts = {f: Counter() for f in facet_names}
+    n = len(metas)
+    docs = [(row, metas[row[1]]) for row in matched if row[1] < n and metas[row[1]] is not None]
+    if not filters:  # the common case: one C-level counting pass
+        out = {f: {} for f in facet_names}
+        for (f, v), c in Counter(chain.from_iterable(m[5] for _row, m in docs)).items():
+            out[f][v] = c
+        return [row for row, _m in docs], out
     rows = []
     active = list(filters.items())
-    for row in matched:
-        m = metas[row[1]] if row[1] < len(metas) else None
-        if m is None:
-            continue
+    passing = []
+    for row, m in docs:
         facets = m[4]
         failing = None
         nfail = 0
@@ -643,15 +656,12 @@ def _filter_and_count(matched, metas, filters):
                     break
         if nfail == 0:
             rows.append(row)
-            for f in FACET_FIELDS:
-                c = counts[f]
-                for v in facets[f]:
-                    c[v] = c.get(v, 0) + 1
+            passing.append(facets)
         elif nfail == 1:
-            c = counts[failing]
-            for v in facets[failing]:
-                c[v] = c.get(v, 0) + 1
-    return rows, counts
+            counts[failing].update(facets[failing])
+    for f in facet_names:
+        counts[f].update(chain.from_iterable(fc[f] for fc in passing))
+    return rows, {f: dict(c) for f, c in counts.items()}
 
 
 def _read_checkpoint(path: str) -> int:

@@ -119,7 +119,8 @@ def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: 
 
 
 def decode_meta(raw: bytes):
-    """(kind, id, certified, visits, {facet: tuple(values)}) from the meta column."""
+    """(kind, id, certified, visits, {facet: tuple(values)}, ((facet, value), ...)) from the
+    meta column."""
     if not raw:
         return None
     parts = raw.decode("utf-8").split(SEP)
@@ -127,7 +128,8 @@ def decode_meta(raw: bytes):
     for i, f in enumerate(FACET_FIELDS):
         v = parts[4 + i] if len(parts) > 4 + i else ""
         facets[f] = tuple(v.split(VSEP)) if v else ()
-    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets
+    flat = tuple((f, v) for f, vals in facets.items() for v in vals)  # for one-pass counting
+    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets, flat
 
 
 def dictionary_words(doc: dict) -> list[str]:
