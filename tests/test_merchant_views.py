@@ -451,6 +451,9 @@ def test_dashboard_clicks_chart_and_complaints(client, merchant):
     assert "近 30 天点击 <strong>3</strong> 次" in body
     assert body.count('<svg class="click-chart"') == 1 and body.count("<rect ") == 30
     assert "TS-0001" in body and "TS-0002" not in body
+    mine = db.session.scalars(select(Complaint).where(Complaint.reference == "TS-0001")).one()
+    if "complaints.merchant_view" in client.application.view_functions:  # H5's complaint pages
+        assert f'href="/merchant/complaints/{mine.id}"' in body
 
 
 # --------------------------------------------------------------------------- the journey
