@@ -434,6 +434,14 @@ def test_claim_over_http(client, merchant):
     dash = text(client.get("/merchant/"))
     assert "认领申请" in dash and "潮州凤凰单丛茶业有限公司" in dash
     assert client.get("/merchant/claim?q=" + "（" * 200).status_code == 200
+    from marketplace.services import review
+
+    review.approve(app_.id, f.make_user(role=Role.STAFF))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Enterprise, imported.id).owner_id == merchant.id
+    assert client.get(f"/merchant/enterprises/{imported.id}").status_code == 200
+    assert "潮州凤凰单丛茶业有限公司" in text(client.get("/merchant/"))
 
 
 def test_dashboard_clicks_chart_and_complaints(client, merchant):
