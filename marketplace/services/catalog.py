@@ -285,20 +285,33 @@ class HomeCounts:
         return round(min(100.0, self.enterprises * 100.0 / self.goal), 1)
 
 
+def _shop_stats() -> dict[int, tuple[int, int]]:
+    """``platform_id -> (public shops, enterprises with a public shop)``, for every platform
+    (one pass over the shops, shared by the home counts and the platform facets)."""
+
+    def compute():
+        rows = db.session.execute(
+            select(Shop.platform_id, func.count(Shop.id), func.count(func.distinct(Shop.enterprise_id)))
+            .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+            .group_by(Shop.platform_id)).all()
+        return {pid: (shops, ents) for pid, shops, ents in rows}
+
+    return _cached("shop_stats", compute)
+
+
 def counts(goal: int) -> HomeCounts:
     """Live counts for the home page: certified enterprises, public shops, active platforms."""
 
     def compute():
         ents = db.session.scalar(select(func.count()).select_from(Enterprise)
                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
-        shops = db.session.scalar(
-            select(func.count(Shop.id)).join(Enterprise, Shop.enterprise_id == Enterprise.id)
-            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)) or 0
         plats = db.session.scalar(select(func.count()).select_from(Platform)
                                   .where(Platform.active.is_(True))) or 0
-        return ents, shops, plats
+        return ents, plats
 
-    ents, shops, plats = _cached("counts", compute)
+    ents, plats = _cached("counts", compute)
+    shops = sum(n for n, _ in _shop_stats().values())
     return HomeCounts(enterprises=ents, shops=shops, platforms=plats, goal=goal)
 
 
@@ -346,20 +359,14 @@ def platforms_with_counts() -> list[tuple[PlatformRow, int, int]]:
     """Active platforms with their numbers of public shops and of public enterprises there."""
 
     def compute():
-        n = (select(Shop.platform_id, func.count(Shop.id).label("shops"),
-                    func.count(func.distinct(Shop.enterprise_id)).label("ents"))
-             .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-             .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
-             .group_by(Shop.platform_id).subquery())
         rows = db.session.execute(
             select(Platform.id, Platform.name, Platform.slug, Platform.kind, Platform.description,
-                   Platform.homepage, Platform.position,
-                   func.coalesce(n.c.shops, 0), func.coalesce(n.c.ents, 0))
-            .outerjoin(n, n.c.platform_id == Platform.id)
+                   Platform.homepage, Platform.position)
             .where(Platform.active.is_(True)).order_by(Platform.position, Platform.id)).all()
-        return tuple((PlatformRow(*r[:7]), r[7], r[8]) for r in rows)
+        return tuple(PlatformRow(*r) for r in rows)
 
-    return list(_cached("platforms", compute))
+    stats = _shop_stats()
+    return [(p, *stats.get(p.id, (0, 0))) for p in _cached("platforms", compute)]
 
 
 def platform_shops(platform: Platform, shop_type: str | None = None, page: int = 1, per_page: int = 20):
