@@ -40,6 +40,7 @@ def test_twenty_wrong_passwords_throttled_then_owner_gets_back_in(app, client, a
     assert resp.status_code == 429
     html = resp.get_data(as_text=True)
     assert "操作过于频繁" in html and "<title>" in html  # the Chinese error page
+    assert 0 < int(resp.headers["Retry-After"]) <= 15 * 60
     # while the account is throttled, even the right password waits (and nothing leaks)
     assert auth.login("owner@example.com", PW).status_code == 429
     assert not is_logged_in(client)
