@@ -551,3 +551,16 @@ def test_header_links_for_logged_in_user(client, auth):
     auth.login("owner@example.com", PW)
     html = client.get("/").get_data(as_text=True)
     assert 'href="/account/password"' in html and 'href="/account/login"' not in html
+
+
+def test_guessing_the_current_password_is_throttled(client, auth):
+    """A stolen session cannot brute-force the current password on the change-password form."""
+    make_user(email="owner@example.com")
+    db.session.commit()
+    auth.login("owner@example.com", PW)
+    codes = [client.post("/account/password", data={"old_password": f"guess number {n}", "password": GOOD,
+                                                     "confirm": GOOD}).status_code for n in range(11)]
+    assert codes == [200] * 10 + [429]
+    assert client.post("/account/password", data={"old_password": PW, "password": GOOD,
+                                                  "confirm": GOOD}).status_code == 429
+    assert accounts.authenticate("owner@example.com", PW) is not None

@@ -10,6 +10,7 @@ Security notes (see RELIABILITY.md "Accounts and sessions"):
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session,
@@ -26,6 +27,7 @@ from ..templating import endpoint_url
 from .auth_forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
+log = logging.getLogger(__name__)
 
 RESET_MAIL_LIMIT_PER_ACCOUNT = "5 per hour"
 
@@ -45,6 +47,11 @@ def _account_key() -> str:
 def _mark(flag: str) -> None:
     """Remember for the limiter's after-request hook what this request did (request-scoped)."""
     request.environ["gdws.auth." + flag] = True
+
+
+def _user_key() -> str:
+    """Limiter key for the logged-in account (password changes)."""
+    return "user:" + str(current_user.get_id() if current_user.is_authenticated else "-").partition(":")[0]
 
 
 def _login_failed(response) -> bool:
@@ -159,8 +166,10 @@ def login():
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
             db.session.commit()
+            log.info("login ok: user %s from %s", user.id, request.remote_addr)
             return redirect(safe_next(form.next.data, default=_home_for(user)))
         error = error or accounts.BAD_LOGIN
+        log.warning("login failed for %r from %s", (form.email.data or "")[:254], request.remote_addr)
     if request.method == "POST":
         _mark("login_failed")
         if form.password.errors and not error:
@@ -175,6 +184,7 @@ def logout():
     if current_user.is_authenticated:
         accounts.rotate_session_token(current_user._get_current_object())
         db.session.commit()
+        log.info("logout: user %s", current_user.id)
     session.clear()
     logout_user()  # after clear(): keeps its instruction to delete the remember-me cookie
     flash("您已安全退出。", "success")
@@ -182,6 +192,8 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(_cfg("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_user_key, methods=["POST"], deduct_when=_login_failed,
+               scope="change-password")
 @login_required
 def change_password():
     """Change the password; every other device is logged out, this one stays logged in."""
@@ -194,7 +206,10 @@ def change_password():
         except ServiceError as err:
             db.session.rollback()
             error = str(err)
+            if "当前密码不正确" in error:
+                _mark("login_failed")  # guessing the current password is throttled like logins
         else:
+            log.info("password changed: user %s", user.id)
             remember = _has_remember_cookie()
             _start_session(user, remember=remember)
             db.session.commit()
@@ -215,6 +230,7 @@ def forgot_password():
         user = accounts.get_by_email(form.email.data)
         if user is not None and user.is_enabled:
             _send_reset_mail(user)
+            log.info("password reset mail: user %s", user.id)
         flash("如果该邮箱已注册，我们已向它发送了重置密码的链接（1 小时内有效），请查收邮件，"
               "也请看看垃圾邮件箱。", "success")
         return redirect(url_for("auth.login"))
@@ -257,6 +273,7 @@ def reset_password(token: str):
             error = str(err)
         else:
             db.session.commit()
+            log.info("password reset done: user %s", user.id)
             if current_user.is_authenticated:
                 logout_user()
             flash("密码已重置，请用新密码登录。", "success")
