@@ -190,7 +190,7 @@ def _filter_params() -> list[dict]:
         _param("shop_type", {"type": "string", "enum": list(ShopType.ALL)}, "店铺类型"),
         _param("badge", {"type": "string", "enum": _slugs(Badge)}, "荣誉标识 slug"),
         _param("sort", {"type": "string", "enum": ["newest", "name", "popular"], "default": "newest"},
-               "排序：newest 最新认证，name 名称拼音，popular 最多访问"),
+               "排序：newest 最新认证（店铺为最新收录），name 名称拼音，popular 最多访问"),
         _param("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "页码，从 1 开始"),
         _param("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "每页数量，最多 100"),
     ]

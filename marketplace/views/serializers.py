@@ -61,9 +61,10 @@ def _api(endpoint: str, fallback: str, **values) -> str:
     return linking.url(endpoint, fallback, **values)
 
 
-def enterprise(ent: Enterprise, *, detail: bool = False) -> dict:
-    """A public enterprise (list item; ``detail`` adds its certified shops)."""
-    shops = ent.public_shops
+def enterprise(ent: Enterprise, *, detail: bool = False, shop_count: int | None = None) -> dict:
+    """A public enterprise (list item; ``detail`` adds its certified shops). Lists pass
+    ``shop_count`` from one grouped query instead of loading every shop."""
+    shops = ent.public_shops if detail or shop_count is None else []
     data = {
         "id": ent.id,
         "name": ent.name,
@@ -79,7 +80,7 @@ def enterprise(ent: Enterprise, *, detail: bool = False) -> dict:
         "logo_url": linking.logo_url(ent),
         "certified_at": _dt(ent.certified_at),
         "certificate": certificate(ent.certificate),
-        "shop_count": len(shops),
+        "shop_count": len(shops) if shop_count is None else shop_count,
         "url": linking.enterprise_url(ent),
         "api_url": _api("api.enterprise_detail", f"/api/v1/enterprises/{ent.id}", enterprise_id=ent.id),
     }
