@@ -366,3 +366,27 @@ def test_neutralise_property():
         assert _unneutralise(cell) == text
 
     check()
+
+
+def test_imported_rows_are_queued_for_the_search_index(app):
+    from marketplace.models import SearchOutbox
+
+    run_import(GOOD_ENTS.encode(), GOOD_SHOPS.encode(), dry_run=False)
+    db.session.commit()
+    queued = set(db.session.execute(select(SearchOutbox.entity, SearchOutbox.entity_id)).all())
+    ent_ids = set(db.session.scalars(select(Enterprise.id)))
+    shop_ids = set(db.session.scalars(select(Shop.id)))
+    assert {("enterprise", i) for i in ent_ids} <= queued
+    assert {("shop", i) for i in shop_ids} <= queued
+
+
+def test_rollback_after_import_leaves_nothing(app):
+    from marketplace.models import SearchOutbox
+
+    outbox_before = count(SearchOutbox)  # the reference data's platforms
+    report = run_import(GOOD_ENTS.encode(), GOOD_SHOPS.encode(), dry_run=False)
+    assert report.ok
+    assert count(SearchOutbox) > outbox_before
+    db.session.rollback()
+    assert count(Enterprise) == 0 and count(Shop) == 0 and count(AuditLog) == 0
+    assert count(SearchOutbox) == outbox_before and count(Certification) == 0

@@ -35,7 +35,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import (
     CHINA_TZ, AuditLog, Badge, Brand, Certification, City, Enterprise, Industry, Platform, Shop,
-    ShopType, Status, utcnow,
+    ShopType, Status, enterprise_badge, enterprise_industry, utcnow,
 )
 from ..validation import ValidationError
 from ..validation.text import clean_text, normalize_key, pinyin_sort_key, split_list
@@ -637,63 +637,80 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             report.seconds = time.perf_counter() - started
             return report
 
-        # 4. Write: enterprises in batches, then certificates, then shops, then the audit log.
+        # 4. Write. Changes to stored rows go through the ORM (the search outbox listener sees
+        # them); new rows, the bulk of any large import, are inserted with Core executemany in
+        # batches and queued for the search index explicitly (search_sync.enqueue).
         numbers = iter(_certificate_numbers(len(certify_usccs), today.year))
         audit: list[dict] = []
         actor_id = getattr(actor, "id", None)
-        pending_audit: list[tuple[Enterprise, str, dict]] = []
 
-        def flush_batch() -> None:
-            db.session.flush()
-            for ent, action, after in pending_audit:
-                audit.append({"at": now, "actor_id": actor_id, "action": action,
-                              "entity_kind": "enterprise", "entity_id": ent.id, "enterprise_id": ent.id,
-                              "before": None, "after": after, "note": "CSV 导入"})
-            pending_audit.clear()
+        def audit_row(action: str, kind: str, entity_id, enterprise_id, before, after) -> dict:
+            return {"at": now, "actor_id": actor_id, "action": action, "entity_kind": kind,
+                    "entity_id": entity_id, "enterprise_id": enterprise_id, "before": before,
+                    "after": after, "note": "CSV 导入"}
 
-        for n, (row, ent, changes, certify) in enumerate(bar(plans, len(plans), "写入企业"), 1):
-            if ent is None:
-                ent = Enterprise(uscc=row.uscc, status=Status.DRAFT, source="import", owner_id=None,
-                                 description="", website="")
-                _apply_enterprise(ent, changes, refs_by_id)
-                db.session.add(ent)
-                existing[row.uscc] = ent
-                action = "import.enterprise_create"
-            elif changes or certify:
-                _apply_enterprise(ent, changes, refs_by_id)
-                action = "import.enterprise_update"
-            else:
+        def cert_after(after: dict, certify: bool) -> tuple[dict, str | None]:
+            if not certify:
+                return after, None
+            number = next(numbers)
+            return {**after, "status": Status.CERTIFIED, "certificate": number}, number
+
+        ent_ids: dict[str, int] = {u: e.id for u, e in existing.items()}
+        reindex: set[int] = set()
+        new_plans = [(row, changes, certify) for row, ent, changes, certify in plans if ent is None]
+        for row, ent, changes, certify in plans:
+            if ent is None or not (changes or certify):
                 continue
-            after = {k: v for k, v in changes.items()}
-            if certify:
+            _apply_enterprise(ent, changes, refs_by_id)
+            after, number = cert_after(dict(changes), certify)
+            if number:
                 ent.status = Status.CERTIFIED
                 ent.status_reason = ""
                 ent.certified_at = now
-                cert = Certification(number=next(numbers), issued_on=today,
-                                     valid_until=today + timedelta(days=valid_days))
-                ent.certifications.append(cert)
-                after["status"] = Status.CERTIFIED
-                after["certificate"] = cert.number
-            pending_audit.append((ent, action, after))
-            if n % BATCH == 0:
-                flush_batch()
-        flush_batch()
+                ent.certifications.append(Certification(number=number, issued_on=today,
+                                                        valid_until=today + timedelta(days=valid_days)))
+            audit.append(audit_row("import.enterprise_update", "enterprise", ent.id, ent.id, None, after))
+        db.session.flush()
 
-        for n, (row, shop, shop_changes, status) in enumerate(bar(shop_plans, len(shop_plans), "写入店铺"), 1):
-            ent = existing[row.uscc]
+        ent_table, cert_table = Enterprise.__table__, Certification.__table__
+        for chunk in bar(list(_chunks(new_plans, BATCH)), len(new_plans) // BATCH + 1, "写入企业"):
+            values, extras = [], []
+            for row, changes, certify in chunk:
+                f = changes
+                values.append({
+                    "uscc": row.uscc, "name": f["name"], "name_key": normalize_key(f["name"])[:120],
+                    "name_sort": pinyin_sort_key(f["name"]), "description": f.get("description", ""),
+                    "website": f.get("website", ""), "founded_year": f.get("founded_year"),
+                    "city_id": f["city_id"], "status": Status.CERTIFIED if certify else Status.DRAFT,
+                    "status_reason": "", "owner_id": None, "source": "import", "click_count": 0,
+                    "created_at": now, "updated_at": now, "certified_at": now if certify else None,
+                })
+                extras.append(cert_after(dict(changes), certify))
+            result = db.session.execute(
+                insert(ent_table).returning(ent_table.c.id, ent_table.c.uscc, sort_by_parameter_order=True),
+                values)
+            brands, inds, badges, certs = [], [], [], []
+            for (ent_id, uscc), (row, changes, _certify), (after, number) in zip(result, chunk, extras):
+                ent_ids[uscc] = ent_id
+                reindex.add(ent_id)
+                brands += [{"enterprise_id": ent_id, "name": b, "name_key": normalize_key(b)[:60], "position": i}
+                           for i, b in enumerate(changes.get("brands", []))]
+                inds += [{"enterprise_id": ent_id, "industry_id": i} for i in changes.get("industry_ids", [])]
+                badges += [{"enterprise_id": ent_id, "badge_id": i} for i in changes.get("badge_ids", [])]
+                if number:
+                    certs.append({"enterprise_id": ent_id, "number": number, "issued_on": today,
+                                  "valid_until": today + timedelta(days=valid_days), "status": "valid",
+                                  "reason": "", "created_at": now})
+                audit.append(audit_row("import.enterprise_create", "enterprise", ent_id, ent_id, None, after))
+            for table, rows in ((Brand.__table__, brands), (enterprise_industry, inds),
+                                (enterprise_badge, badges), (cert_table, certs)):
+                if rows:
+                    db.session.execute(insert(table), rows)
+
+        new_shops = []
+        for row, shop, shop_changes, status in shop_plans:
             if shop is None:
-                shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
-                # Foreign keys rather than relationships: the enterprise batch is already flushed
-                # (ent.id exists) and plain columns skip the ORM's backref bookkeeping.
-                shop = Shop(enterprise_id=ent.id, platform_id=row.platform.id, name=row.name, url=row.url,
-                            shop_type=row.shop_type or _default_shop_type(row.platform), status=shop_status,
-                            certified_at=now if shop_status == Status.CERTIFIED else None)
-                db.session.add(shop)
-                audit.append({"at": now, "actor_id": actor_id, "action": "import.shop_create",
-                              "entity_kind": "shop", "entity_id": None, "enterprise_id": None,
-                              "before": None, "note": "CSV 导入",
-                              "after": {"name": row.name, "url": row.url, "status": shop_status},
-                              "_shop": shop})
+                new_shops.append((row, status))
             elif shop_changes:
                 before = {k: getattr(shop, k) for k in shop_changes}
                 for key, value in shop_changes.items():
@@ -701,18 +718,28 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
                 if shop_changes.get("status") == Status.CERTIFIED:
                     shop.certified_at = now
                     shop.status_reason = ""
-                audit.append({"at": now, "actor_id": actor_id, "action": "import.shop_update",
-                              "entity_kind": "shop", "entity_id": shop.id, "enterprise_id": shop.enterprise_id,
-                              "before": before, "after": shop_changes, "note": "CSV 导入"})
-            if n % BATCH == 0:
-                db.session.flush()
+                audit.append(audit_row("import.shop_update", "shop", shop.id, shop.enterprise_id, before,
+                                       dict(shop_changes)))
         db.session.flush()
 
-        for entry in audit:
-            shop = entry.pop("_shop", None)
-            if shop is not None:
-                entry["entity_id"] = shop.id
-                entry["enterprise_id"] = shop.enterprise_id
+        shop_table = Shop.__table__
+        for chunk in bar(list(_chunks(new_shops, BATCH)), len(new_shops) // BATCH + 1, "写入店铺"):
+            values = []
+            for row, status in chunk:
+                shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
+                values.append({
+                    "enterprise_id": ent_ids[row.uscc], "platform_id": row.platform.id, "name": row.name,
+                    "url": row.url, "shop_type": row.shop_type or _default_shop_type(row.platform),
+                    "status": shop_status, "status_reason": "", "click_count": 0, "created_at": now,
+                    "updated_at": now, "certified_at": now if shop_status == Status.CERTIFIED else None,
+                })
+            result = db.session.execute(
+                insert(shop_table).returning(shop_table.c.id, sort_by_parameter_order=True), values)
+            for (shop_id,), value in zip(result, values):
+                reindex.add(value["enterprise_id"])
+                audit.append(audit_row("import.shop_create", "shop", shop_id, value["enterprise_id"], None,
+                                       {"name": value["name"], "url": value["url"], "status": value["status"]}))
+
         for chunk in _chunks(audit, 2000):
             db.session.execute(insert(AuditLog), chunk)
         if report.created["enterprise"] or report.updated["enterprise"] or report.created["shop"] \
@@ -722,8 +749,19 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
                                     after={"created": report.created, "updated": report.updated,
                                            "unchanged": report.unchanged}))
         db.session.flush()
+        if reindex:
+            _queue_reindex(sorted(reindex))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _queue_reindex(enterprise_ids: list[int]) -> None:
+    """Queue the enterprises (and with them their shops) that Core inserts touched for search."""
+    try:
+        from .. import search_sync
+    except ImportError:  # pragma: no cover - the search bridge is part of the app
+        return
+    search_sync.enqueue("enterprise", enterprise_ids)
 
 
 def _default_shop_type(platform: Platform) -> str:
