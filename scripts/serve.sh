@@ -53,8 +53,16 @@ stop() {
 trap stop INT TERM EXIT
 
 if "${FLASK[@]}" search --help 2>/dev/null | grep -q sync; then
-  echo "== search applier: flask --app app search sync --loop"
-  "${FLASK[@]}" search sync --loop &
+  echo "== search applier: flask --app app search sync --loop (restarted if it dies)"
+  # Supervised: a killed or crashed applier is restarted; its outbox checkpoint lives in the
+  # index directory, so it resumes where the last committed batch ended.
+  ( trap 'kill -TERM "${child}" 2>/dev/null; exit 0' TERM INT
+    while true; do
+      "${FLASK[@]}" search sync --loop & child=$!
+      wait "${child}" || true
+      echo "!! search applier exited; restarting in 1 s" >&2
+      sleep 1
+    done ) &
   pids+=($!)
 else
   echo "!! 'flask --app app search sync' is not available: the index is not being updated" >&2
