@@ -221,3 +221,9 @@ def test_api_index_and_docs_redirect(client):
     assert "http://localhost/api/v1/verify" in data["endpoints"]
     resp = client.get("/api")
     assert resp.status_code == 301 and resp.headers["Location"].endswith("/developers")
+
+
+def test_developers_page_lists_each_endpoint_with_its_summary(client):
+    html = client.get("/developers").get_data(as_text=True)
+    assert "认证企业列表（可筛选、排序、分页）" in html and "验证店铺链接、证书编号或统一社会信用代码" in html
+    assert "<code>per_page</code>" in html
