@@ -314,3 +314,13 @@ def test_verify_never_fails_on_any_input(brand, text):
             assert str(err)
         else:
             assert result.outcome in Outcome.ALL and result.message
+
+
+def test_verify_page_links_to_the_same_answer_as_json(client, brand):
+    ent, _ = brand
+    import re as _re
+
+    html = client.get("/verify", query_string={"q": ent.certificate.number}).get_data(as_text=True)
+    href = _re.search(r'href="(http://localhost/api/v1/verify\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    data = client.get(href.replace("http://localhost", "")).get_json()
+    assert data["result"] == "certified" and data["query_type"] == "certificate"

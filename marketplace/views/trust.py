@@ -84,7 +84,8 @@ def verify():
             result.enterprise if result and result.found_listing else None,
             result.shop if result and result.found_listing else None,
         ) if result else None,
-        api_url=linking.url("api.verify", "/api/v1/verify", **({kind if kind != "auto" else "url": value} if value else {})),
+        api_url=linking.url("api.verify", "/api/v1/verify",
+                            **({result.query_type: value} if result is not None else {})),
     ), status
 
 
