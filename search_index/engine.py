@@ -145,6 +145,8 @@ class SearchEngine:
         self._ref: _SearcherRef | None = None
         self._segment_meta: dict[str, list] = {}
         self._thread_lock = threading.Lock()
+        self._sig_ids: dict[tuple, int] = {}
+        self._sigs: list[tuple] = []
 
     # ------------------------------------------------------------ layout and health
 
@@ -429,7 +431,7 @@ class SearchEngine:
                 n = reader.doc_count_all()
                 if reader.has_column("meta"):
                     creader = reader.column_reader("meta")
-                    metas = [decode_meta(creader[i]) for i in range(n)]
+                    metas = [self._with_signature(decode_meta(creader[i])) for i in range(n)]
                 else:
                     metas = [None] * n
                 if cache_key:
@@ -444,6 +446,19 @@ class SearchEngine:
                 del self._segment_meta[key]
         ref.metas = flat
         return flat
+
+    def _with_signature(self, meta):
+        """Append an integer id of the document's facet combination: documents sharing one
+        (most shops of a brand) are counted together, so facet counting touches each distinct
+        combination once instead of every value of every match."""
+        if meta is None:
+            return None
+        with self._thread_lock:
+            sid = self._sig_ids.get(meta[5])
+            if sid is None:
+                sid = self._sig_ids[meta[5]] = len(self._sigs)
+                self._sigs.append(meta[5])
+        return meta + (sid,)
 
     def doc_count(self) -> int:
         with self._searcher() as ref:
@@ -498,11 +513,11 @@ class SearchEngine:
             if pq.tokens and not matched and len(pq.tokens) > 1:
                 matched = self._match(ref, pq.build("or"), kind, sort)
                 partial = bool(matched)
-            rows, counts = _filter_and_count(matched, metas, filters)
+            rows, counts = _filter_and_count(matched, metas, filters, self._sigs)
             if pq.tokens and len(rows) < FEW_RESULTS and pq.latin_tokens:
                 fz = self._match(ref, pq.build("or" if partial else "and", fuzzy=True), kind, sort)
                 if len(fz) > len(matched):
-                    rows, counts = _filter_and_count(fz, metas, filters)
+                    rows, counts = _filter_and_count(fz, metas, filters, self._sigs)
                     fuzzy = True
             if sort == "newest":
                 rows.sort(key=lambda r: (-metas[r[1]][2], -r[0]))
@@ -627,7 +642,7 @@ def _matching_name(names: list[str], prefix: str) -> str | None:
     return None
 
 
-def _filter_and_count(matched, metas, filters):
+def _filter_and_count(matched, metas, filters, sigs):
     """Apply facet filters and count facet values, multi-select style.
 
     A document failing exactly one filter still counts toward that filter's facet, so the
@@ -638,8 +653,10 @@ def _filter_and_count(matched, metas, filters):
     docs = [(row, metas[row[1]]) for row in matched if row[1] < n and metas[row[1]] is not None]
     if not filters:  # the common case: one C-level counting pass
         out = {f: {} for f in facet_names}
-        for (f, v), c in Counter(chain.from_iterable(m[5] for _row, m in docs)).items():
-            out[f][v] = c
+        for sid, c in Counter([m[6] for _row, m in docs]).items():
+            for f, v in sigs[sid]:
+                d = out[f]
+                d[v] = d.get(v, 0) + c
         return [row for row, _m in docs], out
     rows = []
     active = list(filters.items())
@@ -656,11 +673,12 @@ def _filter_and_count(matched, metas, filters):
                     break
         if nfail == 0:
             rows.append(row)
-            passing.append(facets)
+            passing.append(m[6])
         elif nfail == 1:
             counts[failing].update(facets[failing])
-    for f in facet_names:
-        counts[f].update(chain.from_iterable(fc[f] for fc in passing))
+    for sid, c in Counter(passing).items():
+        for f, v in sigs[sid]:
+            counts[f][v] += c
     return rows, {f: dict(c) for f, c in counts.items()}
 
 
