@@ -137,6 +137,18 @@ class _Progress:
 
         return tqdm(iterable, total=total, desc=desc, unit="行", file=sys.stderr, leave=False)
 
+    def chunks(self, items: list, size: int, desc: str):
+        """Yield ``items`` in chunks of ``size``, advancing the bar by rows, not chunks."""
+        if not self.enabled or len(items) < 500:
+            yield from _chunks(items, size)
+            return
+        from tqdm import tqdm
+
+        with tqdm(total=len(items), desc=desc, unit="行", file=sys.stderr, leave=False) as progress:
+            for chunk in _chunks(items, size):
+                yield chunk
+                progress.update(len(chunk))
+
 
 # ---- reading files ------------------------------------------------------------------------------
 
@@ -673,7 +685,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
         db.session.flush()
 
         ent_table, cert_table = Enterprise.__table__, Certification.__table__
-        for chunk in bar(list(_chunks(new_plans, BATCH)), len(new_plans) // BATCH + 1, "写入企业"):
+        for chunk in bar.chunks(new_plans, BATCH, "写入企业"):
             values, extras = [], []
             for row, changes, certify in chunk:
                 f = changes
@@ -723,7 +735,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
         db.session.flush()
 
         shop_table = Shop.__table__
-        for chunk in bar(list(_chunks(new_shops, BATCH)), len(new_shops) // BATCH + 1, "写入店铺"):
+        for chunk in bar.chunks(new_shops, BATCH, "写入店铺"):
             values = []
             for row, status in chunk:
                 shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
