@@ -1,0 +1,211 @@
+"""Review checks shown to staff next to an application: the diff against the live listing, the
+USCC result, whether each shop URL's host belongs to its platform, and duplicate warnings
+(same USCC, same shop URL, very similar names — ``difflib`` ratio on NFKC/casefold keys)."""
+from __future__ import annotations
+
+import difflib
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AppKind, Application, AppStatus, Brand, City, Enterprise, Industry, Platform, Shop, Status
+from ..validation import ValidationError
+from ..validation.text import normalize_key
+from ..validation.urls import host_matches, url_host
+from ..validation.uscc import normalize_uscc, suggested_city_code
+
+SIMILAR_NAME_RATIO = 0.85
+
+def _city_name(city_id) -> str:
+    city = db.session.get(City, city_id) if city_id else None
+    return city.name if city else ""
+
+
+def _industry_names(ids) -> str:
+    if not ids:
+        return ""
+    rows = db.session.scalars(select(Industry).where(Industry.id.in_(list(ids))).order_by(Industry.position))
+    return "、".join(i.name for i in rows)
+
+
+def _platform_name(pid) -> str:
+    plat = db.session.get(Platform, pid) if pid else None
+    return plat.name if plat else ""
+
+
+ENTERPRISE_FIELDS = {
+    "name": "企业名称", "brands": "品牌", "city_id": "所在城市", "industry_ids": "行业",
+    "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志",
+}
+SHOP_FIELDS = {"name": "店铺名称", "url": "网址", "shop_type": "店铺类型", "platform_id": "平台"}
+
+
+def _show_enterprise_value(key: str, value) -> str:
+    if key == "brands":
+        return "、".join(value or [])
+    if key == "city_id":
+        return _city_name(value)
+    if key == "industry_ids":
+        return _industry_names(value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+def diff(application: Application) -> list[dict]:
+    """Field-by-field differences between the live listing and an edit's payload.
+
+    Each entry: ``{"field", "label", "before", "after", "changed"}`` with display strings.
+    Empty for kinds that carry no payload.
+    """
+    rows: list[dict] = []
+    payload = application.payload or {}
+    if application.kind == AppKind.ENTERPRISE_EDIT:
+        ent = application.enterprise
+        live = {"name": ent.name, "brands": ent.brand_names, "city_id": ent.city_id,
+                "industry_ids": [i.id for i in ent.industries], "description": ent.description,
+                "website": ent.website, "founded_year": ent.founded_year, "logo_sha256": ent.logo_sha256}
+        for key, label in ENTERPRISE_FIELDS.items():
+            if key in payload:
+                before = _show_enterprise_value(key, live[key])
+                after = _show_enterprise_value(key, payload[key])
+                rows.append({"field": key, "label": label, "before": before, "after": after,
+                             "changed": before != after, **inline_diff(before, after)})
+    elif application.kind == AppKind.SHOP_EDIT and application.shop is not None:
+        shop = application.shop
+        live = {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
+        for key, label in SHOP_FIELDS.items():
+            if key in payload:
+                if key == "platform_id":
+                    before, after = _platform_name(live[key]), _platform_name(payload[key])
+                else:
+                    before, after = str(live[key] or ""), str(payload[key] or "")
+                rows.append({"field": key, "label": label, "before": before, "after": after,
+                             "changed": before != after, **inline_diff(before, after)})
+    return rows
+
+
+def inline_diff(before: str, after: str) -> dict:
+    """Character-level segments ``[(text, changed)]`` for both sides, so staff see exactly which
+    words of a long description or a URL changed."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    old: list[tuple[str, bool]] = []
+    new: list[tuple[str, bool]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if before[i1:i2]:
+            old.append((before[i1:i2], op != "equal"))
+        if after[j1:j2]:
+            new.append((after[j1:j2], op != "equal"))
+    return {"before_parts": old, "after_parts": new}
+
+
+def uscc_check(ent: Enterprise) -> dict:
+    """The USCC validation result shown to staff: ok flag, message, suggested city."""
+    try:
+        code = normalize_uscc(ent.uscc)
+    except ValidationError as err:
+        return {"ok": False, "message": str(err), "city_matches": None, "suggested_city": ""}
+    suggested = suggested_city_code(code)
+    city = db.session.scalar(select(City).where(City.code == suggested)) if suggested else None
+    city_matches = None if city is None else city.id == ent.city_id
+    msg = "校验通过"
+    if suggested is None:
+        msg += "（登记机关不在广东省）"
+    return {"ok": True, "message": msg, "city_matches": city_matches,
+            "suggested_city": city.name if city else ""}
+
+
+def _shops_under_review(application: Application) -> list[dict]:
+    """The shops (with proposed values for shop edits) the decision will make public."""
+    ent = application.enterprise
+    if application.kind == AppKind.ENTERPRISE:
+        shops = [s for s in ent.shops if s.status in (Status.PENDING, Status.CERTIFIED)]
+        return [{"shop": s, "name": s.name, "url": s.url, "platform": s.platform} for s in shops]
+    if application.kind == AppKind.SHOP and application.shop is not None:
+        s = application.shop
+        return [{"shop": s, "name": s.name, "url": s.url, "platform": s.platform}]
+    if application.kind == AppKind.SHOP_EDIT and application.shop is not None:
+        s = application.shop
+        payload = application.payload or {}
+        plat = db.session.get(Platform, payload["platform_id"]) if payload.get("platform_id") else s.platform
+        return [{"shop": s, "name": payload.get("name", s.name), "url": payload.get("url", s.url),
+                 "platform": plat}]
+    return []
+
+
+def shop_checks(application: Application) -> list[dict]:
+    """Per shop: does the URL's host belong to its platform; is the URL used by another shop."""
+    out = []
+    ent = application.enterprise
+    for item in _shops_under_review(application):
+        plat, url, shop = item["platform"], item["url"], item["shop"]
+        host = url_host(url)
+        if plat is None:
+            matches, expected = False, ""
+        elif plat.host_list:
+            matches, expected = host_matches(host, plat.host_list), "、".join(plat.host_list)
+        else:
+            own = url_host(ent.website) if ent.website else ""
+            matches = bool(own) and host_matches(host, [own.removeprefix("www.")])
+            expected = f"企业官网域名 {own}" if own else "（企业未填写官网）"
+        variants = _url_variants(url)
+        dup = db.session.scalars(select(Shop).where(Shop.url.in_(variants), Shop.id != shop.id)).all()
+        out.append({"shop": shop, "name": item["name"], "url": url, "host": host,
+                    "platform": plat.name if plat else "", "host_ok": matches, "expected": expected,
+                    "duplicates": dup})
+    return out
+
+
+def _url_variants(url: str) -> list[str]:
+    """The same address with http/https and with or without a trailing slash."""
+    rest = url.split("://", 1)[-1]
+    bases = {rest, rest.rstrip("/"), rest.rstrip("/") + "/"}
+    return [f"{scheme}://{b}" for b in bases for scheme in ("http", "https")]
+
+
+def duplicate_warnings(application: Application) -> list[str]:
+    """Warnings about possible duplicates: same USCC, same shop URL, very similar names."""
+    ent = application.enterprise
+    warnings: list[str] = []
+    same_uscc = db.session.scalars(select(Enterprise).where(Enterprise.uscc == ent.uscc,
+                                                            Enterprise.id != ent.id)).all()
+    for other in same_uscc:
+        warnings.append(f"统一社会信用代码与企业 #{other.id}「{other.name}」相同。")
+    others = db.session.scalars(select(Application).where(
+        Application.enterprise_id == ent.id, Application.status == AppStatus.PENDING,
+        Application.id != application.id, Application.kind == application.kind)).all()
+    for other in others:
+        warnings.append(f"同一企业还有一个待审核的「{other.kind_label}」申请 #{other.id}。")
+    for check in shop_checks(application):
+        for dup in check["duplicates"]:
+            warnings.append(f"店铺网址 {check['url']} 与企业 #{dup.enterprise_id} 的店铺 #{dup.id}「{dup.name}」相同。")
+    names = {normalize_key(ent.name)} | {b.name_key for b in ent.brands}
+    payload = application.payload or {}
+    if application.kind == AppKind.ENTERPRISE_EDIT:
+        if payload.get("name"):
+            names.add(normalize_key(payload["name"]))
+        names |= {normalize_key(b) for b in payload.get("brands") or []}
+    names.discard("")
+    warnings.extend(similar_names(names, exclude_id=ent.id))
+    return warnings
+
+
+def similar_names(keys: set[str], *, exclude_id: int) -> list[str]:
+    """Other enterprises whose legal name or a brand is very similar (difflib ratio >= 0.85)."""
+    found: dict[int, str] = {}
+    candidates: dict[str, set[int]] = {}
+    for eid, key in db.session.execute(select(Enterprise.id, Enterprise.name_key).where(Enterprise.id != exclude_id)):
+        candidates.setdefault(key, set()).add(eid)
+    for eid, key in db.session.execute(select(Brand.enterprise_id, Brand.name_key).where(Brand.enterprise_id != exclude_id)):
+        candidates.setdefault(key, set()).add(eid)
+    pool = list(candidates)
+    for key in sorted(keys):
+        for match in difflib.get_close_matches(key, pool, n=5, cutoff=SIMILAR_NAME_RATIO):
+            for eid in candidates[match]:
+                found.setdefault(eid, match)
+    out = []
+    for eid, match in list(found.items())[:10]:
+        other = db.session.get(Enterprise, eid)
+        ratio = max(difflib.SequenceMatcher(None, k, match).ratio() for k in keys)
+        out.append(f"名称与企业 #{other.id}「{other.name}」（{other.status_label}）非常相似（相似度 {ratio:.0%}）。")
+    return out
