@@ -35,7 +35,22 @@ def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     if wants_json():
         return jsonify({"error": detail or message}), code
-    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+    except Exception:  # e.g. the layout needs the database that just failed: answer plainly
+        log.exception("error page could not be rendered")
+        page = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{title} · 广货网上行</title>'
+                f"<h1>{title}</h1><p>{message}</p><p><a href=\"/\">返回首页</a></p></html>")
+        return page, code, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _database_unavailable(err: Exception) -> bool:
+    """True for errors meaning the database cannot serve now (server down or restarting, no
+    connection to give, lock or statement timeout): a transient 503, not a bug's 500."""
+    from sqlalchemy import exc as sa_exc
+
+    return isinstance(err, (sa_exc.OperationalError, sa_exc.TimeoutError)) or (
+        isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated))
 
 
 def init_app(app: Flask) -> None:
@@ -56,4 +71,8 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # the connection itself may be gone
             log.exception("rollback failed")
+        if _database_unavailable(err):  # a transient outage, not a bug: say so, and when to retry
+            response = make_response(render_error(503))
+            response.headers["Retry-After"] = "10"
+            return response
         return render_error(500)
