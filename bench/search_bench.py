@@ -155,7 +155,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(listings: int, repeat: int, workdir: str, keep: bool) -> dict:
+def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = False) -> dict:
     print(f"== {listings:,} listings ==", flush=True)
     t = time.perf_counter()
     docs = build_documents(listings)
@@ -165,21 +165,24 @@ def run(listings: int, repeat: int, workdir: str, keep: bool) -> dict:
     queries = query_set(docs)
 
     root = os.path.join(workdir, f"whoosh-{listings}")
-    shutil.rmtree(root, ignore_errors=True)
-    engine = SearchEngine(root)
-    t = time.perf_counter()
-    with engine.write_lock():
-        stats = engine.rebuild(iter(docs), checkpoint=0)
-    ours_index = time.perf_counter() - t
-    size = sum(os.path.getsize(os.path.join(stats["path"], f)) for f in os.listdir(stats["path"]))
-    print(f"ours: indexed {stats['documents']:,} docs in {ours_index:.1f}s ({size / 1e6:.1f} MB); "
-          f"peak RSS so far {peak_mb():.0f} MB", flush=True)
-
     fts_path = os.path.join(workdir, f"fts5-{listings}.sqlite")
-    if os.path.exists(fts_path):
-        os.remove(fts_path)
-    fts_index = fts_build(fts_path, docs)
-    print(f"fts5: indexed in {fts_index:.1f}s ({os.path.getsize(fts_path) / 1e6:.1f} MB)", flush=True)
+    engine = SearchEngine(root)
+    if reuse and engine.exists() and os.path.exists(fts_path):
+        ours_index = fts_index = float("nan")
+        print("reusing the indexes built by an earlier --keep run (query timings only)", flush=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        t = time.perf_counter()
+        with engine.write_lock():
+            stats = engine.rebuild(iter(docs), checkpoint=0)
+        ours_index = time.perf_counter() - t
+        size = sum(os.path.getsize(os.path.join(stats["path"], f)) for f in os.listdir(stats["path"]))
+        print(f"ours: indexed {stats['documents']:,} docs in {ours_index:.1f}s ({size / 1e6:.1f} MB); "
+              f"peak RSS so far {peak_mb():.0f} MB", flush=True)
+        if os.path.exists(fts_path):
+            os.remove(fts_path)
+        fts_index = fts_build(fts_path, docs)
+        print(f"fts5: indexed in {fts_index:.1f}s ({os.path.getsize(fts_path) / 1e6:.1f} MB)", flush=True)
     del docs
     gc.collect()
 
@@ -232,11 +235,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
+    ap.add_argument("--reuse", action="store_true", help="time queries on indexes kept by an earlier run")
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="search-bench-")
     os.makedirs(workdir, exist_ok=True)
     for n in args.listings:
-        run(n, args.repeat, workdir, args.keep)
+        run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse)
         print()
 
 
