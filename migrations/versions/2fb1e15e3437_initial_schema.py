@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 693b381ed159
+Revision ID: 2fb1e15e3437
 Revises: 
-Create Date: 2026-11-24 20:58:48.823446
+Create Date: 2026-11-24 22:27:19.825852
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '693b381ed159'
+revision = '2fb1e15e3437'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -76,6 +76,15 @@ def upgrade():
     sa.UniqueConstraint('name'),
     sa.UniqueConstraint('slug')
     )
+    op.create_table('rate_limit_counter',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rate_limit_counter_expires_at'), ['expires_at'], unique=False)
+
     op.create_table('search_outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('entity', sa.String(length=12), nullable=False),
@@ -152,6 +161,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enterprise_name_sort'), ['name_sort'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_status'), ['status'], unique=False)
+        batch_op.create_index('ix_enterprise_status_certified_at', ['status', 'certified_at'], unique=False)
+        batch_op.create_index('ix_enterprise_status_click_count', ['status', 'click_count'], unique=False)
+        batch_op.create_index('ix_enterprise_status_name_sort', ['status', 'name_sort'], unique=False)
 
     op.create_table('brand',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -249,6 +261,7 @@ def upgrade():
     with op.batch_alter_table('shop', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shop_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_platform_id'), ['platform_id'], unique=False)
+        batch_op.create_index('ix_shop_platform_status_certified_at', ['platform_id', 'status', 'certified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_shop_type'), ['shop_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_status'), ['status'], unique=False)
 
@@ -367,6 +380,7 @@ def downgrade():
     with op.batch_alter_table('shop', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_status'))
         batch_op.drop_index(batch_op.f('ix_shop_shop_type'))
+        batch_op.drop_index('ix_shop_platform_status_certified_at')
         batch_op.drop_index(batch_op.f('ix_shop_platform_id'))
         batch_op.drop_index(batch_op.f('ix_shop_enterprise_id'))
 
@@ -398,6 +412,9 @@ def downgrade():
 
     op.drop_table('brand')
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
+        batch_op.drop_index('ix_enterprise_status_name_sort')
+        batch_op.drop_index('ix_enterprise_status_click_count')
+        batch_op.drop_index('ix_enterprise_status_certified_at')
         batch_op.drop_index(batch_op.f('ix_enterprise_status'))
         batch_op.drop_index(batch_op.f('ix_enterprise_owner_id'))
         batch_op.drop_index(batch_op.f('ix_enterprise_name_sort'))
@@ -418,6 +435,10 @@ def downgrade():
 
     op.drop_table('user')
     op.drop_table('search_outbox')
+    with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rate_limit_counter_expires_at'))
+
+    op.drop_table('rate_limit_counter')
     op.drop_table('platform')
     op.drop_table('industry')
     op.drop_table('image')
