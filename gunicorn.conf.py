@@ -5,9 +5,9 @@ GUNICORN_BIND, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG) or on the gunicorn command 
 
 - The app is NOT preloaded: each worker builds its own app, engine and connection pool after the
   fork, so no database connection or Whoosh file handle is ever shared between processes.
-- Workers: 2 * cores + 1, at most 8, each with a few threads (gthread) so a slow client or a
-  database wait does not block the whole worker. Connections needed at most:
-  workers * threads (+ the applier), far below PostgreSQL's default max_connections of 100.
+- Workers: 2 * cores + 1, at most 8, gthread with ONE request thread each (see ``threads``).
+  Connections needed at most: workers * threads (+ the applier), far below PostgreSQL's
+  default max_connections of 100.
 - In this shape the search index is kept up to date by ONE applier per machine
   (`flask --app app search sync --loop`), so the web workers do not apply the outbox themselves.
 """
@@ -21,7 +21,11 @@ wsgi_app = "app:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 8))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+# One request at a time per worker: the pages are CPU-bound (threads would not add throughput
+# under the GIL), and Whoosh searchers are not safe to share between threads — with 2 threads
+# the page benchmark saw concurrent searches in one worker fail (UnpicklingError / zlib errors
+# from one postings file read by two threads). gthread still handles keep-alive connections.
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 preload_app = False  # one engine per worker, created after fork
 
 # A request that takes longer than this is killed (and the worker replaced): users get an error

@@ -193,7 +193,7 @@ def main() -> None:
     import multiprocessing
 
     workers = args.workers or min(2 * multiprocessing.cpu_count() + 1, 8)
-    threads = args.threads or 2
+    threads = args.threads or 1
     OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SEARCH_SYNC_INLINE="false", LOAD_DEMO_DATA="false", STATIC_COMPRESS="true",
                SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-secret", RATELIMIT_ENABLED="false")

@@ -142,7 +142,7 @@ def live_server(tmp_path_factory):
     logs.append(log)
     procs.append(subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "e2e_wsgi:create()"],
+         "--bind", f"127.0.0.1:{port}", "--workers", "3", "e2e_wsgi:create()"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     ))
     base = f"http://127.0.0.1:{port}"
