@@ -1,0 +1,71 @@
+"""Submitting an enterprise (with its draft shops) for certification and withdrawing a pending
+application, with the conditional UPDATE that guards against a concurrent staff decision.
+"""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from ...extensions import db
+from ...models import AppKind, Application, AppStatus, Enterprise, Status, User, utcnow
+from .. import ServiceError
+from ..audit import record
+from .common import _set_withdrawn, SUBMITTABLE_STATUSES
+from .lookups import get_own_application, get_owned_enterprise
+
+
+def submit_for_certification(user: User, enterprise_id: int) -> Application:
+    """Submit a draft/rejected/expired enterprise with its shops (Application kind=enterprise)."""
+    ent = get_owned_enterprise(user, enterprise_id)
+    if ent.status not in SUBMITTABLE_STATUSES:
+        if ent.status == Status.PENDING:
+            raise ServiceError("该企业已在审核中，请耐心等待。")
+        raise ServiceError(f"该企业当前状态为“{ent.status_label}”，不能提交认证申请。")
+    reviewable = [s for s in ent.shops if s.status in (Status.DRAFT, Status.REJECTED, Status.CERTIFIED)]
+    if not reviewable:
+        raise ServiceError("请先添加至少一个网店，再提交认证申请。")
+    if not ent.industries:
+        raise ServiceError("请先在企业资料中选择所属行业。")
+    before = {"status": ent.status, "shops": {s.id: s.status for s in ent.shops}}
+    # Conditional UPDATE: of two submissions racing, only one moves the enterprise to pending.
+    moved = db.session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == ent.id, Enterprise.status.in_(SUBMITTABLE_STATUSES))
+        .values(status=Status.PENDING, status_reason="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise ServiceError("该企业已在审核中，请耐心等待。")
+    db.session.refresh(ent, ["status", "status_reason", "updated_at"])
+    ent.updated_at = utcnow()  # an ORM change too, so the search outbox hears about it
+    for shop in ent.shops:
+        if shop.status in (Status.DRAFT, Status.REJECTED):
+            shop.status = Status.PENDING
+            shop.status_reason = ""
+    app_ = Application(kind=AppKind.ENTERPRISE, enterprise_id=ent.id, applicant_id=user.id,
+                       payload={}, status=AppStatus.PENDING)
+    db.session.add(app_)
+    db.session.flush()
+    record("application.submit", actor=user, entity_kind="application", entity_id=app_.id,
+           enterprise_id=ent.id, before=before,
+           after={"kind": AppKind.ENTERPRISE, "status": Status.PENDING,
+                  "shops": {s.id: s.status for s in ent.shops}})
+    return app_
+
+
+def withdraw_application(user: User, application_id: int) -> Application:
+    """Withdraw one of the user's pending applications; listings under review go back to draft."""
+    app_ = get_own_application(user, application_id)
+    if app_.status != AppStatus.PENDING:
+        raise ServiceError("该申请已处理，不能撤回。")
+    if not _set_withdrawn(user, app_):
+        raise ServiceError("该申请刚刚已被工作人员处理，不能撤回。")
+    ent = app_.enterprise
+    if app_.kind == AppKind.ENTERPRISE and ent.status == Status.PENDING:
+        ent.status = Status.DRAFT
+        for shop in ent.shops:
+            if shop.status == Status.PENDING:
+                shop.status = Status.DRAFT
+    elif app_.kind == AppKind.SHOP and app_.shop is not None and app_.shop.status == Status.PENDING:
+        app_.shop.status = Status.DRAFT
+    db.session.flush()
+    return app_

@@ -1,0 +1,85 @@
+"""Shared pieces of the merchant services: limits, the statuses that allow direct edits, the
+editable field lists, ``FieldErrors``, ``EditResult``, the payload snapshots used for diffs and
+the audit log, and ``_set_withdrawn`` (the conditional UPDATE that withdraws a pending application,
+used by edits that revert to the live row as well as by an explicit withdrawal). Everything else
+in the package builds on these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from ...extensions import db
+from ...models import Application, AppStatus, Enterprise, Shop, Status, User, utcnow
+from .. import ServiceError
+from ..audit import record
+
+
+MAX_BRANDS = 10
+MAX_INDUSTRIES = 5
+MIN_FOUNDED_YEAR = 1800
+
+# Statuses in which the merchant edits the row itself (nothing of it is public).
+DIRECT_EDIT_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
+# Statuses from which an enterprise can be submitted for (re-)certification.
+SUBMITTABLE_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
+ENTERPRISE_EDIT_FIELDS = ("name", "brands", "city_id", "industry_ids", "description", "website",
+                          "founded_year", "logo_sha256")
+SHOP_EDIT_FIELDS = ("name", "url", "shop_type", "platform_id")
+
+
+class FieldErrors(ServiceError):
+    """Input refused field by field; ``errors`` maps a form field name to a Chinese message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("；".join(errors.values()))
+
+
+def _snapshot(ent: Enterprise) -> dict:
+    """The editable fields of an enterprise in payload form (for diffs and the audit log)."""
+    return {
+        "name": ent.name,
+        "brands": list(ent.brand_names),
+        "city_id": ent.city_id,
+        "industry_ids": [i.id for i in ent.industries],
+        "description": ent.description or "",
+        "website": ent.website or "",
+        "founded_year": ent.founded_year,
+        "logo_sha256": ent.logo_sha256,
+    }
+
+
+def _shop_snapshot(shop: Shop) -> dict:
+    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
+
+
+@dataclass
+class EditResult:
+    """What an edit did: ``applied`` directly to the row, or queued in ``application``."""
+
+    applied: bool
+    application: Application | None = None
+    changed: tuple[str, ...] = ()
+
+
+def _diff(live: dict, wanted: dict, fields) -> dict:
+    return {k: wanted[k] for k in fields if k in wanted and wanted[k] != live.get(k)}
+
+
+def _set_withdrawn(user: User, app_: Application, note: str = "") -> bool:
+    """Mark a pending application withdrawn with a conditional UPDATE; False if already decided."""
+    result = db.session.execute(
+        update(Application)
+        .where(Application.id == app_.id, Application.status == AppStatus.PENDING)
+        .values(status=AppStatus.WITHDRAWN, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        return False
+    db.session.refresh(app_)
+    record("application.withdraw", actor=user, entity_kind="application", entity_id=app_.id,
+           enterprise_id=app_.enterprise_id, before={"status": AppStatus.PENDING},
+           after={"status": AppStatus.WITHDRAWN}, note=note)
+    return True

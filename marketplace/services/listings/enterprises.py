@@ -1,0 +1,293 @@
+"""Creating and editing a merchant's enterprise: field validation, USCC and name checks, direct
+edits of draft/rejected rows, queued ``enterprise_edit`` applications for certified ones, the logo.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import (
+    AppKind, Application, AppStatus, Brand, City, Enterprise, Industry, Status, User, utcnow,
+)
+from ...validation import ValidationError
+from ...validation.text import clean_text, normalize_key, pinyin_sort_key, split_list
+from ...validation.urls import normalize_url
+from ...validation.uscc import normalize_uscc
+from .. import ServiceError
+from ..audit import record
+from .common import (
+    _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
+    MIN_FOUNDED_YEAR, _set_withdrawn, _snapshot,
+)
+from .lookups import get_owned_enterprise, pending_application, _require_merchant, suggest_city
+
+
+def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
+    """Validate the editable enterprise fields; return them cleaned or raise ``FieldErrors``.
+
+    ``data`` keys: name, brands (text), city_id, industry_ids, description, website,
+    founded_year. ``for_uscc`` lets the city default to the one suggested by the code.
+    """
+    errors: dict[str, str] = {}
+    out: dict = {}
+    try:
+        out["name"] = clean_text(data.get("name"), field="企业名称", max_length=120, required=True)
+        if len(out["name"]) < 2:
+            raise ValidationError("企业名称太短。")
+    except ValidationError as err:
+        errors["name"] = str(err)
+    try:
+        brands: list[str] = []
+        keys: set[str] = set()
+        raw = data.get("brands") or ""
+        if isinstance(raw, (list, tuple)):
+            raw = ";".join(raw)
+        clean_text(raw, field="品牌", max_length=1000)  # NUL / bidi checks on the whole cell
+        for part in split_list(raw):
+            name = clean_text(part, field="品牌名称", max_length=60, required=True)
+            key = normalize_key(name)
+            if key and key not in keys:
+                keys.add(key)
+                brands.append(name)
+        if len(brands) > MAX_BRANDS:
+            raise ValidationError(f"品牌最多 {MAX_BRANDS} 个。")
+        out["brands"] = brands
+    except ValidationError as err:
+        errors["brands"] = str(err)
+    city = None
+    city_id = data.get("city_id")
+    if city_id not in (None, "", 0, "0"):
+        try:
+            city = db.session.get(City, int(city_id))
+        except (TypeError, ValueError):
+            city = None
+        if city is None:
+            errors["city_id"] = "请选择有效的城市。"
+    elif for_uscc:
+        city = suggest_city(for_uscc)
+    if city is None and "city_id" not in errors:
+        errors["city_id"] = "请选择企业所在城市。"
+    if city is not None:
+        out["city_id"] = city.id
+    ids: list[int] = []
+    for raw_id in data.get("industry_ids") or []:
+        try:
+            ids.append(int(raw_id))
+        except (TypeError, ValueError):
+            errors["industry_ids"] = "请选择有效的行业。"
+    ids = list(dict.fromkeys(ids))
+    if "industry_ids" not in errors:
+        found = set(db.session.scalars(
+            select(Industry.id).where(Industry.id.in_(ids), Industry.active.is_(True))
+        )) if ids else set()
+        if not ids:
+            errors["industry_ids"] = "请至少选择一个行业。"
+        elif len(found) != len(ids):
+            errors["industry_ids"] = "请选择有效的行业。"
+        elif len(ids) > MAX_INDUSTRIES:
+            errors["industry_ids"] = f"行业最多选择 {MAX_INDUSTRIES} 个。"
+        else:
+            out["industry_ids"] = ids
+    try:
+        out["description"] = clean_text(data.get("description"), field="企业简介", max_length=2000,
+                                        multiline=True)
+    except ValidationError as err:
+        errors["description"] = str(err)
+    website = (data.get("website") or "").strip()
+    if website:
+        try:
+            clean_text(website, field="官网", max_length=500)
+            out["website"] = normalize_url(website, field="官网")
+            if len(out["website"]) > 500:
+                raise ValidationError("官网网址过长。")
+        except ValidationError as err:
+            errors["website"] = str(err)
+    else:
+        out["website"] = ""
+    year = data.get("founded_year")
+    year = "" if year is None else str(year).strip()
+    if year:
+        this_year = date.today().year
+        if not year.isdigit() or len(year) != 4 or not (MIN_FOUNDED_YEAR <= int(year) <= this_year):
+            errors["founded_year"] = f"成立年份应为 {MIN_FOUNDED_YEAR}–{this_year} 之间的四位数字。"
+        else:
+            out["founded_year"] = int(year)
+    else:
+        out["founded_year"] = None
+    if errors:
+        raise FieldErrors(errors)
+    return out
+
+
+def _check_name_free(name: str, *, exclude_id: int | None = None) -> None:
+    """Refuse a legal name already used by another enterprise (compared after NFKC + casefold)."""
+    stmt = select(Enterprise).where(Enterprise.name_key == normalize_key(name))
+    if exclude_id is not None:
+        stmt = stmt.where(Enterprise.id != exclude_id)
+    other = db.session.scalars(stmt).first()
+    if other is None:
+        return
+    if other.owner_id is None:
+        raise FieldErrors({"name": "已有同名企业登记在名录中；如果这是您的企业，请使用“认领企业”。"})
+    raise FieldErrors({"name": "已有同名企业登记在名录中；如有疑问请联系工作人员。"})
+
+
+def _apply_fields(ent: Enterprise, fields: dict) -> None:
+    """Write cleaned/payload fields onto the live enterprise row."""
+    if "name" in fields:
+        ent.name = fields["name"]
+        ent.name_key = normalize_key(fields["name"])
+        ent.name_sort = pinyin_sort_key(fields["name"])
+    if "brands" in fields:
+        wanted = list(fields["brands"])
+        existing = {b.name_key: b for b in ent.brands}
+        keep = []
+        for pos, name in enumerate(wanted):
+            key = normalize_key(name)
+            brand = existing.pop(key, None)
+            if brand is None:
+                brand = Brand(name=name, name_key=key)
+            brand.name = name
+            brand.position = pos
+            keep.append(brand)
+        ent.brands = keep
+    if "city_id" in fields:
+        ent.city = db.session.get(City, fields["city_id"])
+    if "industry_ids" in fields:
+        ent.industries = list(db.session.scalars(
+            select(Industry).where(Industry.id.in_(fields["industry_ids"] or [-1]))
+        ))
+    for key in ("description", "website", "founded_year", "logo_sha256"):
+        if key in fields:
+            setattr(ent, key, fields[key])
+
+
+def check_uscc_for_new(uscc_raw: str, user: User | None = None) -> str:
+    """Validate a code for a new enterprise; explain what to do when it is already listed."""
+    try:
+        code = normalize_uscc(uscc_raw)
+    except ValidationError as err:
+        raise FieldErrors({"uscc": str(err)}) from None
+    existing = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    if existing is not None:
+        if user is not None and existing.owner_id == user.id:
+            raise FieldErrors({"uscc": "您已登记过该企业，请在商家中心直接编辑。"})
+        if existing.owner_id is None:
+            raise FieldErrors({"uscc": "该统一社会信用代码的企业已由活动方导入名录，请使用“认领企业”申请管理权，无需重新创建。"})
+        raise FieldErrors({"uscc": "该统一社会信用代码已被其他账号登记。如确属贵企业，请联系工作人员通过人工审核认领。"})
+    return code
+
+
+def create_enterprise(user: User, data: dict) -> Enterprise:
+    """Create a draft enterprise owned by ``user`` from form ``data`` (see clean_enterprise_fields)."""
+    _require_merchant(user)
+    errors: dict[str, str] = {}
+    code = None
+    try:
+        code = check_uscc_for_new(data.get("uscc") or "", user)
+    except FieldErrors as err:
+        errors.update(err.errors)
+    try:
+        fields = clean_enterprise_fields(data, for_uscc=code)
+    except FieldErrors as err:
+        errors.update(err.errors)
+        fields = {}
+    if errors:
+        raise FieldErrors(errors)
+    _check_name_free(fields["name"])
+    ent = Enterprise(uscc=code, status=Status.DRAFT, owner_id=user.id, source="merchant",
+                     name="", name_key="", name_sort="")
+    _apply_fields(ent, fields)
+    db.session.add(ent)
+    db.session.flush()
+    record("enterprise.create", actor=user, entity_kind="enterprise", entity_id=ent.id,
+           enterprise_id=ent.id, after={"uscc": code, **_snapshot(ent)})
+    return ent
+
+
+def _check_editable(ent: Enterprise) -> None:
+    if ent.status == Status.PENDING:
+        raise ServiceError("该企业正在审核中，暂不能修改。如需修改，请先撤回认证申请。")
+    if ent.status in (Status.SUSPENDED, Status.REVOKED):
+        raise ServiceError(f"该企业{ent.status_label}，不能修改；如有疑问请联系工作人员。")
+
+
+def _queue_enterprise_edit(user: User, ent: Enterprise, changes: dict) -> EditResult:
+    """Merge ``changes`` into the pending enterprise_edit application (created when needed).
+
+    The payload always holds only the fields that differ from the live row; an edit that puts
+    everything back withdraws the pending application.
+    """
+    live = _snapshot(ent)
+    app_ = pending_application(ent, AppKind.ENTERPRISE_EDIT)
+    merged = dict(app_.payload or {}) if app_ else {}
+    merged.update(changes)
+    payload = _diff(live, merged, ENTERPRISE_EDIT_FIELDS)
+    if "name" in payload:
+        _check_name_free(payload["name"], exclude_id=ent.id)
+    if app_ is None:
+        if not payload:
+            return EditResult(applied=False)
+        app_ = Application(kind=AppKind.ENTERPRISE_EDIT, enterprise_id=ent.id, applicant_id=user.id,
+                           payload=payload, status=AppStatus.PENDING)
+        db.session.add(app_)
+        db.session.flush()
+        record("application.submit", actor=user, entity_kind="application", entity_id=app_.id,
+               enterprise_id=ent.id, before=None, after={"kind": app_.kind, "payload": payload})
+        return EditResult(applied=False, application=app_, changed=tuple(payload))
+    before = dict(app_.payload or {})
+    if not payload:
+        _set_withdrawn(user, app_, note="修改已全部恢复为已认证内容")
+        return EditResult(applied=False, application=app_)
+    app_.payload = payload  # a new dict so the JSON column is marked changed
+    db.session.flush()
+    record("application.update", actor=user, entity_kind="application", entity_id=app_.id,
+           enterprise_id=ent.id, before={"payload": before}, after={"payload": payload})
+    return EditResult(applied=False, application=app_, changed=tuple(payload))
+
+
+def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
+    """Edit an owned enterprise: directly while unpublished, via enterprise_edit when certified."""
+    ent = get_owned_enterprise(user, enterprise_id)
+    _check_editable(ent)
+    fields = clean_enterprise_fields(data, for_uscc=ent.uscc)
+    if ent.status == Status.CERTIFIED:
+        fields.pop("logo_sha256", None)
+        return _queue_enterprise_edit(user, ent, fields)
+    before = _snapshot(ent)
+    changed = _diff(before, fields, ENTERPRISE_EDIT_FIELDS)
+    if not changed:
+        return EditResult(applied=True)
+    if "name" in changed:
+        _check_name_free(changed["name"], exclude_id=ent.id)
+    _apply_fields(ent, changed)
+    ent.updated_at = utcnow()
+    db.session.flush()
+    record("enterprise.update", actor=user, entity_kind="enterprise", entity_id=ent.id,
+           enterprise_id=ent.id, before={k: before[k] for k in changed}, after=changed)
+    return EditResult(applied=True, changed=tuple(changed))
+
+
+def set_logo(user: User, enterprise_id: int, data: bytes) -> EditResult:
+    """Store an uploaded logo (re-encoded by the image pipeline) for an owned enterprise.
+
+    Unpublished enterprises get it at once; a certified one gets it through enterprise_edit.
+    """
+    ent = get_owned_enterprise(user, enterprise_id)
+    _check_editable(ent)
+    from ..images import store_image
+
+    try:
+        image = store_image(data)
+    except ValidationError as err:
+        raise FieldErrors({"logo": str(err)}) from None
+    if ent.status == Status.CERTIFIED:
+        return _queue_enterprise_edit(user, ent, {"logo_sha256": image.sha256})
+    before = ent.logo_sha256
+    ent.logo_sha256 = image.sha256
+    db.session.flush()
+    record("enterprise.logo", actor=user, entity_kind="enterprise", entity_id=ent.id,
+           enterprise_id=ent.id, before={"logo_sha256": before}, after={"logo_sha256": image.sha256})
+    return EditResult(applied=True, changed=("logo_sha256",))
