@@ -85,6 +85,11 @@ def test_clean_text_normalises():
     assert clean_text("  ＡＢＣ\u200b  美的  ", field="名称", max_length=50) == "ABC 美的"
 
 
+def test_clean_text_keeps_chinese_punctuation():
+    value = "美的（中国）有限公司：家电，厨电。"
+    assert clean_text(value, field="简介", max_length=100, multiline=True) == value
+
+
 def test_normalize_key_is_idempotent_and_folds():
     assert normalize_key("Ｍｉｄｅａ 美的") == normalize_key(normalize_key("Ｍｉｄｅａ 美的")) == "midea美的"
 

@@ -14,6 +14,19 @@ def strip_format_chars(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+_FULLWIDTH_ALNUM = {
+    **{cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)},  # ０-９
+    **{cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)},  # Ａ-Ｚ
+    **{cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)},  # ａ-ｚ
+    0x3000: 0x20,  # ideographic space
+}
+
+
+def fold_fullwidth_alnum(text: str) -> str:
+    """Turn full-width Latin letters, digits and the ideographic space into ASCII; nothing else."""
+    return text.translate(_FULLWIDTH_ALNUM)
+
+
 def normalize_key(text: str) -> str:
     """Comparison key for names: NFKC, no format characters, no spaces, casefolded."""
     text = strip_format_chars(unicodedata.normalize("NFKC", text or ""))
@@ -24,7 +37,9 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
                multiline: bool = False) -> str:
     """Validate free text: refuse NUL and control/bidi characters, trim, enforce length.
 
-    NFKC is applied so full-width Latin letters and digits are stored in their usual form.
+    Full-width Latin letters and digits are stored in their usual form (ＭＩＤＥＡ -> MIDEA), but
+    Chinese full-width punctuation (，：（）) is kept as typed; comparisons and search use the full
+    NFKC key (``normalize_key``) anyway.
     """
     value = value or ""
     if "\x00" in value:
@@ -34,7 +49,7 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
     allowed_ws = "\n\r\t" if multiline else ""
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed_ws for ch in value):
         raise ValidationError(f"{field}含有不允许的控制字符。")
-    value = unicodedata.normalize("NFKC", value)
+    value = fold_fullwidth_alnum(value)
     value = strip_format_chars(value)
     if multiline:
         value = value.replace("\r\n", "\n").strip()
