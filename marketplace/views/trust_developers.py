@@ -1,0 +1,34 @@
+"""The developers' pages of the ``trust`` blueprint: ``/api`` (a redirect) and ``/developers``
+(endpoints, parameters, caching, limits, examples built from the OpenAPI spec).
+
+Split from ``views/trust.py``, which owns ``bp``; the routes register on that same ``bp`` so
+``trust.api_home`` and ``trust.api_docs`` keep their names.
+"""
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import City, Industry
+from . import linking
+from .trust import bp
+
+
+@bp.route("/api")
+def api_home():
+    """``/api`` is where developers look first: send them to the developers' page."""
+    return redirect(url_for("trust.api_docs"), code=301)
+
+
+@bp.route("/developers")
+def api_docs():
+    """A short page for developers: endpoints, parameters, caching, limits, examples."""
+    from .openapi import build_spec
+
+    spec = build_spec()
+    base = linking.base_url()
+    return render_template("trust/api_docs.html", spec=spec, base=base,
+                           industries=db.session.scalars(select(Industry).where(Industry.active.is_(True))
+                                                         .order_by(Industry.position).limit(3)).all(),
+                           cities=db.session.scalars(select(City).order_by(City.position).limit(3)).all())
