@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
-    CHINA_TZ, AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge, enterprise_industry, utcnow,
+    CHINA_TZ, AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge,
+    enterprise_industry, utcnow,
 )
 from ...validation import ValidationError
 from ...validation.text import normalize_key, pinyin_sort_key
