@@ -35,6 +35,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import logging
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -343,8 +346,10 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 pass
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not start")
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                for p in procs:
+                    p.terminate()
+                raise SystemExit("server did not start; see bench/out/load_gunicorn.log")
             time.sleep(0.3)
         for _ in range(3):  # warm every worker a little
             for path in ("/", "/enterprises", f"/enterprises/{data['enterprises'][0]}", "/search?q=陶瓷"):
