@@ -155,7 +155,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = False) -> dict:
+def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = False, posting_cache: bool = True) -> dict:
     print(f"== {listings:,} listings ==", flush=True)
     t = time.perf_counter()
     docs = build_documents(listings)
@@ -166,7 +166,7 @@ def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = Fals
 
     root = os.path.join(workdir, f"whoosh-{listings}")
     fts_path = os.path.join(workdir, f"fts5-{listings}.sqlite")
-    engine = SearchEngine(root)
+    engine = SearchEngine(root) if posting_cache else SearchEngine(root, posting_cache=0)
     if reuse and engine.exists() and os.path.exists(fts_path):
         ours_index = fts_index = float("nan")
         print("reusing the indexes built by an earlier --keep run (query timings only)", flush=True)
@@ -236,11 +236,13 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
     ap.add_argument("--reuse", action="store_true", help="time queries on indexes kept by an earlier run")
+    ap.add_argument("--no-posting-cache", action="store_true",
+                    help="decode every term's postings on every search (no per-searcher posting cache)")
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="search-bench-")
     os.makedirs(workdir, exist_ok=True)
     for n in args.listings:
-        run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse)
+        run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse, not args.no_posting_cache)
         print()
 
 

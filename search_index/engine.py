@@ -31,7 +31,9 @@ import threading
 import time
 import uuid
 import warnings
+from array import array
 from collections import Counter
+from itertools import compress
 from contextlib import contextmanager
 from itertools import chain
 from dataclasses import dataclass, field
@@ -43,8 +45,9 @@ from whoosh.query import Or, Term
 from whoosh.writing import CLEAR
 
 from .analysis import append_user_dictionary, has_cjk, initials_variants, load_user_dictionary, normalize, pinyin_variants
+from .fastpath import PostingCache, query_scores, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
-from .schema import FACET_FIELDS, KINDS, build_schema, decode_meta, dictionary_words, doc_key, to_fields
+from .schema import FACET_FIELDS, KINDS, RebuildCodec, build_schema, decode_meta, dictionary_words, doc_key, to_fields
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,10 @@ SORTS = ("relevance", "newest", "visits")
 # length, which made broad queries ~40% slower.
 WEIGHTING = scoring.TF_IDF()
 FEW_RESULTS = 3
+# Decoded postings kept per searcher (about 12 bytes each): see fastpath.PostingCache.
+POSTING_CACHE = 1_000_000
+# Facets counted together (few distinct combinations per group): see _filter_and_count.
+FACET_GROUPS = (("city", "region"), ("platform", "shop_type"), ("industry", "badge"))
 
 
 class IndexUnavailable(Exception):
@@ -120,12 +127,16 @@ class Suggestion:
 class _SearcherRef:
     """A searcher with a use count, closed when replaced and no longer used."""
 
-    def __init__(self, searcher, gen_path):
+    def __init__(self, searcher, gen_path, posting_cache: int = 0):
         self.searcher = searcher
         self.gen_path = gen_path
         self.users = 0
         self.retired = False
         self.metas = None
+        self.arrays = None  # (signature id per docnum, kind code per docnum)
+        self.ranks = {}  # sort name -> array: docnum -> position in that order
+        self.live = None  # live (not deleted) docnums
+        self.postings = PostingCache(posting_cache)  # decoded postings of this index state
 
     def release(self):
         self.users -= 1
@@ -136,8 +147,10 @@ class _SearcherRef:
 class SearchEngine:
     """A Chinese directory index rooted at ``root``. Thread-safe; one instance per process."""
 
-    def __init__(self, root: str, *, writer_timeout: float = 10.0):
+    def __init__(self, root: str, *, writer_timeout: float = 10.0, posting_cache: int = POSTING_CACHE):
+        """``posting_cache``: how many decoded postings each searcher keeps (0 disables it)."""
         self.root = os.path.abspath(root)
+        self.posting_cache = posting_cache
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
         self._ix = None
@@ -147,6 +160,11 @@ class SearchEngine:
         self._thread_lock = threading.Lock()
         self._sig_ids: dict[tuple, int] = {}
         self._sigs: list[tuple] = []
+        self._sig_sets: list[dict] = []  # per signature id: {facet: frozenset(values)}
+        # per facet group: {group signature: id}, [group signature], [id per full signature]
+        self._group_ids: list[dict] = [{} for _ in FACET_GROUPS]
+        self._group_sigs: list[list] = [[] for _ in FACET_GROUPS]
+        self._group_of: list[list] = [[] for _ in FACET_GROUPS]
 
     # ------------------------------------------------------------ layout and health
 
@@ -222,7 +240,7 @@ class SearchEngine:
                         ref.retired = True
                         if ref.users <= 0:
                             ref.searcher.close()
-                    ref = self._ref = _SearcherRef(new, self._ix_path)
+                    ref = self._ref = _SearcherRef(new, self._ix_path, self.posting_cache)
                 ref.users += 1
             except IndexUnavailable:
                 self._drop()
@@ -369,7 +387,7 @@ class SearchEngine:
                     progress(len(chunk))
                 chunk.clear()
 
-            kwargs = {"limitmb": 256}
+            kwargs = {"limitmb": 256, "codec": RebuildCodec()}
             if procs > 1:
                 kwargs.update(procs=procs, multisegment=True)
             writer = ix.writer(**kwargs)
@@ -460,6 +478,115 @@ class SearchEngine:
                 self._sigs.append(meta[5])
         return meta + (sid,)
 
+    def _arrays(self, ref: _SearcherRef):
+        """(signature id, kind code) per global document number, as flat arrays built once per
+        searcher: facet counting then touches one integer per matching document."""
+        if ref.arrays is None:
+            metas = self._metas(ref)
+            codes = {k: i + 1 for i, k in enumerate(KINDS)}
+            sig = array("i", [-1 if m is None else m[6] for m in metas])
+            kinds = bytes(0 if m is None else codes.get(m[0], 0) for m in metas)
+            groups = []
+            with self._thread_lock:
+                for g, fields in enumerate(FACET_GROUPS):
+                    ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
+                    for full in self._sigs[len(of):]:
+                        key = tuple(p for p in full if p[0] in fields)
+                        gid = ids.get(key)
+                        if gid is None:
+                            gid = ids[key] = len(sigs)
+                            sigs.append(key)
+                        of.append(gid)
+                    lookup = of + [-1]  # index -1 (no meta) maps to -1
+                    groups.append(array("i", map(lookup.__getitem__, sig)))
+            ref.arrays = (sig, kinds, groups)
+        return ref.arrays
+
+    def _rank(self, ref: _SearcherRef, sort: str):
+        """docnum -> position when every document is ordered by ``sort`` (newest / visits),
+        ties by document number, as the stable sort over Whoosh's docnum order gave."""
+        rank = ref.ranks.get(sort)
+        if rank is None:
+            metas = self._metas(ref)
+            col = 2 if sort == "newest" else 3
+            order = sorted(range(len(metas)), key=lambda d: (-(metas[d][col] if metas[d] else 0), d))
+            rank = array("i", bytes(4 * len(metas)))
+            for pos, d in enumerate(order):
+                rank[d] = pos
+            ref.ranks[sort] = rank
+        return rank
+
+    def _live(self, ref: _SearcherRef) -> list[int]:
+        if ref.live is None:
+            ref.live = list(ref.searcher.reader().all_doc_ids())
+        return ref.live
+
+    def _sig_set(self, sid: int) -> dict:
+        """{facet: frozenset(values)} of one facet signature (cached)."""
+        sets = self._sig_sets
+        if sid >= len(sets):
+            with self._thread_lock:
+                for i in range(len(sets), len(self._sigs)):
+                    d: dict = {f: set() for f in FACET_FIELDS}
+                    for f, v in self._sigs[i]:
+                        d[f].add(v)
+                    sets.append({f: frozenset(v) for f, v in d.items()})
+        return sets[sid]
+
+    def _filter_and_count(self, ref: _SearcherRef, docs, filters: dict, kind: str):
+        """Kind filter, facet filters and facet counts over matching ``docs`` (multi-select:
+        a document failing exactly one filter still counts toward that filter's facet, so the
+        other values of a selected facet keep their counts). Returns (rows, counts, matched)
+        where ``matched`` is the number of matches of the kind before facet filters."""
+        sig, kinds, groups = self._arrays(ref)
+        docs = list(docs)
+        if kind:
+            code = KINDS.index(kind) + 1
+            docs = [d for d in docs if kinds[d] == code]
+        matched = len(docs)
+        counts = {f: {} for f in FACET_FIELDS}
+        if not filters:
+            # the common case: count small per-group signatures (city+region, platform+shop
+            # type, industry+badge) in C, then spread each group's count over its values
+            for g, garr in enumerate(groups):
+                gcounts = Counter(map(garr.__getitem__, docs))
+                if -1 in gcounts:  # documents without a meta value: never counted nor listed
+                    del gcounts[-1]
+                    docs = [d for d in docs if sig[d] >= 0]
+                gsigs = self._group_sigs[g]
+                for gid, c in gcounts.items():
+                    for f, v in gsigs[gid]:
+                        dct = counts[f]
+                        dct[v] = dct.get(v, 0) + c
+            return docs, counts, matched
+        sigcounts = Counter(map(sig.__getitem__, docs))
+        if -1 in sigcounts:
+            del sigcounts[-1]
+            docs = [d for d in docs if sig[d] >= 0]
+        active = list(filters.items())
+        passmask = bytearray(len(self._sigs))
+        for sid, c in sigcounts.items():
+            sets = self._sig_set(sid)
+            failing = None
+            nfail = 0
+            for f, v in active:
+                if v not in sets[f]:
+                    nfail += 1
+                    failing = f
+                    if nfail > 1:
+                        break
+            if nfail == 0:
+                passmask[sid] = 1
+                for f, v in self._sigs[sid]:
+                    dct = counts[f]
+                    dct[v] = dct.get(v, 0) + c
+            elif nfail == 1:
+                dct = counts[failing]
+                for v in sets[failing]:
+                    dct[v] = dct.get(v, 0) + c
+        rows = list(compress(docs, map(passmask.__getitem__, map(sig.__getitem__, docs))))
+        return rows, counts, matched
+
     def doc_count(self) -> int:
         with self._searcher() as ref:
             return ref.searcher.doc_count()
@@ -504,31 +631,38 @@ class SearchEngine:
         kind = req.kind if req.kind in KINDS else ""
 
         with self._searcher() as ref:
-            metas = self._metas(ref)
+            self._arrays(ref)
             partial = fuzzy = False
+            scored = sort == "relevance"
             if pq.text and not pq.tokens:
-                matched = []  # only punctuation/symbols: a clear "no results", not everything
+                scores = {}  # only punctuation/symbols: a clear "no results", not everything
+            elif not pq.tokens:
+                scores = dict.fromkeys(self._live(ref), 0.0)
             else:
-                matched = self._match(ref, pq.build("and"), kind, sort)
-            if pq.tokens and not matched and len(pq.tokens) > 1:
-                matched = self._match(ref, pq.build("or"), kind, sort)
-                partial = bool(matched)
-            rows, counts = _filter_and_count(matched, metas, filters, self._sigs)
+                terms = [pq.token_terms(t) for t in pq.tokens]
+                scores = query_scores(ref.searcher, terms, "and", scored, ref.postings)
+                if not scores and len(pq.tokens) > 1:
+                    scores = query_scores(ref.searcher, terms, "or", scored, ref.postings)
+                    partial = bool(scores)
+            rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
             if pq.tokens and len(rows) < FEW_RESULTS and pq.latin_tokens:
                 fz = self._match(ref, pq.build("or" if partial else "and", fuzzy=True), kind, sort)
-                if len(fz) > len(matched):
-                    rows, counts = _filter_and_count(fz, metas, filters, self._sigs)
+                if len(fz) > nmatched:
+                    scores = {docnum: score for score, docnum in fz}
+                    rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
                     fuzzy = True
-            if sort == "newest":
-                rows.sort(key=lambda r: (-metas[r[1]][2], -r[0]))
-            elif sort == "visits":
-                rows.sort(key=lambda r: (-metas[r[1]][3], -r[0]))
             total = len(rows)
             start = (page - 1) * per_page
+            if start >= total:
+                page_docs = []
+            elif sort == "relevance":
+                page_docs = top_scored(rows, scores, start + per_page)[start:]
+            else:
+                page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
             hits = []
-            for score, docnum in rows[start:start + per_page]:
+            for docnum in page_docs:
                 stored = ref.searcher.stored_fields(docnum)
-                hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(score), 4),
+                hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(scores[docnum]), 4),
                                 name=stored.get("name", ""),
                                 highlight=highlight(stored.get("description", ""), pq.tokens)))
             suggestion = None
@@ -640,46 +774,6 @@ def _matching_name(names: list[str], prefix: str) -> str | None:
         ):
             return n
     return None
-
-
-def _filter_and_count(matched, metas, filters, sigs):
-    """Apply facet filters and count facet values, multi-select style.
-
-    A document failing exactly one filter still counts toward that filter's facet, so the
-    other values of a selected facet keep their counts (you can switch 佛山 to 广州)."""
-    facet_names = list(FACET_FIELDS)
-    counts = {f: Counter() for f in facet_names}
-    n = len(metas)
-    docs = [(row, metas[row[1]]) for row in matched if row[1] < n and metas[row[1]] is not None]
-    if not filters:  # the common case: one C-level counting pass
-        out = {f: {} for f in facet_names}
-        for sid, c in Counter([m[6] for _row, m in docs]).items():
-            for f, v in sigs[sid]:
-                d = out[f]
-                d[v] = d.get(v, 0) + c
-        return [row for row, _m in docs], out
-    rows = []
-    active = list(filters.items())
-    passing = []
-    for row, m in docs:
-        facets = m[4]
-        failing = None
-        nfail = 0
-        for f, v in active:
-            if v not in facets[f]:
-                nfail += 1
-                failing = f
-                if nfail > 1:
-                    break
-        if nfail == 0:
-            rows.append(row)
-            passing.append(m[6])
-        elif nfail == 1:
-            counts[failing].update(facets[failing])
-    for sid, c in Counter(passing).items():
-        for f, v in sigs[sid]:
-            counts[f][v] += c
-    return rows, {f: dict(c) for f, c in counts.items()}
 
 
 def _read_checkpoint(path: str) -> int:

@@ -67,12 +67,17 @@ class ParsedQuery:
     def latin_tokens(self) -> list[str]:
         return [t for t in self.tokens if re.fullmatch(r"[a-z0-9]+", t)]
 
+    def token_terms(self, token: str) -> list[tuple[str, str]]:
+        """The exact (field, text) terms one token may match (the non-fuzzy part of ``clause``)."""
+        terms = [(f, token) for f in TEXT_FIELDS]
+        if re.fullmatch(r"[a-z0-9]+", token):
+            terms += [("pinyin", token), ("initials", token)]
+        return terms
+
     def clause(self, token: str, fuzzy: bool = False) -> Query:
         """All the ways one token may match a document."""
-        subs: list[Query] = [Term(f, token) for f in TEXT_FIELDS]
+        subs: list[Query] = [Term(f, t) for f, t in self.token_terms(token)]
         if re.fullmatch(r"[a-z0-9]+", token):
-            subs.append(Term("pinyin", token))
-            subs.append(Term("initials", token))
             if fuzzy and len(token) >= FUZZY_MIN_LEN and not token.isdigit():
                 for f in ("brand", "name"):
                     subs.append(FuzzyTerm(f, token, boost=0.5, maxdist=1, prefixlength=1))
