@@ -34,6 +34,9 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import logging
+
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -43,7 +46,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from load_test import as_form, form_fields, login  # noqa: E402
 
 DB = os.environ.get("FAULTS_DB", "test_h7_faults")
+ROLE = os.environ.get("FAULTS_ROLE", "h7_faults")  # a role of its own, so its connections can be capped
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+SITE_PG = f"postgresql+psycopg://{ROLE}@127.0.0.1:5432/"
 INDEX = Path(os.environ.get("FAULTS_INDEX", "/tmp/h7/faults/index"))
 PASSWORD = "fault-test-merchant-pass-2026"
 HANG_S = 10.0
@@ -87,7 +92,7 @@ class Site:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, SERVE_DB=DB, GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_WORKERS="3",
                         SEARCH_INDEX_DIR=str(INDEX), SECRET_KEY="faults-secret", RATELIMIT_ENABLED="false",
-                        DATABASE_URL=PG + DB, GUNICORN_ACCESSLOG="/dev/null")
+                        DATABASE_URL=SITE_PG + DB, PGUSER=ROLE, GUNICORN_ACCESSLOG="/dev/null")
         self.proc = None
 
     def start(self):
@@ -201,7 +206,10 @@ def wait_for(check, timeout: float, interval: float = 1.0):
 def prepare_database() -> None:
     """A fresh database with the demo data (serve.sh loads it into the empty database)."""
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
+    if not sql("SELECT 1 FROM pg_roles WHERE rolname = :r", {"r": ROLE}, db="postgres"):
+        sql(f'CREATE ROLE "{ROLE}" LOGIN', db="postgres")
+    sql(f'ALTER ROLE "{ROLE}" CONNECTION LIMIT -1', db="postgres")
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "-O", ROLE, DB], check=True)
     shutil.rmtree(INDEX, ignore_errors=True)
     INDEX.parent.mkdir(parents=True, exist_ok=True)
 
@@ -215,7 +223,7 @@ def make_merchants(n: int) -> list[dict]:
     from marketplace.models import Enterprise, Role, Status
     from marketplace.services import accounts
 
-    app = create_app({"INSTANCE_PATH": str(OUT / "faults_instance"), "DATABASE_URL": PG + DB,
+    app = create_app({"INSTANCE_PATH": str(OUT / "faults_instance"), "DATABASE_URL": SITE_PG + DB,
                       "SEARCH_INDEX_DIR": str(INDEX), "SEARCH_SYNC_INLINE": False})
     out = []
     with app.app_context():
@@ -309,7 +317,7 @@ from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.models import Enterprise, Status
 from sqlalchemy import select
-app = create_app({{"INSTANCE_PATH": {str(OUT / 'faults_instance')!r}, "DATABASE_URL": {PG + DB!r},
+app = create_app({{"INSTANCE_PATH": {str(OUT / 'faults_instance')!r}, "DATABASE_URL": {SITE_PG + DB!r},
                   "SEARCH_INDEX_DIR": {str(INDEX)!r}, "SEARCH_SYNC_INLINE": False}})
 with app.app_context():
     ents = db.session.scalars(select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
@@ -363,31 +371,23 @@ def fault_index(site: Site, prober: Prober) -> dict:
 
 
 def fault_pool(site: Site, prober: Prober) -> dict:
-    """Every connection the database allows is taken; workers restarted with empty pools."""
-    import psycopg
-
-    sql(f'ALTER DATABASE "{DB}" CONNECTION LIMIT 30', db="postgres")
-    held = []
+    """The database accepts no connection for the site: its role's limit is reached (set to 0
+    here) and its pooled connections are cut, as when another client has taken every slot."""
+    sql(f'ALTER ROLE "{ROLE}" CONNECTION LIMIT 0', db="postgres")
     try:
-        while True:
-            try:
-                held.append(psycopg.connect("host=127.0.0.1 user=postgres dbname=" + DB, connect_timeout=3))
-            except psycopg.OperationalError:
-                break
-            if len(held) > 40:
-                break
+        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r", {"r": ROLE}, db="postgres")
         t0 = time.monotonic()
-        for pid in site.workers():  # fresh workers must open new connections
-            os.kill(pid, signal.SIGKILL)
         time.sleep(15)
         t1 = time.monotonic()
     finally:
-        for conn in held:
-            conn.close()
-        sql(f'ALTER DATABASE "{DB}" CONNECTION LIMIT -1', db="postgres")
+        sql(f'ALTER ROLE "{ROLE}" CONNECTION LIMIT -1', db="postgres")
     recovered = wait_for(site.up, 120)
-    return {"what": f"database connections exhausted ({len(held)} held by another client), workers restarted",
-            "during": prober.window(t0, t1), "recovered_after_s": recovered, "acknowledged_writes": 0, "lost": []}
+    token = "poolfull" + uuid.uuid4().hex[:6]
+    ids = bulk_changes(token, 20)
+    indexed = wait_for(lambda: api_total(site, token) == len(ids), 120, 2)
+    return {"what": "no database connection available (role limit reached, pooled connections cut) for 15 s",
+            "during": prober.window(t0, t1), "recovered_after_s": recovered, "acknowledged_writes": len(ids),
+            "lost": [] if indexed is not None else ["changes after the fault are not indexed (applier dead?)"]}
 
 
 def fault_pgstop(site: Site, prober: Prober, merchants: list[dict]) -> dict:
