@@ -18,12 +18,12 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, AppKind, Application, AppStatus, Brand, Certification, CertStatus, City, Enterprise,
-    Industry, Platform, Shop, Status, enterprise_industry, utcnow,
+    CHINA_TZ, AppKind, Application, AppStatus, Certification, CertStatus, Enterprise,
+    Platform, Shop, Status, enterprise_industry, utcnow,
 )
-from ..validation.text import normalize_key, pinyin_sort_key
 from . import NotFound, ServiceError
 from .audit import record
+from .enterprise_fields import apply_enterprise_fields
 
 ALREADY_DECIDED = "已被其他工作人员处理"
 PER_PAGE = 20
@@ -152,29 +152,8 @@ def shop_snapshot(shop: Shop) -> dict:
 
 
 def _apply_enterprise_edit(ent: Enterprise, payload: dict) -> None:
-    if "name" in payload:
-        ent.name = payload["name"]
-        ent.name_key = normalize_key(payload["name"])
-        ent.name_sort = pinyin_sort_key(payload["name"])
-    if "brands" in payload:
-        ent.brands.clear()
-        db.session.flush()
-        seen = set()
-        for pos, name in enumerate(payload["brands"] or []):
-            key = normalize_key(name)
-            if key and key not in seen:
-                seen.add(key)
-                ent.brands.append(Brand(name=name, name_key=key, position=pos))
-    if "city_id" in payload:
-        if db.session.get(City, payload["city_id"]) is None:
-            raise ServiceError("变更中的城市不存在。")
-        ent.city_id = payload["city_id"]
-    if "industry_ids" in payload:
-        ids = list(payload["industry_ids"] or [])
-        ent.industries = list(db.session.scalars(select(Industry).where(Industry.id.in_(ids))))
-    for key in ("description", "website", "founded_year", "logo_sha256"):
-        if key in payload:
-            setattr(ent, key, payload[key])
+    """Apply an approved enterprise_edit payload with the shared field rules."""
+    apply_enterprise_fields(ent, payload)
 
 
 def _apply_shop_edit(shop: Shop, payload: dict) -> None:

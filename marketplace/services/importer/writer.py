@@ -20,8 +20,9 @@ from ...models import (
     enterprise_industry, utcnow,
 )
 from ...validation import ValidationError
-from ...validation.text import normalize_key, pinyin_sort_key
+from ...validation.text import pinyin_sort_key
 from ...validation.uscc import normalize_uscc
+from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, unique_brands
 from .csvfile import _read_rows
 from .report import ImportReport, RowError, _chunks, _Progress
 from .rows import _default_shop_type, _EntRow, _Refs, _ShopRow, _validate_enterprise, _validate_shop
@@ -73,29 +74,11 @@ def _will_certify(ent: Enterprise | None, row: _EntRow) -> bool:
 
 
 def _apply_enterprise(ent: Enterprise, changes: dict, refs_by_id: dict) -> None:
-    if "name" in changes:
-        ent.name = changes["name"]
-        ent.name_key = normalize_key(changes["name"])[:120]
-        ent.name_sort = pinyin_sort_key(changes["name"])
-    if "city_id" in changes:
-        ent.city_id = changes["city_id"]
-    if "brands" in changes:
-        existing = {b.name_key: b for b in ent.brands}
-        new_list = []
-        for pos, name in enumerate(changes["brands"]):
-            key = normalize_key(name)[:60]
-            brand = existing.get(key) or Brand(name_key=key)
-            brand.name = name
-            brand.position = pos
-            new_list.append(brand)
-        ent.brands = new_list
-    if "industry_ids" in changes:
-        ent.industries = [refs_by_id["industry"][i] for i in changes["industry_ids"]]
+    """Apply an import row's changes to a stored enterprise: the shared field rules plus badges."""
+    apply_enterprise_fields(ent, {k: v for k, v in changes.items() if k != "badge_ids"},
+                            industries_by_id=refs_by_id["industry"])
     if "badge_ids" in changes:
         ent.badges = [refs_by_id["badge"][i] for i in changes["badge_ids"]]
-    for key in ("description", "website", "founded_year"):
-        if key in changes:
-            setattr(ent, key, changes[key])
 
 
 def _certificate_numbers(count: int, year: int) -> list[str]:
@@ -297,7 +280,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             for row, changes, certify in chunk:
                 f = changes
                 values.append({
-                    "uscc": row.uscc, "name": f["name"], "name_key": normalize_key(f["name"])[:120],
+                    "uscc": row.uscc, "name": f["name"], "name_key": enterprise_name_key(f["name"]),
                     "name_sort": pinyin_sort_key(f["name"]), "description": f.get("description", ""),
                     "website": f.get("website", ""), "founded_year": f.get("founded_year"),
                     "city_id": f["city_id"], "status": Status.CERTIFIED if certify else Status.DRAFT,
@@ -312,8 +295,8 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             for (ent_id, uscc), (row, changes, _certify), (after, number) in zip(result, chunk, extras):
                 ent_ids[uscc] = ent_id
                 reindex.add(ent_id)
-                brands += [{"enterprise_id": ent_id, "name": b, "name_key": normalize_key(b)[:60], "position": i}
-                           for i, b in enumerate(changes.get("brands", []))]
+                brands += [{"enterprise_id": ent_id, "name": b, "name_key": key, "position": i}
+                           for i, (b, key) in enumerate(unique_brands(changes.get("brands", [])))]
                 inds += [{"enterprise_id": ent_id, "industry_id": i} for i in changes.get("industry_ids", [])]
                 badges += [{"enterprise_id": ent_id, "badge_id": i} for i in changes.get("badge_ids", [])]
                 if number:

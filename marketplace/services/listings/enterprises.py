@@ -9,14 +9,15 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, Brand, City, Enterprise, Industry, Status, User, utcnow,
+    AppKind, Application, AppStatus, City, Enterprise, Industry, Status, User, utcnow,
 )
 from ...validation import ValidationError
-from ...validation.text import clean_text, normalize_key, pinyin_sort_key, split_list
+from ...validation.text import clean_text, normalize_key, split_list
 from ...validation.urls import normalize_url
 from ...validation.uscc import normalize_uscc
 from .. import ServiceError
 from ..audit import record
+from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key
 from .common import (
     _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
     MIN_FOUNDED_YEAR, _set_withdrawn, _snapshot,
@@ -123,7 +124,7 @@ def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
 
 def _check_name_free(name: str, *, exclude_id: int | None = None) -> None:
     """Refuse a legal name already used by another enterprise (compared after NFKC + casefold)."""
-    stmt = select(Enterprise).where(Enterprise.name_key == normalize_key(name))
+    stmt = select(Enterprise).where(Enterprise.name_key == enterprise_name_key(name))
     if exclude_id is not None:
         stmt = stmt.where(Enterprise.id != exclude_id)
     other = db.session.scalars(stmt).first()
@@ -134,34 +135,9 @@ def _check_name_free(name: str, *, exclude_id: int | None = None) -> None:
     raise FieldErrors({"name": "已有同名企业登记在名录中；如有疑问请联系工作人员。"})
 
 
-def _apply_fields(ent: Enterprise, fields: dict) -> None:
-    """Write cleaned/payload fields onto the live enterprise row."""
-    if "name" in fields:
-        ent.name = fields["name"]
-        ent.name_key = normalize_key(fields["name"])
-        ent.name_sort = pinyin_sort_key(fields["name"])
-    if "brands" in fields:
-        wanted = list(fields["brands"])
-        existing = {b.name_key: b for b in ent.brands}
-        keep = []
-        for pos, name in enumerate(wanted):
-            key = normalize_key(name)
-            brand = existing.pop(key, None)
-            if brand is None:
-                brand = Brand(name=name, name_key=key)
-            brand.name = name
-            brand.position = pos
-            keep.append(brand)
-        ent.brands = keep
-    if "city_id" in fields:
-        ent.city = db.session.get(City, fields["city_id"])
-    if "industry_ids" in fields:
-        ent.industries = list(db.session.scalars(
-            select(Industry).where(Industry.id.in_(fields["industry_ids"] or [-1]))
-        ))
-    for key in ("description", "website", "founded_year", "logo_sha256"):
-        if key in fields:
-            setattr(ent, key, fields[key])
+def _apply_fields(ent: Enterprise, fields: dict) -> dict:
+    """Write cleaned/payload fields onto the live enterprise row (the shared rules)."""
+    return apply_enterprise_fields(ent, fields)
 
 
 def check_uscc_for_new(uscc_raw: str, user: User | None = None) -> str:
