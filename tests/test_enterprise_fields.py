@@ -94,8 +94,9 @@ def test_duplicate_brands_are_dropped_and_unchanged_brand_keeps_its_row(app):
 
 def test_keys_are_cut_to_the_column_and_duplicates_compared_on_the_cut_key(app):
     ent = make_enterprise()
-    long_a, long_b = "品" * 59 + "甲一", "品" * 59 + "甲二"  # same first 60 key characters
-    apply_enterprise_fields(ent, {"name": "广东" + "长" * 130, "brands": [long_a, long_b]})
+    # NFKC turns each ㍿ into 株式会社: short names (fitting their columns) with keys too long
+    long_a, long_b = "㍿" * 15 + "甲", "㍿" * 15 + "乙"  # same first 60 key characters
+    apply_enterprise_fields(ent, {"name": "广东" + "㍿" * 40, "brands": [long_a, long_b]})
     db.session.flush()
     assert len(ent.name_key) == 120 and ent.name_key == normalize_key(ent.name)[:120]
     assert [b.name for b in ent.brands] == [long_a]
