@@ -60,6 +60,11 @@ SORTS = ("relevance", "newest", "visits")
 # length, which made broad queries ~40% slower.
 WEIGHTING = scoring.TF_IDF()
 FEW_RESULTS = 3
+# Memory for Whoosh's posting pool in a rebuild (its own estimate, ~190 bytes per posting).
+# 100,000 listings make ~5 million postings: with 1 GB they are sorted in memory in one run
+# (rebuild 67 s, peak RSS 1.4 GB); with 256 MB Whoosh spills four runs to disk and merges them
+# in Python (101 s, 0.6 GB).
+REBUILD_LIMITMB = 1024
 # Decoded postings kept per searcher (about 12 bytes each): see fastpath.PostingCache.
 POSTING_CACHE = 1_000_000
 # Facets counted together (few distinct combinations per group): see _filter_and_count.
@@ -357,7 +362,7 @@ class SearchEngine:
         ix.optimize()
 
     def rebuild(self, docs: Iterable[dict], checkpoint: int, *, progress: Callable[[int], None] | None = None,
-                batch: int = 5000, procs: int = 1) -> dict:
+                batch: int = 5000, procs: int = 1, limitmb: int = REBUILD_LIMITMB) -> dict:
         """Index ``docs`` into a fresh generation, then swap it in atomically.
 
         The caller holds ``write_lock()`` so no applier writes meanwhile; searches go on using
@@ -387,7 +392,7 @@ class SearchEngine:
                     progress(len(chunk))
                 chunk.clear()
 
-            kwargs = {"limitmb": 256, "codec": RebuildCodec()}
+            kwargs = {"limitmb": limitmb, "codec": RebuildCodec()}
             if procs > 1:
                 kwargs.update(procs=procs, multisegment=True)
             writer = ix.writer(**kwargs)
