@@ -158,6 +158,12 @@ class SearchEngine:
         self.posting_cache = posting_cache
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
+        # Whoosh readers and searchers are not thread-safe (their files are read with shared
+        # seek+read), and a race shows up as EOFError/ValueError that would be mistaken for a
+        # damaged index. Searcher use is therefore serialised per process; gunicorn runs one
+        # request thread per worker, so this only matters for the threaded dev server and the
+        # background applier. Always taken before ``_lock``, never while holding it.
+        self._use_lock = threading.RLock()
         self._ix = None
         self._ix_path = None
         self._ref: _SearcherRef | None = None
@@ -230,7 +236,14 @@ class SearchEngine:
 
     @contextmanager
     def _searcher(self):
-        """A current searcher for the duration of the ``with`` block (refreshed if stale)."""
+        """A current searcher for the duration of the ``with`` block (refreshed if stale).
+
+        Only one thread uses the searcher at a time (see ``_use_lock``)."""
+        with self._use_lock, self._searcher_ref() as ref:
+            yield ref
+
+    @contextmanager
+    def _searcher_ref(self):
         with self._lock:
             try:
                 ix = self._open()
