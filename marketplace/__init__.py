@@ -28,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    from . import page_cache; page_cache.init_app(app)  # noqa: E702  (first: its after_request hook runs last)
     extensions.init_app(app)
     from . import proxy; proxy.init_app(app)  # noqa: E702
     from . import auth_session  # noqa: F401  (registers the Flask-Login user loader)

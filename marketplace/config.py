@@ -39,6 +39,9 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
     "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)
+    "PAGE_CACHE_SECONDS": (10, int),  # anonymous public pages kept per process (marketplace/page_cache.py); 0 = off
+    "PAGE_CACHE_CHECK_SECONDS": (0.5, float),  # how often the page cache checks the search outbox head
+    "PAGE_CACHE_MAX_ENTRIES": (512, int),  # LRU bound of the page cache per process
     "LOG_LEVEL": ("INFO", str),
     "PASSWORD_HASH_METHOD": ("scrypt", str),  # werkzeug method string; tests use a cheap one
     "PASSWORD_RESET_MAX_AGE": (3600, int),  # seconds a password-reset link stays valid

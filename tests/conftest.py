@@ -94,6 +94,7 @@ def app_config(tmp_path):
         "LOAD_DEMO_DATA": False,
         "SERVER_NAME_FOR_LINKS": "http://localhost",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing in tests only
+        "PAGE_CACHE_SECONDS": 0,  # full-page cache off unless a test turns it on (tests/test_page_cache.py)
     }
 
 
