@@ -7,8 +7,11 @@ Modules:
 * ``schema`` – the one index schema (enterprises, shops and platforms, told apart by ``kind``)
   and the document builder that turns a plain dict into Whoosh fields.
 * ``query`` – turns untrusted user input into a Whoosh query without the query parser.
-* ``engine`` – opening, writing, rebuilding (new directory + atomic swap), searching, facets,
-  highlights, "did you mean" and autocomplete.
+* ``engine`` – ``SearchEngine``, assembled from:
+  * ``store`` – opening, the write lock, checkpoint, writing, rebuilding (new directory + atomic swap);
+  * ``searching`` – searching, facets, ranking, highlights and "did you mean";
+  * ``suggest`` – autocomplete;
+  * ``api`` – the errors, request/response dataclasses and constants they share.
 
 The public API takes and returns plain dicts and dataclasses; see ``engine.SearchEngine``.
 """

@@ -1,0 +1,88 @@
+"""Shared vocabulary of the search engine: errors, request/response dataclasses, constants.
+
+Imported by ``store``, ``searching``, ``suggest`` and ``engine``; imports none of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import scoring
+
+
+CURRENT = "current"
+CHECKPOINT_FILE = "checkpoint.json"
+USERDICT_FILE = "userdict.txt"
+SORTS = ("relevance", "newest", "visits")
+# TF-IDF with the schema's field boosts (brand > name > description) and document boosts
+# (badges). BM25F ranked the same in our tests but reads every matching document's field
+# length, which made broad queries ~40% slower.
+WEIGHTING = scoring.TF_IDF()
+FEW_RESULTS = 3
+# Memory for Whoosh's posting pool in a rebuild (its own estimate, ~190 bytes per posting).
+# 100,000 listings make ~5 million postings: with 1 GB they are sorted in memory in one run
+# (rebuild 67 s, peak RSS 1.4 GB); with 256 MB Whoosh spills four runs to disk and merges them
+# in Python (101 s, 0.6 GB).
+REBUILD_LIMITMB = 1024
+# Decoded postings kept per searcher (about 12 bytes each): see fastpath.PostingCache.
+POSTING_CACHE = 1_000_000
+# Facets counted together (few distinct combinations per group): see _filter_and_count.
+FACET_GROUPS = (("city", "region"), ("platform", "shop_type"), ("industry", "badge"))
+
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or damaged; callers rebuild it and answer from the database."""
+
+
+class LockBusy(Exception):
+    """Another thread or process is writing the index right now."""
+
+
+@dataclass
+class SearchRequest:
+    """What to search: text, kind, facet filters (facet -> value), sort and page."""
+
+    q: str = ""
+    kind: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: int
+    score: float
+    name: str
+    highlight: str | None
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None
+    partial: bool = False  # no document had every word; these match some of them
+    fuzzy: bool = False  # Latin words were matched approximately
+    tokens: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "hits": [h.__dict__ for h in self.hits],
+            "facets": {f: [{"value": v, "count": c} for v, c in vals] for f, vals in self.facets.items()},
+            "suggestion": self.suggestion, "partial": self.partial, "fuzzy": self.fuzzy,
+        }
+
+
+@dataclass
+class Suggestion:
+    text: str
+    kind: str
+    id: int
