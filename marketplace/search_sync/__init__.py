@@ -1,0 +1,128 @@
+"""The only bridge between the database and ``search_index``.
+
+Design (DESIGN.md "Data flow"):
+
+1. **Outbox in the same transaction.** An ``after_flush`` listener on the session writes one
+   ``SearchOutbox`` row per changed indexed entity (enterprise / shop / platform) with the same
+   connection, so the rows commit or roll back with the change itself: a rollback indexes
+   nothing, and nothing committed is ever missed. Changes made with bulk SQL (which the ORM does
+   not see) call ``enqueue(entity, ids)``.
+2. **Idempotent applier.** ``apply_pending()`` reads outbox rows past the checkpoint stored in
+   the index directory, re-reads each entity's CURRENT state and replaces or deletes its
+   document. Replaying a row is harmless, so a crash between the Whoosh commit and the
+   checkpoint write only causes a replay. On PostgreSQL, sequence values are not handed out in
+   commit order: the checkpoint only moves past a gap in ids once the gap is ``GAP_GRACE``
+   seconds old (a rolled-back transaction), so a slow transaction's row is never skipped.
+3. **One writer, nobody waits.** The applier takes the engine's non-blocking ``flock``; when
+   another thread or process holds it, this turn is skipped (that holder is applying the same
+   rows). Requests therefore never wait on, nor see, Whoosh's ``LockError``.
+4. **No daemon in the embedded default** (``SEARCH_SYNC_INLINE=true``): every web process starts
+   a background applier thread on its first request that runs every ``SEARCH_SYNC_INTERVAL``
+   seconds, and a search first applies pending rows itself when the checkpoint lags behind the
+   outbox (bounded batch, non-blocking lock). So a change committed in any process is searchable
+   in every process within about one interval (< 2 s), and a search right after a commit in
+   the same process already sees it. Each process's searcher notices new index generations
+   by itself. With ``SEARCH_SYNC_INLINE=false`` (gunicorn + ``flask search sync --loop``) the
+   web workers only read.
+5. **Self-healing.** A missing or damaged index is rebuilt (into a new directory, swapped in
+   atomically) at start, by the applier thread, or on the first search that notices; meanwhile
+   searches are answered from the database. ``check_consistency`` compares the content digest
+   of every public row with the index and repairs differences (hourly in the applier thread,
+   and ``flask search check``).
+6. **The database has the last word.** Search hits are loaded from the database by id and
+   anything no longer public is dropped, so a stale index can never show a revoked listing.
+
+Package layout (one job per module; imports only point down this list):
+
+* ``engines`` – this process's ``SearchEngine`` per index directory; tuning constants.
+* ``documents`` – index documents built from the database.
+* ``outbox`` – the ``after_flush`` outbox listener and ``enqueue``.
+* ``applier`` – applying outbox rows, rebuild, ``ensure_index``.
+* ``consistency`` – ``check_consistency`` (digest comparison and repair).
+* ``background`` – the applier thread, ``sync_loop``, ``catch_up``.
+* ``querying`` – ``search`` / ``resolve`` / database fallback / ``suggest`` / ``status`` for the views.
+* ``cli`` – ``init_app`` and the ``flask search`` commands.
+
+Every name is re-exported here, so ``from marketplace.search_sync import X`` keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .engines import (  # noqa: F401
+    _engines, _engines_lock, CHECK_EVERY, ENTITIES, GAP_GRACE, get_engine, INLINE_BATCH, SMALL_INDEX,
+)
+from .documents import (  # noqa: F401
+    _chunks, _enterprise_options, build_documents, count_public, enterprise_doc, iter_all_documents, platform_doc, shop_doc,
+)
+from .outbox import (  # noqa: F401
+    _after_flush, _keys_for, _listener_installed, _WATCHED, enqueue, install_listener,
+)
+from .applier import (  # noqa: F401
+    _advance, _private_session, _rebuild_locked, _rebuild_threads, _schedule_rebuild, apply_pending, ensure_index, outbox_head, rebuild,
+)
+from .consistency import (  # noqa: F401
+    check_consistency, ConsistencyReport,
+)
+from .background import (  # noqa: F401
+    _Applier, catch_up, sync_loop,
+)
+from .querying import (  # noqa: F401
+    _fallback_search, _small_database, resolve, ResolvedHit, search, SearchOutcome, status, suggest,
+)
+from .cli import (  # noqa: F401
+    init_app, register_cli,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "_engines",
+    "_engines_lock",
+    "CHECK_EVERY",
+    "ENTITIES",
+    "GAP_GRACE",
+    "get_engine",
+    "INLINE_BATCH",
+    "log",
+    "SMALL_INDEX",
+    "_chunks",
+    "_enterprise_options",
+    "build_documents",
+    "count_public",
+    "enterprise_doc",
+    "iter_all_documents",
+    "platform_doc",
+    "shop_doc",
+    "_after_flush",
+    "_keys_for",
+    "_listener_installed",
+    "_WATCHED",
+    "enqueue",
+    "install_listener",
+    "_advance",
+    "_private_session",
+    "_rebuild_locked",
+    "_rebuild_threads",
+    "_schedule_rebuild",
+    "apply_pending",
+    "ensure_index",
+    "outbox_head",
+    "rebuild",
+    "check_consistency",
+    "ConsistencyReport",
+    "_Applier",
+    "catch_up",
+    "sync_loop",
+    "_fallback_search",
+    "_small_database",
+    "resolve",
+    "ResolvedHit",
+    "search",
+    "SearchOutcome",
+    "status",
+    "suggest",
+    "init_app",
+    "register_cli",
+]

@@ -1,0 +1,143 @@
+"""Index documents built from the database: enterprise/shop/platform docs, batches by key,
+the full public set for a rebuild.
+"""
+from __future__ import annotations
+
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from search_index.schema import doc_digest, doc_key
+
+from ..extensions import db
+from ..models import Enterprise, Platform, Shop, Status
+from .engines import ENTITIES
+
+
+def _chunks(seq, n):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _enterprise_options():
+    return (selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+            selectinload(Enterprise.badges), selectinload(Enterprise.shops).joinedload(Shop.platform))
+
+
+def enterprise_doc(ent: Enterprise) -> dict:
+    """The search document of a public enterprise."""
+    shops = [s for s in ent.shops if s.status == Status.CERTIFIED]
+    doc = {
+        "kind": "enterprise", "id": ent.id, "name": ent.name, "brands": ent.brand_names,
+        "enterprise_name": "", "description": ent.description or "",
+        "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
+        "industries": [i.name for i in ent.industries], "badges": [b.name for b in ent.badges],
+        "platforms": sorted({s.platform.name for s in shops}),
+        "shop_types": sorted({s.shop_type for s in shops}),
+        "certified_at": ent.certified_at, "visits": int(ent.click_count or 0) + sum(int(s.click_count or 0) for s in shops),
+    }
+    doc["digest"] = doc_digest(doc)
+    return doc
+
+
+def shop_doc(shop: Shop) -> dict:
+    """The search document of a public shop (it carries its enterprise's brands and facets)."""
+    ent = shop.enterprise
+    doc = {
+        "kind": "shop", "id": shop.id, "name": shop.name, "brands": ent.brand_names,
+        "enterprise_name": ent.name, "description": "",
+        "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
+        "industries": [i.name for i in ent.industries], "badges": [b.name for b in ent.badges],
+        "platforms": [shop.platform.name], "shop_types": [shop.shop_type],
+        "certified_at": shop.certified_at or ent.certified_at, "visits": int(shop.click_count or 0),
+    }
+    doc["digest"] = doc_digest(doc)
+    return doc
+
+
+def platform_doc(p: Platform) -> dict:
+    """The search document of an active platform."""
+    doc = {
+        "kind": "platform", "id": p.id, "name": p.name, "brands": [], "enterprise_name": "",
+        "description": " ".join(x for x in (p.kind, p.description) if x),
+        "city": "", "region": "", "industries": [], "badges": [], "platforms": [p.name],
+        "shop_types": [], "certified_at": None, "visits": 0,
+    }
+    doc["digest"] = doc_digest(doc)
+    return doc
+
+
+def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
+    """Current documents for ``keys`` ((entity, id) pairs) and the keys to delete (gone or not
+    public any more)."""
+    session = session or db.session
+    by_kind: dict[str, set[int]] = {k: set() for k in ENTITIES}
+    for entity, ident in keys:
+        if entity in by_kind:
+            by_kind[entity].add(int(ident))
+    docs: list[dict] = []
+    deletes: list[str] = []
+    for chunk in _chunks(sorted(by_kind["enterprise"]), 500):
+        found = {e.id: e for e in session.scalars(
+            select(Enterprise).where(Enterprise.id.in_(chunk)).options(*_enterprise_options()))}
+        for i in chunk:
+            e = found.get(i)
+            if e is not None and e.status == Status.CERTIFIED:
+                docs.append(enterprise_doc(e))
+            else:
+                deletes.append(doc_key("enterprise", i))
+    for chunk in _chunks(sorted(by_kind["shop"]), 500):
+        found = {s.id: s for s in session.scalars(
+            select(Shop).where(Shop.id.in_(chunk)).options(
+                selectinload(Shop.enterprise).options(
+                    selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+                    selectinload(Enterprise.badges))))}
+        for i in chunk:
+            s = found.get(i)
+            if s is not None and s.status == Status.CERTIFIED and s.enterprise.status == Status.CERTIFIED:
+                docs.append(shop_doc(s))
+            else:
+                deletes.append(doc_key("shop", i))
+    if by_kind["platform"]:
+        ids = sorted(by_kind["platform"])
+        found = {p.id: p for p in session.scalars(select(Platform).where(Platform.id.in_(ids)))}
+        for i in ids:
+            p = found.get(i)
+            if p is not None and p.active:
+                docs.append(platform_doc(p))
+            else:
+                deletes.append(doc_key("platform", i))
+    return docs, deletes
+
+
+def count_public(session=None) -> int:
+    """How many documents a full index holds (for progress bars)."""
+    session = session or db.session
+    ents = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.status == Status.CERTIFIED))
+    shops = session.scalar(
+        select(func.count()).select_from(Shop).join(Shop.enterprise)
+        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+    plats = session.scalar(select(func.count()).select_from(Platform).where(Platform.active.is_(True)))
+    return int(ents or 0) + int(shops or 0) + int(plats or 0)
+
+
+def iter_all_documents(session=None, batch: int = 1000):
+    """Every public document, read in id-ordered batches (memory stays flat)."""
+    session = session or db.session
+    last = 0
+    while True:
+        ents = session.scalars(
+            select(Enterprise).where(Enterprise.status == Status.CERTIFIED, Enterprise.id > last)
+            .order_by(Enterprise.id).limit(batch).options(*_enterprise_options())).all()
+        if not ents:
+            break
+        for e in ents:
+            yield enterprise_doc(e)
+            for s in e.shops:
+                if s.status == Status.CERTIFIED:
+                    s.enterprise = e
+                    yield shop_doc(s)
+        last = ents[-1].id
+        session.expunge_all()
+    for p in session.scalars(select(Platform).where(Platform.active.is_(True)).order_by(Platform.id)):
+        yield platform_doc(p)

@@ -1,0 +1,99 @@
+"""Outbox writing: the ``after_flush`` listener that queues changed entities in the same
+transaction, and ``enqueue`` for bulk SQL changes the ORM does not see.
+"""
+from __future__ import annotations
+
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+
+from ..extensions import db
+from ..models import (
+    Badge, Brand, Certification, Enterprise, FeaturedSlot, Industry, Platform, SearchOutbox, Shop,
+    enterprise_badge, enterprise_industry, utcnow,
+)
+from .documents import _chunks
+from .engines import ENTITIES
+
+
+def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
+    """The indexed entities an ORM object's change affects."""
+    conn = session.connection()
+    keys: set[tuple[str, int]] = set()
+
+    def ent_and_shops(ent_id):
+        if ent_id is None:
+            return
+        keys.add(("enterprise", ent_id))
+        for sid in conn.execute(select(Shop.id).where(Shop.enterprise_id == ent_id)).scalars():
+            keys.add(("shop", sid))
+
+    if isinstance(obj, Enterprise):
+        ent_and_shops(obj.id)
+        # shops deleted with the enterprise are in session.deleted themselves
+    elif isinstance(obj, Shop):
+        if obj.id is not None:
+            keys.add(("shop", obj.id))
+        keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
+    elif isinstance(obj, Brand):
+        ent_and_shops(obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))
+    elif isinstance(obj, Platform):
+        keys.add(("platform", obj.id))
+    elif isinstance(obj, (Certification, FeaturedSlot)):
+        keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
+    elif isinstance(obj, (Industry, Badge)) and obj.id is not None:
+        table, col = (enterprise_industry, enterprise_industry.c.industry_id) if isinstance(obj, Industry) \
+            else (enterprise_badge, enterprise_badge.c.badge_id)
+        for ent_id in conn.execute(select(table.c.enterprise_id).where(col == obj.id)).scalars():
+            ent_and_shops(ent_id)
+    return {(k, i) for k, i in keys if i is not None}
+
+
+_WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    """Write outbox rows for every indexed entity touched by this flush (same transaction)."""
+    keys: set[tuple[str, int]] = set()
+    for obj in list(session.new) + list(session.deleted):
+        if isinstance(obj, _WATCHED):
+            keys |= _keys_for(obj, session)
+    for obj in list(session.dirty):
+        if isinstance(obj, _WATCHED) and session.is_modified(obj, include_collections=True):
+            keys |= _keys_for(obj, session)
+    if keys:
+        now = utcnow()
+        session.connection().execute(
+            insert(SearchOutbox.__table__),
+            [{"entity": e, "entity_id": int(i), "created_at": now} for e, i in sorted(keys)],
+        )
+
+
+def enqueue(entity: str, ids) -> int:
+    """Queue re-indexing of ``ids`` of ``entity`` after bulk SQL the ORM listener cannot see.
+
+    Runs in the caller's transaction (commit as usual). An enterprise also queues its shops."""
+    if entity not in ENTITIES:
+        raise ValueError(f"unknown entity {entity!r}")
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return 0
+    rows = [{"entity": entity, "entity_id": i, "created_at": utcnow()} for i in ids]
+    if entity == "enterprise":
+        for chunk in _chunks(ids, 500):
+            shop_ids = db.session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(chunk))).all()
+            rows += [{"entity": "shop", "entity_id": s, "created_at": utcnow()} for s in shop_ids]
+    db.session.execute(insert(SearchOutbox.__table__), rows)
+    return len(rows)
+
+
+_listener_installed = False
+
+
+def install_listener() -> None:
+    """Register the after_flush listener once per process (every session of every app)."""
+    global _listener_installed
+    if not _listener_installed:
+        event.listen(Session, "after_flush", _after_flush)
+        _listener_installed = True

@@ -1,0 +1,161 @@
+"""Searching for the views: apply-then-search, resolve hits against the database (which has
+the last word), the database fallback, autocomplete and status.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from search_index import IndexUnavailable, SearchRequest, SearchResponse
+
+from ..extensions import db
+from ..models import Brand, Enterprise, Platform, SearchOutbox, Shop, Status
+from .applier import _private_session, _schedule_rebuild, ensure_index, outbox_head
+from .background import catch_up
+from .documents import count_public
+from .engines import ENTITIES, get_engine, SMALL_INDEX
+
+log = logging.getLogger("marketplace.search_sync")
+
+
+@dataclass
+class ResolvedHit:
+    kind: str
+    id: int
+    obj: object  # Enterprise | Shop | Platform
+    highlight: str | None
+    score: float
+
+
+@dataclass
+class SearchOutcome:
+    response: SearchResponse
+    hits: list[ResolvedHit]
+    degraded: bool = False  # answered from the database while the index is rebuilt
+
+
+def search(req: SearchRequest) -> SearchOutcome:
+    """Search for a view: catch up, ask the engine, load hits from the database, drop anything
+    no longer public. Falls back to a plain database search when the index is unavailable."""
+    app = current_app._get_current_object()
+    catch_up()
+    engine = get_engine()
+    try:
+        resp = engine.search(req)
+    except IndexUnavailable as exc:
+        log.warning("search index unavailable (%s)", exc)
+        if _small_database():
+            ensure_index(force=True)
+            try:
+                resp = engine.search(req)
+            except IndexUnavailable:
+                return _fallback_search(req)
+        else:
+            _schedule_rebuild(app)
+            return _fallback_search(req)
+    return SearchOutcome(response=resp, hits=resolve(resp))
+
+
+def _small_database() -> bool:
+    try:
+        with _private_session() as session:
+            return count_public(session) <= SMALL_INDEX
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def resolve(resp: SearchResponse) -> list[ResolvedHit]:
+    """Load the hits' rows by id and keep only the public ones, in the engine's order."""
+    want = {k: [h.id for h in resp.hits if h.kind == k] for k in ENTITIES}
+    objs = {}
+    if want["enterprise"]:
+        for e in db.session.scalars(select(Enterprise).where(
+                Enterprise.id.in_(want["enterprise"]), Enterprise.status == Status.CERTIFIED)
+                .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+                         selectinload(Enterprise.badges))):
+            objs[("enterprise", e.id)] = e
+    if want["shop"]:
+        for s in db.session.scalars(select(Shop).join(Shop.enterprise).where(
+                Shop.id.in_(want["shop"]), Shop.status == Status.CERTIFIED,
+                Enterprise.status == Status.CERTIFIED)
+                .options(selectinload(Shop.enterprise).selectinload(Enterprise.industries))):
+            objs[("shop", s.id)] = s
+    if want["platform"]:
+        for p in db.session.scalars(select(Platform).where(Platform.id.in_(want["platform"]),
+                                                           Platform.active.is_(True))):
+            objs[("platform", p.id)] = p
+    out = []
+    for h in resp.hits:
+        obj = objs.get((h.kind, h.id))
+        if obj is not None:
+            out.append(ResolvedHit(kind=h.kind, id=h.id, obj=obj, highlight=h.highlight, score=h.score))
+    return out
+
+
+def _fallback_search(req: SearchRequest) -> SearchOutcome:
+    """A plain database search of enterprise names and brands (index being rebuilt)."""
+    from search_index.query import clean_query, highlight, parse
+
+    text = clean_query(req.q)
+    q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    words = text.split()[:5]
+    for w in words:
+        like = Enterprise.brands.any(Brand.name.contains(w, autoescape=True))
+        q = q.where(or_(Enterprise.name.contains(w, autoescape=True), like,
+                        Enterprise.description.contains(w, autoescape=True)))
+    total = db.session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    per_page = max(1, min(100, req.per_page))
+    ents = db.session.scalars(q.order_by(Enterprise.certified_at.desc(), Enterprise.id.desc())
+                              .offset((max(1, req.page) - 1) * per_page).limit(per_page)
+                              .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries))).all()
+    tokens = parse(text).tokens
+    hits = [ResolvedHit(kind="enterprise", id=e.id, obj=e, highlight=highlight(e.description, tokens), score=0.0)
+            for e in ents]
+    resp = SearchResponse(query=text, total=int(total), page=max(1, req.page), per_page=per_page, hits=[],
+                          facets={f: [] for f in ("industry", "city", "region", "platform", "shop_type", "badge")})
+    return SearchOutcome(response=resp, hits=hits, degraded=True)
+
+
+def suggest(prefix: str, limit: int = 10):
+    """Autocomplete suggestions (engine), public rows only; empty while the index is down."""
+    catch_up()
+    engine = get_engine()
+    try:
+        items = engine.suggest(prefix, limit=limit * 2)
+    except IndexUnavailable:
+        if not _small_database():
+            _schedule_rebuild(current_app._get_current_object())
+            return []
+        ensure_index(force=True)
+        try:
+            items = engine.suggest(prefix, limit=limit * 2)
+        except IndexUnavailable:
+            return []
+    ent_ids = [s.id for s in items if s.kind == "enterprise"]
+    public = set()
+    if ent_ids:
+        public = set(db.session.scalars(select(Enterprise.id).where(
+            Enterprise.id.in_(ent_ids), Enterprise.status == Status.CERTIFIED)))
+    plat_ids = [s.id for s in items if s.kind == "platform"]
+    if plat_ids:
+        public |= {("p", i) for i in db.session.scalars(select(Platform.id).where(
+            Platform.id.in_(plat_ids), Platform.active.is_(True)))}
+    out = [s for s in items if (s.kind == "enterprise" and s.id in public) or
+           (s.kind == "platform" and ("p", s.id) in public)]
+    return out[:limit]
+
+
+def status() -> dict:
+    """Index status plus lag behind the outbox (for ``flask search status``)."""
+    engine = get_engine()
+    info = engine.status()
+    head = outbox_head()
+    info["outbox_head"] = head
+    info["lag"] = max(0, head - (info["checkpoint"] or 0))
+    info["pending_rows"] = int(db.session.scalar(
+        select(func.count()).select_from(SearchOutbox).where(SearchOutbox.id > (info["checkpoint"] or 0))) or 0)
+    return info
