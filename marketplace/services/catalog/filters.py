@@ -1,0 +1,173 @@
+"""Browse: filter parsing, sort orders, the public enterprise query and its pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...models import (
+    Badge, City, Enterprise, Industry, Platform, Shop, ShopType, Status, enterprise_badge, enterprise_industry,
+)
+from ..reference_data import REGIONS
+
+
+SORTS = {
+    "newest": "最新认证",
+    "name": "名称拼音",
+    "popular": "最多访问",
+}
+DEFAULT_SORT = "newest"
+FILTER_KEYS = ("industry", "city", "region", "platform", "shop_type", "badge")
+
+
+@dataclass
+class BrowseFilters:
+    """Resolved browse filters; unknown values were dropped while parsing (never an error)."""
+
+    industry: Industry | None = None
+    city: City | None = None
+    region: str | None = None
+    platform: Platform | None = None
+    shop_type: str | None = None
+    badge: Badge | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query arguments (slugs / names), for links and canonical URLs."""
+        args: dict[str, str] = {}
+        if self.industry:
+            args["industry"] = self.industry.slug
+        if self.city:
+            args["city"] = self.city.slug
+        elif self.region:
+            args["region"] = self.region
+        if self.platform:
+            args["platform"] = self.platform.slug
+        if self.shop_type:
+            args["shop_type"] = self.shop_type
+        if self.badge:
+            args["badge"] = self.badge.slug
+        return args
+
+    def active(self) -> list[tuple[str, str, str]]:
+        """``(key, label, value label)`` of every active filter, in display order."""
+        out = []
+        if self.industry:
+            out.append(("industry", "行业", self.industry.name))
+        if self.city:
+            out.append(("city", "城市", self.city.full_name))
+        elif self.region:
+            out.append(("region", "区域", self.region))
+        if self.platform:
+            out.append(("platform", "平台", self.platform.name))
+        if self.shop_type:
+            out.append(("shop_type", "店铺类型", self.shop_type))
+        if self.badge:
+            out.append(("badge", "荣誉", self.badge.name))
+        return out
+
+    def describe(self) -> str:
+        """A short Chinese phrase naming the filters, for titles (``佛山市 · 家电``)."""
+        return " · ".join(value for _, _, value in self.active())
+
+    def __bool__(self) -> bool:
+        return bool(self.active())
+
+
+def _clean(value: object, max_len: int = 80) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    if not value or len(value) > max_len or "\x00" in value:
+        return ""
+    return value
+
+
+def parse_filters(args: Mapping[str, str]) -> BrowseFilters:
+    """Resolve filter arguments (slugs; region and shop type by name) to rows.
+
+    Unknown or malformed values are ignored rather than refused: a stale bookmark still shows a
+    useful list. A city wins over a region when both are given.
+    """
+    f = BrowseFilters()
+    slug = _clean(args.get("industry"))
+    if slug:
+        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
+    slug = _clean(args.get("city"))
+    if slug:
+        f.city = db.session.scalar(select(City).where(City.slug == slug))
+    region = _clean(args.get("region"))
+    if region in REGIONS and not f.city:
+        f.region = region
+    slug = _clean(args.get("platform"))
+    if slug:
+        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
+    shop_type = _clean(args.get("shop_type"))
+    if shop_type in ShopType.ALL:
+        f.shop_type = shop_type
+    slug = _clean(args.get("badge"))
+    if slug:
+        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
+    return f
+
+
+def _card_options():
+    """Eager loads for enterprise cards (city is joined by the model itself)."""
+    return (
+        selectinload(Enterprise.brands),
+        selectinload(Enterprise.industries),
+        selectinload(Enterprise.badges),
+        selectinload(Enterprise.shops),  # Shop.platform is joined by the model
+    )
+
+
+def public_enterprise_query(f: BrowseFilters | None = None):
+    """A select() of public enterprises matching ``f`` (no order, no eager loads)."""
+    q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    if not f:
+        return q
+    # IN (subquery) rather than EXISTS: both databases build the small id set once from the
+    # filter's own index instead of probing it for every certified enterprise.
+    if f.industry:
+        q = q.where(Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
+                                      .where(enterprise_industry.c.industry_id == f.industry.id)))
+    if f.city:
+        q = q.where(Enterprise.city_id == f.city.id)
+    elif f.region:
+        q = q.where(Enterprise.city_id.in_(select(City.id).where(City.region == f.region)))
+    if f.platform or f.shop_type:
+        shops = select(Shop.enterprise_id).where(Shop.status == Status.CERTIFIED)
+        if f.platform:
+            shops = shops.where(Shop.platform_id == f.platform.id)
+        if f.shop_type:
+            shops = shops.where(Shop.shop_type == f.shop_type)
+        q = q.where(Enterprise.id.in_(shops))
+    if f.badge:
+        q = q.where(Enterprise.id.in_(select(enterprise_badge.c.enterprise_id)
+                                      .where(enterprise_badge.c.badge_id == f.badge.id)))
+    return q
+
+
+def _ordered(q, sort: str):
+    if sort == "name":
+        return q.order_by(Enterprise.name_sort.asc(), Enterprise.id.asc())
+    if sort == "popular":
+        return q.order_by(Enterprise.click_count.desc(), Enterprise.id.desc())
+    return q.order_by(Enterprise.certified_at.desc(), Enterprise.id.desc())
+
+
+def browse(f: BrowseFilters | None, sort: str = DEFAULT_SORT, page: int = 1, per_page: int = 20):
+    """One page of public enterprises matching ``f`` in ``sort`` order (a Flask-SQLAlchemy
+    Pagination; a page beyond the last has no items rather than raising)."""
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    q = _ordered(public_enterprise_query(f), sort).options(*_card_options())
+    return db.paginate(q, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def newly_certified(limit: int = 8) -> list[Enterprise]:
+    """The most recently certified public enterprises."""
+    q = _ordered(public_enterprise_query(), "newest").options(*_card_options()).limit(limit)
+    return list(db.session.scalars(q))
