@@ -29,7 +29,6 @@ POSTING_CACHE = 1_000_000
 FACET_GROUPS = (("city", "region"), ("platform", "shop_type"), ("industry", "badge"))
 
 
-
 class IndexUnavailable(Exception):
     """The index is missing or damaged; callers rebuild it and answer from the database."""
 

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 from whoosh.query import Term
 
 from .analysis import has_cjk, pinyin_variants
+from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
 from .fastpath import query_scores, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
 from .schema import FACET_FIELDS, KINDS, decode_meta
-from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
-
 
 
 class SearchMixin:

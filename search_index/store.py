@@ -20,10 +20,12 @@ from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR
 
 from .analysis import append_user_dictionary, load_user_dictionary
+from .api import (
+    CHECKPOINT_FILE, CURRENT, FACET_GROUPS, POSTING_CACHE, REBUILD_LIMITMB, USERDICT_FILE, WEIGHTING,
+    IndexUnavailable, LockBusy,
+)
 from .fastpath import PostingCache
 from .schema import RebuildCodec, build_schema, dictionary_words, to_fields
-from .api import CHECKPOINT_FILE, CURRENT, FACET_GROUPS, POSTING_CACHE, REBUILD_LIMITMB, USERDICT_FILE, WEIGHTING, IndexUnavailable, LockBusy
-
 
 
 class _SearcherRef:
