@@ -13,8 +13,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    """Create the app: config, extensions, blueprints, error pages, security headers, CLI."""
-    from . import cli, errors, extensions, security, templating
+    """Create the app: config, extensions, blueprints, error pages, security headers, CLI.
+
+    Order matters: the page cache is set up first so its ``after_request`` hook runs last and
+    stores the final response; static files are wrapped last, in front of everything.
+    """
+    from . import (
+        auth_session, cli, errors, extensions, page_cache, proxy, search_sync, security, static_files, templating,
+    )
     from .config import load_config
 
     app = Flask(
@@ -28,33 +34,23 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import page_cache; page_cache.init_app(app)  # noqa: E702  (first: its after_request hook runs last)
+    page_cache.init_app(app)
     extensions.init_app(app)
-    from . import proxy; proxy.init_app(app)  # noqa: E702
-    from . import auth_session  # noqa: F401  (registers the Flask-Login user loader)
-
+    proxy.init_app(app)
+    auth_session.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    from . import search_sync; search_sync.init_app(app)  # noqa: E702
+    search_sync.init_app(app)
     _register_blueprints(app)
-    from . import static_files
-
     static_files.init_app(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
-    from .views import public
+    from .views import api, auth, complaints, media, merchant, public, search, staff, trust
 
-    app.register_blueprint(public.bp)
-    from .views import media as media_views; app.register_blueprint(media_views.bp)  # noqa: E702
-    from .views import auth as auth_views; app.register_blueprint(auth_views.bp)  # noqa: E702
-    from .views import staff as staff_views; app.register_blueprint(staff_views.bp)  # noqa: E702
-    from .views import complaints as complaint_views; app.register_blueprint(complaint_views.bp)  # noqa: E702
-    from .views import merchant as merchant_views; app.register_blueprint(merchant_views.bp)  # noqa: E702
-    from .views import search as search_views; app.register_blueprint(search_views.bp)  # noqa: E702
-    from .views import trust as trust_views; app.register_blueprint(trust_views.bp)  # noqa: E702
-    from .views import api as api_views; app.register_blueprint(api_views.bp)  # noqa: E702
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, api):
+        app.register_blueprint(module.bp)

@@ -11,6 +11,10 @@ from .extensions import db, login_manager
 from .models import User
 
 
+def init_app(app) -> None:
+    """Nothing to bind: importing this module registers the loader; kept for a uniform setup."""
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the enabled user whose id and session token match the cookie, else None."""

@@ -27,9 +27,8 @@ def init_app(app: Flask) -> None:
         added = init_database()
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
-    from .account_cli import register_cli as _accounts_cli; _accounts_cli(app)  # noqa: E702
-    from .services.lifecycle import register_cli as _lifecycle_cli; _lifecycle_cli(app)  # noqa: E702
-    from .services.importer import register_cli as _import_cli; _import_cli(app)  # noqa: E702
-    from .services.synthetic import register_cli as _synthetic_cli; _synthetic_cli(app)  # noqa: E702
-    from .search_sync import register_cli as _search_cli; _search_cli(app)  # noqa: E702
-    from .services.demo import register_cli as _demo_cli; _demo_cli(app)  # noqa: E702
+    from . import account_cli, search_sync
+    from .services import demo, importer, lifecycle, synthetic
+
+    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo):
+        module.register_cli(app)
