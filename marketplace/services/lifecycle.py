@@ -41,17 +41,23 @@ def _owner_notice(ent: Enterprise, subject: str, body: str) -> list[Notice]:
                    f"您好：\n\n{body}\n\n商家中心：{site_link('/merchant/')}\n\n广货网上行 工作人员\n")]
 
 
+def _check_transition(listing, noun: str, new_status: str) -> None:
+    """Refuse unknown actions and transitions other than certified -> suspended and
+    certified/suspended -> revoked, for an enterprise or a shop alike."""
+    if new_status not in ACTIONS:
+        raise ServiceError("未知的操作。")
+    allowed = (Status.CERTIFIED,) if new_status == Status.SUSPENDED else (Status.CERTIFIED, Status.SUSPENDED)
+    if listing.status not in allowed:
+        raise ServiceError(f"{noun}当前状态为「{listing.status_label}」，不能{ACTIONS[new_status]}。")
+
+
 def set_enterprise_status(ent: Enterprise, new_status: str, actor, reason: str) -> list[Notice]:
     """Suspend or revoke a certified (or suspended) enterprise with a reason.
 
     The current certificate follows (suspended / revoked). Returns mails to send after commit.
     """
-    if new_status not in ACTIONS:
-        raise ServiceError("未知的操作。")
+    _check_transition(ent, "企业", new_status)
     reason = _reason(reason)
-    allowed = (Status.CERTIFIED,) if new_status == Status.SUSPENDED else (Status.CERTIFIED, Status.SUSPENDED)
-    if ent.status not in allowed:
-        raise ServiceError(f"企业当前状态为「{ent.status_label}」，不能{ACTIONS[new_status]}。")
     before = {"status": ent.status}
     ent.status = new_status
     ent.status_reason = reason
@@ -86,12 +92,8 @@ def reinstate_enterprise(ent: Enterprise, actor, note: str = "") -> list[Notice]
 
 def set_shop_status(shop: Shop, new_status: str, actor, reason: str) -> list[Notice]:
     """Suspend or revoke a single certified shop; its ``/go/`` link stops at once."""
-    if new_status not in ACTIONS:
-        raise ServiceError("未知的操作。")
+    _check_transition(shop, "店铺", new_status)
     reason = _reason(reason)
-    allowed = (Status.CERTIFIED,) if new_status == Status.SUSPENDED else (Status.CERTIFIED, Status.SUSPENDED)
-    if shop.status not in allowed:
-        raise ServiceError(f"店铺当前状态为「{shop.status_label}」，不能{ACTIONS[new_status]}。")
     before = {"status": shop.status}
     shop.status = new_status
     shop.status_reason = reason
