@@ -85,6 +85,20 @@ def _parse_year(raw: str) -> int | None:
     return year
 
 
+def _resolve_names(cell: str, table: dict) -> tuple[list[int], list[str]]:
+    """Ids (in first-seen order, no repeats) of the names in a list cell, looked up by name or
+    lower-cased slug in ``table``, plus the names that matched nothing."""
+    ids: list[int] = []
+    unknown: list[str] = []
+    for part in split_list(cell):
+        row = table.get(part) or table.get(part.lower())
+        if row is None:
+            unknown.append(part)
+        elif row.id not in ids:
+            ids.append(row.id)
+    return ids, unknown
+
+
 def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fname: str,
                          errors: list[RowError]) -> _EntRow | None:
     """Check one enterprises.csv row; append every problem to ``errors``."""
@@ -124,13 +138,7 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         except ValidationError as exc:
             err("brands", str(exc))
     if "industries" in values:
-        ids, unknown = [], []
-        for part in split_list(values["industries"]):
-            ind = refs.industries.get(part) or refs.industries.get(part.lower())
-            if ind is None:
-                unknown.append(part)
-            elif ind.id not in ids:
-                ids.append(ind.id)
+        ids, unknown = _resolve_names(values["industries"], refs.industries)
         if unknown:
             err("industries", "未知的行业：" + "、".join(unknown) + "。")
         else:
@@ -153,13 +161,7 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         except ValidationError as exc:
             err("founded", str(exc))
     if "badges" in values:
-        ids, unknown = [], []
-        for part in split_list(values["badges"]):
-            b = refs.badges.get(part) or refs.badges.get(part.lower())
-            if b is None:
-                unknown.append(part)
-            elif b.id not in ids:
-                ids.append(b.id)
+        ids, unknown = _resolve_names(values["badges"], refs.badges)
         if unknown:
             err("badges", "未知的标识：" + "、".join(unknown) + "。")
         else:
