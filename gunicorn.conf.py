@@ -1,18 +1,19 @@
 """gunicorn settings for the production shape (`make serve`, or `gunicorn -c gunicorn.conf.py`).
 
-Every value can be overridden with an environment variable (GUNICORN_WORKERS, GUNICORN_THREADS,
+Every value can be overridden with an environment variable (GUNICORN_WORKERS, GUNICORN_MAX_REQUESTS,
 GUNICORN_BIND, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG) or on the gunicorn command line.
 
 - The app is NOT preloaded: each worker builds its own app, engine and connection pool after the
   fork, so no database connection or Whoosh file handle is ever shared between processes.
-- Workers: 2 * cores + 1, at most 8, gthread with ONE request thread each (see ``threads``).
-  Connections needed at most: workers * threads (+ the applier), far below PostgreSQL's
+- Workers: 2 * cores + 1, at most 8, sync (one request at a time each; see ``worker_class``).
+  Database connections needed at most: one per worker (+ the applier), far below PostgreSQL's
   default max_connections of 100.
 - In this shape the search index is kept up to date by ONE applier per machine
   (`flask --app app search sync --loop`), so the web workers do not apply the outbox themselves.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -20,23 +21,28 @@ wsgi_app = "app:create_app()"
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 8))
-worker_class = "gthread"
-# One request at a time per worker: the pages are CPU-bound (threads would not add throughput
-# under the GIL), and Whoosh searchers are not safe to share between threads — with 2 threads
-# the page benchmark saw concurrent searches in one worker fail (UnpicklingError / zlib errors
-# from one postings file read by two threads). gthread still handles keep-alive connections.
-threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+# Sync workers: one request at a time per worker, and each request on its own connection, taken
+# from the shared listen queue by whichever worker is free. The pages are CPU-bound (threads would
+# not add throughput under the GIL), and Whoosh searchers are not safe to share between threads.
+# gthread (used before) pins each keep-alive connection to one worker, so every request on it
+# waited behind that worker's slow request: the page benchmark's p99 was ~1 s with gthread and
+# 12-16 ms with sync on the same pages (bench/README.md). Keep-alive to clients belongs to the
+# reverse proxy in front (README: production), which also shields sync workers from slow clients.
+worker_class = "sync"
 preload_app = False  # one engine per worker, created after fork
 
 # A request that takes longer than this is killed (and the worker replaced): users get an error
 # from the proxy or a reset rather than a page that never finishes.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 20
-keepalive = 5
 
-# Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so a slow leak can never grow without bound, but rarely: a new
+# worker costs seconds of CPU (app, Chinese dictionaries, index reader, warm-up) and, with the
+# page cache serving thousands of requests a second, 5,000 requests meant all five workers
+# restarting together every ~3 s, which alone set the page benchmark's p95 to seconds. The
+# jitter spreads the restarts so they never coincide.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 200_000)
+max_requests_jitter = max_requests // 5
 
 # Bounded request sizes (the app's MAX_CONTENT_LENGTH caps bodies).
 limit_request_line = 8190
@@ -74,8 +80,16 @@ def post_worker_init(worker):  # noqa: D401 - gunicorn hook
     from werkzeug.test import Client
 
     client = Client(worker.wsgi)
-    for path in ("/", "/search?q=%E5%B9%BF%E5%B7%9E"):  # 广州
+    # Around the full-page cache (marketplace.page_cache.ENV_BYPASS): pages cached by another
+    # worker would otherwise answer the warm-up and leave this one cold for its first visitor.
+    bypass = {"marketplace.page_cache.bypass": True}
+    for path in ("/", "/enterprises", "/search?q=%E5%B9%BF%E5%B7%9E"):  # 广州
         try:
-            client.get(path, headers={"User-Agent": "gunicorn-warmup"}).close()
+            client.get(path, headers={"User-Agent": "gunicorn-warmup"}, environ_overrides=bypass).close()
         except Exception:  # noqa: BLE001 - a failed warm-up must not stop the worker
             worker.log.exception("warm-up request %s failed", path)
+    # Everything loaded so far (the segmenter's and pinyin dictionaries, OpenCC, templates, the
+    # index reader) lives as long as the worker. Freezing it takes those ~millions of objects out
+    # of the cyclic garbage collector's full passes, which otherwise stopped a warm worker for
+    # 140-400 ms now and then and set the page benchmark's p99 (bench/README.md).
+    gc.freeze()

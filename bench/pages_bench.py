@@ -184,6 +184,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py)")
+    parser.add_argument("--pages", default="home,browse,enterprise,search",
+                        help="comma-separated page kinds to measure (default: all four)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -197,7 +199,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SEARCH_SYNC_INLINE="false", LOAD_DEMO_DATA="false", STATIC_COMPRESS="true",
                SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-secret", RATELIMIT_ENABLED="false")
-    paths = pick_paths(database_url)
+    paths = {kind: urls for kind, urls in pick_paths(database_url).items() if kind in args.pages.split(",")}
     results: dict = {"connections": args.connections, "duration_s": args.duration, "workers": workers,
                      "threads": threads, "loadavg_before": os.getloadavg()[0], "pages": {}}
 

@@ -39,9 +39,12 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
     "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)
-    "PAGE_CACHE_SECONDS": (10, int),  # anonymous public pages kept per process (marketplace/page_cache.py); 0 = off
+    "PAGE_CACHE_SECONDS": (30, int),  # anonymous public pages stay fresh this long (marketplace/page_cache.py); 0 = off
+    "PAGE_CACHE_STALE_SECONDS": (30, int),  # then served stale this long while one worker re-renders
     "PAGE_CACHE_CHECK_SECONDS": (0.5, float),  # how often the page cache checks the search outbox head
-    "PAGE_CACHE_MAX_ENTRIES": (512, int),  # LRU bound of the page cache per process
+    "PAGE_CACHE_MAX_ENTRIES": (512, int),  # LRU bound of the in-process tier, per worker
+    "PAGE_CACHE_DIR": (None, str),  # store shared by the workers; default instance/page_cache; "off" = none
+    "PAGE_CACHE_MAX_FILES": (5000, int),  # bound of the shared store (oldest pruned first)
     "LOG_LEVEL": ("INFO", str),
     "PASSWORD_HASH_METHOD": ("scrypt", str),  # werkzeug method string; tests use a cheap one
     "PASSWORD_RESET_MAX_AGE": (3600, int),  # seconds a password-reset link stays valid
@@ -89,6 +92,8 @@ def load_config(instance_path: str, overrides: dict | None = None, debug: bool =
         cfg["DATABASE_URL"] = f"sqlite:///{inst / 'gdws.sqlite3'}"
     if not cfg["SEARCH_INDEX_DIR"]:
         cfg["SEARCH_INDEX_DIR"] = str(inst / "search_index")
+    if not cfg["PAGE_CACHE_DIR"]:
+        cfg["PAGE_CACHE_DIR"] = str(inst / "page_cache")
     if not cfg["SECRET_KEY"]:
         if not debug and not cfg.get("TESTING"):
             log.warning("SECRET_KEY is not set; using a generated key kept in %s", inst / "secret_key")

@@ -1,9 +1,17 @@
 """Full-page cache for anonymous GETs of the public HTML pages (home, browse, industry / city /
-platform pages, enterprise pages, the platform list, about).
+platform pages, enterprise pages, the platform list, about, search).
 
-Why: at 10,000 enterprises a home page costs ~50 ms of CPU; a visitor without a session sees the
-same bytes as every other anonymous visitor, so the finished response is kept per process and
-served again without touching Flask routing, the database or the templates.
+Why: at 10,000 enterprises a home page costs ~40 ms of CPU and a search 15-40 ms; a visitor
+without a session sees the same bytes as every other anonymous visitor, so the finished response
+is kept and served again without touching Flask routing, the database or the templates.
+
+Two tiers:
+
+* an in-process LRU (``PAGE_CACHE_MAX_ENTRIES``) answers most hits in microseconds;
+* a store shared by every worker on the machine (``cachelib.FileSystemCache`` in
+  ``PAGE_CACHE_DIR``, default ``instance/page_cache``; ``PAGE_CACHE_MAX_FILES`` bounds it) so a
+  page is rendered once per machine, not once per worker. Set ``PAGE_CACHE_DIR=off`` for the
+  in-process tier alone.
 
 Safety rules (each one a test in tests/test_page_cache.py):
 
@@ -13,27 +21,41 @@ Safety rules (each one a test in tests/test_page_cache.py):
   never stored (flashed messages, CSRF tokens and logged-in headers live behind those cookies).
 * Only 200 ``text/html`` responses of the allow-listed endpoints are stored, and only when they set
   no cookie, the session was not written during the request (a flash or a CSRF token would need a
-  cookie) and they are not ``private``/``no-store`` (owner / staff previews of unpublished
-  listings). Errors and redirects are never stored.
+  cookie), they are not ``private``/``no-store`` (owner / staff previews of unpublished listings)
+  and the view did not call :func:`skip_store` (a search answered by a lagging index). Errors and
+  redirects are never stored.
 * The stored response is the final one: the store hook is registered before every other
   ``after_request`` hook, so it runs last (after the security headers and the 繁體 conversion).
 * Key: scheme, host, path, sorted query string and the script variant (``script`` parameter first,
-  then the ``script`` cookie, as in views/script_switch.py).
-* Freshness: entries live ``PAGE_CACHE_SECONDS`` (0 turns the cache off) and the whole cache is
-  dropped when the search outbox head changes — every listing, certificate or featured-slot change
-  writes an outbox row — checked at most every ``PAGE_CACHE_CHECK_SECONDS`` (0.5 s) per process,
-  the same rule as the catalog aggregate cache. A page rendered before a change but stored after
-  the drop is refused (generation check), so a revoke shows within the check interval.
-* Bounded: an LRU of ``PAGE_CACHE_MAX_ENTRIES`` entries, guarded by a lock.
+  then the ``script`` cookie, as in views/script_switch.py); in the shared store also the search
+  outbox head (below).
+* Invalidation: every listing, certificate or featured-slot change writes a search outbox row.
+  Each process reads the outbox head at most every ``PAGE_CACHE_CHECK_SECONDS`` (0.5 s); when it
+  moved, the process drops its LRU and, because the head is part of every shared key, stops
+  seeing the shared pages of the old head. So a revoke is gone from every worker within the check
+  interval. A page rendered before a change but stored after the drop is refused (generation
+  check).
+* Freshness: an entry is fresh for ``PAGE_CACHE_SECONDS`` (0 turns the cache off) minus up to 20 %
+  of jitter, so pages stored together do not all expire together. What the TTL bounds is only the
+  time-based content (featured-slot schedules, click-ordered fallbacks); listing changes go
+  through the outbox. After that, for ``PAGE_CACHE_STALE_SECONDS`` more, the shared entry is
+  served stale while exactly one worker (a lease in the shared store) renders the new copy
+  (stale-while-revalidate, RFC 5861), so an expiry never makes every worker render at once.
 """
 from __future__ import annotations
 
 import logging
+import math
+import os
+import random
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
+from cachelib import FileSystemCache
 from flask import Flask, request, session
 from werkzeug.http import parse_cookie
 
@@ -41,29 +63,66 @@ log = logging.getLogger(__name__)
 
 CACHEABLE_ENDPOINTS = frozenset({
     "public.home", "public.browse", "public.industry", "public.city", "public.platform",
-    "public.enterprise", "public.platforms", "public.about",
+    "public.enterprise", "public.platforms", "public.about", "search.search_page",
 })
+BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static")
 SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
+LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
 _ENV_GEN = "marketplace.page_cache.generation"
 _ENV_KEY = "marketplace.page_cache.key"
+_ENV_HEAD = "marketplace.page_cache.head"
+_ENV_SKIP = "marketplace.page_cache.skip"
+# Set in a request's WSGI environ to go around the cache entirely (gunicorn.conf.py's warm-up: a
+# warm-up answered from the cache would leave the worker's search stack and templates cold).
+ENV_BYPASS = "marketplace.page_cache.bypass"
+
+
+class Entry(NamedTuple):
+    fresh_until: float  # time.time(): comparable across processes
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
 
 
 class PageCache:
-    """The per-process store plus the WSGI middleware that answers hits."""
+    """The two stores plus the WSGI middleware that answers hits."""
 
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
         self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple, tuple[float, str, list[tuple[str, str]], bytes]] = OrderedDict()
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.generation = 0
         self.head: int | None = None
         self.checked_at = float("-inf")
+        self._shared: FileSystemCache | None = None
+        self._shared_dir: str | None = None
 
     # ------------------------------------------------------------ settings
     @property
     def ttl(self) -> float:
         return float(self.app.config.get("PAGE_CACHE_SECONDS") or 0)
+
+    @property
+    def stale_seconds(self) -> float:
+        return max(0.0, float(self.app.config.get("PAGE_CACHE_STALE_SECONDS") or 0))
+
+    def shared(self) -> FileSystemCache | None:
+        """The machine-wide store (created on first use; None when turned off)."""
+        directory = str(self.app.config.get("PAGE_CACHE_DIR") or "")
+        if directory.lower() in ("", "off", "none", "false", "0"):
+            return None
+        if self._shared_dir != directory:
+            self._shared_dir = directory
+            try:
+                Path(directory).mkdir(parents=True, exist_ok=True)
+                self._shared = FileSystemCache(
+                    directory, threshold=int(self.app.config.get("PAGE_CACHE_MAX_FILES") or 0),
+                    default_timeout=0, mode=0o600)
+            except OSError:  # not creatable or not writable: serve with the in-process tier alone
+                log.warning("page cache: shared store %s unusable; in-process tier only", directory, exc_info=True)
+                self._shared = None
+        return self._shared
 
     # ------------------------------------------------------------ keys
     def key_for(self, environ) -> tuple | None:
@@ -77,9 +136,8 @@ class PageCache:
         if cfg.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
             return None
         path = environ.get("PATH_INFO", "")
-        for prefix in ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static"):
-            if path.startswith(prefix):
-                return None
+        if path.startswith(BYPASS_PREFIXES):
+            return None
         raw_args = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         choice = next((v for k, v in raw_args if k == "script"), None)
         if choice in ("hant", "hans"):
@@ -90,9 +148,13 @@ class PageCache:
         return (environ.get("wsgi.url_scheme", "http"), host.lower(), environ.get("SCRIPT_NAME", ""), path,
                 urlencode(sorted(raw_args)), variant)
 
+    @staticmethod
+    def shared_key(head: int | None, key: tuple) -> str:
+        return f"page|{head}|" + "|".join(key)
+
     # ------------------------------------------------------------ freshness
     def _check_version(self) -> None:
-        """Drop everything when the search outbox head moved (at most every CHECK seconds)."""
+        """Drop the in-process tier when the search outbox head moved (at most every CHECK s)."""
         interval = float(self.app.config.get("PAGE_CACHE_CHECK_SECONDS", 0.5))
         now = time.monotonic()
         if now - self.checked_at < interval:
@@ -107,15 +169,18 @@ class PageCache:
                 self.entries.clear()
 
     def clear(self) -> None:
-        """Drop every page (tests, or after bulk SQL that skips the outbox)."""
+        """Drop every page in both tiers (tests, or after bulk SQL that skips the outbox)."""
         with self.lock:
             self.generation += 1
             self.entries.clear()
+        shared = self.shared()
+        if shared is not None:
+            shared.clear()
 
     # ------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
         ttl = self.ttl
-        key = self.key_for(environ) if ttl > 0 else None
+        key = self.key_for(environ) if ttl > 0 and not environ.get(ENV_BYPASS) else None
         if key is None:
             return self.wsgi_app(environ, start_response)
         try:
@@ -123,35 +188,85 @@ class PageCache:
         except Exception:  # database unreachable or not created yet: just don't cache
             log.warning("page cache: outbox head check failed; bypassing", exc_info=True)
             return self.wsgi_app(environ, start_response)
-        now = time.monotonic()
+        now = time.time()
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
-                if now - entry[0] < ttl:
+                if now < entry.fresh_until:
                     self.entries.move_to_end(key)
                 else:
                     del self.entries[key]
                     entry = None
-            generation = self.generation
+            generation, head = self.generation, self.head
         if entry is not None:
-            _, status, headers, body = entry
-            start_response(status, headers + [("X-Page-Cache", "hit")])
-            return [body]
+            return _serve(entry, "hit", start_response)
+        shared = self.shared()
+        if shared is not None:
+            skey = self.shared_key(head, key)
+            found = _safe(shared.get, skey)
+            if isinstance(found, Entry):
+                if now < found.fresh_until:
+                    self._remember(key, generation, found)
+                    return _serve(found, "hit", start_response)
+                # Stale: one worker renders the new copy, the others keep serving this one.
+                if not _safe(shared.add, "lease|" + skey, os.getpid(), timeout=LEASE_SECONDS):
+                    return _serve(found, "stale", start_response)
         environ[_ENV_GEN] = generation
         environ[_ENV_KEY] = key
+        environ[_ENV_HEAD] = head
         return self.wsgi_app(environ, start_response)
 
-    def store(self, key: tuple, generation: int, status: str, headers: list[tuple[str, str]], body: bytes) -> bool:
-        """Keep a finished page unless the cache was dropped while it was being rendered."""
+    def _remember(self, key: tuple, generation: int, entry: Entry) -> bool:
+        """Put an entry in the in-process LRU unless the cache was dropped meanwhile."""
         limit = int(self.app.config.get("PAGE_CACHE_MAX_ENTRIES", 512))
         with self.lock:
             if generation != self.generation or limit <= 0:
                 return False
-            self.entries[key] = (time.monotonic(), status, headers, body)
+            self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > limit:
                 self.entries.popitem(last=False)
         return True
+
+    def store(self, key: tuple, generation: int, head: int | None, status: str,
+              headers: list[tuple[str, str]], body: bytes) -> bool:
+        """Keep a finished page in both tiers unless the cache was dropped while it was rendered."""
+        ttl = self.ttl
+        entry = Entry(time.time() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
+        if not self._remember(key, generation, entry):
+            return False
+        shared = self.shared()
+        if shared is not None:
+            skey = self.shared_key(head, key)
+            _safe(shared.set, skey, entry, timeout=math.ceil(ttl + self.stale_seconds) + 1)
+            _safe(shared.delete, "lease|" + skey)
+        return True
+
+
+def _serve(entry: Entry, state: str, start_response):
+    start_response(entry.status, entry.headers + [("X-Page-Cache", state)])
+    return [entry.body]
+
+
+def _safe(call, *args, **kwargs):
+    """A shared-store call that never fails a request (a full disk or a removed directory just
+    means no sharing): errors are logged and read as a miss."""
+    try:
+        return call(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        log.warning("page cache: shared store %s failed", getattr(call, "__name__", call), exc_info=True)
+        return None
+
+
+def skip_store() -> None:
+    """Called by a view whose page must not be cached even though it is public (for example a
+    search answered while the index still lags behind the outbox)."""
+    request.environ[_ENV_SKIP] = True
+
+
+def request_head() -> int | None:
+    """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
+    return request.environ.get(_ENV_HEAD)
 
 
 def _outbox_head() -> int:
@@ -166,6 +281,8 @@ def _outbox_head() -> int:
 
 def _storable(response) -> bool:
     if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS:
+        return False
+    if request.environ.get(_ENV_SKIP):
         return False
     if response.status_code != 200 or response.mimetype != "text/html":
         return False
@@ -197,6 +314,7 @@ def init_app(app: Flask) -> None:
             return response
         if _storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-page-cache"]
-            cache.store(key, request.environ[_ENV_GEN], response.status, headers, response.get_data())
+            cache.store(key, request.environ[_ENV_GEN], request.environ.get(_ENV_HEAD), response.status,
+                        headers, response.get_data())
         response.headers["X-Page-Cache"] = "miss"
         return response

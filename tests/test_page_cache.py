@@ -169,7 +169,7 @@ def test_set_cookie_responses_and_errors_are_not_cached(app):
 def test_non_public_pages_are_never_cached(app):
     ent = _ent()
     shop_id = ent.shops[0].id
-    for path in (f"/go/{shop_id}", "/search?q=测试", "/account/login"):
+    for path in (f"/go/{shop_id}", "/api/v1/search?q=测试", "/account/login"):
         _anon(app).get(path)
         assert "X-Page-Cache" not in _anon(app).get(path).headers, path
     assert _anon(app).head("/about").headers.get("X-Page-Cache") != "hit"
@@ -186,6 +186,7 @@ def test_owner_preview_of_unpublished_enterprise_is_not_cached(app, login_as):
 
 def test_cache_is_bounded(app):
     app.config["PAGE_CACHE_MAX_ENTRIES"] = 3
+    app.config["PAGE_CACHE_DIR"] = "off"
     _ent()
     for page in range(1, 7):
         _anon(app).get(f"/enterprises?page={page}")
@@ -193,6 +194,16 @@ def test_cache_is_bounded(app):
     assert len(cache.entries) == 3
     assert _anon(app).get("/enterprises?page=6").headers["X-Page-Cache"] == "hit"
     assert _anon(app).get("/enterprises?page=1").headers["X-Page-Cache"] == "miss"  # evicted (LRU)
+
+
+def test_shared_store_is_bounded(app, tmp_path):
+    app.config["PAGE_CACHE_DIR"] = str(tmp_path / "shared")
+    app.config["PAGE_CACHE_MAX_FILES"] = 4
+    _ent()
+    for page in range(1, 30):
+        assert _anon(app).get(f"/enterprises?page={page}").status_code == 200
+    files = list((tmp_path / "shared").iterdir())
+    assert len(files) <= 4 + 2  # cachelib prunes past the threshold (+ its count file and a lease)
 
 
 def test_ttl_expiry(app):
@@ -210,3 +221,124 @@ def test_zero_seconds_disables_the_cache(app):
     for _ in range(2):
         assert "X-Page-Cache" not in _anon(app).get("/about").headers
     assert len(app.extensions["page_cache"].entries) == 0
+
+
+def _second_worker(app):
+    """Another worker on the same machine: its own app (own in-process tier, own outbox-head
+    check) over the same database and the same shared page store."""
+    from marketplace import create_app
+
+    keep = ("TESTING", "DATABASE_URL", "SEARCH_INDEX_DIR", "SECRET_KEY", "LOAD_DEMO_DATA", "PAGE_CACHE_SECONDS",
+            "PAGE_CACHE_CHECK_SECONDS", "PAGE_CACHE_DIR", "PAGE_CACHE_STALE_SECONDS", "SERVER_NAME_FOR_LINKS",
+            "PASSWORD_HASH_METHOD")
+    overrides = {k: v for k, v in app.config.items() if k in keep}
+    overrides["INSTANCE_PATH"] = app.config["PAGE_CACHE_DIR"] + "-worker2"
+    return create_app(overrides)
+
+
+def test_a_page_rendered_by_one_worker_is_a_hit_in_another(app):
+    ent = _ent(name="广东共享缓存实业有限公司")
+    page = f"/enterprises/{ent.id}"
+    first = _anon(app).get(page)
+    assert first.headers["X-Page-Cache"] == "miss"
+    other = _second_worker(app)
+    with other.app_context():
+        second = other.test_client().get(page)
+    assert second.headers["X-Page-Cache"] == "hit"
+    assert second.get_data() == first.get_data()
+    assert _headers(second) == _headers(first)
+
+
+def test_a_change_hides_shared_pages_from_every_worker(app):
+    ent = _ent(name="广东共享撤销实业有限公司")
+    page = f"/enterprises/{ent.id}"
+    _anon(app).get(page)
+    other = _second_worker(app)
+    with other.app_context():
+        assert other.test_client().get(page).headers["X-Page-Cache"] == "hit"
+    ent.status = "revoked"
+    db.session.commit()  # writes an outbox row: the head moves
+    with other.app_context():
+        assert other.test_client().get(page).status_code == 404
+    assert _anon(app).get(page).status_code == 404
+
+
+def test_expired_page_is_served_stale_while_one_worker_renders_it(app):
+    app.config["PAGE_CACHE_SECONDS"] = 1
+    app.config["PAGE_CACHE_STALE_SECONDS"] = 30
+    _ent()
+    first = _anon(app).get("/about")
+    assert first.headers["X-Page-Cache"] == "miss"
+    time.sleep(1.05)
+    cache = app.extensions["page_cache"]
+    key = cache.key_for({"REQUEST_METHOD": "GET", "PATH_INFO": "/about", "HTTP_HOST": "localhost",
+                         "wsgi.url_scheme": "http", "SCRIPT_NAME": ""})
+    lease = "lease|" + cache.shared_key(cache.head, key)
+    assert cache.shared().add(lease, 12345, timeout=10)  # another worker is re-rendering it
+    stale = _anon(app).get("/about")
+    assert stale.headers["X-Page-Cache"] == "stale"
+    assert stale.get_data() == first.get_data()
+    cache.shared().delete(lease)  # that worker died: the lease is free again
+    fresh = _anon(app).get("/about")
+    assert fresh.headers["X-Page-Cache"] == "miss"  # this request renders and stores it
+    assert _anon(app).get("/about").headers["X-Page-Cache"] == "hit"
+    assert not cache.shared().has(lease)  # released after storing
+
+
+def test_stale_pages_never_survive_a_listing_change(app):
+    app.config["PAGE_CACHE_SECONDS"] = 1
+    app.config["PAGE_CACHE_STALE_SECONDS"] = 60
+    ent = _ent(name="广东过期撤销实业有限公司")
+    page = f"/enterprises/{ent.id}"
+    _anon(app).get(page)
+    time.sleep(1.05)
+    ent.status = "suspended"
+    db.session.commit()
+    assert _anon(app).get(page).status_code == 404
+
+
+def test_unusable_shared_directory_still_serves_pages(app, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    app.config["PAGE_CACHE_DIR"] = str(blocker / "page_cache")
+    _ent()
+    assert _anon(app).get("/about").headers["X-Page-Cache"] == "miss"
+    assert _anon(app).get("/about").headers["X-Page-Cache"] == "hit"  # in-process tier still works
+
+
+def test_search_pages_are_cached_and_follow_listing_changes(app):
+    _ent(name="广东搜索缓存实业有限公司")
+    path = "/search?q=搜索缓存"
+    first = _anon(app).get(path)
+    assert first.status_code == 200 and "广东搜索缓存实业有限公司" in first.get_data(as_text=True)
+    assert first.headers["X-Page-Cache"] == "miss"
+    assert _anon(app).get(path).headers["X-Page-Cache"] == "hit"
+    _ent(name="广东搜索缓存二号实业有限公司")  # a new certified listing: outbox head moves
+    after = _anon(app).get(path)
+    assert after.headers["X-Page-Cache"] == "miss"
+    assert "广东搜索缓存二号实业有限公司" in after.get_data(as_text=True)
+
+
+def test_search_page_is_not_stored_while_the_index_lags(app):
+    app.config["SEARCH_SYNC_INLINE"] = False  # nothing applies the outbox in this process
+    _ent(name="广东索引滞后实业有限公司")
+    path = "/search?q=索引滞后"
+    for _ in range(2):
+        resp = _anon(app).get(path)
+        assert resp.status_code == 200
+        assert resp.headers["X-Page-Cache"] == "miss"
+
+
+def test_worker_warm_up_goes_around_the_cache(app):
+    """gunicorn.conf.py warms each new worker with real renders; a cached answer would leave the
+    worker's search stack cold for its first visitor."""
+    from pathlib import Path
+
+    from marketplace.page_cache import ENV_BYPASS
+
+    assert f'"{ENV_BYPASS}": True' in (Path(__file__).parent.parent / "gunicorn.conf.py").read_text()
+    _ent()
+    _anon(app).get("/about")
+    assert _anon(app).get("/about").headers["X-Page-Cache"] == "hit"
+    warm = _anon(app).get("/about", environ_overrides={ENV_BYPASS: True})
+    assert warm.status_code == 200 and "X-Page-Cache" not in warm.headers

@@ -36,6 +36,9 @@ class SearchOutcome:
     response: SearchResponse
     hits: list[ResolvedHit]
     degraded: bool = False  # answered from the database while the index is rebuilt
+    # The index checkpoint read just before searching: the answer reflects every outbox row up to
+    # it (the full-page cache only keeps a search page whose index had caught up with the outbox).
+    checkpoint: int = 0
 
 
 def search(req: SearchRequest) -> SearchOutcome:
@@ -45,6 +48,7 @@ def search(req: SearchRequest) -> SearchOutcome:
     catch_up()
     engine = get_engine()
     try:
+        checkpoint = engine.checkpoint()
         resp = engine.search(req)
     except IndexUnavailable as exc:
         log.warning("search index unavailable (%s)", exc)
@@ -57,7 +61,7 @@ def search(req: SearchRequest) -> SearchOutcome:
         else:
             _schedule_rebuild(app)
             return _fallback_search(req)
-    return SearchOutcome(response=resp, hits=resolve(resp))
+    return SearchOutcome(response=resp, hits=resolve(resp), checkpoint=checkpoint)
 
 
 def _small_database() -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from search_index import FACET_FIELDS, SearchRequest
 from search_index.query import MAX_QUERY_CHARS, clean_query
 
-from .. import search_sync
+from .. import page_cache, search_sync
 from ..extensions import db
 from ..models import Enterprise, Industry, Platform, Status, enterprise_industry
 from ..templating import endpoint_url
@@ -135,6 +135,8 @@ def search_page():
         abort(400, description=str(exc))
     has_query = bool(params.q or params.filters or params.kind)
     outcome = search_sync.search(params.request()) if has_query else None
+    if outcome and (outcome.degraded or outcome.checkpoint < (page_cache.request_head() or 0)):
+        page_cache.skip_store()  # the index has not caught up with the listings: don't keep this page
     resp = outcome.response if outcome else None
     pages = 0
     if resp:
