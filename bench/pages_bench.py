@@ -197,10 +197,12 @@ def main() -> None:
     workers = args.workers or min(2 * multiprocessing.cpu_count() + 1, 8)
     threads = args.threads or 1
     OUT.mkdir(parents=True, exist_ok=True)
+    page_cache_dir = tempfile.mkdtemp(prefix="pages-bench-cache-")  # each run starts with an empty shared cache
     env = dict(os.environ, SEARCH_SYNC_INLINE="false", LOAD_DEMO_DATA="false", STATIC_COMPRESS="true",
+               PAGE_CACHE_DIR=os.environ.get("PAGE_CACHE_DIR") or page_cache_dir,
                SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-secret", RATELIMIT_ENABLED="false")
     paths = {kind: urls for kind, urls in pick_paths(database_url).items() if kind in args.pages.split(",")}
-    results: dict = {"connections": args.connections, "duration_s": args.duration, "workers": workers,
+    results: dict = {"page_cache_seconds": os.environ.get("PAGE_CACHE_SECONDS", "default"), "connections": args.connections, "duration_s": args.duration, "workers": workers,
                      "threads": threads, "loadavg_before": os.getloadavg()[0], "pages": {}}
 
     # hello first, alone on the machine
@@ -237,11 +239,13 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+        shutil.rmtree(page_cache_dir, ignore_errors=True)
     results["loadavg_after"] = os.getloadavg()[0]
     (OUT / "pages.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
     targets = {"home": 100, "browse": 100, "enterprise": 100, "search": 200}
-    print(f"\n{workers} workers x {threads} threads, {args.connections} connections, {args.duration}s per page, "
+    cache = os.environ.get("PAGE_CACHE_SECONDS", "default")
+    print(f"\n{workers} workers, {args.connections} connections, {args.duration}s per page, PAGE_CACHE_SECONDS={cache}, "
           f"load average before {results['loadavg_before']:.1f}\n")
     print("| page | req/s | ratio to hello | p50 ms | p95 ms | p99 ms | errors | p95 target |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")

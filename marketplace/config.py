@@ -39,7 +39,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
     "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)
-    "PAGE_CACHE_SECONDS": (30, int),  # anonymous public pages stay fresh this long (marketplace/page_cache.py); 0 = off
+    "PAGE_CACHE_SECONDS": (60, int),  # anonymous public pages stay fresh this long (marketplace/page_cache.py); 0 = off
     "PAGE_CACHE_STALE_SECONDS": (30, int),  # then served stale this long while one worker re-renders
     "PAGE_CACHE_CHECK_SECONDS": (0.5, float),  # how often the page cache checks the search outbox head
     "PAGE_CACHE_MAX_ENTRIES": (512, int),  # LRU bound of the in-process tier, per worker
