@@ -215,16 +215,20 @@ class SearchMixin:
 
     def search(self, req: SearchRequest) -> SearchResponse:
         """Search with facets, highlights, paging and "did you mean". Raises IndexUnavailable."""
-        pq = parse(req.q)
-        sort = req.sort if req.sort in SORTS else "relevance"
-        if not pq.tokens and sort == "relevance":
-            sort = "newest"  # browsing without words: newest first
         page = max(1, int(req.page))
         per_page = max(1, min(100, int(req.per_page)))
         filters = {f: v for f, v in (req.filters or {}).items() if f in FACET_FIELDS and v}
         kind = req.kind if req.kind in KINDS else ""
 
         with self._searcher() as ref:
+            # Segment the query only now: getting a current searcher loads the words another
+            # process's writer added to the user dictionary. Parsed earlier, the first search after
+            # a new brand was indexed split that brand (澜汐臻选 -> 澜汐/臻/选) and found nothing,
+            # and the full-page cache then kept that empty page.
+            pq = parse(req.q)
+            sort = req.sort if req.sort in SORTS else "relevance"
+            if not pq.tokens and sort == "relevance":
+                sort = "newest"  # browsing without words: newest first
             self._arrays(ref)
             partial = fuzzy = False
             scored = sort == "relevance"

@@ -3,6 +3,7 @@
 Usage: python -m tests.search_proc CONFIG_JSON ACTION [ARGS...]
 Actions:
   create NAME BRAND          create a certified enterprise, commit, print its id
+  create-apply NAME BRAND    the same, then apply the outbox to the index in this process
   churn SECONDS TAG          for SECONDS, create enterprises and rename them, committing each
                              change, with this process's background applier thread running;
                              prints a JSON list of [id, final brand] pairs at the end
@@ -24,10 +25,14 @@ def main() -> None:
     with app.app_context():
         from tests import factories as f
 
-        if action == "create":
+        if action in ("create", "create-apply"):
             ent = f.make_enterprise(sys.argv[3], brands=[sys.argv[4]], description="跨进程测试企业。",
                                     uscc=f.make_uscc(900_000 + int(time.time() * 1000) % 90_000), certificate=False)
             db.session.commit()
+            if action == "create-apply":
+                from marketplace import search_sync
+
+                search_sync.apply_pending(blocking=True)
             print(ent.id, flush=True)
         elif action == "churn":
             from marketplace import search_sync

@@ -1,6 +1,7 @@
 """Full-page cache for anonymous public pages (marketplace/page_cache.py)."""
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 from flask import flash, request
@@ -223,9 +224,10 @@ def test_zero_seconds_disables_the_cache(app):
     assert len(app.extensions["page_cache"].entries) == 0
 
 
+@contextmanager
 def _second_worker(app):
     """Another worker on the same machine: its own app (own in-process tier, own outbox-head
-    check) over the same database and the same shared page store."""
+    check, own connection pool) over the same database and the same shared page store."""
     from marketplace import create_app
 
     keep = ("TESTING", "DATABASE_URL", "SEARCH_INDEX_DIR", "SECRET_KEY", "LOAD_DEMO_DATA", "PAGE_CACHE_SECONDS",
@@ -233,7 +235,13 @@ def _second_worker(app):
             "PASSWORD_HASH_METHOD")
     overrides = {k: v for k, v in app.config.items() if k in keep}
     overrides["INSTANCE_PATH"] = app.config["PAGE_CACHE_DIR"] + "-worker2"
-    return create_app(overrides)
+    other = create_app(overrides)
+    with other.app_context():
+        try:
+            yield other.test_client()
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # close its pooled connections (PostgreSQL warns about leaked ones)
 
 
 def test_a_page_rendered_by_one_worker_is_a_hit_in_another(app):
@@ -241,9 +249,8 @@ def test_a_page_rendered_by_one_worker_is_a_hit_in_another(app):
     page = f"/enterprises/{ent.id}"
     first = _anon(app).get(page)
     assert first.headers["X-Page-Cache"] == "miss"
-    other = _second_worker(app)
-    with other.app_context():
-        second = other.test_client().get(page)
+    with _second_worker(app) as other:
+        second = other.get(page)
     assert second.headers["X-Page-Cache"] == "hit"
     assert second.get_data() == first.get_data()
     assert _headers(second) == _headers(first)
@@ -253,13 +260,12 @@ def test_a_change_hides_shared_pages_from_every_worker(app):
     ent = _ent(name="广东共享撤销实业有限公司")
     page = f"/enterprises/{ent.id}"
     _anon(app).get(page)
-    other = _second_worker(app)
-    with other.app_context():
-        assert other.test_client().get(page).headers["X-Page-Cache"] == "hit"
+    with _second_worker(app) as other:
+        assert other.get(page).headers["X-Page-Cache"] == "hit"
     ent.status = "revoked"
     db.session.commit()  # writes an outbox row: the head moves
-    with other.app_context():
-        assert other.test_client().get(page).status_code == 404
+    with _second_worker(app) as other:
+        assert other.get(page).status_code == 404  # the shared copy is filed under the old head
     assert _anon(app).get(page).status_code == 404
 
 

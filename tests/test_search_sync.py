@@ -258,6 +258,16 @@ def test_change_in_another_process_is_found_within_2s(app):
         time.sleep(0.05)
 
 
+def test_first_search_after_another_process_indexed_a_new_word_finds_it(app):
+    """The writer adds a new brand to the shared user dictionary; a reader whose searcher was
+    already open must segment its very next query with it (the page cache keeps that answer)."""
+    app.config["SEARCH_SYNC_INLINE"] = False  # only the other process writes the index
+    assert found("预热") == []  # index built, searcher open, dictionary loaded
+    ent_id = int(_run(app, "create-apply", "广东澜汐臻选家居用品有限公司", "澜汐臻选"))
+    assert search_sync.get_engine().checkpoint() >= search_sync.outbox_head(db.session)
+    assert found("澜汐臻选") == [ent_id]  # the first search, not an eventual one
+
+
 def test_dedicated_applier_process_serves_pure_readers(app):
     """Deployment shape: `flask search sync --loop` applies; web processes only read."""
     app.config["SEARCH_SYNC_INLINE"] = False
