@@ -268,6 +268,21 @@ def test_first_search_after_another_process_indexed_a_new_word_finds_it(app):
     assert found("澜汐臻选") == [ent_id]  # the first search, not an eventual one
 
 
+def test_renaming_a_platform_reindexes_its_listings(app):
+    ent = f.make_enterprise("广东平台改名测试有限公司", brands=["改名牌"])
+    shop = f.make_shop(ent, platform_slug="jd")
+    db.session.commit()
+    assert found("改名牌") == [ent.id]
+    plat = shop.platform
+    plat.name = "京东商城新名"
+    db.session.commit()
+    outcome = search_sync.search(SearchRequest(q="改名牌", kind="shop", per_page=100))
+    assert [h.id for h in outcome.hits] == [shop.id]
+    assert ("京东商城新名", 1) in outcome.response.facets["platform"]
+    ents = search_sync.search(SearchRequest(q="改名牌", filters={"platform": "京东商城新名"}, per_page=100))
+    assert {(h.kind, h.id) for h in ents.hits} == {("enterprise", ent.id), ("shop", shop.id)}
+
+
 def test_dedicated_applier_process_serves_pure_readers(app):
     """Deployment shape: `flask search sync --loop` applies; web processes only read."""
     app.config["SEARCH_SYNC_INLINE"] = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 from sqlalchemy import event, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 
@@ -40,6 +41,11 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
         ent_and_shops(obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))
     elif isinstance(obj, Platform):
         keys.add(("platform", obj.id))
+        if obj.id is not None and _changed(obj, "name", "active"):
+            # Shop and enterprise documents carry the platform's name (text and facet): a rename
+            # re-indexes every listing on it, rather than waiting for the hourly consistency check.
+            rows = conn.execute(select(Shop.id, Shop.enterprise_id).where(Shop.platform_id == obj.id)).all()
+            keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
     elif isinstance(obj, (Certification, FeaturedSlot)):
         keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
     elif isinstance(obj, (Industry, Badge)) and obj.id is not None:
@@ -48,6 +54,12 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
         for ent_id in conn.execute(select(table.c.enterprise_id).where(col == obj.id)).scalars():
             ent_and_shops(ent_id)
     return {(k, i) for k, i in keys if i is not None}
+
+
+def _changed(obj, *attrs: str) -> bool:
+    """Whether this flush changes any of ``attrs`` of ``obj`` (history is still there in after_flush)."""
+    state = sa_inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
 
 
 _WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge)
