@@ -68,15 +68,16 @@ def _browse_context(fixed: dict[str, str] | None = None):
     sort = choice_arg("sort", catalog.SORTS, catalog.DEFAULT_SORT)
     page = page_arg()
     pagination = catalog.browse(filters, sort, page, current_app.config["PER_PAGE"])
+    facets = catalog.browse_facets(filters)
     return {
         "filters": filters,
         "fixed": set((fixed or {}).keys()),
         "sort": sort,
         "sorts": catalog.SORTS,
         "pagination": pagination,
-        "facet_industries": catalog.industries_with_counts(include_empty=False),
-        "facet_regions": catalog.cities_by_region(),
-        "facet_platforms": [(p, e) for p, _, e in catalog.platforms_with_counts() if e],
+        "facet_industries": facets.industries,
+        "facet_regions": facets.regions,
+        "facet_platforms": facets.platforms,
         "shop_types": ShopType.ALL,
         "badges": _badges(),
         "regions": REGIONS,

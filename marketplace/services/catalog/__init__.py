@@ -12,6 +12,7 @@ Package layout (one job per module; imports only point down this list):
 * ``rows`` – plain frozen industry / city / platform rows.
 * ``filters`` – browse filters, sorts, the public enterprise query and ``browse``.
 * ``aggregates`` – home counts and counts per industry, city, region, platform.
+* ``facets`` – browse sidebar counts narrowed by the filters already chosen.
 * ``detail`` – an enterprise with its shops by platform; a platform's shops.
 * ``featured_slots`` – ``featured``: curated slots and the automatic fallback.
 
@@ -32,6 +33,9 @@ from .filters import (  # noqa: F401
 from .aggregates import (  # noqa: F401
     _shop_stats, cities_by_region, cities_with_counts, counts, HomeCounts, industries_with_counts, platforms_with_counts,
 )
+from .facets import (  # noqa: F401
+    BrowseFacets, browse_facets,
+)
 from .detail import (  # noqa: F401
     get_enterprise, platform_shops, shops_by_platform,
 )
@@ -40,6 +44,8 @@ from .featured_slots import (  # noqa: F401
 )
 
 __all__ = [
+    "BrowseFacets",
+    "browse_facets",
     "_cache_lock",
     "_cached",
     "_directory_version",

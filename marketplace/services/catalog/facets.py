@@ -1,0 +1,76 @@
+"""Browse-page facet counts that narrow with the filters already chosen.
+
+Why: with 城市=广州 selected, the industry chips must say how many *Guangzhou* enterprises each
+industry has (and hide the industries with none there), or a visitor clicks into empty lists.
+Each facet is counted under every active filter except its own, so the other values of the
+facet being used stay selectable with honest numbers - the same rule as the search page's facets.
+Without any filter the whole-directory counts of ``aggregates`` (cached) are used instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Enterprise, Shop, Status, enterprise_industry
+from .aggregates import cities_by_region, cities_with_counts, industries_with_counts, platforms_with_counts
+from .filters import BrowseFilters, public_enterprise_query
+from .rows import CityRow, IndustryRow, PlatformRow
+
+
+@dataclass
+class BrowseFacets:
+    industries: list[tuple[IndustryRow, int]]
+    regions: list[tuple[str, int, list[tuple[CityRow, int]]]]  # (region, total, [(city, count)])
+    platforms: list[tuple[PlatformRow, int]]  # enterprises with a public shop there
+
+
+def browse_facets(f: BrowseFilters | None) -> BrowseFacets:
+    """The sidebar counts for a browse page filtered by ``f``."""
+    if f is None or not f.as_args():
+        return BrowseFacets(
+            industries=industries_with_counts(include_empty=False),
+            regions=cities_by_region(),
+            platforms=[(p, e) for p, _, e in platforms_with_counts() if e],
+        )
+    return BrowseFacets(industries=_industries(f), regions=_regions(f), platforms=_platforms(f))
+
+
+def _ids(f: BrowseFilters):
+    """Ids of the public enterprises matching ``f``, as a subquery."""
+    return public_enterprise_query(f).with_only_columns(Enterprise.id)
+
+
+def _industries(f: BrowseFilters) -> list[tuple[IndustryRow, int]]:
+    rows = db.session.execute(
+        select(enterprise_industry.c.industry_id, func.count())
+        .where(enterprise_industry.c.enterprise_id.in_(_ids(replace(f, industry=None))))
+        .group_by(enterprise_industry.c.industry_id)).all()
+    counts = dict(rows)
+    chosen = f.industry.id if f.industry else None
+    return [(row, counts.get(row.id, 0)) for row, _ in industries_with_counts()
+            if counts.get(row.id) or row.id == chosen]
+
+
+def _regions(f: BrowseFilters) -> list[tuple[str, int, list[tuple[CityRow, int]]]]:
+    rows = db.session.execute(
+        select(Enterprise.city_id, func.count())
+        .where(Enterprise.id.in_(_ids(replace(f, city=None, region=None))))
+        .group_by(Enterprise.city_id)).all()
+    counts = dict(rows)
+    groups: dict[str, list[tuple[CityRow, int]]] = {}
+    for city, _ in cities_with_counts():
+        groups.setdefault(city.region, []).append((city, counts.get(city.id, 0)))
+    return [(region, sum(n for _, n in cities), cities) for region, cities in groups.items()]
+
+
+def _platforms(f: BrowseFilters) -> list[tuple[PlatformRow, int]]:
+    rows = db.session.execute(
+        select(Shop.platform_id, func.count(func.distinct(Shop.enterprise_id)))
+        .where(Shop.status == Status.CERTIFIED, Shop.enterprise_id.in_(_ids(replace(f, platform=None))))
+        .group_by(Shop.platform_id)).all()
+    counts = dict(rows)
+    chosen = f.platform.id if f.platform else None
+    return [(p, counts.get(p.id, 0)) for p, _, _ in platforms_with_counts()
+            if counts.get(p.id) or p.id == chosen]
