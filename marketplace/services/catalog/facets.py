@@ -43,22 +43,27 @@ def _ids(f: BrowseFilters):
 
 
 def _industries(f: BrowseFilters) -> list[tuple[IndustryRow, int]]:
-    rows = db.session.execute(
-        select(enterprise_industry.c.industry_id, func.count())
-        .where(enterprise_industry.c.enterprise_id.in_(_ids(replace(f, industry=None))))
-        .group_by(enterprise_industry.c.industry_id)).all()
-    counts = dict(rows)
+    others = replace(f, industry=None)
+    if not others.as_args():  # only this facet is filtered: the cached directory counts apply
+        counts = {row.id: n for row, n in industries_with_counts()}
+    else:
+        counts = dict(db.session.execute(
+            select(enterprise_industry.c.industry_id, func.count())
+            .where(enterprise_industry.c.enterprise_id.in_(_ids(others)))
+            .group_by(enterprise_industry.c.industry_id)).all())
     chosen = f.industry.id if f.industry else None
     return [(row, counts.get(row.id, 0)) for row, _ in industries_with_counts()
             if counts.get(row.id) or row.id == chosen]
 
 
 def _regions(f: BrowseFilters) -> list[tuple[str, int, list[tuple[CityRow, int]]]]:
-    rows = db.session.execute(
+    others = replace(f, city=None, region=None)
+    if not others.as_args():
+        return cities_by_region()
+    counts = dict(db.session.execute(
         select(Enterprise.city_id, func.count())
-        .where(Enterprise.id.in_(_ids(replace(f, city=None, region=None))))
-        .group_by(Enterprise.city_id)).all()
-    counts = dict(rows)
+        .where(Enterprise.id.in_(_ids(others)))
+        .group_by(Enterprise.city_id)).all())
     groups: dict[str, list[tuple[CityRow, int]]] = {}
     for city, _ in cities_with_counts():
         groups.setdefault(city.region, []).append((city, counts.get(city.id, 0)))
@@ -66,11 +71,14 @@ def _regions(f: BrowseFilters) -> list[tuple[str, int, list[tuple[CityRow, int]]
 
 
 def _platforms(f: BrowseFilters) -> list[tuple[PlatformRow, int]]:
-    rows = db.session.execute(
-        select(Shop.platform_id, func.count(func.distinct(Shop.enterprise_id)))
-        .where(Shop.status == Status.CERTIFIED, Shop.enterprise_id.in_(_ids(replace(f, platform=None))))
-        .group_by(Shop.platform_id)).all()
-    counts = dict(rows)
+    others = replace(f, platform=None)
+    if not others.as_args():
+        counts = {p.id: ents for p, _, ents in platforms_with_counts()}
+    else:
+        counts = dict(db.session.execute(
+            select(Shop.platform_id, func.count(func.distinct(Shop.enterprise_id)))
+            .where(Shop.status == Status.CERTIFIED, Shop.enterprise_id.in_(_ids(others)))
+            .group_by(Shop.platform_id)).all())
     chosen = f.platform.id if f.platform else None
     return [(p, counts.get(p.id, 0)) for p, _, _ in platforms_with_counts()
             if counts.get(p.id) or p.id == chosen]
