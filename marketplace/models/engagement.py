@@ -42,7 +42,7 @@ class Complaint(db.Model):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     description: Mapped[str] = mapped_column(Text)
     contact: Mapped[str] = mapped_column(String(120), default="")
-    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("image.sha256"))
+    evidence_sha256: Mapped[str | None] = mapped_column(ForeignKey("image.sha256"), index=True)  # /media privacy check
     status: Mapped[str] = mapped_column(String(12), default=ComplaintStatus.NEW, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
