@@ -134,6 +134,38 @@ def enterprise_view(enterprise_id: int):
                            applications=applications, form=ConfirmForm())
 
 
+def _prefill(form, values: dict, pending: dict) -> None:
+    """Fill an edit form with the live values, overlaid by a pending change awaiting review (so
+    the merchant edits what they last submitted, not what is public)."""
+    values = dict(values)
+    values.update({k: v for k, v in pending.items() if k in values and v is not None})
+    for key, value in values.items():
+        getattr(form, key).data = value
+
+
+def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str]):
+    """Save a validated edit form through ``update(data)`` (a listings service call) and say what
+    happened: ``messages`` = (saved at once, sent for review, pending change withdrawn).
+    Returns the redirect, or None with the service's errors put on the form (nothing saved)."""
+    saved, submitted, reverted = messages
+    try:
+        result = update(form.as_data())
+    except ServiceError as err:
+        db.session.rollback()
+        _apply_errors(form, err)
+        return None
+    db.session.commit()
+    if result.applied:
+        flash(saved if result.changed else "没有需要保存的修改。", "success")
+    elif result.application is not None and result.application.status == AppStatus.PENDING:
+        flash(submitted, "success")
+    elif result.application is not None:
+        flash(reverted, "success")
+    else:
+        flash("没有需要提交的修改。", "success")
+    return redirect(url_for("merchant.enterprise_view", enterprise_id=enterprise_id))
+
+
 @bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
 def enterprise_edit(enterprise_id: int):
     """Edit directly while unpublished; for a certified enterprise the change goes to review."""
@@ -147,30 +179,17 @@ def enterprise_edit(enterprise_id: int):
             "industry_ids": [i.id for i in ent.industries], "description": ent.description,
             "website": ent.website, "founded_year": ent.founded_year or "",
         }
-        if pending is not None:
-            payload = dict(pending.payload or {})
-            if "brands" in payload:
-                payload["brands"] = "；".join(payload["brands"])
-            values.update({k: v for k, v in payload.items() if k in values and v is not None})
-        for key, value in values.items():
-            getattr(form, key).data = value
+        payload = dict(pending.payload or {}) if pending is not None else {}
+        if "brands" in payload:
+            payload["brands"] = "；".join(payload["brands"])
+        _prefill(form, values, payload)
     elif form.validate_on_submit():
-        try:
-            result = listings.update_enterprise(current_user, ent.id, form.as_data())
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
-            if result.applied:
-                flash("企业资料已保存。" if result.changed else "没有需要保存的修改。", "success")
-            elif result.application is not None and result.application.status == AppStatus.PENDING:
-                flash("修改已提交审核。审核通过前，公开页面仍显示已认证的内容。", "success")
-            elif result.application is not None:
-                flash("修改已恢复为已认证的内容，待审核的变更已撤回。", "success")
-            else:
-                flash("没有需要提交的修改。", "success")
-            return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        done = _submit_edit(form, lambda data: listings.update_enterprise(current_user, ent.id, data), ent.id, (
+            "企业资料已保存。",
+            "修改已提交审核。审核通过前，公开页面仍显示已认证的内容。",
+            "修改已恢复为已认证的内容，待审核的变更已撤回。"))
+        if done is not None:
+            return done
     return render_template("merchant/enterprise_form.html", form=form, ent=ent,
                            suggested=listings.suggest_city(ent.uscc))
 
@@ -280,27 +299,14 @@ def shop_edit(shop_id: int):
         values = {"platform_id": shop.platform_id, "name": shop.name, "url": shop.url,
                   "shop_type": shop.shop_type}
         pending = listings.pending_application(ent, AppKind.SHOP_EDIT, shop)
-        if pending is not None:
-            values.update({k: v for k, v in (pending.payload or {}).items() if k in values})
-        for key, value in values.items():
-            getattr(form, key).data = value
+        _prefill(form, values, (pending.payload or {}) if pending is not None else {})
     elif form.validate_on_submit():
-        try:
-            result = listings.update_shop(current_user, shop.id, form.as_data())
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
-            if result.applied:
-                flash("店铺资料已保存。" if result.changed else "没有需要保存的修改。", "success")
-            elif result.application is not None and result.application.status == AppStatus.PENDING:
-                flash("店铺修改已提交审核。审核通过前，消费者看到和跳转的仍是已认证的网址。", "success")
-            elif result.application is not None:
-                flash("店铺资料已恢复为已认证的内容，待审核的变更已撤回。", "success")
-            else:
-                flash("没有需要提交的修改。", "success")
-            return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        done = _submit_edit(form, lambda data: listings.update_shop(current_user, shop.id, data), ent.id, (
+            "店铺资料已保存。",
+            "店铺修改已提交审核。审核通过前，消费者看到和跳转的仍是已认证的网址。",
+            "店铺资料已恢复为已认证的内容，待审核的变更已撤回。"))
+        if done is not None:
+            return done
     return render_template("merchant/shop_form.html", form=form, ent=ent, shop=shop)
 
 
