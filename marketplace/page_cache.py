@@ -65,7 +65,7 @@ CACHEABLE_ENDPOINTS = frozenset({
     "public.home", "public.browse", "public.industry", "public.city", "public.platform",
     "public.enterprise", "public.platforms", "public.about", "search.search_page",
 })
-BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static")
+BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static", "/media/", "/badges/")
 SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
 LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
 _ENV_GEN = "marketplace.page_cache.generation"
