@@ -41,15 +41,17 @@ def render_home(at: datetime, preview: bool = False) -> str:
     a preview is marked as such and kept out of search engines.
     """
     goal = current_app.config["ENTERPRISE_GOAL"]
+    # the featured lists and the newest enterprises share one card load (see home_listings)
+    featured, newest = catalog.home_listings(at, 8)
     return render_template(
         "public/home.html",
         at=at,
         preview=preview,
         counts=catalog.counts(goal),
-        featured=catalog.featured(at),
+        featured=featured,
         industries=catalog.industries_with_counts(),
         regions=catalog.cities_by_region(),
-        newest=catalog.newly_certified(8),
+        newest=newest,
     )
 
 

@@ -28,7 +28,7 @@ from .rows import (  # noqa: F401
     CityRow, IndustryRow, PlatformRow,
 )
 from .filters import (  # noqa: F401
-    _card_options, _clean, _ordered, browse, BrowseFilters, DEFAULT_SORT, FILTER_KEYS, newly_certified, parse_filters, public_enterprise_query, SORTS,
+    _card_options, _clean, _home_card_options, _ordered, browse, BrowseFilters, DEFAULT_SORT, FILTER_KEYS, load_cards, newest_ids, newly_certified, parse_filters, public_enterprise_query, SORTS,
 )
 from .aggregates import (  # noqa: F401
     _shop_stats, cities_by_region, cities_with_counts, counts, HomeCounts, industries_with_counts, platforms_with_counts,
@@ -40,7 +40,7 @@ from .detail import (  # noqa: F401
     get_enterprise, platform_shops, shops_by_platform,
 )
 from .featured_slots import (  # noqa: F401
-    _fallback_carousel, _fallback_industry_rows, _load_public, CAROUSEL_SIZE, Featured, featured, INDUSTRY_ROW_SIZE, INDUSTRY_ROWS, live_slots,
+    _fallback_carousel, _fallback_industry_rows, _load_public, CAROUSEL_SIZE, Featured, featured, home_listings, INDUSTRY_ROW_SIZE, INDUSTRY_ROWS, live_slots,
 )
 
 __all__ = [
@@ -61,6 +61,9 @@ __all__ = [
     "BrowseFilters",
     "DEFAULT_SORT",
     "FILTER_KEYS",
+    "_home_card_options",
+    "load_cards",
+    "newest_ids",
     "newly_certified",
     "parse_filters",
     "public_enterprise_query",
@@ -81,6 +84,7 @@ __all__ = [
     "CAROUSEL_SIZE",
     "Featured",
     "featured",
+    "home_listings",
     "INDUSTRY_ROW_SIZE",
     "INDUSTRY_ROWS",
     "live_slots",

@@ -13,7 +13,7 @@ from ...models import (
 )
 from .aggregates import industries_with_counts
 from .cache import _cached
-from .filters import _card_options, public_enterprise_query
+from .filters import load_cards, newest_ids
 from .rows import IndustryRow
 
 
@@ -38,32 +38,43 @@ class Featured:
     curated_rows: bool = False
 
 
+def _live(q, at: datetime):
+    """Restrict a query joined to Enterprise to slots live at ``at`` with a public enterprise."""
+    return q.where(FeaturedSlot.starts_at <= at,
+                   or_(FeaturedSlot.ends_at.is_(None), FeaturedSlot.ends_at > at),
+                   Enterprise.status == Status.CERTIFIED)
+
+
 def live_slots(at: datetime, placement: str | None = None) -> list[FeaturedSlot]:
     """FeaturedSlot rows live at ``at`` (starts_at <= at < ends_at, or no end) whose enterprise
-    is public, ordered by placement, industry, position."""
-    q = (select(FeaturedSlot).join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id)
-         .where(FeaturedSlot.starts_at <= at,
-                or_(FeaturedSlot.ends_at.is_(None), FeaturedSlot.ends_at > at),
-                Enterprise.status == Status.CERTIFIED)
-         .order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id)
-         .options(selectinload(FeaturedSlot.enterprise).options(*_card_options()),
-                  selectinload(FeaturedSlot.industry)))
+    is public, ordered by placement, industry, position (industry loaded, enterprise lazy)."""
+    q = _live(select(FeaturedSlot).join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id), at)
+    q = (q.order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id)
+         .options(selectinload(FeaturedSlot.industry)))
     if placement:
         q = q.where(FeaturedSlot.placement == placement)
     return list(db.session.scalars(q))
 
 
+def _live_slot_rows(at: datetime):
+    """``(placement, enterprise_id, title, industry)`` of the slots live at ``at``, in
+    ``live_slots`` order: one query, no slot or enterprise objects (the cards are loaded
+    together with the rest of the home page's)."""
+    q = _live(select(FeaturedSlot.placement, FeaturedSlot.enterprise_id, FeaturedSlot.title, Industry)
+              .join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id)
+              .outerjoin(Industry, Industry.id == FeaturedSlot.industry_id), at)
+    q = q.order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id)
+    return db.session.execute(q).all()
+
+
 def _load_public(ids) -> dict[int, Enterprise]:
     """Public enterprises by id with their card data (one query plus eager loads)."""
-    ids = set(ids)
-    if not ids:
-        return {}
-    q = public_enterprise_query().where(Enterprise.id.in_(ids)).options(*_card_options())
-    return {e.id: e for e in db.session.scalars(q)}
+    return load_cards(ids)
 
 
-def _fallback_carousel(limit: int) -> list[Enterprise]:
-    """Badged certified enterprises first (most visited first), padded with the most visited."""
+def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
+    """Badged certified enterprises first (most visited first), padded with the most visited
+    (cached ids; the caller loads the cards with a fresh status check)."""
 
     def compute():
         badge_n = (select(func.count()).select_from(enterprise_badge)
@@ -74,12 +85,16 @@ def _fallback_carousel(limit: int) -> list[Enterprise]:
              .limit(limit))
         return tuple(db.session.scalars(q))
 
-    ids = _cached(f"fallback_carousel:{limit}", compute)
+    return _cached(f"fallback_carousel:{limit}", compute)
+
+
+def _fallback_carousel(limit: int) -> list[Enterprise]:
+    ids = _fallback_carousel_ids(limit)
     ents = _load_public(ids)
     return [ents[i] for i in ids if i in ents]
 
 
-def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[Enterprise]]]:
+def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[int, ...]], ...]:
     """For the industries with most public enterprises, their most visited ones (one query for
     the ranking with a window function; the result's ids are cached, the cards loaded fresh)."""
 
@@ -112,14 +127,71 @@ def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, lis
                 out.append((ind, tuple(row)))
         return tuple(out)
 
-    cached = _cached(f"fallback_rows:{rows}:{size}", compute)
-    ents = _load_public(eid for _, ids in cached for eid in ids)
+    return _cached(f"fallback_rows:{rows}:{size}", compute)
+
+
+def _fill_rows(plan_rows, ents: dict[int, Enterprise]) -> list:
+    """``[(industry, [enterprise])]`` from planned ids; rows left empty are dropped."""
     out = []
-    for ind, ids in cached:
+    for ind, ids in plan_rows:
         row = [ents[i] for i in ids if i in ents]
         if row:
             out.append((ind, row))
     return out
+
+
+def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[Enterprise]]]:
+    plan_rows = _fallback_row_ids(rows, size)
+    return _fill_rows(plan_rows, _load_public(eid for _, ids in plan_rows for eid in ids))
+
+
+@dataclass
+class _Plan:
+    """What ``featured`` shows, as enterprise ids (before the cards are loaded)."""
+
+    carousel: list[tuple[int, str]]
+    industry_rows: list[tuple[Industry | IndustryRow, list[int] | tuple[int, ...]]]
+    curated_carousel: bool
+    curated_rows: bool
+
+    def ids(self) -> set[int]:
+        return {i for i, _ in self.carousel} | {i for _, ids in self.industry_rows for i in ids}
+
+
+def _plan(at: datetime) -> _Plan:
+    """Live slots at ``at`` (one query); the cached fallback ids where a placement has none."""
+    carousel: list[tuple[int, str]] = []
+    seen_carousel: set[int] = set()
+    industry_rows: dict[int, tuple[Industry, list[int]]] = {}
+    for placement, eid, title, ind in _live_slot_rows(at):
+        if placement == Placement.CAROUSEL:
+            if eid not in seen_carousel:
+                seen_carousel.add(eid)
+                carousel.append((eid, title))
+        elif placement == Placement.INDUSTRY and ind is not None and ind.active:
+            row = industry_rows.setdefault(ind.id, (ind, []))
+            if eid not in row[1]:
+                row[1].append(eid)
+    curated_carousel = bool(carousel)
+    if not curated_carousel:
+        carousel = [(i, "") for i in _fallback_carousel_ids(CAROUSEL_SIZE)]
+    curated_rows = bool(industry_rows)
+    if curated_rows:
+        rows = sorted(industry_rows.values(), key=lambda r: (r[0].position, r[0].id))
+    else:
+        rows = list(_fallback_row_ids(INDUSTRY_ROWS, INDUSTRY_ROW_SIZE))
+    return _Plan(carousel, rows, curated_carousel, curated_rows)
+
+
+def _fill(plan: _Plan, ents: dict[int, Enterprise]) -> Featured:
+    """The plan with its cards; enterprises no longer public (bulk SQL after the ids were
+    cached, or a change between the two queries) are left out."""
+    return Featured(
+        carousel=[(ents[i], title) for i, title in plan.carousel if i in ents],
+        industry_rows=_fill_rows(plan.industry_rows, ents),
+        curated_carousel=plan.curated_carousel,
+        curated_rows=plan.curated_rows,
+    )
 
 
 def featured(at: datetime) -> Featured:
@@ -128,26 +200,18 @@ def featured(at: datetime) -> Featured:
 
     An enterprise appears once per placement even if several slots name it.
     """
-    out = Featured()
-    seen_carousel: set[int] = set()
-    industry_rows: dict[int, tuple[Industry, list[Enterprise]]] = {}
-    for slot in live_slots(at):
-        ent = slot.enterprise
-        if slot.placement == Placement.CAROUSEL:
-            if ent.id not in seen_carousel:
-                seen_carousel.add(ent.id)
-                out.carousel.append((ent, slot.title))
-        elif slot.placement == Placement.INDUSTRY and slot.industry is not None and slot.industry.active:
-            row = industry_rows.setdefault(slot.industry_id, (slot.industry, []))
-            if ent not in row[1]:
-                row[1].append(ent)
-    if out.carousel:
-        out.curated_carousel = True
-    else:
-        out.carousel = [(e, "") for e in _fallback_carousel(CAROUSEL_SIZE)]
-    if industry_rows:
-        out.curated_rows = True
-        out.industry_rows = sorted(industry_rows.values(), key=lambda r: (r[0].position, r[0].id))
-    else:
-        out.industry_rows = _fallback_industry_rows(INDUSTRY_ROWS, INDUSTRY_ROW_SIZE)
-    return out
+    plan = _plan(at)
+    return _fill(plan, _load_public(plan.ids()))
+
+
+def home_listings(at: datetime, newest: int) -> tuple[Featured, list[Enterprise]]:
+    """``featured(at)`` and ``newly_certified(newest)`` with the cards of both loaded together.
+
+    The home page's cost was mostly round trips and ORM rows: now one card load (two queries)
+    serves the carousel, the industry rows and the newest enterprises instead of one load with
+    four eager loads per list, and the slot query loads no cards of its own.
+    """
+    plan = _plan(at)
+    new_ids = newest_ids(newest)
+    ents = _load_public(plan.ids() | set(new_ids))
+    return _fill(plan, ents), [ents[i] for i in new_ids if i in ents][:newest]
