@@ -4,8 +4,9 @@ USCC result, whether each shop URL's host belongs to its platform, and duplicate
 from __future__ import annotations
 
 import difflib
+import re
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, union_all
 
 from ..extensions import db
 from ..models import AppKind, Application, AppStatus, Brand, City, Enterprise, Industry, Platform, Shop, Status
@@ -134,10 +135,17 @@ def _shops_under_review(application: Application) -> list[dict]:
 
 
 def shop_checks(application: Application) -> list[dict]:
-    """Per shop: does the URL's host belong to its platform; is the URL used by another shop."""
+    """Per shop: does the URL's host belong to its platform; is the URL used by another shop.
+
+    The duplicate-URL lookup is one query for all shops under review (not one per shop), because an
+    enterprise application may carry many shops and the page runs these checks twice."""
     out = []
     ent = application.enterprise
-    for item in _shops_under_review(application):
+    items = _shops_under_review(application)
+    variants_of = [_url_variants(item["url"]) for item in items]
+    wanted = sorted({v for variants in variants_of for v in variants})
+    same_url = db.session.scalars(select(Shop).where(Shop.url.in_(wanted)).order_by(Shop.id)).all() if wanted else []
+    for item, variants in zip(items, variants_of):
         plat, url, shop = item["platform"], item["url"], item["shop"]
         host = url_host(url)
         if plat is None:
@@ -148,8 +156,7 @@ def shop_checks(application: Application) -> list[dict]:
             own = url_host(ent.website) if ent.website else ""
             matches = bool(own) and host_matches(host, [own.removeprefix("www.")])
             expected = f"企业官网域名 {own}" if own else "（企业未填写官网）"
-        variants = _url_variants(url)
-        dup = db.session.scalars(select(Shop).where(Shop.url.in_(variants), Shop.id != shop.id)).all()
+        dup = [other for other in same_url if other.url in variants and other.id != shop.id]
         out.append({"shop": shop, "name": item["name"], "url": url, "host": host,
                     "platform": plat.name if plat else "", "host_ok": matches, "expected": expected,
                     "duplicates": dup})
@@ -190,22 +197,90 @@ def duplicate_warnings(application: Application) -> list[str]:
     return warnings
 
 
+def _length_window(n: int) -> tuple[int, int]:
+    """The candidate lengths ``m`` for which difflib's cheapest bound, ``real_quick_ratio`` =
+    2·min(n, m)/(n + m), can still reach the cutoff: any other length can never match a key of
+    length ``n``, so those names need not leave the database. Computed with difflib's own float
+    formula so the window is exactly the set ``get_close_matches`` would let through."""
+    ok = [m for m in range(1, int(2 * n / SIMILAR_NAME_RATIO) + 2)
+          if 2.0 * min(n, m) / (n + m) >= SIMILAR_NAME_RATIO]
+    return ok[0], ok[-1]
+
+
+def _sharing_enough(key: str, group: list[str]) -> list[str]:
+    """The names of ``group`` (all of one length) that share enough characters with ``key`` to
+    possibly reach the cutoff. At most the candidate's characters occurring anywhere in ``key`` can
+    be matched, so that count bounds difflib's ``quick_ratio`` (hence ``ratio``) from above; a name
+    below the bound is certainly below the cutoff and leaving it out changes nothing. One regular
+    expression over the whole group (one name a line) keeps the names with at most that many
+    characters outside ``key``; it gives up on a name at its first few foreign characters, which
+    is what makes it cheap compared with difflib's per-name counting."""
+    n, m = len(key), len(group[0])
+    # How many characters a name may have outside ``key``, by difflib's own float formula.
+    allowed = [r for r in range(m + 1) if 2.0 * (m - r) / (n + m) >= SIMILAR_NAME_RATIO]
+    if not allowed:
+        return []
+    own = re.escape("".join(sorted(set(key) - {"\n"})))
+    inside, outside = (f"[{own}]", f"[^{own}\n]") if own else ("(?!)", "[^\n]")
+    line = re.compile(f"^(?:{inside}*{outside}){{0,{allowed[-1]}}}{inside}*$", re.MULTILINE)
+    return line.findall("\n".join(group))
+
+
 def similar_names(keys: set[str], *, exclude_id: int) -> list[str]:
-    """Other enterprises whose legal name or a brand is very similar (difflib ratio >= 0.85)."""
-    found: dict[int, str] = {}
-    candidates: dict[str, set[int]] = {}
-    for eid, key in db.session.execute(select(Enterprise.id, Enterprise.name_key).where(Enterprise.id != exclude_id)):
-        candidates.setdefault(key, set()).add(eid)
-    for eid, key in db.session.execute(select(Brand.enterprise_id, Brand.name_key).where(Brand.enterprise_id != exclude_id)):
-        candidates.setdefault(key, set()).add(eid)
-    pool = list(candidates)
+    """Other enterprises whose legal name or a brand is very similar (difflib ratio >= 0.85).
+
+    Comparing every key with all ~20,000 legal names and brands through difflib, after loading them
+    as ~20,000 ORM rows, took ~0.3 s at 10,000 enterprises. Now the database sends the names as one
+    aggregated string, already cut to the lengths that can reach the cutoff (``_length_window``);
+    ``_sharing_enough`` drops names sharing too few characters; only the few names difflib accepts are
+    looked up again (indexed ``name_key IN``) for their enterprises. Both pre-filters are upper
+    bounds of difflib's own tests, so the matches (and the top 5 per key) are exactly those of
+    ``get_close_matches`` over all names. Keys never contain whitespace (``normalize_key``), so a
+    newline separates them safely in the aggregate.
+    """
+    if not keys:
+        return []
+    windows = {key: _length_window(len(key)) for key in keys}
+    spans = sorted(set(windows.values()))
+
+    def in_windows(column):
+        return or_(*(func.length(column).between(lo, hi) for lo, hi in spans))
+
+    names = union_all(
+        select(Enterprise.name_key.label("k")).where(Enterprise.id != exclude_id, in_windows(Enterprise.name_key)),
+        select(Brand.name_key.label("k")).where(Brand.enterprise_id != exclude_id, in_windows(Brand.name_key)),
+    ).subquery()
+    joined = db.session.scalar(select(func.aggregate_strings(names.c.k, "\n"))) or ""
+    by_length: dict[int, list[str]] = {}
+    for cand in dict.fromkeys(joined.split("\n")):
+        by_length.setdefault(len(cand), []).append(cand)
+    matches: dict[str, list[str]] = {}
     for key in sorted(keys):
-        for match in difflib.get_close_matches(key, pool, n=5, cutoff=SIMILAR_NAME_RATIO):
-            for eid in candidates[match]:
+        lo, hi = windows[key]
+        pool = [cand for m in range(lo, hi + 1) if m in by_length for cand in _sharing_enough(key, by_length[m])]
+        matches[key] = difflib.get_close_matches(key, pool, n=5, cutoff=SIMILAR_NAME_RATIO)
+    wanted = sorted({m for ms in matches.values() for m in ms})
+    candidates: dict[str, set[int]] = {}
+    if wanted:
+        for eid, key in db.session.execute(union_all(
+                select(Enterprise.id, Enterprise.name_key).where(Enterprise.id != exclude_id,
+                                                                 Enterprise.name_key.in_(wanted)),
+                select(Brand.enterprise_id, Brand.name_key).where(Brand.enterprise_id != exclude_id,
+                                                                  Brand.name_key.in_(wanted)))):
+            candidates.setdefault(key, set()).add(eid)
+    found: dict[int, str] = {}
+    for key in sorted(keys):
+        for match in matches[key]:
+            for eid in candidates.get(match, ()):
                 found.setdefault(eid, match)
+    shown = list(found.items())[:10]
+    others = {e.id: e for e in db.session.scalars(
+        select(Enterprise).where(Enterprise.id.in_([eid for eid, _ in shown])))} if shown else {}
     out = []
-    for eid, match in list(found.items())[:10]:
-        other = db.session.get(Enterprise, eid)
+    for eid, match in shown:
+        other = others.get(eid)
+        if other is None:  # deleted since the names were read
+            continue
         ratio = max(difflib.SequenceMatcher(None, k, match).ratio() for k in keys)
         out.append(f"名称与企业 #{other.id}「{other.name}」（{other.status_label}）非常相似（相似度 {ratio:.0%}）。")
     return out
