@@ -1,5 +1,6 @@
 """Browse sidebar counts narrow with the filters already chosen (services/catalog/facets.py)."""
 import re
+import time
 
 import pytest
 
@@ -65,3 +66,16 @@ def test_two_filters_combine_and_a_chosen_value_stays_visible_at_zero(client, da
     chips = _chips(client, "platform=jd&city=guangzhou")
     assert chips["行业"] == {"家电": 1}
     assert chips["电商平台"] == {"京东": 1}  # tmall has no Guangzhou enterprise
+
+
+def test_cached_counts_follow_a_listing_change(client, app, data):
+    assert app.config["CATALOG_CACHE_SECONDS"] > 0  # the catalog cache is on, as in production
+    assert _chips(client, "city=foshan")["行业"] == {"家电": 1, "陶瓷": 1}
+    assert "facet:industry:city=foshan" in app.extensions["catalog_cache"]
+    assert _chips(client, "city=foshan")["行业"] == {"家电": 1, "陶瓷": 1}  # now from the cache
+    ent = make_enterprise(brands=["佛山新家电"], city_name="佛山", industries=["家电"])
+    make_shop(ent, platform_slug="jd")
+    db.session.commit()  # a new certified listing writes an outbox row: the cache is dropped
+    time.sleep(0.6)  # the directory version is checked at most twice a second
+    assert _chips(client, "city=foshan")["行业"] == {"家电": 2, "陶瓷": 1}
+    assert _chips(client, "city=foshan&industry=home-appliances")["电商平台"] == {"天猫": 1, "京东": 1}

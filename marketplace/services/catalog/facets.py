@@ -4,7 +4,8 @@ Why: with 城市=广州 selected, the industry chips must say how many *Guangzho
 industry has (and hide the industries with none there), or a visitor clicks into empty lists.
 Each facet is counted under every active filter except its own, so the other values of the
 facet being used stay selectable with honest numbers - the same rule as the search page's facets.
-Without any filter the whole-directory counts of ``aggregates`` (cached) are used instead.
+Without any filter the whole-directory counts of ``aggregates`` (cached) are used instead; counts
+under one or two other filters are cached the same way (dropped on every listing change).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import Enterprise, Shop, Status, enterprise_industry
 from .aggregates import cities_by_region, cities_with_counts, industries_with_counts, platforms_with_counts
+from .cache import _cached
 from .filters import BrowseFilters, public_enterprise_query
 from .rows import CityRow, IndustryRow, PlatformRow
 
@@ -37,6 +39,21 @@ def browse_facets(f: BrowseFilters | None) -> BrowseFacets:
     return BrowseFacets(industries=_industries(f), regions=_regions(f), platforms=_platforms(f))
 
 
+# Counts under at most this many other filters are kept in the catalog cache (dropped on every
+# listing change, like the directory counts): one or two filters cover almost every visit, and the
+# bound keeps the number of cached combinations small (~2,000) whatever a crawler requests.
+CACHED_FILTERS = 2
+
+
+def _counts(facet: str, others: BrowseFilters, compute) -> dict[int, int]:
+    """``compute()`` for one facet under the ``others`` filters, cached when they are few."""
+    args = others.as_args()
+    if len(args) > CACHED_FILTERS:
+        return compute()
+    key = "&".join(f"{k}={v}" for k, v in sorted(args.items()))
+    return _cached(f"facet:{facet}:{key}", compute)
+
+
 def _ids(f: BrowseFilters):
     """Ids of the public enterprises matching ``f``, as a subquery."""
     return public_enterprise_query(f).with_only_columns(Enterprise.id)
@@ -47,10 +64,10 @@ def _industries(f: BrowseFilters) -> list[tuple[IndustryRow, int]]:
     if not others.as_args():  # only this facet is filtered: the cached directory counts apply
         counts = {row.id: n for row, n in industries_with_counts()}
     else:
-        counts = dict(db.session.execute(
+        counts = _counts("industry", others, lambda: dict(db.session.execute(
             select(enterprise_industry.c.industry_id, func.count())
             .where(enterprise_industry.c.enterprise_id.in_(_ids(others)))
-            .group_by(enterprise_industry.c.industry_id)).all())
+            .group_by(enterprise_industry.c.industry_id)).all()))
     chosen = f.industry.id if f.industry else None
     return [(row, counts.get(row.id, 0)) for row, _ in industries_with_counts()
             if counts.get(row.id) or row.id == chosen]
@@ -60,10 +77,10 @@ def _regions(f: BrowseFilters) -> list[tuple[str, int, list[tuple[CityRow, int]]
     others = replace(f, city=None, region=None)
     if not others.as_args():
         return cities_by_region()
-    counts = dict(db.session.execute(
+    counts = _counts("city", others, lambda: dict(db.session.execute(
         select(Enterprise.city_id, func.count())
         .where(Enterprise.id.in_(_ids(others)))
-        .group_by(Enterprise.city_id)).all())
+        .group_by(Enterprise.city_id)).all()))
     groups: dict[str, list[tuple[CityRow, int]]] = {}
     for city, _ in cities_with_counts():
         groups.setdefault(city.region, []).append((city, counts.get(city.id, 0)))
@@ -75,10 +92,10 @@ def _platforms(f: BrowseFilters) -> list[tuple[PlatformRow, int]]:
     if not others.as_args():
         counts = {p.id: ents for p, _, ents in platforms_with_counts()}
     else:
-        counts = dict(db.session.execute(
+        counts = _counts("platform", others, lambda: dict(db.session.execute(
             select(Shop.platform_id, func.count(func.distinct(Shop.enterprise_id)))
             .where(Shop.status == Status.CERTIFIED, Shop.enterprise_id.in_(_ids(others)))
-            .group_by(Shop.platform_id)).all())
+            .group_by(Shop.platform_id)).all()))
     chosen = f.platform.id if f.platform else None
     return [(p, counts.get(p.id, 0)) for p, _, _ in platforms_with_counts()
             if counts.get(p.id) or p.id == chosen]
