@@ -107,6 +107,15 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
     def err(key: str, reason: str) -> None:
         bad.append(RowError(fname, line, header.get(key, key), reason))
 
+    def resolve(key: str, table: dict, field: str, label: str) -> None:
+        """A cell listing reference names: their sorted ids into ``fields``, or one error that
+        names every unknown one."""
+        ids, unknown = _resolve_names(values[key], table)
+        if unknown:
+            err(key, f"未知的{label}：" + "、".join(unknown) + "。")
+        else:
+            fields[field] = sorted(ids)
+
     uscc = ""
     try:
         uscc = normalize_uscc(values["uscc"])
@@ -138,11 +147,7 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         except ValidationError as exc:
             err("brands", str(exc))
     if "industries" in values:
-        ids, unknown = _resolve_names(values["industries"], refs.industries)
-        if unknown:
-            err("industries", "未知的行业：" + "、".join(unknown) + "。")
-        else:
-            fields["industry_ids"] = sorted(ids)
+        resolve("industries", refs.industries, "industry_ids", "行业")
     if "description" in values:
         try:
             fields["description"] = clean_text(values["description"], field="简介", max_length=5000,
@@ -161,11 +166,7 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         except ValidationError as exc:
             err("founded", str(exc))
     if "badges" in values:
-        ids, unknown = _resolve_names(values["badges"], refs.badges)
-        if unknown:
-            err("badges", "未知的标识：" + "、".join(unknown) + "。")
-        else:
-            fields["badge_ids"] = sorted(ids)
+        resolve("badges", refs.badges, "badge_ids", "标识")
     certified = None
     if "certified" in values:
         try:
