@@ -33,7 +33,7 @@ from ..services.verify import verify as run_verify
 from ..validation import ValidationError
 from . import api_args, api_schemas, linking, openapi
 from .api_args import MAX_ID
-from .api_schemas import Counted
+from .api_schemas import With
 
 CACHE_SECONDS = 60
 CORS_HEADERS = {
@@ -214,7 +214,7 @@ def enterprises(args: dict):
         select(Shop.enterprise_id, func.count(Shop.id))
         .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).group_by(Shop.enterprise_id)
     ).all()) if ids else {}
-    return _page(pagination, [Counted(e, shop_count=counts.get(e.id, 0)) for e in pagination.items])
+    return _page(pagination, [With(e, shop_count=counts.get(e.id, 0)) for e in pagination.items])
 
 
 @bp.route("/enterprises/<int:enterprise_id>", tags=["名录"], parameters=_path_id("enterprise_id", "企业编号"))
@@ -227,7 +227,7 @@ def enterprise_detail(enterprise_id: int):
     ent = catalog.get_enterprise(enterprise_id)
     if ent is None or ent.status != Status.CERTIFIED:
         raise ApiError("企业不存在或未公开。", 404)
-    return Counted(ent, shop_count=len(ent.public_shops))
+    return With(ent, shop_count=len(ent.public_shops))
 
 
 @bp.route("/shops", tags=["名录"])
@@ -304,7 +304,7 @@ def platforms():
     rows = db.session.scalars(select(Platform).where(Platform.active.is_(True))
                               .order_by(Platform.position, Platform.id)).all()
     return {"total": len(rows), "results": [
-        Counted(p, shop_count=counts.get(p.id, (0, 0))[0], enterprise_count=counts.get(p.id, (0, 0))[1])
+        With(p, shop_count=counts.get(p.id, (0, 0))[0], enterprise_count=counts.get(p.id, (0, 0))[1])
         for p in rows]}
 
 
@@ -316,7 +316,7 @@ def industries():
     counts = _enterprise_counts(None, enterprise_industry)
     rows = db.session.scalars(select(Industry).where(Industry.active.is_(True))
                               .order_by(Industry.position, Industry.id)).all()
-    return {"total": len(rows), "results": [Counted(i, enterprise_count=counts.get(i.id, 0)) for i in rows]}
+    return {"total": len(rows), "results": [With(i, enterprise_count=counts.get(i.id, 0)) for i in rows]}
 
 
 @bp.route("/cities", tags=["参考数据"])
@@ -326,7 +326,7 @@ def cities():
     """Guangdong's 21 cities with region and counts of public enterprises."""
     counts = _enterprise_counts(Enterprise.city_id)
     rows = db.session.scalars(select(City).order_by(City.position, City.id)).all()
-    return {"total": len(rows), "results": [Counted(c, enterprise_count=counts.get(c.id, 0)) for c in rows]}
+    return {"total": len(rows), "results": [With(c, enterprise_count=counts.get(c.id, 0)) for c in rows]}
 
 
 @bp.route("/verify", tags=["验证"])
@@ -342,7 +342,7 @@ def verify(kind_and_value: tuple[str, str]):
         result = run_verify(kind, value)
     except ValidationError as err:
         raise ApiError(str(err)) from None
-    return Counted(result, page_url=linking.absolute(url_for("trust.verify", **{kind: value})))
+    return With(result, page_url=linking.absolute(url_for("trust.verify", **{kind: value})))
 
 
 @bp.route("/", tags=["文档"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, Schema, fields, pre_dump
 from marshmallow.validate import OneOf
 
 from ..models import ShopType, Status
@@ -35,27 +35,35 @@ class UtcTime(fields.DateTime):
         return value.replace(microsecond=0).isoformat() + "Z" if value else None
 
 
-class Counted:
-    """``obj`` with counts computed for one answer (``Counted(platform, shop_count=3)``): the
-    counts are attributes of their own, everything else is read from ``obj``."""
+class With:
+    """``obj`` with values worked out for one answer (``With(platform, shop_count=3)``): those
+    are attributes of their own, everything else is read from ``obj``."""
 
-    def __init__(self, obj, **counts: int):
+    def __init__(self, obj, **values):
         self.obj = obj
-        self.__dict__.update(counts)
+        self.__dict__.update(values)
 
     def __getattr__(self, name: str):  # called only for names not set in __init__
         return getattr(self.obj, name)
 
 
 class Answer(Schema):
-    """A closed JSON object: every declared field is required and no other key appears."""
+    """A closed JSON object: every declared field is required and no other key appears. A field
+    reads ``get_<name>(obj)`` when the schema defines it, else the attribute (or dict key)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._computed = {name: getattr(self, f"get_{name}") for name in self.fields
+                          if hasattr(self, f"get_{name}")}
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.required = True
 
     def get_attribute(self, obj, attr: str, default):
-        compute = getattr(self, f"get_{attr}", None)
-        return compute(obj) if compute else super().get_attribute(obj, attr, default)
+        compute = self._computed.get(attr)
+        if compute is not None:
+            return compute(obj)
+        return obj.get(attr, default) if isinstance(obj, dict) else getattr(obj, attr, default)
 
 
 class Open(Answer):
@@ -107,14 +115,15 @@ class CertificateSchema(Answer):
     url = Link()
     badge_url = Link()
 
-    def get_status(self, cert):
-        return certificate_outcome(cert)
+    @pre_dump
+    def _outcome(self, cert, **kwargs):
+        return With(cert, status=certificate_outcome(cert))
 
     def get_status_label(self, cert):
-        return Outcome.LABELS[certificate_outcome(cert)]
+        return Outcome.LABELS[cert.status]
 
     def get_valid(self, cert):
-        return certificate_outcome(cert) == Outcome.CERTIFIED
+        return cert.status == Outcome.CERTIFIED
 
     def get_url(self, cert):
         return linking.certificate_url(cert)
@@ -168,7 +177,7 @@ class ShopWithEnterpriseSchema(ShopSchema):
 
 
 class EnterpriseSchema(Answer):
-    """A public enterprise in a list; dumps ``Counted(enterprise, shop_count=n)``."""
+    """A public enterprise in a list; dumps ``With(enterprise, shop_count=n)``."""
 
     id = fields.Integer()
     name = fields.String(metadata={"description": "企业名称（法定名称）"})
@@ -211,7 +220,7 @@ class EnterpriseDetailSchema(EnterpriseSchema):
 
 
 class PlatformSchema(Answer):
-    """A platform; dumps ``Counted(platform, shop_count=n, enterprise_count=m)``."""
+    """A platform; dumps ``With(platform, shop_count=n, enterprise_count=m)``."""
 
     id = fields.Integer()
     name = fields.String()
@@ -235,7 +244,7 @@ class PlatformSchema(Answer):
 
 
 class IndustrySchema(IndustryRefSchema):
-    """An industry; dumps ``Counted(industry, enterprise_count=n)``."""
+    """An industry; dumps ``With(industry, enterprise_count=n)``."""
 
     enterprise_count = fields.Integer()
     url = Link()
@@ -245,7 +254,7 @@ class IndustrySchema(IndustryRefSchema):
 
 
 class CitySchema(CityRefSchema):
-    """A city; dumps ``Counted(city, enterprise_count=n)``."""
+    """A city; dumps ``With(city, enterprise_count=n)``."""
 
     enterprise_count = fields.Integer()
     url = Link()
@@ -256,7 +265,7 @@ class CitySchema(CityRefSchema):
 
 class VerifyResultSchema(Answer):
     """A verify result (``services.verify.VerifyResult``); the same facts the /verify page shows.
-    Dumps ``Counted(result, page_url=...)``. The listing's enterprise, shop, certificate and shops
+    Dumps ``With(result, page_url=...)``. The listing's enterprise, shop, certificate and shops
     are given only when a (formerly) certified listing was found."""
 
     query_type = fields.String(validate=OneOf(["url", "certificate", "uscc"]))
