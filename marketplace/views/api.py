@@ -93,7 +93,7 @@ def init_app(app: Flask) -> None:
 
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError):
-    return _json({"error": err.message}, status=err.status, cache=False)
+    return _json(api_schemas.ErrorSchema().dump(err), status=err.status, cache=False)
 
 
 @bp.after_app_request

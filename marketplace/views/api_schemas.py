@@ -74,7 +74,9 @@ class Open(Answer):
 
 
 class ErrorSchema(Answer):
-    error = fields.String(metadata={"description": "中文错误说明"})
+    """A client error (``api.ApiError``)."""
+
+    error = fields.String(attribute="message", metadata={"description": "中文错误说明"})
 
 
 class CityRefSchema(Answer):
