@@ -52,5 +52,6 @@ def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
     from .views import api, auth, complaints, media, merchant, public, search, staff, trust
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, api):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust):
         app.register_blueprint(module.bp)
+    api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

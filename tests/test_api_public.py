@@ -227,3 +227,32 @@ def test_developers_page_lists_each_endpoint_with_its_summary(client):
     html = client.get("/developers").get_data(as_text=True)
     assert "认证企业列表（可筛选、排序、分页）" in html and "验证店铺链接、证书编号或统一社会信用代码" in html
     assert "<code>per_page</code>" in html
+
+
+@pytest.mark.parametrize("query, message", [
+    ("/enterprises?city=foshan&region=粤东&platform=amazon", "城市不在所选区域内。"),
+    ("/enterprises?region=华北&industry=bad", "未知的行业：bad。可用的值见 /api/v1/industries。"),
+    ("/enterprises?sort=x&page=0", "排序方式只能是 newest、name、popular。"),
+    ("/enterprises?page=0&per_page=0", "页码 page 必须是 1 到 100000 之间的整数。"),
+    ("/enterprises?badge=x&sort=x", "未知的荣誉标识：x。"),
+    ("/enterprises?page=x&page=2", "页码 page 必须是 1 到 100000 之间的整数。"),
+    ("/shops?enterprise=abc&page=0", "页码 page 必须是 1 到 100000 之间的整数。"),
+    ("/shops?enterprise=abc&platform=amazon", "未知的平台：amazon。可用的值见 /api/v1/platforms。"),
+    ("/shops?enterprise=%00", "参数 enterprise 无效。"),
+    ("/verify?uscc=1&url=" + "x" * 4001, "请提供 url、certificate、uscc 三个参数中的一个。"),
+    ("/verify?url=" + "x" * 4001, "参数过长或含有不允许的字符。"),
+])
+def test_the_first_bad_argument_in_the_documented_order_decides(client, directory, query, message):
+    resp = client.get("/api/v1" + query)
+    assert resp.status_code == 400 and resp.get_json() == {"error": message}
+
+
+def test_blank_arguments_count_as_absent(client, directory):
+    plain = client.get("/api/v1/shops")
+    blank = client.get("/api/v1/shops?page=%20&per_page=&sort=&industry=%20&region=&enterprise=")
+    assert blank.status_code == 200 and blank.data == plain.data
+
+
+def test_developers_page_lists_path_parameters(client):
+    html = client.get("/developers").get_data(as_text=True)
+    assert "<code>enterprise_id</code>" in html and "<code>shop_id</code>" in html

@@ -63,3 +63,29 @@ def test_document_is_openapi_3_and_lists_every_endpoint(client):
         props = doc["components"]["schemas"]["SearchResponse"]["properties"]
         assert set(props) == {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
         assert "/api/v1/suggest" in doc["paths"]
+
+
+def test_document_offers_todays_slugs_and_declares_every_status(client):
+    from marketplace.models import Industry
+
+    retired = db.session.scalars(db.select(Industry).order_by(Industry.id)).first()
+    retired.active = False
+    db.session.commit()
+    resp = client.get("/api/v1/openapi.json")
+    doc = resp.get_json()
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/v1/enterprises"]["get"]["parameters"]}
+    active = sorted(db.session.scalars(db.select(Industry.slug).where(Industry.active.is_(True))))
+    assert params["industry"]["enum"] == active and retired.slug not in active
+    assert len(params["city"]["enum"]) == 21 and "x-choices" not in resp.get_data(as_text=True)
+    assert doc["servers"] == [{"url": "http://localhost"}]
+    for path, item in doc["paths"].items():
+        responses = item["get"]["responses"]
+        assert "default" not in responses and {"200", "429"} <= set(responses), path
+    assert client.get(f"/api/v1/enterprises?industry={retired.slug}").status_code == 400
+
+
+def test_site_pages_keep_their_own_error_pages(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html" and "页面不存在" in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and "error" in api.get_json()

@@ -5,37 +5,36 @@ data has a change time, Last-Modified, and answers a matching conditional reques
 CORS allows any origin to GET (and to preflight). Requests are rate-limited per client address
 (``API_RATE_LIMIT``, default 120 per minute, shared by all endpoints here) and a breach is a 429
 JSON error. Bad parameters are a 400 with ``{"error": "..."}`` in Chinese, never a 500.
-The OpenAPI document (``/api/v1/openapi.json``) is built by ``marketplace.views.openapi`` and the
-test suite checks every response against it with schemathesis.
+
+flask-smorest ties each route to its schemas: ``@bp.arguments`` parses the query string with a
+schema of ``api_args``, ``@answers`` serialises the view's return value with a schema of
+``api_schemas``, and both document the route in ``/api/v1/openapi.json`` (``openapi``), against
+which the test suite checks every answer with schemathesis.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime, time, timezone
+from functools import wraps
 
-from flask import Blueprint, Response, current_app, request
+from flask import Flask, Response, current_app, request, url_for
+from flask_smorest import Blueprint
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import selectinload
+from webargs.flaskparser import FlaskParser
 
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, ShopType,
-    Status,
+    AuditLog, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, Status,
     enterprise_badge, enterprise_industry,
 )
 from ..services import catalog
-from ..services.reference_data import REGIONS
 from ..services.verify import verify as run_verify
 from ..validation import ValidationError
-from . import serializers
+from . import api_args, api_schemas, linking, openapi
+from .api_args import MAX_ID
+from .api_schemas import With
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
-MAX_PAGE = 100_000
-MAX_ID = 2_147_483_647
-SORTS = ("newest", "name", "popular")
 CACHE_SECONDS = 60
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -45,6 +44,34 @@ CORS_HEADERS = {
                                      "X-RateLimit-Remaining, X-RateLimit-Reset",
     "Access-Control-Max-Age": "86400",
 }
+ETAG_HEADER = {"description": "响应内容的校验值；带 If-None-Match 再次请求，未变化时返回 304",
+               "required": True, "schema": {"type": "string"}}
+LAST_MODIFIED_HEADER = {"description": "数据最后变化时间", "required": True, "schema": {"type": "string"}}
+
+
+class ApiError(Exception):
+    """A client error answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class _QueryParser(FlaskParser):
+    """webargs' parser answering a bad argument with the first message (``api_args.first_error``)."""
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        raise ApiError(api_args.first_error(error.messages["query"], schema))
+
+
+class _Blueprint(Blueprint):
+    """flask-smorest's blueprint, whose ``@bp.arguments`` answers a bad argument with ``ApiError``."""
+
+    ARGUMENTS_PARSER = _QueryParser()
+
+
+bp = _Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _rate_limit() -> str:
@@ -59,18 +86,14 @@ limiter.shared_limit(_rate_limit, scope="api-v1", methods=["GET", "HEAD"],
                      error_message=_rate_limit_message)(bp)
 
 
-class ApiError(Exception):
-    """A client error answered as ``{"error": message}`` with ``status``."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+def init_app(app: Flask) -> None:
+    """Register the blueprint through flask-smorest, which documents its routes."""
+    openapi.register(app, bp)
 
 
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError):
-    return _json({"error": err.message}, status=err.status, cache=False)
+    return _json(api_schemas.ErrorSchema().dump(err), status=err.status, cache=False)
 
 
 @bp.after_app_request
@@ -112,86 +135,41 @@ def data_last_modified() -> datetime:
     return max(stamps).replace(microsecond=0)
 
 
-def _int_arg(name: str, default: int, low: int, high: int, label: str) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
-    value = int(raw)
-    if not low <= value <= high:
-        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
-    return value
+def answers(schema: type[api_schemas.Answer], description: str, *, last_modified: bool = True):
+    """Serialise the view's return value with ``schema`` into a cacheable JSON answer and
+    document it: the 200 with its ETag (and Last-Modified) header, the 304 and the 429."""
+    headers = {"ETag": ETAG_HEADER, **({"Last-Modified": LAST_MODIFIED_HEADER} if last_modified else {})}
+
+    def decorate(view):
+        @wraps(view)
+        def serialised(*args, **kwargs):
+            data = schema().dump(view(*args, **kwargs))
+            return _json(data, last_modified=data_last_modified() if last_modified else None)
+
+        return _cached(bp.response(200, schema, description=description, headers=headers)(serialised))
+
+    return decorate
 
 
-def _str_arg(name: str) -> str:
-    value = request.args.get(name, "")
-    if "\x00" in value or len(value) > 100:
-        raise ApiError(f"参数 {name} 无效。")
-    return value.strip()
+def _cached(view):
+    """Document the 304 of a conditional request and the 429 of the rate limit."""
+    view = bp.alt_response(304, description="内容未变化（条件请求）")(view)
+    return bp.alt_response(429, schema=api_schemas.ErrorSchema, description=openapi.RATE_LIMITED)(view)
 
 
-def _filters() -> catalog.BrowseFilters:
-    """Strict browse filters: an unknown value is a 400 (the site's pages just ignore it)."""
-    f = catalog.BrowseFilters()
-    slug = _str_arg("industry")
-    if slug:
-        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
-        if f.industry is None:
-            raise ApiError(f"未知的行业：{slug}。可用的值见 /api/v1/industries。")
-    slug = _str_arg("city")
-    if slug:
-        f.city = db.session.scalar(select(City).where(City.slug == slug))
-        if f.city is None:
-            raise ApiError(f"未知的城市：{slug}。可用的值见 /api/v1/cities。")
-    region = _str_arg("region")
-    if region:
-        if region not in REGIONS:
-            raise ApiError(f"未知的区域：{region}。可用的值：{'、'.join(REGIONS)}。")
-        if f.city is None:
-            f.region = region
-        elif f.city.region != region:
-            raise ApiError("城市不在所选区域内。")
-    slug = _str_arg("platform")
-    if slug:
-        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
-        if f.platform is None:
-            raise ApiError(f"未知的平台：{slug}。可用的值见 /api/v1/platforms。")
-    shop_type = _str_arg("shop_type")
-    if shop_type:
-        if shop_type not in ShopType.ALL:
-            raise ApiError(f"未知的店铺类型：{shop_type}。可用的值：{'、'.join(ShopType.ALL)}。")
-        f.shop_type = shop_type
-    slug = _str_arg("badge")
-    if slug:
-        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
-        if f.badge is None:
-            raise ApiError(f"未知的荣誉标识：{slug}。")
-    return f
+def fails(status: int, description: str):
+    """Document an ``ApiError`` answer of the view."""
+    return bp.alt_response(status, schema=api_schemas.ErrorSchema, description=description)
 
 
-def _sort() -> str:
-    sort = _str_arg("sort") or "newest"
-    if sort not in SORTS:
-        raise ApiError(f"排序方式只能是 {'、'.join(SORTS)}。")
-    return sort
+def query(schema: type):
+    """Parse the query string with ``schema`` (``api_args``); the view gets the loaded dict."""
+    return bp.arguments(schema, location="query", error_status_code=400)
 
 
-def _paging() -> tuple[int, int]:
-    page = _int_arg("page", 1, 1, MAX_PAGE, "页码 page ")
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, "每页数量 per_page ")
-    return page, per_page
-
-
-def _page(pagination, items: list[dict]) -> dict:
-    return {
-        "total": pagination.total or 0,
-        "page": pagination.page,
-        "per_page": pagination.per_page,
-        "pages": pagination.pages,
-        "results": items,
-    }
+def _path_id(name: str, description: str) -> list[dict]:
+    return [{"in": "path", "name": name, "description": description,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}]
 
 
 def _check_id(value: int) -> None:
@@ -199,56 +177,71 @@ def _check_id(value: int) -> None:
         raise ApiError("不存在。", 404)
 
 
+def _page(pagination, items: list) -> dict:
+    return {"total": pagination.total or 0, "page": pagination.page, "per_page": pagination.per_page,
+            "pages": pagination.pages, "results": items}
+
+
+def _browse_filters(args: dict) -> catalog.BrowseFilters:
+    """The parsed directory arguments as browse filters (a city wins over its region)."""
+    return catalog.BrowseFilters(industry=args.get("industry"), city=args.get("city"),
+                                 region=None if args.get("city") else args.get("region"),
+                                 platform=args.get("platform"), shop_type=args.get("shop_type"),
+                                 badge=args.get("badge"))
+
+
 # --------------------------------------------------------------------------- endpoints
 
-@bp.route("/enterprises")
-def enterprises():
+@bp.route("/enterprises", tags=["名录"])
+@bp.doc(operationId="listEnterprises", summary="认证企业列表（可筛选、排序、分页）")
+@query(api_args.DirectoryArgs)
+@fails(400, "参数无效（未知的筛选值、页码超出范围等）")
+@answers(api_schemas.EnterprisePageSchema, "一页认证企业")
+def enterprises(args: dict):
     """Certified enterprises, filtered like the browse page, sorted and paginated."""
-    f = _filters()
-    sort = _sort()
-    page, per_page = _paging()
-    q = catalog.public_enterprise_query(f)
-    if sort == "name":
+    q = catalog.public_enterprise_query(_browse_filters(args))
+    if args["sort"] == "name":
         q = q.order_by(Enterprise.name_sort.asc(), Enterprise.id.asc())
-    elif sort == "popular":
+    elif args["sort"] == "popular":
         q = q.order_by(Enterprise.click_count.desc(), Enterprise.id.desc())
     else:
         q = q.order_by(Enterprise.certified_at.desc(), Enterprise.id.desc())
     q = q.options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
                   selectinload(Enterprise.badges), selectinload(Enterprise.certifications))
-    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False, count=True)
+    pagination = db.paginate(q, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
     ids = [e.id for e in pagination.items]
     counts = dict(db.session.execute(
         select(Shop.enterprise_id, func.count(Shop.id))
         .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).group_by(Shop.enterprise_id)
     ).all()) if ids else {}
-    data = _page(pagination, [serializers.enterprise(e, shop_count=counts.get(e.id, 0)) for e in pagination.items])
-    return _json(data, last_modified=data_last_modified())
+    return _page(pagination, [With(e, shop_count=counts.get(e.id, 0)) for e in pagination.items])
 
 
-@bp.route("/enterprises/<int:enterprise_id>")
+@bp.route("/enterprises/<int:enterprise_id>", tags=["名录"], parameters=_path_id("enterprise_id", "企业编号"))
+@bp.doc(operationId="getEnterprise", summary="认证企业详情（含认证店铺）")
+@fails(404, "企业不存在或未公开")
+@answers(api_schemas.EnterpriseDetailSchema, "企业详情")
 def enterprise_detail(enterprise_id: int):
     """One certified enterprise with its certified shops."""
     _check_id(enterprise_id)
     ent = catalog.get_enterprise(enterprise_id)
     if ent is None or ent.status != Status.CERTIFIED:
         raise ApiError("企业不存在或未公开。", 404)
-    return _json(serializers.enterprise(ent, detail=True), last_modified=data_last_modified())
+    return With(ent, shop_count=len(ent.public_shops))
 
 
-@bp.route("/shops")
-def shops():
+@bp.route("/shops", tags=["名录"])
+@bp.doc(operationId="listShops", summary="认证店铺列表（可筛选、排序、分页）")
+@query(api_args.ShopArgs)
+@fails(400, "参数无效")
+@answers(api_schemas.ShopPageSchema, "一页认证店铺")
+def shops(args: dict):
     """Certified shops of certified enterprises, filtered and paginated."""
-    f = _filters()
-    sort = _sort()
-    page, per_page = _paging()
+    f = _browse_filters(args)
     q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
          .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
-    ent_raw = _str_arg("enterprise")
-    if ent_raw:
-        if not ent_raw.isascii() or not ent_raw.isdigit() or len(ent_raw) > 10 or int(ent_raw) > MAX_ID:
-            raise ApiError("企业编号 enterprise 必须是正整数。")
-        q = q.where(Shop.enterprise_id == int(ent_raw))
+    if "enterprise" in args:
+        q = q.where(Shop.enterprise_id == args["enterprise"])
     if f.platform:
         q = q.where(Shop.platform_id == f.platform.id)
     if f.shop_type:
@@ -263,26 +256,28 @@ def shops():
     if f.badge:
         q = q.where(exists().where(and_(enterprise_badge.c.enterprise_id == Enterprise.id,
                                         enterprise_badge.c.badge_id == f.badge.id)))
-    if sort == "name":
+    if args["sort"] == "name":
         q = q.order_by(Shop.name.asc(), Shop.id.asc())
-    elif sort == "popular":
+    elif args["sort"] == "popular":
         q = q.order_by(Shop.click_count.desc(), Shop.id.desc())
     else:  # newest listed first: the primary key keeps this an index scan at 50,000 shops
         q = q.order_by(Shop.id.desc())
     q = q.options(selectinload(Shop.enterprise).selectinload(Enterprise.brands))
-    pagination = db.paginate(q, page=page, per_page=per_page, error_out=False, count=True)
-    data = _page(pagination, [serializers.shop(s) for s in pagination.items])
-    return _json(data, last_modified=data_last_modified())
+    pagination = db.paginate(q, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
+    return _page(pagination, pagination.items)
 
 
-@bp.route("/shops/<int:shop_id>")
+@bp.route("/shops/<int:shop_id>", tags=["名录"], parameters=_path_id("shop_id", "店铺编号"))
+@bp.doc(operationId="getShop", summary="认证店铺详情")
+@fails(404, "店铺不存在或未公开")
+@answers(api_schemas.ShopWithEnterpriseSchema, "店铺详情")
 def shop_detail(shop_id: int):
     """One certified shop with its enterprise."""
     _check_id(shop_id)
     s = db.session.get(Shop, shop_id)
     if s is None or not s.is_public:
         raise ApiError("店铺不存在或未公开。", 404)
-    return _json(serializers.shop(s), last_modified=data_last_modified())
+    return s
 
 
 def _enterprise_counts(column, join_table=None) -> dict[int, int]:
@@ -296,7 +291,9 @@ def _enterprise_counts(column, join_table=None) -> dict[int, int]:
     return {k: n for k, n in db.session.execute(q)}
 
 
-@bp.route("/platforms")
+@bp.route("/platforms", tags=["参考数据"])
+@bp.doc(operationId="listPlatforms", summary="电商平台")
+@answers(api_schemas.PlatformListSchema, "全部平台")
 def platforms():
     """Active platforms with their counts of public shops and enterprises."""
     counts = {pid: (shops, ents) for pid, shops, ents in db.session.execute(
@@ -306,72 +303,67 @@ def platforms():
         .group_by(Shop.platform_id))}
     rows = db.session.scalars(select(Platform).where(Platform.active.is_(True))
                               .order_by(Platform.position, Platform.id)).all()
-    data = {"total": len(rows),
-            "results": [serializers.platform(p, *counts.get(p.id, (0, 0))) for p in rows]}
-    return _json(data, last_modified=data_last_modified())
+    return {"total": len(rows), "results": [
+        With(p, shop_count=counts.get(p.id, (0, 0))[0], enterprise_count=counts.get(p.id, (0, 0))[1])
+        for p in rows]}
 
 
-@bp.route("/industries")
+@bp.route("/industries", tags=["参考数据"])
+@bp.doc(operationId="listIndustries", summary="行业")
+@answers(api_schemas.IndustryListSchema, "全部行业")
 def industries():
     """Active industries with their counts of public enterprises."""
     counts = _enterprise_counts(None, enterprise_industry)
     rows = db.session.scalars(select(Industry).where(Industry.active.is_(True))
                               .order_by(Industry.position, Industry.id)).all()
-    data = {"total": len(rows), "results": [serializers.industry(i, counts.get(i.id, 0)) for i in rows]}
-    return _json(data, last_modified=data_last_modified())
+    return {"total": len(rows), "results": [With(i, enterprise_count=counts.get(i.id, 0)) for i in rows]}
 
 
-@bp.route("/cities")
+@bp.route("/cities", tags=["参考数据"])
+@bp.doc(operationId="listCities", summary="广东 21 个地级市")
+@answers(api_schemas.CityListSchema, "全部城市")
 def cities():
     """Guangdong's 21 cities with region and counts of public enterprises."""
     counts = _enterprise_counts(Enterprise.city_id)
     rows = db.session.scalars(select(City).order_by(City.position, City.id)).all()
-    data = {"total": len(rows), "results": [serializers.city(c, counts.get(c.id, 0)) for c in rows]}
-    return _json(data, last_modified=data_last_modified())
+    return {"total": len(rows), "results": [With(c, enterprise_count=counts.get(c.id, 0)) for c in rows]}
 
 
-@bp.route("/verify")
-def verify():
+@bp.route("/verify", tags=["验证"])
+@bp.doc(operationId="verify", summary="验证店铺链接、证书编号或统一社会信用代码",
+        description="三个参数只能提供一个。短链接（如 m.tb.cn、u.jd.com）不会被打开，结果为 short_link。")
+@query(api_args.VerifyArgs)
+@fails(400, "没有提供参数、提供了多个参数，或内容无效")
+@answers(api_schemas.VerifyResultSchema, "验证结果")
+def verify(kind_and_value: tuple[str, str]):
     """Verify a shop link, a certificate number or a 统一社会信用代码 (exactly one of them)."""
-    given = {}
-    for key in ("url", "certificate", "uscc"):
-        value = request.args.get(key)
-        if value is not None and value.strip():
-            given[key] = value
-    if len(given) != 1:
-        raise ApiError("请提供 url、certificate、uscc 三个参数中的一个。")
-    kind, value = next(iter(given.items()))
-    if len(value) > 4000 or "\x00" in value:
-        raise ApiError("参数过长或含有不允许的字符。")
+    kind, value = kind_and_value
     try:
         result = run_verify(kind, value)
     except ValidationError as err:
         raise ApiError(str(err)) from None
-    from . import linking
-
-    page_url = linking.url("trust.verify", "/verify", **{kind: value})
-    return _json(serializers.verify_result(result, page_url), last_modified=data_last_modified())
+    return With(result, page_url=linking.absolute(url_for("trust.verify", **{kind: value})))
 
 
-@bp.route("/")
+@bp.route("/", tags=["文档"])
+@bp.doc(operationId="index", summary="入口：文档和接口列表")
+@answers(api_schemas.IndexSchema, "入口信息", last_modified=False)
 def index():
     """Where to start: the document, the developers' page and the endpoints."""
-    from . import linking
-
-    data = {
+    return {
         "name": "广货网上行 开放接口",
         "version": "v1",
-        "openapi": linking.url("api.openapi", "/api/v1/openapi.json"),
-        "docs": linking.url("trust.api_docs", "/developers"),
+        "openapi": linking.absolute(url_for("api.openapi")),
+        "docs": linking.absolute(url_for("trust.api_docs")),
         "endpoints": [linking.absolute(f"/api/v1/{name}") for name in
                       ("enterprises", "shops", "platforms", "industries", "cities", "verify")],
     }
-    return _json(data)
 
 
-@bp.route("/openapi.json")
-def openapi():
+@bp.route("/openapi.json", endpoint="openapi", tags=["文档"])
+@bp.doc(operationId="openapi", summary="本文档")
+@_cached
+@bp.response(200, {"type": "object"}, description="OpenAPI 3.1 文档", headers={"ETag": ETAG_HEADER})
+def openapi_document():
     """The OpenAPI 3 description of this API (and of the search endpoints next to it)."""
-    from .openapi import build_spec
-
-    return _json(build_spec())
+    return _json(openapi.document())

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import City, Industry
 from . import linking
+from .openapi import document
 from .trust import bp
 
 
@@ -24,9 +25,7 @@ def api_home():
 @bp.route("/developers")
 def api_docs():
     """A short page for developers: endpoints, parameters, caching, limits, examples."""
-    from .openapi import build_spec
-
-    spec = build_spec()
+    spec = document()
     base = linking.base_url()
     return render_template("trust/api_docs.html", spec=spec, base=base,
                            industries=db.session.scalars(select(Industry).where(Industry.active.is_(True))

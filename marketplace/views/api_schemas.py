@@ -1,0 +1,394 @@
+"""The JSON answers of the public API as marshmallow schemas: they serialise every answer and
+flask-smorest builds the OpenAPI document (``/api/v1/openapi.json``) from them.
+
+Only public data leaves here: certified enterprises and their certified shops, reference data,
+and for verify results the name and certificate of a listing that was public before it was
+suspended, revoked or expired.
+
+Conventions (see ``Answer``): every field is always present and nothing else is (the document
+says ``required`` and ``additionalProperties: false``, and the schemathesis test holds every
+answer to it); a field reads the attribute of its name, or ``get_<name>(obj)`` when the schema
+defines one. Adding a field to an answer is one line here (plus a ``get_`` method if it is
+computed).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from marshmallow import INCLUDE, Schema, fields, pre_dump
+from marshmallow.validate import OneOf
+
+from ..models import ShopType, Status
+from ..services.verify import Outcome, certificate_outcome
+from . import linking
+
+
+class Link(fields.String):
+    """An absolute URL (documented as ``format: uri``)."""
+
+
+class UtcTime(fields.DateTime):
+    """A naive-UTC timestamp as RFC 3339 without fractions (``2025-01-02T03:04:05Z``)."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        return value.replace(microsecond=0).isoformat() + "Z" if value else None
+
+
+class With:
+    """``obj`` with values worked out for one answer (``With(platform, shop_count=3)``): those
+    are attributes of their own, everything else is read from ``obj``."""
+
+    def __init__(self, obj, **values):
+        self.obj = obj
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str):  # called only for names not set in __init__
+        return getattr(self.obj, name)
+
+
+class Answer(Schema):
+    """A closed JSON object: every declared field is required and no other key appears. A field
+    reads ``get_<name>(obj)`` when the schema defines it, else the attribute (or dict key)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._computed = {name: getattr(self, f"get_{name}") for name in self.fields
+                          if hasattr(self, f"get_{name}")}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+
+    def get_attribute(self, obj, attr: str, default):
+        compute = self._computed.get(attr)
+        if compute is not None:
+            return compute(obj)
+        return obj.get(attr, default) if isinstance(obj, dict) else getattr(obj, attr, default)
+
+
+class Open(Answer):
+    """An answer that may gain fields without notice (documented ``additionalProperties: true``)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ErrorSchema(Answer):
+    """A client error (``api.ApiError``)."""
+
+    error = fields.String(attribute="message", metadata={"description": "中文错误说明"})
+
+
+class CityRefSchema(Answer):
+    id = fields.Integer()
+    name = fields.String()
+    full_name = fields.String()
+    slug = fields.String()
+    region = fields.String()
+    code = fields.String()
+
+
+class IndustryRefSchema(Answer):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+
+
+class BadgeRefSchema(Answer):
+    name = fields.String()
+    slug = fields.String()
+
+
+class PlatformRefSchema(Answer):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+
+
+class CertificateSchema(Answer):
+    """A certificate with its effective status (``certified`` = valid today)."""
+
+    number = fields.String(metadata={"description": "证书编号，如 GDWS-2025-000123"})
+    issued_on = fields.Date()
+    valid_until = fields.Date()
+    status = fields.String(validate=OneOf(list(Outcome.RANK)), metadata={"description": "certified 表示今天有效"})
+    status_label = fields.String()
+    valid = fields.Boolean()
+    url = Link()
+    badge_url = Link()
+
+    @pre_dump
+    def _outcome(self, cert, **kwargs):
+        return With(cert, status=certificate_outcome(cert))
+
+    def get_status_label(self, cert):
+        return Outcome.LABELS[cert.status]
+
+    def get_valid(self, cert):
+        return cert.status == Outcome.CERTIFIED
+
+    def get_url(self, cert):
+        return linking.certificate_url(cert)
+
+    def get_badge_url(self, cert):
+        return linking.badge_url(cert)
+
+
+class EnterpriseRefSchema(Answer):
+    """A short reference; ``url`` is null when the enterprise page is not public."""
+
+    id = fields.Integer()
+    name = fields.String()
+    display_name = fields.String()
+    uscc = fields.String()
+    public = fields.Boolean()
+    url = Link(allow_none=True)
+
+    def get_public(self, ent):
+        return ent.status == Status.CERTIFIED
+
+    def get_url(self, ent):
+        return linking.enterprise_url(ent) if ent.status == Status.CERTIFIED else None
+
+
+class ShopSchema(Answer):
+    """A shop; ``url`` is the shop's own address, ``go_url`` the counted click-through."""
+
+    id = fields.Integer()
+    name = fields.String()
+    platform = fields.Nested(PlatformRefSchema)
+    shop_type = fields.String(validate=OneOf(ShopType.ALL))
+    url = fields.String(metadata={"description": "店铺在平台上的网址"})
+    go_url = Link(allow_none=True, metadata={"description": "经本站跳转（计入访问量）的链接"})
+    certified_at = UtcTime(allow_none=True)
+    public = fields.Boolean()
+    api_url = Link(allow_none=True)
+
+    def get_go_url(self, s):
+        return linking.go_url(s) if s.is_public else None
+
+    def get_public(self, s):
+        return s.is_public
+
+    def get_api_url(self, s):
+        return linking.absolute(url_for("api.shop_detail", shop_id=s.id)) if s.is_public else None
+
+
+class ShopWithEnterpriseSchema(ShopSchema):
+    enterprise = fields.Nested(EnterpriseRefSchema)
+
+
+class EnterpriseSchema(Answer):
+    """A public enterprise in a list; dumps ``With(enterprise, shop_count=n)``."""
+
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "企业名称（法定名称）"})
+    display_name = fields.String(metadata={"description": "展示名称（第一个品牌）"})
+    brands = fields.List(fields.String(), attribute="brand_names")
+    uscc = fields.String(metadata={"description": "统一社会信用代码"})
+    city = fields.Nested(CityRefSchema)
+    industries = fields.List(fields.Nested(IndustryRefSchema))
+    badges = fields.List(fields.Nested(BadgeRefSchema))
+    description = fields.String()
+    website = fields.String(allow_none=True)
+    founded_year = fields.Integer(allow_none=True)
+    logo_url = Link(allow_none=True)
+    certified_at = UtcTime(allow_none=True)
+    certificate = fields.Nested(CertificateSchema, allow_none=True)
+    shop_count = fields.Integer()
+    url = Link()
+    api_url = Link()
+
+    def get_description(self, ent):
+        return ent.description or ""
+
+    def get_website(self, ent):
+        return ent.website or None
+
+    def get_logo_url(self, ent):
+        return linking.logo_url(ent)
+
+    def get_url(self, ent):
+        return linking.enterprise_url(ent)
+
+    def get_api_url(self, ent):
+        return linking.absolute(url_for("api.enterprise_detail", enterprise_id=ent.id))
+
+
+class EnterpriseDetailSchema(EnterpriseSchema):
+    """One public enterprise with its certified shops."""
+
+    shops = fields.List(fields.Nested(ShopSchema), attribute="public_shops")
+
+
+class PlatformSchema(Answer):
+    """A platform; dumps ``With(platform, shop_count=n, enterprise_count=m)``."""
+
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    homepage = fields.String(allow_none=True)
+    hosts = fields.List(fields.String(), attribute="host_list")
+    shop_count = fields.Integer()
+    enterprise_count = fields.Integer()
+    url = Link()
+
+    def get_description(self, p):
+        return p.description or ""
+
+    def get_homepage(self, p):
+        return p.homepage or None
+
+    def get_url(self, p):
+        return linking.platform_url(p)
+
+
+class IndustrySchema(IndustryRefSchema):
+    """An industry; dumps ``With(industry, enterprise_count=n)``."""
+
+    enterprise_count = fields.Integer()
+    url = Link()
+
+    def get_url(self, i):
+        return linking.industry_url(i)
+
+
+class CitySchema(CityRefSchema):
+    """A city; dumps ``With(city, enterprise_count=n)``."""
+
+    enterprise_count = fields.Integer()
+    url = Link()
+
+    def get_url(self, c):
+        return linking.city_url(c)
+
+
+class VerifyResultSchema(Answer):
+    """A verify result (``services.verify.VerifyResult``); the same facts the /verify page shows.
+    Dumps ``With(result, page_url=...)``. The listing's enterprise, shop, certificate and shops
+    are given only when a (formerly) certified listing was found."""
+
+    query_type = fields.String(validate=OneOf(["url", "certificate", "uscc"]))
+    query = fields.String(metadata={"description": "规范化后的查询内容"})
+    result = fields.String(attribute="outcome", validate=OneOf(Outcome.ALL))
+    result_label = fields.String(attribute="label")
+    message = fields.String(metadata={"description": "给消费者看的结论"})
+    advice = fields.List(fields.String())
+    warnings = fields.List(fields.String())
+    normalized_url = fields.String(allow_none=True)
+    platform = fields.Nested(PlatformRefSchema, allow_none=True)
+    enterprise = fields.Nested(EnterpriseRefSchema, allow_none=True)
+    shop = fields.Nested(ShopSchema, allow_none=True)
+    certificate = fields.Nested(CertificateSchema, allow_none=True)
+    shops = fields.List(fields.Nested(ShopSchema))
+    mentioned = fields.List(fields.Nested(EnterpriseRefSchema),
+                            metadata={"description": "粘贴内容中提到品牌的认证企业（可能被冒充）"})
+    report_url = Link(allow_none=True)
+    page_url = Link()
+
+    def get_enterprise(self, r):
+        return r.enterprise if r.found_listing else None
+
+    def get_shop(self, r):
+        return r.shop if r.found_listing else None
+
+    def get_certificate(self, r):
+        return r.certificate if r.found_listing else None
+
+    def get_shops(self, r):
+        return r.shops if r.found_listing else []
+
+    def get_report_url(self, r):
+        return linking.complaint_url(self.get_enterprise(r), self.get_shop(r))
+
+
+class IndexSchema(Answer):
+    name = fields.String()
+    version = fields.String()
+    openapi = Link()
+    docs = Link()
+    endpoints = fields.List(Link())
+
+
+class PageSchema(Answer):
+    """A page of a list: ``total`` items in ``pages`` pages of ``per_page``; ``results`` is page
+    ``page`` (empty beyond the last)."""
+
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+class EnterprisePageSchema(PageSchema):
+    results = fields.List(fields.Nested(EnterpriseSchema))
+
+
+class ShopPageSchema(PageSchema):
+    results = fields.List(fields.Nested(ShopWithEnterpriseSchema))
+
+
+class PlatformListSchema(Answer):
+    total = fields.Integer()
+    results = fields.List(fields.Nested(PlatformSchema))
+
+
+class IndustryListSchema(Answer):
+    total = fields.Integer()
+    results = fields.List(fields.Nested(IndustrySchema))
+
+
+class CityListSchema(Answer):
+    total = fields.Integer()
+    results = fields.List(fields.Nested(CitySchema))
+
+
+# --------------------------------------------------------------------------- search
+# ``/api/v1/search`` and ``/api/v1/suggest`` are served by ``views/search.py``, which builds
+# these shapes itself; the schemas here document them (open: new keys may appear).
+
+class SearchResultSchema(Open):
+    kind = fields.String(validate=OneOf(["enterprise", "shop", "platform"]))
+    id = fields.Integer()
+    name = fields.String()
+    url = fields.String()
+    highlight = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    industries = fields.List(fields.String())
+    platform = fields.String(allow_none=True)
+
+
+class FacetValueSchema(Open):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class SearchFacetsSchema(Open):
+    industry = fields.List(fields.Nested(FacetValueSchema))
+    city = fields.List(fields.Nested(FacetValueSchema))
+    region = fields.List(fields.Nested(FacetValueSchema))
+    platform = fields.List(fields.Nested(FacetValueSchema))
+    shop_type = fields.List(fields.Nested(FacetValueSchema))
+    badge = fields.List(fields.Nested(FacetValueSchema))
+
+
+class SearchResponseSchema(Open):
+    query = fields.String()
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    results = fields.List(fields.Nested(SearchResultSchema))
+    facets = fields.Nested(SearchFacetsSchema)
+    suggestion = fields.String(allow_none=True)
+
+
+class SuggestionSchema(Open):
+    text = fields.String()
+    kind = fields.String()
+    url = fields.String()
+
+
+class SuggestResponseSchema(Open):
+    suggestions = fields.List(fields.Nested(SuggestionSchema), metadata={"maxItems": 10})
