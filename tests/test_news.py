@@ -354,6 +354,20 @@ def test_an_edit_made_meanwhile_is_not_overwritten(app, client, login_as):
     assert db.session.get(NewsArticle, art.id).status == NewsStatus.PUBLISHED
 
 
+def test_only_edits_readers_could_see_count_as_updates(app, client):
+    with clock.frozen(T0):
+        art = make_article("修订测试", publish_at=T0 - timedelta(days=3))
+        draft = make_article("草稿修订", status=NewsStatus.DRAFT)
+        news.update(draft, news.ArticleFields("草稿修订（二稿）", draft.category, draft.body), None)
+        news.update(art, news.ArticleFields("修订测试（修订）", art.category, art.body), None)
+        db.session.commit()
+        assert draft.revised_at is None and art.revised_at == T0
+        assert "更新于 2030-03-01" in client.get(f"/news/{art.id}").get_data(as_text=True)
+        entry = ET.fromstring(client.get("/feeds/news.atom").data).find(f"{ATOM}entry")
+        assert entry.find(f"{ATOM}updated").text == "2030-03-01T02:00:00Z"
+        assert entry.find(f"{ATOM}published").text == "2030-02-26T02:00:00Z"
+
+
 def test_withdrawing_twice_is_refused_in_chinese(app):
     art = make_article(status=NewsStatus.DRAFT)
     with pytest.raises(ServiceError, match="没有发布"):
@@ -485,7 +499,7 @@ def test_policy_page_renders_the_seed_document(app, client):
     art = db.session.scalar(select(NewsArticle))
     html = client.get(f"/news/{art.id}").get_data(as_text=True)
     assert "<h2>三、大力普及和深化电子商务应用</h2>" in html and "树立广货网上行“实惠、优质、安全”的品牌形象" in html
-    assert "来源：广东省人民政府" in html and "2012-12-25" in html
+    assert "来源：广东省人民政府" in html and "2012-12-25" in html and "更新于" not in html
     first = client.get("/news?category=policy").get_data(as_text=True)
     assert "广东省人民政府关于加快发展电子商务的意见" in first
 

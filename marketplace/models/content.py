@@ -53,6 +53,9 @@ class NewsArticle(db.Model):
     publish_at: Mapped[datetime | None] = mapped_column(DateTime)  # naive UTC; set once published or scheduled
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+    # When the text was last changed while readers could see it (the page's 更新于, the feed's and
+    # the sitemap's dates); edits of drafts and scheduled articles do not count.
+    revised_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # Optimistic lock: an edit form carries the version it was opened at, and SQLAlchemy refuses

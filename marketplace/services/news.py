@@ -167,6 +167,9 @@ def update(article: NewsArticle, fields: ArticleFields, actor, expected_version:
     if fields == current:
         return article
     before = _snapshot(article)
+    now = utc_now()
+    if is_public(article, now):
+        article.revised_at = now
     article.title, article.category, article.body = fields.title, fields.category, fields.body
     article.summary, article.source = fields.summary, fields.source
     article.updated_by_id = getattr(actor, "id", None)
@@ -292,11 +295,13 @@ def public_count(at: datetime) -> int:
 
 def public_ids(at: datetime, offset: int, limit: int) -> list[tuple[int, datetime]]:
     """``(id, last change)`` of public articles in id order (the sitemap's stable slices)."""
-    rows = db.session.execute(select(NewsArticle.id, NewsArticle.updated_at, NewsArticle.publish_at)
+    rows = db.session.execute(select(NewsArticle.id, NewsArticle.publish_at, NewsArticle.revised_at)
                               .where(public_filter(at)).order_by(NewsArticle.id).offset(offset).limit(limit))
-    return [(i, max(u, p)) for i, u, p in rows]
+    return [(i, max(p, r) if r else p) for i, p, r in rows]
 
 
 def last_modified(article: NewsArticle) -> datetime:
-    """When readers last saw a change: the publish time, or a later edit."""
-    return max(article.updated_at, article.publish_at) if article.publish_at else article.updated_at
+    """When readers last saw a change: the publish time, or a later revision of the text."""
+    if article.publish_at is None:
+        return article.updated_at
+    return max(article.publish_at, article.revised_at) if article.revised_at else article.publish_at

@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('publish_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('revised_at', sa.DateTime(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
