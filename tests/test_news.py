@@ -453,13 +453,15 @@ def test_news_pages_are_cached_and_dropped_when_staff_change_an_article(cached_a
     art = make_article("缓存里的资讯")
     db.session.commit()
     anon = cached_app.test_client()
-    for path in ("/news", f"/news/{art.id}", "/privacy", "/terms"):
+    for path in ("/", "/news", f"/news/{art.id}", "/privacy", "/terms"):
         assert anon.get(path).headers["X-Page-Cache"] == "miss", path
         assert anon.get(path).headers["X-Page-Cache"] == "hit", path
+    assert "缓存里的资讯" in anon.get("/").get_data(as_text=True)
     news.unpublish(art, None)
     db.session.commit()
     assert anon.get(f"/news/{art.id}").status_code == 404  # gone at once, not after the TTL
     assert "缓存里的资讯" not in anon.get("/news").get_data(as_text=True)
+    assert "缓存里的资讯" not in anon.get("/").get_data(as_text=True)
 
 
 def test_unpublished_articles_are_never_stored_in_the_page_cache(cached_app, login_as):
@@ -477,20 +479,31 @@ def test_unpublished_articles_are_never_stored_in_the_page_cache(cached_app, log
 # ------------------------------------------------------------------ seed document and demo news
 
 
-def test_init_db_adds_the_2012_policy_document_once(app):
-    from marketplace.cli import init_database
+def test_init_db_adds_the_2012_policy_document_once(tmp_path):
+    """`flask init-db` (the Alembic migration, then the seed) adds the policy document; again, nothing."""
+    from marketplace import create_app
 
-    assert news_seed.seed_documents() == {"news": 1}
-    assert news_seed.seed_documents() == {"news": 0}
-    db.session.commit()
-    art = db.session.scalar(select(NewsArticle).where(NewsArticle.source_key == news_seed.POLICY_KEY))
-    assert art.category == NewsCategory.POLICY and art.title == "广东省人民政府关于加快发展电子商务的意见"
-    assert clock.china_date_of(art.publish_at).isoformat() == "2012-12-25"
-    assert "（七）实施“广货网上行”工程" in art.body and "# 三、大力普及和深化电子商务应用" in art.body
-    text = news_seed.POLICY_FILE.read_text(encoding="utf-8")
-    # nothing reworded: every line of the official text is in the article
-    assert all(line.strip(" \u3000") in art.body for line in text.splitlines() if line.strip())
-    assert init_database is not None
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "x",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'seed.sqlite3'}"})
+    runner = app.test_cli_runner()
+    outputs = [runner.invoke(args=["init-db"]) for _ in range(2)]
+    assert all(r.exit_code == 0 for r in outputs), [r.output for r in outputs]
+    assert "news 1" in outputs[0].output and "news 0" in outputs[1].output
+    with app.app_context():
+        arts = db.session.scalars(select(NewsArticle)).all()
+        assert len(arts) == 1
+        art = arts[0]
+        assert art.source_key == news_seed.POLICY_KEY and art.category == NewsCategory.POLICY
+        assert art.title == "广东省人民政府关于加快发展电子商务的意见" and art.source == "广东省人民政府"
+        assert news.is_public(art, clock.utc_now())
+        assert clock.china_date_of(art.publish_at).isoformat() == "2012-12-25"
+        assert "（七）实施“广货网上行”工程" in art.body and "# 三、大力普及和深化电子商务应用" in art.body
+        text = news_seed.POLICY_FILE.read_text(encoding="utf-8")
+        # nothing reworded: every line of the official text is in the article
+        assert all(line.strip(" \u3000") in art.body for line in text.splitlines() if line.strip())
+        assert [e.action for e in db.session.scalars(select(AuditLog).order_by(AuditLog.id))] == [
+            "news.create", "news.publish"]
+        db.engine.dispose()
 
 
 def test_policy_page_renders_the_seed_document(app, client):

@@ -28,7 +28,7 @@ from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import NotFound, ServiceError
 from .audit import record
-from .catalog import _cached
+from .catalog import _cached, _directory_version
 from .rich_text import plain_text
 
 TITLE_MAX = 120
@@ -260,13 +260,16 @@ class Headline:
 UPCOMING_KEPT = 50
 
 
-def latest_headlines(n: int, at: datetime) -> list[Headline]:
+def latest_headlines(n: int, at: datetime, min_version: int | None = None) -> list[Headline]:
     """The ``n`` newest articles public at ``at``, from the per-process catalog cache.
 
     The cache keeps the ``n`` newest public at the time it was filled plus the next scheduled
     ones, so a scheduled article appears on time without a query; any edit moves the outbox head
     and refills it. A moment before the fill (a staff preview of the past) or beyond the kept
-    schedule is computed directly.
+    schedule is computed directly, and so is a page that will be filed in the page cache under a
+    newer outbox head (``min_version``) than the one the cache was filled at: the catalog cache
+    notices a new head only every half second, and a withdrawn article must not be kept for the
+    page cache's whole TTL.
     """
 
     def headlines(q):
@@ -274,16 +277,17 @@ def latest_headlines(n: int, at: datetime) -> list[Headline]:
 
     def compute():
         now = utc_now()
+        version = _directory_version()
         cols = select(NewsArticle.id, NewsArticle.title, NewsArticle.category, NewsArticle.publish_at)
         recent = headlines(cols.where(public_filter(now)).order_by(NewsArticle.publish_at.desc(),
                                                                    NewsArticle.id.desc()).limit(n))
         upcoming = headlines(cols.where(NewsArticle.status == NewsStatus.PUBLISHED, NewsArticle.publish_at > now)
                              .order_by(NewsArticle.publish_at, NewsArticle.id).limit(UPCOMING_KEPT + 1))
-        return now, recent, upcoming
+        return version, now, recent, upcoming
 
-    filled_at, recent, upcoming = _cached(f"news_headlines:{n}", compute)
+    version, filled_at, recent, upcoming = _cached(f"news_headlines:{n}", compute)
     beyond_kept = len(upcoming) > UPCOMING_KEPT and at >= upcoming[UPCOMING_KEPT - 1].publish_at
-    if at < filled_at or beyond_kept:
+    if at < filled_at or beyond_kept or (min_version is not None and min_version > version):
         return [Headline(a.id, a.title, a.category, a.publish_at) for a in latest(n, at)]
     due = [h for h in upcoming[:UPCOMING_KEPT] if h.publish_at <= at]
     return sorted(due + list(recent), key=lambda h: (h.publish_at, h.id), reverse=True)[:n]

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select, update
 
+from .. import page_cache
 from ..clock import utc_now
 from ..extensions import db
 from ..models import (
@@ -54,7 +55,7 @@ def render_home(at: datetime, preview: bool = False) -> str:
         industries=catalog.industries_with_counts(),
         regions=catalog.cities_by_region(),
         newest=newest,
-        news=news.latest_headlines(HOME_NEWS, at),
+        news=news.latest_headlines(HOME_NEWS, at, min_version=page_cache.request_head()),
     )
 
 
