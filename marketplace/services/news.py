@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import NewsArticle, NewsCategory, NewsStatus, SearchOutbox
 from ..validation import ValidationError
 from ..validation.text import clean_text
-from . import NotFound, ServiceError
+from . import ServiceError
 from .audit import record
 from .catalog import _cached, _directory_version
 from .rich_text import plain_text
@@ -141,13 +141,6 @@ def _changed(article: NewsArticle, action: str, actor, before: dict | None) -> N
 def _check_version(article: NewsArticle, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != article.version:
         raise ServiceError(STALE_EDIT)
-
-
-def get(article_id: int) -> NewsArticle:
-    article = db.session.get(NewsArticle, article_id)
-    if article is None:
-        raise NotFound("文章不存在。")
-    return article
 
 
 def create(fields: ArticleFields, actor) -> NewsArticle:
