@@ -9,13 +9,15 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from .extensions import db
+from .services.news_seed import seed_documents
 from .services.reference_data import seed_reference_data
 
 
 def init_database() -> dict[str, int]:
-    """Create or upgrade the schema with Alembic, then add missing reference data."""
+    """Create or upgrade the schema with Alembic, then add missing reference data and the seed policy document."""
     upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     added = seed_reference_data()
+    added.update(seed_documents())
     db.session.commit()
     return added
 

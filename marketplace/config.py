@@ -58,6 +58,14 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "PORT": (5000, int),
     "STATIC_MAX_AGE": (31_536_000, int),  # static URLs carry ?v=<hash>, so cache them for a year
     "STATIC_COMPRESS": (True, _BOOL),  # gzip copies of static files in instance/static_build (not under TESTING)
+    # Who runs the site, shown in every page's footer; the defaults are demo placeholders.
+    "SITE_ORGANIZER": ("广货网上行活动办公室（演示）", str),  # 主办单位
+    "SITE_OPERATOR": ("广货网上行名录运营单位（演示）", str),  # 承办单位
+    "SITE_CONTACT_EMAIL": ("service@gdws.example", str),
+    "SITE_CONTACT_PHONE": ("", str),  # empty = not shown
+    "SITE_CONTACT_ADDRESS": ("", str),  # empty = not shown
+    "SITE_SERVICE_HOURS": ("工作日 9:00–12:00，14:00–17:30", str),
+    "ICP_NUMBER": ("粤ICP备00000000号", str),  # the site's ICP备案号 (placeholder), linked to beian.miit.gov.cn
 }
 
 

@@ -1,5 +1,5 @@
 """Full-page cache for anonymous GETs of the public HTML pages (home, browse, industry / city /
-platform pages, enterprise pages, the platform list, about, search).
+platform pages, enterprise pages, the platform list, about, privacy, terms, search, news).
 
 Why: at 10,000 enterprises a home page costs ~40 ms of CPU and a search 15-40 ms; a visitor
 without a session sees the same bytes as every other anonymous visitor, so the finished response
@@ -29,7 +29,7 @@ Safety rules (each one a test in tests/test_page_cache.py):
 * Key: scheme, host, path, sorted query string and the script variant (``script`` parameter first,
   then the ``script`` cookie, as in views/script_switch.py); in the shared store also the search
   outbox head (below).
-* Invalidation: every listing, certificate or featured-slot change writes a search outbox row.
+* Invalidation: every listing, certificate, featured-slot or news change writes a search outbox row.
   Each process reads the outbox head at most every ``PAGE_CACHE_CHECK_SECONDS`` (0.5 s); when it
   moved, the process drops its LRU and, because the head is part of every shared key, stops
   seeing the shared pages of the old head. So a revoke is gone from every worker within the check
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 CACHEABLE_ENDPOINTS = frozenset({
     "public.home", "public.browse", "public.industry", "public.city", "public.platform",
     "public.enterprise", "public.platforms", "public.about", "search.search_page",
+    "public.privacy", "public.terms", "news.index", "news.article",
 })
 BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static", "/media/", "/badges/")
 SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE

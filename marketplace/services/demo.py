@@ -1,7 +1,8 @@
 """Load the shipped demo data (marketplace/data/demo) through the normal CSV import path.
 
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
-``flask --app app load-demo``. Every enterprise also gets a generated logo: a coloured rounded
+``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it.
+Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
 """
@@ -22,6 +23,7 @@ from ..models import Enterprise
 from . import ServiceError
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
+from .news_seed import load_demo_news
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 LOGO_SIZE = 256
@@ -82,9 +84,10 @@ def load_demo_data(directory: Path | None = None) -> dict:
         ent.logo_sha256 = image.sha256
     logos = len(missing)
     db.session.flush()
+    news = load_demo_news()["news"]
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "certificates": report.certificates, "logos": logos,
+        "certificates": report.certificates, "logos": logos, "news": news,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

@@ -7,16 +7,19 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select, update
 
+from .. import page_cache
+from ..clock import utc_now
 from ..extensions import db
 from ..models import (
-    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
+    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status,
 )
-from ..services import catalog
+from ..services import catalog, news
 from ..services.reference_data import REGIONS
 from .helpers import choice_arg, page_arg
 
 bp = Blueprint("public", __name__)
 
+HOME_NEWS = 5  # latest articles in the home page's news section
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger path values would overflow the database driver
 
 
@@ -52,13 +55,14 @@ def render_home(at: datetime, preview: bool = False) -> str:
         industries=catalog.industries_with_counts(),
         regions=catalog.cities_by_region(),
         newest=newest,
+        news=news.latest_headlines(HOME_NEWS, at, min_version=page_cache.request_head()),
     )
 
 
 @bp.route("/")
 def home():
     """The campaign's front page."""
-    return render_home(utcnow())
+    return render_home(utc_now())
 
 
 def _browse_context(fixed: dict[str, str] | None = None):
@@ -213,3 +217,15 @@ def about():
     """About the 广货网上行 campaign."""
     goal = current_app.config["ENTERPRISE_GOAL"]
     return render_template("public/about.html", counts=catalog.counts(goal))
+
+
+@bp.route("/privacy")
+def privacy():
+    """隐私政策: what the site collects, why, and the visitor's rights."""
+    return render_template("public/privacy.html")
+
+
+@bp.route("/terms")
+def terms():
+    """使用条款: what certification means and the rules for consumers, merchants and data users."""
+    return render_template("public/terms.html")

@@ -26,6 +26,8 @@ from ..extensions import db
 from ..models import (
     Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
 )
+from ..clock import utc_now
+from ..services import news
 from ..services.verify import Outcome, certificate_outcome, normalize_certificate_number
 from ..validation import ValidationError
 from . import linking, script_switch
@@ -141,7 +143,8 @@ def _static_urls() -> list[tuple[str, datetime | None]]:
     out = []
     for endpoint, fallback in (("public.home", "/"), ("public.browse", "/enterprises"),
                                ("public.platforms", "/platforms"), ("public.about", "/about"),
-                               ("trust.verify", "/verify"), ("trust.api_docs", "/developers")):
+                               ("trust.verify", "/verify"), ("trust.api_docs", "/developers"),
+                               ("news.index", "/news"), ("public.privacy", "/privacy"), ("public.terms", "/terms")):
         if endpoint in current_app.view_functions:
             out.append((linking.url(endpoint, fallback), None))
     return out
@@ -188,6 +191,9 @@ def _sitemap_sections():
         return [(linking.url("trust.certificate", f"/certificates/{num}", number=num), c) for num, c in rows]
 
     sections.append((cert_count, certificates))
+    now = utc_now()  # published news (services.news decides what is public at this moment)
+    sections.append((news.public_count(now), lambda o, n: [
+        (linking.url("news.article", f"/news/{i}", article_id=i), mod) for i, mod in news.public_ids(now, o, n)]))
     return sections
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ...clock import utc_now
 from ...extensions import db
 from ...models import (
     Enterprise, FeaturedSlot, Industry, Placement, Status, enterprise_badge, enterprise_industry,
@@ -72,16 +73,25 @@ def _load_public(ids) -> dict[int, Enterprise]:
     return load_cards(ids)
 
 
+def _last_curated():
+    """When staff last featured the enterprise (the latest start of a slot that has started), a
+    correlated scalar for ORDER BY; NULL when never featured."""
+    return (select(func.max(FeaturedSlot.starts_at))
+            .where(FeaturedSlot.enterprise_id == Enterprise.id, FeaturedSlot.starts_at <= utc_now())
+            .correlate(Enterprise).scalar_subquery())
+
+
 def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
-    """Badged certified enterprises first (most visited first), padded with the most visited
+    """Badged certified enterprises first (most visited first), padded with the most visited;
+    without clicks, the ones staff featured most recently, then the newest certified
     (cached ids; the caller loads the cards with a fresh status check)."""
 
     def compute():
         badge_n = (select(func.count()).select_from(enterprise_badge)
                    .where(enterprise_badge.c.enterprise_id == Enterprise.id).scalar_subquery())
         q = (select(Enterprise.id).where(Enterprise.status == Status.CERTIFIED)
-             .order_by(badge_n.desc(), Enterprise.click_count.desc(), Enterprise.certified_at.desc(),
-                       Enterprise.id.desc())
+             .order_by(badge_n.desc(), Enterprise.click_count.desc(), _last_curated().desc().nulls_last(),
+                       Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc())
              .limit(limit))
         return tuple(db.session.scalars(q))
 
@@ -96,7 +106,11 @@ def _fallback_carousel(limit: int) -> list[Enterprise]:
 
 def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[int, ...]], ...]:
     """For the industries with most public enterprises, their most visited ones (one query for
-    the ranking with a window function; the result's ids are cached, the cards loaded fresh)."""
+    the ranking with a window function; the result's ids are cached, the cards loaded fresh).
+
+    Where clicks do not decide (none yet, or ties), the enterprises staff featured most recently
+    come first, then the newest certified: a row is never an arbitrary pick. The home page calls
+    a row without clicks 推荐企业 rather than 人气企业."""
 
     def compute():
         top = [i for i, c in sorted(industries_with_counts(include_empty=False), key=lambda ic: -ic[1])][:rows]
@@ -105,7 +119,8 @@ def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[in
         top.sort(key=lambda i: (i.position, i.id))
         rn = func.row_number().over(
             partition_by=enterprise_industry.c.industry_id,
-            order_by=(Enterprise.click_count.desc(), Enterprise.certified_at.desc(), Enterprise.id.desc()),
+            order_by=(Enterprise.click_count.desc(), _last_curated().desc().nulls_last(),
+                      Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc()),
         ).label("rn")
         ranked = (select(enterprise_industry.c.industry_id, Enterprise.id.label("eid"), rn)
                   .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
