@@ -9,10 +9,12 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import Status
-from marketplace.services.verify import Outcome, shop_identity, verify, verify_url
+from marketplace.services.verify.identity import shop_identity
+from marketplace.services.verify.lookup import verify, verify_url
+from marketplace.services.verify.results import Outcome
 from marketplace.validation import ValidationError
-from marketplace.validation.urls import normalize_url
-from tests.factories import make_certificate, make_enterprise, make_shop
+from marketplace.validation.urls import parse_web_url
+from tests.factories import make_certificate, make_enterprise, make_shop, platform
 
 
 @pytest.fixture
@@ -60,18 +62,34 @@ def test_certified_shop_in_desktop_mobile_share_and_tracking_forms(brand, pasted
 
 
 @pytest.mark.parametrize("pasted", [
-    "https://meihao.tmall.com.evil.example/",
     "https://evil-tmall.com/shop/view_shop.htm?shop_id=5551234",
-    "https://meihao.evil-tmall.com/",
-    "https://tmall.com-meihao.example/",
-    "https://meihao-tmall.com/",
     "https://mall.jd.com.evil.example/index-1000123.html",
-    "https://xn--tmall-9k7d.com/?shop_id=5551234",
 ])
 def test_look_alike_hosts_are_not_certified(brand, pasted):
     result = verify_url(pasted)
     assert result.outcome == Outcome.NOT_FOUND
     assert result.shop is None and result.enterprise is None
+
+
+@pytest.mark.parametrize("pasted", [
+    "https://meihao.tmall.com.evil.example/",
+    "https://meihao.evil-tmall.com/",
+    "https://tmall.com-meihao.example/",
+    "https://meihao-tmall.com/",
+])
+def test_look_alike_hosts_naming_a_shop_are_suspicious(brand, pasted):
+    ent, shops = brand
+    result = verify_url(pasted)
+    assert result.outcome == Outcome.SUSPICIOUS and result.label == "疑似仿冒"
+    assert result.shop.id == shops["tmall"].id and result.enterprise.id == ent.id
+    assert "https://meihao.tmall.com/" in result.message
+
+
+def test_punycode_look_alike_is_refused(brand):
+    with pytest.raises(ValidationError, match="外文字母|无效"):
+        verify_url("https://xn--tmll-63d.com/?shop_id=5551234")
+    with pytest.raises(ValidationError):
+        verify_url("https://xn--tmall-9k7d.com/?shop_id=5551234")
 
 
 def test_look_alike_host_gets_a_warning(brand):
@@ -237,8 +255,9 @@ def test_uscc_lookup(brand):
 
 
 def test_identity_ignores_platform_service_subdomains(app):
-    assert shop_identity(normalize_url("https://detail.tmall.com/")).key != ("tmall-sub", "detail")
-    assert shop_identity(normalize_url("https://meihao.m.tmall.com/")).key == ("tmall-sub", "meihao")
+    platforms = [platform("tmall"), platform("jd")]
+    assert shop_identity(parse_web_url("https://detail.tmall.com/"), platforms).key[0] == "url"
+    assert shop_identity(parse_web_url("https://meihao.m.tmall.com/"), platforms).key == ("sub:tmall.com", "meihao")
 
 
 # ------------------------------------------------------------------ over HTTP
@@ -307,7 +326,7 @@ _url_like = st.builds(
 @given(text=st.one_of(st.text(max_size=200), _url_like))
 def test_verify_never_fails_on_any_input(brand, text):
     """Any text gives a result or a Chinese ValidationError, never another exception."""
-    for kind in ("auto", "url", "certificate", "uscc"):
+    for kind in ("auto", "url", "certificate", "uscc", "name"):
         try:
             result = verify(kind, text)
         except ValidationError as err:

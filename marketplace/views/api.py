@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..services import catalog
 from ..services.reference_data import REGIONS
-from ..services.verify import verify as run_verify
+from ..services.verify.lookup import verify as run_verify
 from ..validation import ValidationError
 from . import serializers
 
@@ -330,17 +330,22 @@ def cities():
     return _json(data, last_modified=data_last_modified())
 
 
+VERIFY_PARAMS = ("q", "url", "certificate", "uscc", "name")
+
+
 @bp.route("/verify")
 def verify():
-    """Verify a shop link, a certificate number or a 统一社会信用代码 (exactly one of them)."""
+    """Verify a shop link, a certificate number, a 统一社会信用代码 or a name (exactly one of them;
+    ``q`` guesses which)."""
     given = {}
-    for key in ("url", "certificate", "uscc"):
+    for key in VERIFY_PARAMS:
         value = request.args.get(key)
         if value is not None and value.strip():
             given[key] = value
     if len(given) != 1:
-        raise ApiError("请提供 url、certificate、uscc 三个参数中的一个。")
-    kind, value = next(iter(given.items()))
+        raise ApiError("请提供 q、url、certificate、uscc、name 参数中的一个。")
+    key, value = next(iter(given.items()))
+    kind = "auto" if key == "q" else key
     if len(value) > 4000 or "\x00" in value:
         raise ApiError("参数过长或含有不允许的字符。")
     try:
@@ -349,7 +354,7 @@ def verify():
         raise ApiError(str(err)) from None
     from . import linking
 
-    page_url = linking.url("trust.verify", "/verify", **{kind: value})
+    page_url = linking.url("trust.verify", "/verify", **{key: value})
     return _json(serializers.verify_result(result, page_url), last_modified=data_last_modified())
 
 

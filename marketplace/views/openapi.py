@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Badge, City, Industry, Platform, ShopType
 from ..services.reference_data import REGIONS
-from ..services.verify import Outcome
+from ..services.verify.results import Outcome
 
 MAX_ID = 2_147_483_647
 
@@ -98,7 +98,7 @@ SCHEMAS: dict[str, dict] = {
     "City": _obj({"id": INT, "name": STR, "full_name": STR, "slug": STR, "region": STR, "code": STR,
                   "enterprise_count": INT, "url": URL}),
     "VerifyResult": _obj({
-        "query_type": {"type": "string", "enum": ["url", "certificate", "uscc"]},
+        "query_type": {"type": "string", "enum": ["url", "certificate", "uscc", "name"]},
         "query": {"type": "string", "description": "规范化后的查询内容"},
         "result": {"type": "string", "enum": list(Outcome.ALL)},
         "result_label": STR,
@@ -113,9 +113,12 @@ SCHEMAS: dict[str, dict] = {
         "shops": {"type": "array", "items": _ref("Shop")},
         "mentioned": {"type": "array", "items": _ref("EnterpriseRef"),
                       "description": "粘贴内容中提到品牌的认证企业（可能被冒充）"},
+        "matches": {"type": "array", "items": _ref("NameMatch"),
+                    "description": "按名称查询时，名称或品牌相符的认证企业及其认证店铺"},
         "report_url": _nullable(URL),
         "page_url": URL,
     }),
+    "NameMatch": _obj({"enterprise": _ref("EnterpriseRef"), "shops": {"type": "array", "items": _ref("Shop")}}),
     # Issue 3's search contract (served by the search blueprint).
     "SearchResult": _obj({
         "kind": {"type": "string", "enum": ["enterprise", "shop", "platform"]},
@@ -278,12 +281,16 @@ def build_spec() -> dict:
             "responses": {"200": _ok(_list_schema("City"), "全部城市"), **COMMON_ERRORS},
         }},
         "/api/v1/verify": {"get": {
-            "operationId": "verify", "summary": "验证店铺链接、证书编号或统一社会信用代码", "tags": ["验证"],
-            "description": "三个参数只能提供一个。短链接（如 m.tb.cn、u.jd.com）不会被打开，结果为 short_link。",
+            "operationId": "verify", "summary": "验证店铺链接、证书编号或统一社会信用代码，或按品牌/企业名称查询",
+            "tags": ["验证"],
+            "description": "参数只能提供一个。短链接（如 m.tb.cn、u.jd.com）不会被打开，结果为 short_link；"
+                           "域名模仿认证店铺但不在其平台上的链接，结果为 suspicious（疑似仿冒）。",
             "parameters": [
+                _param("q", {"type": "string", "maxLength": 4000}, "任意内容，自动识别是链接、证书编号、代码还是名称"),
                 _param("url", {"type": "string", "maxLength": 4000}, "店铺网址（可带跟踪参数，或整段分享文字）"),
                 _param("certificate", {"type": "string", "maxLength": 40}, "证书编号"),
                 _param("uscc", {"type": "string", "maxLength": 40}, "统一社会信用代码"),
+                _param("name", {"type": "string", "maxLength": 200}, "品牌或企业名称"),
             ],
             "responses": {"200": _ok(_ref("VerifyResult"), "验证结果"),
                           "400": _error("没有提供参数、提供了多个参数，或内容无效"), **COMMON_ERRORS},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..models import Badge, Certification, City, Enterprise, Industry, Platform, Shop, Status
-from ..services.verify import Outcome, VerifyResult, certificate_outcome
+from ..services.verify.results import Outcome, VerifyResult, certificate_outcome
 from . import linking
 
 
@@ -139,7 +139,7 @@ def city(c: City, count: int) -> dict:
 
 def verify_result(r: VerifyResult, page_url: str) -> dict:
     """A verify result; the same facts the /verify page shows."""
-    listing = r.found_listing
+    listing = r.names_listing
     return {
         "query_type": r.query_type,
         "query": r.query,
@@ -155,6 +155,8 @@ def verify_result(r: VerifyResult, page_url: str) -> dict:
         "certificate": certificate(r.certificate) if listing and r.certificate is not None else None,
         "shops": [shop(s, with_enterprise=False) for s in r.shops] if listing else [],
         "mentioned": [enterprise_ref(e) for e in r.mentioned],
-        "report_url": linking.complaint_url(r.enterprise if listing else None, r.shop if listing else None),
+        "matches": [{"enterprise": enterprise_ref(e), "shops": [shop(s, with_enterprise=False) for s in e.public_shops]}
+                    for e in r.matches],
+        "report_url": linking.complaint_url(r.enterprise if listing else None, r.shop if r.found_listing else None),
         "page_url": page_url,
     }

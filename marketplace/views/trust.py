@@ -26,7 +26,8 @@ from ..extensions import db
 from ..models import (
     Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
 )
-from ..services.verify import Outcome, certificate_outcome, normalize_certificate_number
+from ..services.verify.lookup import normalize_certificate_number
+from ..services.verify.results import Outcome, certificate_outcome
 from ..validation import ValidationError
 from . import linking, script_switch
 
