@@ -72,20 +72,19 @@ class PlatformRule:
     products: tuple[IdForm, ...] = ()
 
 
-_ALIBABA_RETAIL = PlatformRule(
-    ids=(IdForm(("shop_id", "shopid"), family="ali-shop"),
-         IdForm(regex=r"^shop(\d+)(?:\.m|\.wap)?\.taobao\.com/", family="ali-shop"),
-         IdForm(("user_number_id", "usernumberid", "seller_id", "sellerid", "user_id", "userid"),
-                family="ali-seller")),
-    sub_domains=True,
-    products=(IdForm(("id", "item_id", "itemid"), where=r"^(?:detail|item)\.|/.*(?:item|detail)"),),
-)
+# Tmall and Taobao share shop and seller ids (a Taobao shop also lives at ``shop<id>.taobao.com``).
+_ALI_SHOP = IdForm(("shop_id", "shopid"), family="ali-shop")
+_ALI_SELLER = IdForm(("user_number_id", "usernumberid", "seller_id", "sellerid", "user_id", "userid"),
+                     family="ali-seller")
+_ALI_ITEM = IdForm(("id", "item_id", "itemid"), where=r"^(?:detail|item)\.|/.*(?:item|detail)")
 
 # Platform slug (``data/platforms.csv``) -> how its links name a shop. Platforms not listed here
 # (唯品会, 得物, own sites) compare by host and path.
 RULES: dict[str, PlatformRule] = {
-    "tmall": _ALIBABA_RETAIL,
-    "taobao": _ALIBABA_RETAIL,
+    "tmall": PlatformRule(ids=(_ALI_SHOP, _ALI_SELLER), sub_domains=True, products=(_ALI_ITEM,)),
+    "taobao": PlatformRule(
+        ids=(_ALI_SHOP, IdForm(regex=r"^shop(\d+)\.", family="ali-shop"), _ALI_SELLER),
+        sub_domains=True, products=(_ALI_ITEM,)),
     "jd": PlatformRule(
         ids=(IdForm(("shopid", "shop_id"), family="jd-shop"),
              IdForm(regex=r"^mall\.[^/]*/(?:.*/)?index-(\d+)\.html?$", family="jd-shop"),
@@ -105,7 +104,7 @@ RULES: dict[str, PlatformRule] = {
     "alibaba1688": PlatformRule(
         ids=(IdForm(("memberid", "member_id"), family="1688-member", token=True),
              IdForm(regex=r"/winport/([A-Za-z0-9_-]+)\.html?$", family="1688-member"),
-             IdForm(regex=r"^(b2b-[a-z0-9_-]+)\.(?:(?:m|wap|h5|www)\.)*1688\.com/", family="1688-member")),
+             IdForm(regex=r"^(b2b-[a-z0-9_-]+)\.", family="1688-member")),
         sub_domains=True, products=(IdForm(regex=r"(/offer/)"),)),
     "suning": PlatformRule(
         ids=(IdForm(regex=r"^(?:shop\.|m\.)[^/]*/(?:.*?/)?(\d{6,12})(?:/|\.html?|$)", family="suning-shop"),),

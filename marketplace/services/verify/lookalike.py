@@ -61,14 +61,19 @@ def _shop_word(shop: Shop, platforms: list[Platform]) -> str | None:
     return key[1] if key is not None and key[0].startswith("sub:") else None
 
 
-def _shops_named(words: list[str], platforms: list[Platform]) -> list[Shop]:
-    """Public shops whose sub-domain label (or own-site domain) is one of ``words``."""
-    likes = [Shop.url.like(f"%{sep}{w}.%") for w in words for sep in ("://", ".")]
+def _names(host: str, word: str | None) -> bool:
+    """True when ``word`` (a shop label, possibly hyphenated) is a whole run of ``host``'s words."""
+    return bool(word) and re.search(rf"(?:^|[.-]){re.escape(word)}(?:$|[.-])", host) is not None
+
+
+def _shops_named(host: str, words: list[str], platforms: list[Platform]) -> list[Shop]:
+    """Public shops whose sub-domain label (or own-site domain) the host spells out."""
+    likes = [Shop.url.like(f"%{sep}{w}{end}%") for w in words for sep in ("://", ".") for end in (".", "-")]
     rows = db.session.scalars(
         select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
         .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED, or_(*likes))
         .order_by(Shop.id).limit(200))
-    return [s for s in rows if _shop_word(s, platforms) in words]
+    return [s for s in rows if _names(host, _shop_word(s, platforms))]
 
 
 def _brands_named(words: list[str]) -> list[Enterprise]:
@@ -86,7 +91,7 @@ def imitated_listing(url: WebUrl, platforms: list[Platform]) -> tuple[Enterprise
     words = host_words(url.host, platforms)
     if not words:
         return None
-    shops = _shops_named(words, platforms)
+    shops = _shops_named(url.host, words, platforms)
     candidates = [(s.enterprise, s) for s in shops] + [(e, None) for e in _brands_named(words)]
     for ent, shop in candidates:
         if not host_matches(url.host, _own_domains(ent)):

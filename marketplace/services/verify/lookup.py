@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from ...extensions import db
 from ...models import CertStatus, Certification, Enterprise, Platform, Shop, Status
 from ...validation import ValidationError
-from ...validation.urls import WebUrl, parse_web_url
+from ...validation.urls import WebUrl, parse_web_url, shop_url_problem
 from ...validation.uscc import normalize_uscc
 from .identity import extract_url, is_short_link, looks_like_link, platform_of, shop_identity, ShopIdentity
 from .lookalike import imitated_listing, platform_warnings
@@ -59,16 +59,26 @@ def _stored_identity(stored_url: str, platforms: list[Platform]) -> tuple[str, s
 
 
 def _best_listing(url: WebUrl, ident: ShopIdentity, platforms: list[Platform]) -> tuple[str, Shop] | None:
-    """The best outcome among the (ever public) shops the link may be, with that shop."""
+    """The best outcome among the (ever public) shops the link may be, with that shop.
+
+    A shop whose stored URL fails today's rules (stored before them; ``flask check-urls``
+    suspends it) is never vouched for: the link is answered as if it were unknown.
+    """
     best: tuple[int, str, Shop] | None = None
     for shop in _candidate_shops(url, ident, platforms):
         outcome = listing_outcome(shop.enterprise, shop)
-        if outcome is None:
+        if outcome is None or _stored_url_fails(shop):
             continue
         rank = Outcome.RANK[outcome]
         if best is None or rank < best[0]:
             best = (rank, outcome, shop)
     return None if best is None else (best[1], best[2])
+
+
+def _stored_url_fails(shop: Shop) -> bool:
+    plat = shop.platform
+    return shop_url_problem(shop.url, plat.host_list, platform_name=plat.name,
+                            website=shop.enterprise.website) is not None
 
 
 def _listing_result(url: WebUrl, outcome: str, shop: Shop) -> VerifyResult:
