@@ -24,7 +24,7 @@ def init_database() -> dict[str, int]:
     if current_app.extensions.pop("url_recheck_requested", False):
         from .services import url_audit
 
-        url_audit.apply_and_report()
+        url_audit.apply_and_report(say=click.echo)  # alembic's fileConfig silences existing loggers
     return added
 
 

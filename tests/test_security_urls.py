@@ -80,7 +80,9 @@ def merchant_shop_new(ctx, url):
 def merchant_shop_edit_draft(ctx, url):
     ctx.client.post(f"/merchant/shops/{ctx.draft_shop.id}/edit", data=_shop_form(url))
     db.session.expire_all()
-    stored = db.session.get(Shop, ctx.draft_shop.id).url
+    shop = db.session.get(Shop, ctx.draft_shop.id)
+    stored, shop.url = shop.url, "https://mine.tmall.com/"  # back for the next case
+    db.session.commit()
     return f"stored as {stored}" if stored != "https://mine.tmall.com/" else None
 
 
@@ -89,8 +91,11 @@ def merchant_shop_edit_certified(ctx, url):
     db.session.expire_all()
     pending = db.session.scalars(select(Application).where(
         Application.kind == AppKind.SHOP_EDIT, Application.shop_id == ctx.cert_shop.id)).all()
-    return "queued for review" if any((a.payload or {}).get("url") not in (None, ctx.cert_shop.url)
-                                      for a in pending) else None
+    queued = [a.payload.get("url") for a in pending if (a.payload or {}).get("url") not in (None, ctx.cert_shop.url)]
+    for a in pending:  # back for the next case
+        db.session.delete(a)
+    db.session.commit()
+    return f"queued for review as {queued[0]}" if queued else None
 
 
 def importer_shops_csv(ctx, url):

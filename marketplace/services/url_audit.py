@@ -115,12 +115,12 @@ def check_stored_urls(apply: bool = False, actor=None) -> tuple[UrlCheckReport, 
 
 def apply_and_report(say=None) -> UrlCheckReport:
     """Apply the check, commit, send the mails after the commit and tell the report line by line
-    (``say``: ``click.echo`` for the command; a warning log line for ``flask init-db``)."""
+    (``say``, e.g. ``click.echo``; a warning log line by default)."""
     report, notices = check_stored_urls(apply=True)
     db.session.commit()
     send_notices(notices)
     for line in report.lines():
-        (say or (log.warning if report.failures else log.info))(line)
+        (say or log.warning)(line)
     return report
 
 
