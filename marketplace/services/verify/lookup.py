@@ -94,7 +94,7 @@ def _listing_result(url: WebUrl, outcome: str, shop: Shop) -> VerifyResult:
 def _suspicious_result(url: WebUrl, ent: Enterprise, shop: Shop | None, platforms: list[Platform]) -> VerifyResult:
     real = f"真正的认证店铺是“{shop.name}”（{shop.platform.name}，{shop.url}）" if shop is not None \
         else f"“{ent.display_name}”的认证店铺列在本站的企业页面上"
-    message = (f"疑似仿冒：这个链接的域名 {url.host} 模仿了 {ent.name} 的认证店铺，但它不在该店铺所在的电商平台上。"
+    message = (f"这个链接的域名 {url.host} 模仿了 {ent.name} 的认证店铺，但它不在该店铺所在的电商平台上。"
                f"{real}。请不要在这个网站登录或付款。")
     return VerifyResult("url", url.href, Outcome.SUSPICIOUS, message, advice=list(ADVICE_SUSPICIOUS),
                         warnings=platform_warnings(url.host, platforms), normalized_url=url.href,
