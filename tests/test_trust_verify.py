@@ -459,7 +459,7 @@ def test_look_alike_of_a_never_public_shop_is_not_suspicious(app):
 
 # ------------------------------------------------------------------ names (issue 13 item 6)
 
-@pytest.mark.parametrize("typed", ["慈海", "潮州慈海陶瓷有限公司", "慈海官方旗舰店", "cihai", "ＣＩＨＡＩ"])
+@pytest.mark.parametrize("typed", ["慈海", "潮州慈海陶瓷有限公司", "慈海官方旗舰店", "cihai", "ＣＩＨＡＩ", "Cihai Co., Ltd."])
 def test_names_answer_with_matching_certified_enterprises(client, cihai, typed):
     ent, shop, _, _ = cihai
     result = verify("auto", typed)

@@ -151,7 +151,8 @@ def organization_jsonld(ent: Enterprise) -> dict:
     logo = linking.logo_url(ent)
     if logo:
         data["logo"] = logo
-    same_as = [checked_href(ent.website)] if checked_href(ent.website) else []
+    website = checked_href(ent.website)
+    same_as = [website] if website else []
     same_as += [s.url for s in ent.public_shops]
     if same_as:
         data["sameAs"] = same_as

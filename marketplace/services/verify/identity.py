@@ -226,7 +226,7 @@ def looks_like_link(text: str) -> bool:
     text = unicodedata.normalize("NFKC", text or "").strip()
     if URL_IN_TEXT.search(text) or _BARE_URL_IN_TEXT.search(text):
         return True
-    return not has_cjk(text) and ("." in text or ":" in text or "/" in text)
+    return not has_cjk(text) and not any(ch.isspace() for ch in text) and any(ch in text for ch in ".:/")
 
 
 def has_cjk(text: str) -> bool:
