@@ -14,11 +14,20 @@ from .services.reference_data import seed_reference_data
 
 
 def init_database() -> dict[str, int]:
-    """Create or upgrade the schema with Alembic, then add missing reference data and the seed policy document."""
+    """Create or upgrade the schema with Alembic, then add missing reference data and
+    the seed policy document.
+
+    A data migration may ask for the stored URLs to be re-checked (revision ``9d2f6b1c4e7a``):
+    that runs here, after the upgrade, because it needs the application (see ``url_audit``).
+    """
     upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     added = seed_reference_data()
     added.update(seed_documents())
     db.session.commit()
+    if current_app.extensions.pop("url_recheck_requested", False):
+        from .services import url_audit
+
+        url_audit.apply_and_report(say=click.echo)  # alembic's fileConfig silences existing loggers
     return added
 
 
@@ -30,7 +39,7 @@ def init_app(app: Flask) -> None:
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli, search_sync
-    from .services import demo, importer, lifecycle, synthetic
+    from .services import demo, importer, lifecycle, synthetic, url_audit
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo):
+    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit):
         module.register_cli(app)

@@ -19,6 +19,8 @@ from marketplace.validation.text import normalize_key
 from marketplace.validation.uscc import check_character
 
 _seq = itertools.count(1)
+# Statuses only a once-certified listing can have: approval and import set ``certified_at``.
+WAS_CERTIFIED = (Status.CERTIFIED, Status.SUSPENDED, Status.REVOKED, Status.EXPIRED)
 
 
 def make_uscc(n: int | None = None, area: str = "440606") -> str:
@@ -66,7 +68,7 @@ def make_enterprise(name: str | None = None, *, brands: list[str] | None = None,
         ent.brands.append(Brand(name=b, name_key=normalize_key(b), position=pos))
     ent.industries = [industry(i) for i in (industries or ["家电"])]
     ent.badges = [badge(b) for b in (badges or [])]
-    if status == Status.CERTIFIED:
+    if status in WAS_CERTIFIED:
         ent.certified_at = utcnow()
     db.session.add(ent)
     db.session.flush()
@@ -91,7 +93,7 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     host = plat.host_list[0] if plat.host_list else "example-brand.com"
     shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
                 url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
-                certified_at=utcnow() if status == Status.CERTIFIED else None)
+                certified_at=utcnow() if status in WAS_CERTIFIED else None)
     db.session.add(shop)
     db.session.flush()
     return shop

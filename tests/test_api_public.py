@@ -239,7 +239,7 @@ def test_developers_page_lists_each_endpoint_with_its_summary(client):
     ("/shops?enterprise=abc&page=0", "页码 page 必须是 1 到 100000 之间的整数。"),
     ("/shops?enterprise=abc&platform=amazon", "未知的平台：amazon。可用的值见 /api/v1/platforms。"),
     ("/shops?enterprise=%00", "参数 enterprise 无效。"),
-    ("/verify?uscc=1&url=" + "x" * 4001, "请提供 url、certificate、uscc 三个参数中的一个。"),
+    ("/verify?uscc=1&url=" + "x" * 4001, "请提供 q、url、certificate、uscc、name 五个参数中的一个。"),
     ("/verify?url=" + "x" * 4001, "参数过长或含有不允许的字符。"),
 ])
 def test_the_first_bad_argument_in_the_documented_order_decides(client, directory, query, message):

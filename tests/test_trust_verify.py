@@ -9,10 +9,12 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import Status
-from marketplace.services.verify import Outcome, shop_identity, verify, verify_url
+from marketplace.services.verify.identity import shop_identity
+from marketplace.services.verify.lookup import verify, verify_url
+from marketplace.services.verify.results import Outcome
 from marketplace.validation import ValidationError
-from marketplace.validation.urls import normalize_url
-from tests.factories import make_certificate, make_enterprise, make_shop
+from marketplace.validation.urls import parse_web_url
+from tests.factories import make_certificate, make_enterprise, make_shop, platform
 
 
 @pytest.fixture
@@ -60,18 +62,34 @@ def test_certified_shop_in_desktop_mobile_share_and_tracking_forms(brand, pasted
 
 
 @pytest.mark.parametrize("pasted", [
-    "https://meihao.tmall.com.evil.example/",
     "https://evil-tmall.com/shop/view_shop.htm?shop_id=5551234",
-    "https://meihao.evil-tmall.com/",
-    "https://tmall.com-meihao.example/",
-    "https://meihao-tmall.com/",
     "https://mall.jd.com.evil.example/index-1000123.html",
-    "https://xn--tmall-9k7d.com/?shop_id=5551234",
 ])
 def test_look_alike_hosts_are_not_certified(brand, pasted):
     result = verify_url(pasted)
     assert result.outcome == Outcome.NOT_FOUND
     assert result.shop is None and result.enterprise is None
+
+
+@pytest.mark.parametrize("pasted", [
+    "https://meihao.tmall.com.evil.example/",
+    "https://meihao.evil-tmall.com/",
+    "https://tmall.com-meihao.example/",
+    "https://meihao-tmall.com/",
+])
+def test_look_alike_hosts_naming_a_shop_are_suspicious(brand, pasted):
+    ent, shops = brand
+    result = verify_url(pasted)
+    assert result.outcome == Outcome.SUSPICIOUS and result.label == "疑似仿冒"
+    assert result.shop.id == shops["tmall"].id and result.enterprise.id == ent.id
+    assert "https://meihao.tmall.com/" in result.message
+
+
+def test_punycode_look_alike_is_refused(brand):
+    with pytest.raises(ValidationError, match="外文字母|无效"):
+        verify_url("https://xn--tmll-63d.com/?shop_id=5551234")
+    with pytest.raises(ValidationError):
+        verify_url("https://xn--tmall-9k7d.com/?shop_id=5551234")
 
 
 def test_look_alike_host_gets_a_warning(brand):
@@ -237,8 +255,9 @@ def test_uscc_lookup(brand):
 
 
 def test_identity_ignores_platform_service_subdomains(app):
-    assert shop_identity(normalize_url("https://detail.tmall.com/")).key != ("tmall-sub", "detail")
-    assert shop_identity(normalize_url("https://meihao.m.tmall.com/")).key == ("tmall-sub", "meihao")
+    platforms = [platform("tmall"), platform("jd")]
+    assert shop_identity(parse_web_url("https://detail.tmall.com/"), platforms).key[0] == "url"
+    assert shop_identity(parse_web_url("https://meihao.m.tmall.com/"), platforms).key == ("sub:tmall.com", "meihao")
 
 
 # ------------------------------------------------------------------ over HTTP
@@ -307,7 +326,7 @@ _url_like = st.builds(
 @given(text=st.one_of(st.text(max_size=200), _url_like))
 def test_verify_never_fails_on_any_input(brand, text):
     """Any text gives a result or a Chinese ValidationError, never another exception."""
-    for kind in ("auto", "url", "certificate", "uscc"):
+    for kind in ("auto", "url", "certificate", "uscc", "name"):
         try:
             result = verify(kind, text)
         except ValidationError as err:
@@ -324,3 +343,175 @@ def test_verify_page_links_to_the_same_answer_as_json(client, brand):
     href = _re.search(r'href="(http://localhost/api/v1/verify\?[^"]+)"', html).group(1).replace("&amp;", "&")
     data = client.get(href.replace("http://localhost", "")).get_json()
     assert data["result"] == "certified" and data["query_type"] == "certificate"
+
+
+# ------------------------------------------------------------------ never public (issue 11 item 6)
+
+def _comparable(data: dict) -> dict:
+    """A verify answer without the parts that echo the query itself."""
+    return {k: v for k, v in data.items() if k not in ("query", "normalized_url", "page_url")}
+
+
+@pytest.mark.parametrize("ent_status", [Status.REVOKED, Status.SUSPENDED, Status.EXPIRED])
+def test_pending_shop_of_a_later_revoked_enterprise_is_unknown(client, brand, ent_status):
+    """A shop that was only ever pending is never named, whatever later happens to its enterprise:
+    the API and the page answer exactly as for a shop nobody ever listed."""
+    ent, _ = brand
+    hidden = make_shop(ent, url="https://never-public.tmall.com/", status=Status.PENDING, name="从未公开的店")
+    ent.status = ent_status
+    db.session.commit()
+    assert hidden.certified_at is None
+    seen = client.get("/api/v1/verify", query_string={"url": "https://never-public.tmall.com/"}).get_json()
+    unknown = client.get("/api/v1/verify", query_string={"url": "https://nobody-at-all.tmall.com/"}).get_json()
+    assert seen["result"] == "not_found" and seen["shop"] is None and seen["enterprise"] is None
+    assert _comparable(seen) == _comparable(unknown)
+    for q in ("https://never-public.tmall.com/", "https://nobody-at-all.tmall.com/"):
+        html = client.get("/verify", query_string={"url": q}).get_data(as_text=True)
+        assert "不在认证名录中" in html and "从未公开的店" not in html and ent.name not in html
+        assert "撤销" not in html.split('class="verify-help')[0]
+
+
+@pytest.mark.parametrize("ent_status", [Status.REVOKED, Status.SUSPENDED, Status.EXPIRED, Status.PENDING,
+                                        Status.REJECTED, Status.DRAFT])
+def test_never_certified_enterprise_is_unknown_by_code_and_shop(client, app, ent_status):
+    """An enterprise that was never certified (``certified_at`` empty) answers like an unknown code,
+    even in a status that normally only follows certification."""
+    ent = make_enterprise("从未认证有限公司", status=Status.DRAFT, certificate=False)
+    make_shop(ent, url="https://never-cert.tmall.com/", status=Status.PENDING)
+    ent.status = ent_status
+    db.session.commit()
+    assert ent.certified_at is None
+    seen = client.get("/api/v1/verify", query_string={"uscc": ent.uscc}).get_json()
+    other = make_enterprise(status=Status.DRAFT).uscc
+    db.session.rollback()
+    unknown = client.get("/api/v1/verify", query_string={"uscc": other}).get_json()
+    assert seen["result"] == "not_found" and seen["enterprise"] is None
+    assert _comparable(seen)["message"].replace(ent.uscc, "X") == _comparable(unknown)["message"].replace(other, "X")
+    shop = client.get("/api/v1/verify", query_string={"url": "https://never-cert.tmall.com/"}).get_json()
+    assert shop["result"] == "not_found" and "从未认证" not in shop["message"]
+    html = client.get("/verify", query_string={"uscc": ent.uscc}).get_data(as_text=True)
+    assert "从未认证有限公司" not in html
+
+
+def test_once_certified_shop_still_says_revoked(brand):
+    """The rule only hides listings that were never public: a revoked certified shop is named."""
+    ent, shops = brand
+    ent.status = Status.REVOKED
+    db.session.commit()
+    assert verify_url("https://meihao.tmall.com/").outcome == Outcome.REVOKED
+
+
+# ------------------------------------------------------------------ look-alikes (issue 13 item 6)
+
+@pytest.fixture
+def cihai(app):
+    ent = make_enterprise("潮州慈海陶瓷有限公司", brands=["慈海", "Cihai"])
+    shop = make_shop(ent, url="https://cihai.tmall.com/", name="慈海旗舰店")
+    own = make_enterprise("佛山美厨电器有限公司", brands=["美厨"])
+    own.website = "https://www.meichu-demo.com/"
+    own_shop = make_shop(own, platform_slug="own-site", url="https://shop.meichu-demo.com/", name="美厨官方商城")
+    db.session.commit()
+    return ent, shop, own, own_shop
+
+
+@pytest.mark.parametrize("pasted", [
+    "https://cihai.tmall.com.shop-evil.example/",
+    "https://cihai-tmall.com/",
+    "https://www.cihai-official.cn/item?id=1",
+    "cihai.shop-tmall.net",
+])
+def test_host_imitating_a_certified_shop_is_suspicious(client, cihai, pasted):
+    ent, shop, _, _ = cihai
+    result = verify_url(pasted)
+    assert result.outcome == Outcome.SUSPICIOUS and result.shop.id == shop.id and result.enterprise.id == ent.id
+    data = client.get("/api/v1/verify", query_string={"url": pasted}).get_json()
+    assert data["result"] == "suspicious" and data["result_label"] == "疑似仿冒"
+    assert data["shop"]["url"] == "https://cihai.tmall.com/" and data["shop"]["go_url"].endswith(f"/go/{shop.id}")
+    assert data["enterprise"]["name"] == ent.name
+    html = client.get("/verify", query_string={"url": pasted}).get_data(as_text=True)
+    assert 'class="verify-result verify-suspicious"' in html and "疑似仿冒" in html
+    assert f'href="/go/{shop.id}"' in html and "https://cihai.tmall.com/" in html
+
+
+def test_brand_in_host_is_suspicious_and_own_domain_is_not(cihai):
+    _, _, own, own_shop = cihai
+    result = verify_url("https://meichu-demo-sale.top/")
+    assert result.outcome == Outcome.SUSPICIOUS and result.enterprise.id == own.id
+    assert result.shop.id == own_shop.id
+    assert verify_url("https://www.meichu-demo.com/about").outcome == Outcome.NOT_FOUND  # the enterprise's own site
+    assert verify_url("https://shop.meichu-demo.com/").outcome == Outcome.CERTIFIED
+
+
+@pytest.mark.parametrize("pasted", ["https://some-unrelated-shop.example/", "https://cihaix.example/",
+                                    "https://shop-tmall.com/", "https://someone.tmall.com/"])
+def test_unknown_shop_resembling_nothing_stays_not_listed(client, cihai, pasted):
+    assert verify_url(pasted).outcome == Outcome.NOT_FOUND
+    html = client.get("/verify", query_string={"url": pasted}).get_data(as_text=True)
+    assert 'verify-not_found' in html
+
+
+def test_look_alike_of_a_never_public_shop_is_not_suspicious(app):
+    ent = make_enterprise("隐藏陶瓷有限公司", status=Status.PENDING)
+    make_shop(ent, url="https://yincang.tmall.com/", status=Status.PENDING)
+    db.session.commit()
+    assert verify_url("https://yincang-tmall.com/").outcome == Outcome.NOT_FOUND
+
+
+# ------------------------------------------------------------------ names (issue 13 item 6)
+
+@pytest.mark.parametrize("typed", ["慈海", "潮州慈海陶瓷有限公司", "慈海官方旗舰店", "cihai", "ＣＩＨＡＩ", "Cihai Co., Ltd."])
+def test_names_answer_with_matching_certified_enterprises(client, cihai, typed):
+    ent, shop, _, _ = cihai
+    result = verify("auto", typed)
+    assert result.query_type == "name" and result.outcome == Outcome.NAME_MATCH
+    assert [e.id for e in result.matches] == [ent.id]
+    data = client.get("/api/v1/verify", query_string={"q": typed}).get_json()
+    assert data["result"] == "name_match" and data["matches"][0]["enterprise"]["id"] == ent.id
+    assert [s["id"] for s in data["matches"][0]["shops"]] == [shop.id]
+    assert client.get("/api/v1/verify", query_string={"name": typed}).get_json()["result"] == "name_match"
+    html = client.get("/verify", query_string={"q": typed}).get_data(as_text=True)
+    assert "找到认证企业" in html and ent.name in html and "店铺链接只能以" not in html and "field-error" not in html
+
+
+def test_name_of_never_public_enterprise_is_unknown(client, app):
+    make_enterprise("秘密陶瓷有限公司", brands=["秘密陶瓷"], status=Status.PENDING)
+    db.session.commit()
+    data = client.get("/api/v1/verify", query_string={"name": "秘密陶瓷"}).get_json()
+    assert data["result"] == "not_found" and data["matches"] == [] and "秘密陶瓷有限公司" not in data["message"]
+    assert data["query_type"] == "name"
+
+
+@pytest.mark.parametrize("typed", ["美", "x" * 200])
+def test_too_short_or_long_name_is_a_clear_error(client, app, typed):
+    resp = client.get("/api/v1/verify", query_string={"name": typed})
+    assert resp.status_code == 400 and ("两个字" in resp.get_json()["error"] or "不能超过" in resp.get_json()["error"])
+
+
+# ------------------------------------------------------------------ one home for platform hosts (issue 12)
+
+def test_identity_reads_hosts_from_the_platform_rows(app):
+    """Identity has no host list of its own: a host added to a Platform row is recognised."""
+    tmall = platform("tmall")
+    url = parse_web_url("https://meihao.tmall-new.example/?shop_id=42")
+    assert shop_identity(url, [tmall]).key[0] == "url"
+    tmall.hosts = tmall.hosts + ";tmall-new.example"
+    assert shop_identity(url, [tmall]).key == ("ali-shop", "42")
+
+
+def test_identity_rules_name_csv_platforms_and_no_hosts():
+    import csv as _csv
+    import inspect
+
+    from marketplace.services.reference_data import DATA_DIR
+    from marketplace.services.verify import identity
+    from marketplace.validation import urls
+
+    with open(DATA_DIR / "platforms.csv", encoding="utf-8") as fh:
+        rows = list(_csv.DictReader(fh))
+    assert set(identity.RULES) <= {r["slug"] for r in rows}
+    hosts = {h for r in rows for h in r["hosts"].split(";") if h}
+    sources = {m.__name__: inspect.getsource(m) for m in (urls,)}
+    rules_text = repr(identity.RULES)
+    for host in hosts:
+        assert host not in rules_text and host.replace(".", "\\.") not in rules_text, host
+        assert all(f'"{host}"' not in text for text in sources.values()), host

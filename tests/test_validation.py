@@ -96,3 +96,73 @@ def test_normalize_key_is_idempotent_and_folds():
 
 def test_split_list():
     assert split_list("美的；小天鹅;美的, 华凌") == ["美的", "小天鹅", "华凌"]
+
+
+# --------------------------------------------------------------------------- browser-parsed URLs
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from marketplace.validation.urls import parse_web_url, shop_url_problem  # noqa: E402
+from tests.url_cases import CLEAN_TMALL_SHOPS, HOST_DIFFERENTIALS, NOT_A_TMALL_SHOP  # noqa: E402
+
+TMALL = ["tmall.com", "tmall.hk"]
+
+
+@pytest.mark.parametrize("case, url", HOST_DIFFERENTIALS, ids=[c for c, _ in HOST_DIFFERENTIALS])
+def test_host_differentials_refused_with_a_chinese_message(case, url):
+    with pytest.raises(ValidationError) as err:
+        parse_web_url(url, field="店铺网址")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(err.value))
+
+
+@pytest.mark.parametrize("case, url", NOT_A_TMALL_SHOP, ids=[c for c, _ in NOT_A_TMALL_SHOP])
+def test_not_a_tmall_shop(case, url):
+    assert shop_url_problem(url, TMALL, platform_name="天猫", website=None)
+
+
+@pytest.mark.parametrize("typed, stored", CLEAN_TMALL_SHOPS)
+def test_clean_shop_urls_stored_canonically(typed, stored):
+    assert validate_shop_url(typed, TMALL, platform_name="天猫") == stored
+
+
+@pytest.mark.parametrize("url, message", [
+    ("https://evil.example\\.tmall.com/", "反斜杠"),
+    ("https://good.tmall.com@evil.example/", "用户名或密码"),
+    ("https://1.2.3.4/", "IP 地址"),
+    ("https://good.tmall.com:8443/", "端口"),
+    ("https://good.tmall.com./", "末尾多了一个点"),
+    ("https://good.xn--tmll-63d.com/", "外文字母"),
+    ("https://evil.example;.tmall.com/", "不允许的字符"),
+    ("https://evil%2eexample.tmall.com/", "百分号"),
+])
+def test_each_refusal_says_why(url, message):
+    with pytest.raises(ValidationError, match=message):
+        parse_web_url(url)
+
+
+def test_the_host_is_the_browsers():
+    assert parse_web_url("https://evil.example?.tmall.com/").host == "evil.example"
+    assert parse_web_url("HTTPS://Meihao.TMALL.com:443/a/./b/../c").href == "https://meihao.tmall.com/a/c"
+    assert parse_web_url("https://例子.中国/").host == "xn--fsqu00a.xn--fiqs8s"  # Chinese IDN is fine
+
+
+def test_platform_home_pages_are_not_shops():
+    for url in ("https://tmall.com/", "https://www.jd.com/", "https://m.jd.com/index.html"):
+        with pytest.raises(ValidationError, match="不是店铺的网址"):
+            validate_shop_url(url, ["jd.com", "tmall.com"], platform_name="平台")
+    assert validate_shop_url("https://mall.jd.com/index-1.html", ["jd.com"], platform_name="京东")
+    assert validate_shop_url("https://shop.m.jd.com/?shopId=1", ["jd.com"], platform_name="京东")
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(st.builds(lambda a, b, c: a + b + c,
+                 st.sampled_from(["https://", "http://", "", "HTTPS://", "https:", "https:///"]),
+                 st.text(alphabet="abcTM.-_:@[]%;\\?#/0123456789аé例", max_size=25),
+                 st.text(max_size=15)))
+def test_parse_is_a_fixed_point(raw):
+    """What we store parses to itself: the stored form and its host never drift."""
+    try:
+        url = parse_web_url(raw)
+    except ValidationError:
+        return
+    assert parse_web_url(url.href) == url

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import AppKind, Application, AppStatus, Brand, City, Enterprise, Industry, Platform, Shop, Status
 from ..validation import ValidationError
 from ..validation.text import normalize_key
-from ..validation.urls import host_matches, url_host
+from ..validation.urls import parse_web_url, shop_url_problem
 from ..validation.uscc import normalize_uscc, suggested_city_code
 
 SIMILAR_NAME_RATIO = 0.85
@@ -135,7 +135,9 @@ def _shops_under_review(application: Application) -> list[dict]:
 
 
 def shop_checks(application: Application) -> list[dict]:
-    """Per shop: does the URL's host belong to its platform; is the URL used by another shop.
+    """Per shop: does the URL pass the shop-URL rules of the forms (``shop_url_problem``: the host
+    a browser would open belongs to the platform, not a platform page); is the URL used by another
+    shop.
 
     The duplicate-URL lookup is one query for all shops under review (not one per shop), because an
     enterprise application may carry many shops and the page runs these checks twice."""
@@ -147,18 +149,15 @@ def shop_checks(application: Application) -> list[dict]:
     same_url = db.session.scalars(select(Shop).where(Shop.url.in_(wanted)).order_by(Shop.id)).all() if wanted else []
     for item, variants in zip(items, variants_of):
         plat, url, shop = item["platform"], item["url"], item["shop"]
-        host = url_host(url)
-        if plat is None:
-            matches, expected = False, ""
-        elif plat.host_list:
-            matches, expected = host_matches(host, plat.host_list), "、".join(plat.host_list)
-        else:
-            own = url_host(ent.website) if ent.website else ""
-            matches = bool(own) and host_matches(host, [own.removeprefix("www.")])
-            expected = f"企业官网域名 {own}" if own else "（企业未填写官网）"
+        try:
+            host = parse_web_url(url).host
+        except ValidationError:
+            host = ""
+        problem = "没有选择平台。" if plat is None else shop_url_problem(
+            url, plat.host_list, platform_name=plat.name, website=ent.website)
         dup = [other for other in same_url if other.url in variants and other.id != shop.id]
         out.append({"shop": shop, "name": item["name"], "url": url, "host": host,
-                    "platform": plat.name if plat else "", "host_ok": matches, "expected": expected,
+                    "platform": plat.name if plat else "", "host_ok": problem is None, "problem": problem,
                     "duplicates": dup})
     return out
 

@@ -1,10 +1,30 @@
-"""Shop and website URLs: scheme checks, normalisation and platform host matching."""
+"""Shop and website URLs, parsed the way browsers parse them.
+
+``parse_web_url`` is the one place a URL typed by a person becomes a URL we store, check or
+redirect to. It uses the WHATWG URL Standard's parser (``ada-url``, the parser of Node.js; the
+standard is what browsers implement), takes the host and the serialisation from it, and refuses
+everything on which a browser and a naive reading could disagree: backslashes, percent-encoded or
+forbidden host characters, user info, IP-literal hosts, ports, trailing dots, and punycode or
+mixed-script host names. Python's ``urlsplit`` reads ``https://evil.example\\.tmall.com/`` as a
+``tmall.com`` host where a browser opens ``evil.example``: that is why nothing here uses it to
+find a host.
+
+On top of it: ``validate_shop_url`` (the host belongs to the shop's platform and the URL is not
+the platform's home page) and ``shop_url_problem`` (the same check for a URL that is already
+stored: review checks, ``/go/`` and ``flask check-urls``).
+"""
 from __future__ import annotations
 
+import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from ada_url import HostType, idna_to_unicode, parse_url
 
 from . import ValidationError
+
+MAX_URL_LENGTH = 2000
 
 # Query parameters that only track the visitor; they are dropped so one shop has one URL.
 TRACKING_PARAMS = {
@@ -17,65 +37,150 @@ TRACKING_PARAMS = {
     "share_uin", "sharer_uin", "sourcefrom", "u_code", "timestamp", "utm_id", "source",
 }
 
+# Sub-domains that are a platform's own services, not shops (``detail.tmall.com``, ``www.jd.com``).
+SERVICE_LABELS = frozenset({
+    "www", "m", "h5", "wap", "detail", "item", "items", "shop", "store", "list", "s", "search",
+    "pages", "page", "login", "passport", "chaoshi", "market", "world", "buy", "cart", "trade",
+    "i", "my", "home", "mall", "help", "service", "api", "img", "static", "pre-wormhole",
+    "wormhole", "ai", "huodong", "pro", "sale", "re", "so", "global", "en", "mobile", "haohuo",
+    "product", "goods", "offer", "dj", "npcitem", "jd", "ju", "fx", "aliexpress", "app",
+    "main", "promotion", "activity", "act", "jinritemai", "winport", "air", "web", "live",
+})
+HOME_PATHS = ("/", "/index.html", "/index.htm", "/index.php")
 
-def _has_control(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
+_SCHEME_AND_AUTHORITY = re.compile(r"^[a-z][a-z0-9+.-]*:/*([^/?#]*)", re.IGNORECASE)
+_LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
-def normalize_url(raw: str, *, field: str = "网址") -> str:
-    """Validate an http(s) URL and return it normalised.
+@dataclass(frozen=True)
+class WebUrl:
+    """A parsed http(s) URL: ``href`` is what we store and redirect to, ``host`` is the host a
+    browser connects to (ASCII, lower case, punycode for IDN), ``path`` and ``query`` without
+    their ``?``; the fragment and tracking parameters are gone."""
 
-    Lower-cases scheme and host, drops the default port, user info is refused, tracking
-    parameters and the fragment are removed, the remaining query is kept in order.
-    """
-    value = (raw or "").strip()
+    href: str
+    scheme: str
+    host: str
+    path: str
+    query: str
+
+
+def _refuse_raw(value: str, field: str) -> None:
+    """Refusals on the typed text itself, before any parser sees it."""
     if not value:
         raise ValidationError(f"请填写{field}。")
-    if len(value) > 2000:
+    if len(value) > MAX_URL_LENGTH:
         raise ValidationError(f"{field}过长。")
-    if _has_control(value) or " " in value:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp") for ch in value):
         raise ValidationError(f"{field}含有空格或不允许的字符。")
-    if "//" not in value and "." in value.split("/")[0] and ":" not in value.split("/")[0]:
-        value = "https://" + value  # "shop.tmall.com/..." typed without a scheme
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
+    if "\\" in value:
+        raise ValidationError(f"{field}不能含有反斜杠“\\”：浏览器会把它当作“/”，打开的网站可能与看上去的不同。")
+    authority = _SCHEME_AND_AUTHORITY.match(value)
+    if authority and "@" in authority.group(1):
+        raise ValidationError(f"{field}不能包含用户名或密码（“@”前面的部分）。")
+    if authority and "%" in authority.group(1):
+        raise ValidationError(f"{field}的域名不能含有百分号编码（%）。")
+
+
+def _with_scheme(value: str) -> str:
+    """``shop.tmall.com/...`` typed without a scheme means https."""
+    head = value.split("/")[0]
+    if "//" not in value and "." in head and ":" not in head:
+        return "https://" + value
+    return value
+
+
+def _check_host(parts: dict, field: str) -> str:
+    """The host a browser will use, if it is an ordinary domain name we accept."""
+    if parts["username"] or parts["password"]:
+        raise ValidationError(f"{field}不能包含用户名或密码（“@”前面的部分）。")
+    if parts["host_type"] != HostType.DEFAULT:
+        raise ValidationError(f"{field}不能使用 IP 地址，请填写域名。")
+    if parts["port"]:
+        raise ValidationError(f"{field}不能指定端口（:{parts['port']}）。")
+    host = parts["hostname"]
+    if host.endswith("."):
+        raise ValidationError(f"{field}的域名 {host} 末尾多了一个点，请去掉。")
+    labels = host.split(".")
+    bad = sorted({ch for ch in host if not (ch.isascii() and (ch.isalnum() or ch in ".-"))})
+    if bad:
+        raise ValidationError(f"{field}的域名含有不允许的字符：{' '.join(bad)}")
+    if len(labels) < 2 or not all(_LDH_LABEL.fullmatch(lb) for lb in labels) or labels[-1].isdigit():
+        raise ValidationError(f"{field}的域名 {host} 无效。")
+    _check_idn(host, field)
+    return host
+
+
+def _check_idn(host: str, field: str) -> None:
+    """Punycode labels are accepted only when they decode to Chinese characters (中文域名):
+    anything else (Cyrillic ``а`` in ``tmаll.com``, accented Latin) imitates an ASCII name."""
+    if "xn--" not in host:
+        return
+    shown = idna_to_unicode(host)
+    if any(label.startswith("xn--") for label in shown.split(".")):
+        raise ValidationError(f"{field}的域名 {host} 无效。")
+    foreign = [ch for ch in shown if not ch.isascii() and not unicodedata.name(ch, "").startswith("CJK ")]
+    if foreign:
+        raise ValidationError(
+            f"{field}的域名“{shown}”（{host}）含有形似拉丁字母的外文字母“{''.join(dict.fromkeys(foreign))}”，"
+            "这是仿冒网站的常见手法，本站不接受这样的网址。")
+
+
+def _clean_query(search: str) -> str:
+    """The query without tracking parameters, in the original order (it never decides the host)."""
+    pairs = [(k, v) for k, v in parse_qsl(search.removeprefix("?"), keep_blank_values=True)
+             if k.lower() not in TRACKING_PARAMS]
+    return urlencode(pairs, doseq=True)
+
+
+def parse_web_url(raw: str | None, *, field: str = "网址") -> WebUrl:
+    """Parse and check an http(s) URL as a browser would; raise ``ValidationError`` (Chinese).
+
+    The result is a fixed point: parsing ``result.href`` again gives the same ``WebUrl``.
+    """
+    value = _with_scheme((raw or "").strip())
+    _refuse_raw(value, field)
+    try:
+        parts = parse_url(value)
+    except ValueError:
+        raise ValidationError(f"{field}不是有效的网址，请以 http:// 或 https:// 开头。") from None
+    scheme = parts["protocol"].removesuffix(":")
     if scheme not in ("http", "https"):
         raise ValidationError(f"{field}只能以 http:// 或 https:// 开头。")
-    if parts.username or parts.password or "@" in parts.netloc:
-        raise ValidationError(f"{field}不能包含用户名或密码。")
-    host = (parts.hostname or "").rstrip(".").lower()
-    try:
-        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    except UnicodeError:
-        raise ValidationError(f"{field}的域名无效。") from None
-    if not host or "." not in host or host.startswith(".") or ".." in host:
-        raise ValidationError(f"{field}的域名无效。")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValidationError(f"{field}的端口无效。") from None
-    netloc = host
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        netloc = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS]
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    host = _check_host(parts, field)
+    query = _clean_query(parts["search"])
+    href = f"{scheme}://{host}{parts['pathname']}" + (f"?{query}" if query else "")
+    again = parse_url(href)
+    if again["href"] != href or again["hostname"] != host:
+        raise ValidationError(f"{field}无法规范化，请检查是否有多余的符号。")
+    if len(href) > MAX_URL_LENGTH:
+        raise ValidationError(f"{field}过长。")
+    return WebUrl(href=href, scheme=scheme, host=host, path=parts["pathname"], query=query)
 
 
-def url_host(url: str) -> str:
-    """The lower-cased host of an already normalised URL."""
-    return (urlsplit(url).hostname or "").lower()
+def normalize_url(raw: str | None, *, field: str = "网址") -> str:
+    """The stored form of a URL (``parse_web_url(...).href``), for website fields."""
+    return parse_web_url(raw, field=field).href
+
+
+def checked_href(url: str | None) -> str | None:
+    """The stored form of ``url`` when it passes today's rules, else None: pages link stored
+    websites only through this, so one stored before a rule existed never becomes a link that
+    leads somewhere else than it seems."""
+    try:
+        return parse_web_url(url).href
+    except ValidationError:
+        return None
 
 
 def host_matches(host: str, allowed_hosts: list[str]) -> bool:
-    """True when ``host`` is one of ``allowed_hosts`` or a subdomain of one.
+    """True when ``host`` (from ``parse_web_url``) is one of ``allowed_hosts`` or a sub-domain.
 
     ``tmall.com.evil.example`` and ``evil-tmall.com`` do not match ``tmall.com``.
     """
-    host = host.lower().rstrip(".")
+    host = host.lower()
     for allowed in allowed_hosts:
-        allowed = allowed.lower().strip().rstrip(".")
+        allowed = allowed.lower().strip()
         if allowed and (host == allowed or host.endswith("." + allowed)):
             return True
     return False
@@ -89,22 +194,50 @@ def registrable_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-def validate_shop_url(raw: str, platform_hosts: list[str], *, platform_name: str,
-                      own_site_domain: str | None = None) -> str:
-    """Normalise a shop URL and check that its host belongs to the platform.
+def is_platform_page(url: WebUrl, platform_hosts: list[str]) -> bool:
+    """True for a platform's own home page (``https://tmall.com/``, ``https://www.jd.com/``,
+    ``https://detail.tmall.com/``): no shop lives there."""
+    if url.query or url.path not in HOME_PATHS:
+        return False
+    for allowed in platform_hosts:
+        if host_matches(url.host, [allowed]):
+            front = url.host[: -len(allowed)].rstrip(".")
+            return all(label in SERVICE_LABELS for label in front.split(".") if label)
+    return False
+
+
+def validate_shop_url(raw: str | None, platform_hosts: list[str], *, platform_name: str,
+                      own_site_domain: str | None = None, field: str = "店铺网址") -> str:
+    """Parse a shop URL and check that its host belongs to the platform; return the stored form.
 
     ``platform_hosts`` empty means the platform is an enterprise's own site: then the host must
     belong to ``own_site_domain`` (the enterprise's website) when one is known.
     """
-    url = normalize_url(raw, field="店铺网址")
-    host = url_host(url)
+    url = parse_web_url(raw, field=field)
     if platform_hosts:
-        if not host_matches(host, platform_hosts):
+        if not host_matches(url.host, platform_hosts):
             raise ValidationError(
-                f"店铺网址的域名 {host} 不属于{platform_name}（应为 {'、'.join(platform_hosts)}）。"
-            )
+                f"{field}的域名 {url.host} 不属于{platform_name}（应为 {'、'.join(platform_hosts)}）。")
+        if is_platform_page(url, platform_hosts):
+            raise ValidationError(
+                f"{url.href} 是{platform_name}平台的页面，不是店铺的网址：请打开您的店铺首页，复制地址栏里的完整网址。")
     elif own_site_domain:
-        own = registrable_domain(url_host(normalize_url(own_site_domain, field="官网")))
-        if not host_matches(host, [own]):
+        own = registrable_domain(parse_web_url(own_site_domain, field="企业官网").host)
+        if not host_matches(url.host, [own]):
             raise ValidationError(f"企业自建商城的网址应在企业官网的域名 {own} 下。")
-    return url
+    return url.href
+
+
+def shop_url_problem(url: str, platform_hosts: list[str], *, platform_name: str,
+                     website: str | None) -> str | None:
+    """Why a stored shop URL would be refused today (a Chinese sentence), or None when it passes.
+
+    The same rules as the shop forms and the importer; an own-site shop needs the website.
+    """
+    try:
+        if not platform_hosts and not website:
+            raise ValidationError("企业自建商城的网址须在企业官网的域名下，但企业没有填写官网。")
+        validate_shop_url(url, platform_hosts, platform_name=platform_name, own_site_domain=website or None)
+    except ValidationError as err:
+        return str(err)
+    return None

@@ -29,7 +29,7 @@ from ..models import (
     enterprise_badge, enterprise_industry,
 )
 from ..services import catalog
-from ..services.verify import verify as run_verify
+from ..services.verify.lookup import verify as run_verify
 from ..validation import ValidationError
 from . import api_args, api_schemas, linking, openapi
 from .api_args import MAX_ID
@@ -330,19 +330,21 @@ def cities():
 
 
 @bp.route("/verify", tags=["验证"])
-@bp.doc(operationId="verify", summary="验证店铺链接、证书编号或统一社会信用代码",
-        description="三个参数只能提供一个。短链接（如 m.tb.cn、u.jd.com）不会被打开，结果为 short_link。")
+@bp.doc(operationId="verify", summary="验证店铺链接、证书编号或统一社会信用代码，或按品牌/企业名称查询",
+        description="参数只能提供一个。短链接（如 m.tb.cn、u.jd.com）不会被打开，结果为 short_link；"
+                    "域名模仿认证店铺但不在其平台上的链接，结果为 suspicious（疑似仿冒）。")
 @query(api_args.VerifyArgs)
 @fails(400, "没有提供参数、提供了多个参数，或内容无效")
 @answers(api_schemas.VerifyResultSchema, "验证结果")
-def verify(kind_and_value: tuple[str, str]):
-    """Verify a shop link, a certificate number or a 统一社会信用代码 (exactly one of them)."""
-    kind, value = kind_and_value
+def verify(key_and_value: tuple[str, str]):
+    """Verify a shop link, a certificate number, a 统一社会信用代码 or a name (exactly one of them;
+    ``q`` guesses which)."""
+    key, value = key_and_value
     try:
-        result = run_verify(kind, value)
+        result = run_verify("auto" if key == "q" else key, value)
     except ValidationError as err:
         raise ApiError(str(err)) from None
-    return With(result, page_url=linking.absolute(url_for("trust.verify", **{kind: value})))
+    return With(result, page_url=linking.absolute(url_for("trust.verify", **{key: value})))
 
 
 @bp.route("/", tags=["文档"])

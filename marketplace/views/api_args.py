@@ -132,12 +132,14 @@ class ShopArgs(DirectoryArgs):
 
 
 class VerifyArgs(Schema):
-    """Exactly one of these, passed on as given; loads as ``(kind, value)``. A new kind of query
+    """Exactly one of these, passed on as given; loads as ``(key, value)``. A new kind of query
     is one more field here (and a kind that ``services.verify.verify`` knows)."""
 
+    q = fields.String(metadata={"description": "任意内容，自动识别是链接、证书编号、代码还是名称", "maxLength": 4000})
     url = fields.String(metadata={"description": "店铺网址（可带跟踪参数，或整段分享文字）", "maxLength": 4000})
     certificate = fields.String(metadata={"description": "证书编号", "maxLength": 40})
     uscc = fields.String(metadata={"description": "统一社会信用代码", "maxLength": 40})
+    name = fields.String(metadata={"description": "品牌或企业名称", "maxLength": 200})
 
     @validates_schema(skip_on_field_errors=False)
     def _exactly_one(self, data, **kwargs):
@@ -149,7 +151,7 @@ class VerifyArgs(Schema):
             raise ValidationError("参数过长或含有不允许的字符。")
 
     @post_load
-    def _kind_and_value(self, data, **kwargs) -> tuple[str, str]:
+    def _key_and_value(self, data, **kwargs) -> tuple[str, str]:
         return next((kind, value) for kind, value in data.items() if value.strip())
 
 

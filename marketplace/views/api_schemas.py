@@ -20,7 +20,7 @@ from marshmallow import INCLUDE, Schema, fields, pre_dump
 from marshmallow.validate import OneOf
 
 from ..models import ShopType, Status
-from ..services.verify import Outcome, certificate_outcome
+from ..services.verify.results import Outcome, certificate_outcome
 from . import linking
 
 
@@ -265,12 +265,26 @@ class CitySchema(CityRefSchema):
         return linking.city_url(c)
 
 
-class VerifyResultSchema(Answer):
-    """A verify result (``services.verify.VerifyResult``); the same facts the /verify page shows.
-    Dumps ``With(result, page_url=...)``. The listing's enterprise, shop, certificate and shops
-    are given only when a (formerly) certified listing was found."""
+class NameMatchSchema(Answer):
+    """A certified enterprise whose name or brand matches a name query, with its certified shops."""
 
-    query_type = fields.String(validate=OneOf(["url", "certificate", "uscc"]))
+    enterprise = fields.Nested(EnterpriseRefSchema)
+    shops = fields.List(fields.Nested(ShopSchema))
+
+    def get_enterprise(self, ent):
+        return ent
+
+    def get_shops(self, ent):
+        return ent.public_shops
+
+
+class VerifyResultSchema(Answer):
+    """A verify result (``services.verify.results.VerifyResult``); the same facts the /verify page
+    shows. Dumps ``With(result, page_url=...)``. The listing's enterprise, certificate and shops
+    are given when the answer names a listing: a (formerly) certified one that was found, or the
+    real shop a suspicious link imitates; the report link names a shop only when it was found."""
+
+    query_type = fields.String(validate=OneOf(["url", "certificate", "uscc", "name"]))
     query = fields.String(metadata={"description": "规范化后的查询内容"})
     result = fields.String(attribute="outcome", validate=OneOf(Outcome.ALL))
     result_label = fields.String(attribute="label")
@@ -285,23 +299,25 @@ class VerifyResultSchema(Answer):
     shops = fields.List(fields.Nested(ShopSchema))
     mentioned = fields.List(fields.Nested(EnterpriseRefSchema),
                             metadata={"description": "粘贴内容中提到品牌的认证企业（可能被冒充）"})
+    matches = fields.List(fields.Nested(NameMatchSchema),
+                          metadata={"description": "按名称查询时，名称或品牌相符的认证企业及其认证店铺"})
     report_url = Link(allow_none=True)
     page_url = Link()
 
     def get_enterprise(self, r):
-        return r.enterprise if r.found_listing else None
+        return r.enterprise if r.names_listing else None
 
     def get_shop(self, r):
-        return r.shop if r.found_listing else None
+        return r.shop if r.names_listing else None
 
     def get_certificate(self, r):
-        return r.certificate if r.found_listing else None
+        return r.certificate if r.names_listing else None
 
     def get_shops(self, r):
-        return r.shops if r.found_listing else []
+        return r.shops if r.names_listing else []
 
     def get_report_url(self, r):
-        return linking.complaint_url(self.get_enterprise(r), self.get_shop(r))
+        return linking.complaint_url(self.get_enterprise(r), r.shop if r.found_listing else None)
 
 
 class IndexSchema(Answer):

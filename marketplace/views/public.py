@@ -15,6 +15,7 @@ from ..models import (
 )
 from ..services import catalog, news
 from ..services.reference_data import REGIONS
+from ..validation.urls import checked_href, parse_web_url, shop_url_problem
 from .helpers import choice_arg, page_arg
 
 bp = Blueprint("public", __name__)
@@ -159,19 +160,32 @@ def enterprise(enterprise_id: int):
     return response
 
 
+bp.add_app_template_global(checked_href, "checked_url")
+
+
 @bp.route("/go/<int:shop_id>", methods=["GET"])
 def go(shop_id: int):
-    """Count a click-through and redirect to the shop's stored, certified URL (never elsewhere)."""
+    """Count a click-through and redirect to the shop's stored, certified URL (never elsewhere).
+
+    The stored URL is checked again with the shop forms' rules (``shop_url_problem``) before every
+    redirect: one that no longer passes (stored before a rule existed, or edited in the database)
+    answers 404 and logs an alert for staff instead of sending the visitor off the platform.
+    """
     row = db.session.execute(
-        select(Shop.id, Shop.url, Shop.enterprise_id)
+        select(Shop.id, Shop.url, Shop.enterprise_id, Platform, Enterprise.website)
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+        .join(Platform, Platform.id == Shop.platform_id)
         .where(Shop.id == _id_or_404(shop_id), Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
     ).first()
     if row is None:
         abort(404)
-    target = row.url
-    if not target.lower().startswith(("https://", "http://")):  # stored URLs are validated; belt and braces
+    problem = shop_url_problem(row.url, row.Platform.host_list, platform_name=row.Platform.name,
+                               website=row.website)
+    if problem is not None:
+        current_app.logger.error("ALERT /go/%s: stored URL %r of a certified shop fails the URL check: %s",
+                                 row.id, row.url, problem)
         abort(404)
+    target = parse_web_url(row.url).href
     if request.method == "GET":  # HEAD (link checkers, previews) answers the same without counting
         _count_click(row.id, row.enterprise_id)
     response = redirect(target, code=302)

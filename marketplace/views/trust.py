@@ -28,7 +28,8 @@ from ..models import (
 )
 from ..clock import utc_now
 from ..services import news
-from ..services.verify import Outcome, certificate_outcome, normalize_certificate_number
+from ..services.verify.lookup import normalize_certificate_number
+from ..services.verify.results import Outcome, certificate_outcome
 from ..validation import ValidationError
 from . import linking, script_switch
 

@@ -18,13 +18,16 @@ from wtforms.validators import Length, Optional
 
 from ..extensions import db
 from ..models import Enterprise, Status
-from ..services.verify import Outcome, certificate_outcome, verify as run_verify
+from ..services.verify.lookup import verify as run_verify
+from ..services.verify.results import Outcome, certificate_outcome
 from ..validation import ValidationError
+from ..validation.urls import checked_href
 from . import linking
 from .trust import _certificate_or_404, bp
 
 
-KIND_CHOICES = [("auto", "自动识别"), ("url", "店铺链接"), ("certificate", "证书编号"), ("uscc", "统一社会信用代码")]
+KIND_CHOICES = [("auto", "自动识别"), ("url", "店铺链接"), ("certificate", "证书编号"), ("uscc", "统一社会信用代码"),
+                ("name", "品牌或企业名称")]
 
 
 class VerifyForm(FlaskForm):
@@ -33,7 +36,7 @@ class VerifyForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("店铺链接、证书编号或统一社会信用代码", validators=[Optional(), Length(max=4000)])
+    q = StringField("店铺链接、证书编号、统一社会信用代码或品牌名称", validators=[Optional(), Length(max=4000)])
     kind = SelectField("查询方式", choices=KIND_CHOICES, default="auto", validate_choice=False)
 
 
@@ -41,11 +44,12 @@ class VerifyForm(FlaskForm):
 
 @bp.route("/verify")
 def verify():
-    """Check a shop link, certificate number or 统一社会信用代码; accepts ``?q=&kind=`` from the
-    form and ``?url=`` / ``?certificate=`` / ``?uscc=`` like the API."""
+    """Check a shop link, certificate number, 统一社会信用代码 or brand/company name; accepts
+    ``?q=&kind=`` from the form and ``?url=`` / ``?certificate=`` / ``?uscc=`` / ``?name=`` like
+    the API."""
     form = VerifyForm(formdata=request.args)
     kind, value = "auto", ""
-    for key in ("url", "certificate", "uscc"):
+    for key in ("url", "certificate", "uscc", "name"):
         if request.args.get(key, "").strip():
             kind, value = key, request.args[key]
             form.q.data, form.kind.data = value, key
@@ -69,7 +73,7 @@ def verify():
         "trust/verify.html", form=form, result=result, error=error, enterprise_url=linking.enterprise_url,
         complaint_url=linking.complaint_url,
         report_url=linking.complaint_url(
-            result.enterprise if result and result.found_listing else None,
+            result.enterprise if result and result.names_listing else None,
             result.shop if result and result.found_listing else None,
         ) if result else None,
         api_url=linking.url("api.verify", "/api/v1/verify",
@@ -147,7 +151,8 @@ def organization_jsonld(ent: Enterprise) -> dict:
     logo = linking.logo_url(ent)
     if logo:
         data["logo"] = logo
-    same_as = [ent.website] if ent.website else []
+    website = checked_href(ent.website)
+    same_as = [website] if website else []
     same_as += [s.url for s in ent.public_shops]
     if same_as:
         data["sameAs"] = same_as

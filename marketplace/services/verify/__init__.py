@@ -1,4 +1,4 @@
-"""Verify a shop: is this link, certificate number or 统一社会信用代码 a certified listing?
+"""Verify a shop: is this link, certificate number, 统一社会信用代码 or name a certified listing?
 
 Consumers paste whatever their phone gave them: a desktop URL, a mobile or share URL full of
 tracking parameters, or the whole share text ("【淘宝】https://m.tb.cn/... 「某某旗舰店」").
@@ -9,31 +9,19 @@ sub-domain — that can be derived without any network access. Stored shop URLs 
 same way and compared. Short links (``m.tb.cn``, ``u.jd.com``, ``v.douyin.com`` …) only say where
 they lead after a network fetch, which we never make: the consumer is told so.
 
-Only hosts that belong to a platform (``host_matches``) get a platform identity: a look-alike host
-such as ``tmall.com.evil.example`` or ``evil-tmall.com`` can never match a certified shop.
+Links are parsed as browsers parse them (``validation.urls.parse_web_url``). Only hosts that
+belong to a platform (``Platform.host_list``) get a platform identity: a look-alike host such as
+``meihao.tmall.com.evil.example`` or ``meihao-tmall.com`` can never match a certified shop; when
+it names one, the answer is "suspicious" and names the real shop.
 
-Package layout (imports flow identity, results -> lookup):
+Modules (imports flow identity, results -> lookalike, names -> lookup):
 
-* ``identity`` — link -> shop identity per platform, short links, URL in share text (no database);
-* ``results``  — ``Outcome``, ``VerifyResult``, advice texts, certificate/listing outcome rules;
-* ``lookup``   — ``verify_url``, ``verify_certificate``, ``verify_uscc``, ``detect_kind``, ``verify``.
+* ``identity``  — link -> shop identity per platform (the ``RULES`` table), short links, URL in
+  share text (no database);
+* ``results``   — ``Outcome``, ``VerifyResult``, advice texts, certificate/listing outcome rules;
+* ``lookalike`` — hosts on no platform that name a certified shop or brand;
+* ``names``     — brand or company names, and the brands a share text mentions;
+* ``lookup``    — ``verify_url``, ``verify_certificate``, ``verify_uscc``, ``detect_kind``, ``verify``.
 
-Every name the single-module ``verify.py`` had is re-exported here, so
-``from marketplace.services.verify import verify, Outcome`` etc. keep working.
+Callers import from these modules.
 """
-from __future__ import annotations
-
-from .identity import (  # noqa: F401
-    extract_url, is_short_link, shop_identity, ShopIdentity, SHORT_LINK_HOSTS, _BARE_URL_IN_TEXT,
-    _CERT_NUMBER, _DIGITS, _first_param, _GENERIC_LABELS, _has_cjk, _params, _shop_label, _TOKEN,
-    _URL_IN_TEXT,
-)
-from .results import (  # noqa: F401
-    ADVICE_NOT_FOUND, ADVICE_PRODUCT, ADVICE_SHORT_LINK, certificate_outcome, is_certificate_valid,
-    listing_outcome, Outcome, VerifyResult, _listing_message, _validity,
-)
-from .lookup import (  # noqa: F401
-    brands_mentioned, detect_kind, normalize_certificate_number, verify, verify_certificate,
-    verify_url, verify_uscc, _candidate_shops, _certificate_result, _host_warnings, _platform_for,
-    _public_shops, _stored_identity,
-)

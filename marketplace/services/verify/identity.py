@@ -1,19 +1,23 @@
-"""Reducing a pasted link to a *shop identity* (platform family + shop id / seller id / shop
-sub-domain), per platform, without any network access; spotting short links and pulling the URL
-out of a share text.
+"""Reducing a link to a *shop identity* (a family + the shop id, seller id or shop sub-domain),
+per platform, without any network access; spotting short links and pulling the URL out of a
+share text.
 
-Pure string work, no database: the lookup compares the identity of the query with the identity
-of each stored shop URL, so every URL form of the same shop matches.
+Pure string work, no database. Which platform a host belongs to comes from the reference data
+(``Platform.host_list``, loaded from ``data/platforms.csv``); how each platform writes a shop
+into its links is the table ``RULES`` below, keyed by platform slug. The lookup compares the
+identity of the query with the identity of each stored shop URL, so every URL form of the same
+shop matches (``midea.tmall.com`` and ``midea.m.tmall.com``; ``mall.jd.com/index-1000.html`` and
+``shop.m.jd.com/?shopId=1000``).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from typing import Protocol
+from urllib.parse import parse_qsl
 
-from ...validation.urls import host_matches
-
+from ...validation.urls import SERVICE_LABELS, WebUrl, host_matches
 
 # Hosts whose links only redirect elsewhere; resolving them needs a network fetch.
 SHORT_LINK_HOSTS = (
@@ -22,24 +26,14 @@ SHORT_LINK_HOSTS = (
     "qr.1688.com", "xhslink.com", "b23.tv", "bit.ly", "t.co", "tinyurl.com", "sourl.cn",
 )
 
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'「」【】《》（）()，。！、；]+", re.IGNORECASE)
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'「」【】《》（）()，。！、；]+", re.IGNORECASE)
 _BARE_URL_IN_TEXT = re.compile(
     r"(?<![\w.-])((?:[a-z0-9-]+\.)+(?:com|cn|hk|net)(?:/[^\s<>\"'「」【】《》（）()，。！、；]*)?)",
     re.IGNORECASE,
 )
-_CERT_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
 _DIGITS = re.compile(r"\d{1,20}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,80}")
-
-# Sub-domains that are platform services, not shops (``detail.tmall.com`` is not a shop).
-_GENERIC_LABELS = {
-    "www", "m", "h5", "wap", "detail", "item", "items", "shop", "store", "list", "s", "search",
-    "pages", "page", "login", "passport", "chaoshi", "market", "world", "buy", "cart", "trade",
-    "i", "my", "home", "mall", "help", "service", "api", "img", "static", "pre-wormhole",
-    "wormhole", "ai", "huodong", "pro", "sale", "re", "so", "global", "en", "mobile", "haohuo",
-    "product", "goods", "offer", "dj", "npcitem", "jd", "ju", "fx", "aliexpress", "app",
-    "main", "promotion", "activity", "act", "jinritemai", "winport", "air", "web", "live",
-}
+_MOBILE_LABELS = ("m", "wap", "h5", "www", "en")
 
 
 @dataclass
@@ -55,7 +49,82 @@ class ShopIdentity:
     product_page: bool = False
 
 
-def _params(query: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class IdForm:
+    """One way a platform's links name a shop (or a product): a query parameter, or a regex over
+    ``host + path`` whose first group is the id. ``where`` (a regex over ``host + path``) limits
+    the form to the links it matches."""
+
+    params: tuple[str, ...] = ()
+    regex: str = ""
+    family: str = ""
+    token: bool = False  # ids are letters/digits/-/_ rather than digits only
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class PlatformRule:
+    """How one platform writes a shop into its links: id forms tried in order, then the shop's
+    own sub-domain (``<shop>.tmall.com``), then the forms of a product page (no shop in it)."""
+
+    ids: tuple[IdForm, ...] = ()
+    sub_domains: bool = False
+    products: tuple[IdForm, ...] = ()
+
+
+# Tmall and Taobao share shop and seller ids (a Taobao shop also lives at ``shop<id>.taobao.com``).
+_ALI_SHOP = IdForm(("shop_id", "shopid"), family="ali-shop")
+_ALI_SELLER = IdForm(("user_number_id", "usernumberid", "seller_id", "sellerid", "user_id", "userid"),
+                     family="ali-seller")
+_ALI_ITEM = IdForm(("id", "item_id", "itemid"), where=r"^(?:detail|item)\.|/.*(?:item|detail)")
+
+# Platform slug (``data/platforms.csv``) -> how its links name a shop. Platforms not listed here
+# (唯品会, 得物, own sites) compare by host and path.
+RULES: dict[str, PlatformRule] = {
+    "tmall": PlatformRule(ids=(_ALI_SHOP, _ALI_SELLER), sub_domains=True, products=(_ALI_ITEM,)),
+    "taobao": PlatformRule(
+        ids=(_ALI_SHOP, IdForm(regex=r"^shop(\d+)\.", family="ali-shop"), _ALI_SELLER),
+        sub_domains=True, products=(_ALI_ITEM,)),
+    "jd": PlatformRule(
+        ids=(IdForm(("shopid", "shop_id"), family="jd-shop"),
+             IdForm(regex=r"^mall\.[^/]*/(?:.*/)?index-(\d+)\.html?$", family="jd-shop"),
+             IdForm(("venderid", "vender_id", "vendorid", "vendor_id"), family="jd-vender")),
+        sub_domains=True,
+        products=(IdForm(regex=r"^((?:item|npcitem)\.)"), IdForm(regex=r"/product/(\d+)\.html?$"))),
+    "pinduoduo": PlatformRule(
+        ids=(IdForm(("mall_id", "mallid"), family="pdd-mall"),),
+        products=(IdForm(("goods_id", "goodsid")), IdForm(regex=r"/.*(goods)"))),
+    "douyin": PlatformRule(
+        ids=(IdForm(("shop_id", "shopid"), family="douyin-shop", token=True),
+             IdForm(("id",), family="douyin-shop", token=True, where="/shop")),
+        products=(IdForm(regex=r"(/product|/goods)"),)),
+    "kuaishou": PlatformRule(
+        ids=(IdForm(("shopid", "shop_id", "sellerid", "seller_id"), family="ks-shop", token=True),
+             IdForm(("id",), family="ks-shop", token=True, where="/shop"))),
+    "alibaba1688": PlatformRule(
+        ids=(IdForm(("memberid", "member_id"), family="1688-member", token=True),
+             IdForm(regex=r"/winport/([A-Za-z0-9_-]+)\.html?$", family="1688-member"),
+             IdForm(regex=r"^(b2b-[a-z0-9_-]+)\.", family="1688-member")),
+        sub_domains=True, products=(IdForm(regex=r"(/offer/)"),)),
+    "suning": PlatformRule(
+        ids=(IdForm(regex=r"^(?:shop\.|m\.)[^/]*/(?:.*?/)?(\d{6,12})(?:/|\.html?|$)", family="suning-shop"),),
+        products=(IdForm(regex=r"^(product)\."),)),
+    "aliexpress": PlatformRule(
+        ids=(IdForm(("storeid", "store_id", "selleradminseq"), family="ae-store"),
+             IdForm(regex=r"/store/(?:[a-z]+/)?(\d+)", family="ae-store")),
+        products=(IdForm(regex=r"(/item/)"),)),
+    "alibaba": PlatformRule(sub_domains=True, products=(IdForm(regex=r"(/product-detail/)"),)),
+}
+
+
+class PlatformHosts(Protocol):
+    """What identity needs of a platform: its slug and its hosts (a ``Platform`` row)."""
+
+    slug: str
+    host_list: list[str]
+
+
+def params_of(query: str) -> dict[str, str]:
     """Query parameters with lower-cased names (the first value wins)."""
     out: dict[str, str] = {}
     for k, v in parse_qsl(query, keep_blank_values=False):
@@ -63,152 +132,77 @@ def _params(query: str) -> dict[str, str]:
     return out
 
 
-def _first_param(params: dict[str, str], names: tuple[str, ...], pattern=_DIGITS) -> str | None:
-    for name in names:
+def shop_label(host: str, suffix: str) -> str | None:
+    """The shop's own label of ``<shop>.<suffix>`` or ``<shop>.m.<suffix>``, if there is one."""
+    if not host.endswith("." + suffix):
+        return None
+    labels = [lb for lb in host[: -len(suffix) - 1].split(".") if lb not in _MOBILE_LABELS]
+    if len(labels) != 1 or labels[0] in SERVICE_LABELS or not _TOKEN.fullmatch(labels[0]):
+        return None
+    return labels[0]
+
+
+def _find_id(form: IdForm, url: WebUrl, params: dict[str, str]) -> str | None:
+    """The id ``form`` reads from the URL, or None."""
+    where = url.host + url.path
+    if form.where and not re.search(form.where, where):
+        return None
+    pattern = _TOKEN if form.token else _DIGITS
+    for name in form.params:
         value = params.get(name)
         if value and pattern.fullmatch(value):
             return value
+    if form.regex:
+        m = re.search(form.regex, where)
+        return m.group(1) if m else None
     return None
 
 
-def _shop_label(host: str, suffix: str) -> str | None:
-    """The shop's own label of ``<shop>.<suffix>`` or ``<shop>.m.<suffix>``, if there is one."""
-    if host == suffix or not host.endswith("." + suffix):
-        return None
-    labels = host[: -len(suffix) - 1].split(".")
-    labels = [lb for lb in labels if lb not in ("m", "wap", "h5", "www")] or []
-    if len(labels) != 1:
-        return None
-    label = labels[0]
-    if label in _GENERIC_LABELS or not _TOKEN.fullmatch(label):
-        return None
-    return label
-
-
-def shop_identity(url: str) -> ShopIdentity:
-    """Reduce a normalised URL to the identity of the shop it shows (see the module doc)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    path = parts.path or "/"
-    params = _params(parts.query)
-
-    # Alibaba retail: Tmall, Taobao, Tmall Global share shop and seller ids.
-    if host_matches(host, ["tmall.com", "tmall.hk", "taobao.com", "tb.cn", "liangxinyao.com"]):
-        shop_id = _first_param(params, ("shop_id", "shopid"))
-        if shop_id:
-            return ShopIdentity(("ali-shop", shop_id), shop_id)
-        m = re.fullmatch(r"shop(\d+)(?:\.m|\.wap)?\.taobao\.com", host)
-        if m:
-            return ShopIdentity(("ali-shop", m.group(1)), m.group(1))
-        seller = _first_param(params, ("user_number_id", "usernumberid", "seller_id", "sellerid",
-                                       "user_id", "userid"))
-        if seller:
-            return ShopIdentity(("ali-seller", seller), seller)
-        for suffix, family in (("tmall.com", "tmall-sub"), ("tmall.hk", "tmallhk-sub"),
-                               ("taobao.com", "taobao-sub")):
-            label = _shop_label(host, suffix)
-            if label:
-                return ShopIdentity((family, label), label)
-        item = _first_param(params, ("id", "item_id", "itemid"))
-        if item and ("item" in path or "detail" in path or host.startswith(("detail.", "item."))):
-            return ShopIdentity(None, item, product_page=True)
-
-    elif host_matches(host, ["jd.com", "jd.hk"]):
-        shop_id = _first_param(params, ("shopid", "shop_id"))
-        if shop_id:
-            return ShopIdentity(("jd-shop", shop_id), shop_id)
-        m = re.search(r"/index-(\d+)\.html?$", path)
-        if m and host.startswith("mall."):
-            return ShopIdentity(("jd-shop", m.group(1)), m.group(1))
-        vender = _first_param(params, ("venderid", "vender_id", "vendorid", "vendor_id"))
-        if vender:
-            return ShopIdentity(("jd-vender", vender), vender)
-        if host.startswith(("item.", "item.m.", "npcitem.")) or re.search(r"/product/\d+\.html?$", path):
-            return ShopIdentity(None, "", product_page=True)
-        for suffix in ("jd.com", "jd.hk"):
-            label = _shop_label(host, suffix)
-            if label:
-                return ShopIdentity(("jd-sub", label), label)
-
-    elif host_matches(host, ["pinduoduo.com", "yangkeduo.com"]):
-        mall = _first_param(params, ("mall_id", "mallid"))
-        if mall:
-            return ShopIdentity(("pdd-mall", mall), mall)
-        if "goods" in path or _first_param(params, ("goods_id", "goodsid")):
-            return ShopIdentity(None, "", product_page=True)
-
-    elif host_matches(host, ["jinritemai.com", "douyin.com"]):
-        shop = _first_param(params, ("shop_id", "shopid"), _TOKEN)
-        if not shop and "/shop" in path:
-            shop = _first_param(params, ("id",), _TOKEN)
-        if shop:
-            return ShopIdentity(("douyin-shop", shop), shop)
-        if "/product" in path or "/goods" in path:
-            return ShopIdentity(None, "", product_page=True)
-
-    elif host_matches(host, ["kuaishou.com", "kwaixiaodian.com"]):
-        shop = _first_param(params, ("shopid", "shop_id", "sellerid", "seller_id"), _TOKEN)
-        if not shop and "/shop" in path:
-            shop = _first_param(params, ("id",), _TOKEN)
-        if shop:
-            return ShopIdentity(("ks-shop", shop), shop)
-
-    elif host_matches(host, ["1688.com"]):
-        member = _first_param(params, ("memberid", "member_id"), _TOKEN)
-        m = re.search(r"/winport/([A-Za-z0-9_-]+)\.html?$", path)
-        if not member and m:
-            member = m.group(1)
-        if member:
-            return ShopIdentity(("1688-member", member), member)
-        if "/offer/" in path:
-            return ShopIdentity(None, "", product_page=True)
-        label = _shop_label(host, "1688.com")
+def _platform_identity(rule: PlatformRule, suffix: str, url: WebUrl) -> ShopIdentity | None:
+    """Apply one platform's rule to a URL on one of its hosts (``suffix``)."""
+    params = params_of(url.query)
+    for form in rule.ids:
+        value = _find_id(form, url, params)
+        if value:
+            return ShopIdentity((form.family, value), value)
+    if rule.sub_domains:
+        label = shop_label(url.host, suffix)
         if label:
-            family = "1688-member" if label.startswith("b2b-") else "1688-sub"
-            return ShopIdentity((family, label), label)
+            return ShopIdentity((f"sub:{suffix}", label), label)
+    if any(_find_id(form, url, params) for form in rule.products):
+        return ShopIdentity(None, "", product_page=True)
+    return None
 
-    elif host_matches(host, ["suning.com"]):
-        m = re.search(r"(?:^|/)(\d{6,12})(?:/|\.html?|$)", path)
-        if m and host.startswith(("shop.", "shop.m.", "m.")):
-            return ShopIdentity(("suning-shop", m.group(1)), m.group(1))
-        if host.startswith("product."):
-            return ShopIdentity(None, "", product_page=True)
 
-    elif host_matches(host, ["aliexpress.com", "aliexpress.us"]):
-        store = _first_param(params, ("storeid", "store_id", "selleradminseq"))
-        m = re.search(r"/store/(?:[a-z]+/)?(\d+)", path)
-        if not store and m:
-            store = m.group(1)
-        if store:
-            return ShopIdentity(("ae-store", store), store)
-        if "/item/" in path:
-            return ShopIdentity(None, "", product_page=True)
+def platform_of(host: str, platforms: list[PlatformHosts]) -> tuple[PlatformHosts, str] | None:
+    """The platform whose hosts include ``host``, with the matching host."""
+    for p in platforms:
+        for allowed in p.host_list:
+            if host_matches(host, [allowed]):
+                return p, allowed
+    return None
 
-    elif host_matches(host, ["alibaba.com"]):
-        labels = [lb for lb in host[: -len("alibaba.com") - 1].split(".") if lb not in ("m", "en", "www")] \
-            if host.endswith(".alibaba.com") else []
-        if len(labels) == 1 and labels[0] not in _GENERIC_LABELS:
-            return ShopIdentity(("alibaba-sub", labels[0]), labels[0])
-        if "/product-detail/" in path:
-            return ShopIdentity(None, "", product_page=True)
 
-    # Anything else (own sites, platforms without special forms): host without the mobile or
-    # www prefix, path without a trailing slash or index page, and the remaining query.
-    generic_host = re.sub(r"^(?:www|m|wap|h5|mobile)\.", "", host)
-    generic_path = re.sub(r"/(?:index\.(?:html?|php|aspx?))?$", "", path) or ""
-    query = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+def shop_identity(url: WebUrl, platforms: list[PlatformHosts]) -> ShopIdentity:
+    """Reduce a parsed URL to the identity of the shop it shows (see the module doc).
+
+    Hosts on no platform, and platforms without a rule, compare by host without the mobile or
+    www prefix, path without a trailing slash or index page, and the remaining query.
+    """
+    found = platform_of(url.host, platforms)
+    if found is not None and found[0].slug in RULES:
+        ident = _platform_identity(RULES[found[0].slug], found[1], url)
+        if ident is not None:
+            return ident
+    generic_host = re.sub(r"^(?:www|m|wap|h5|mobile)\.", "", url.host)
+    generic_path = re.sub(r"/(?:index\.(?:html?|php|aspx?))?$", "", url.path)
+    query = "&".join(f"{k}={v}" for k, v in sorted(params_of(url.query).items()))
     return ShopIdentity(("url", f"{generic_host}{generic_path}?{query}"), generic_host)
 
 
-def is_short_link(url: str) -> bool:
+def is_short_link(url: WebUrl) -> bool:
     """True for a link shortener or share redirect host (its target needs a network fetch)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    for entry in SHORT_LINK_HOSTS:
-        entry_host, _, entry_path = entry.partition("/")
-        if host_matches(host, [entry_host]) and (not entry_path or parts.path.startswith("/" + entry_path)):
-            return True
-    return False
+    return host_matches(url.host, list(SHORT_LINK_HOSTS))
 
 
 def extract_url(text: str) -> str:
@@ -216,9 +210,9 @@ def extract_url(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").strip()
     if not text:
         return ""
-    if not any(ch.isspace() for ch in text) and not _has_cjk(text):
+    if not any(ch.isspace() for ch in text) and not has_cjk(text):
         return text
-    m = _URL_IN_TEXT.search(text)
+    m = URL_IN_TEXT.search(text)
     if m:
         return m.group(0).rstrip(".,;:!?")
     m = _BARE_URL_IN_TEXT.search(text)
@@ -227,5 +221,13 @@ def extract_url(text: str) -> str:
     return text
 
 
-def _has_cjk(text: str) -> bool:
+def looks_like_link(text: str) -> bool:
+    """True when pasted text holds a web address (or is one): else it is a name to look up."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if URL_IN_TEXT.search(text) or _BARE_URL_IN_TEXT.search(text):
+        return True
+    return not has_cjk(text) and not any(ch.isspace() for ch in text) and any(ch in text for ch in ".:/")
+
+
+def has_cjk(text: str) -> bool:
     return any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)

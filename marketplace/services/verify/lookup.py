@@ -1,145 +1,124 @@
-"""The lookups: a URL, a certificate number or a 统一社会信用代码 is matched against the stored
-listings and turned into a ``VerifyResult``; ``verify`` dispatches on the kind of query.
+"""The lookups: a URL, a certificate number, a 统一社会信用代码 or a name is matched against the
+stored listings and turned into a ``VerifyResult``; ``verify`` dispatches on the kind of query.
 
-Only hosts that belong to a platform get a platform identity, so look-alike hosts never match.
+URLs are parsed by ``validation.urls.parse_web_url`` (the WHATWG parser browsers use), and only
+hosts that belong to a platform get a platform identity, so look-alike hosts never match a
+certified shop: they are answered as suspicious when they name one (``lookalike``).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import date
-from urllib.parse import urlsplit
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, or_, select
 
 from ...extensions import db
-from ...models import Brand, CertStatus, Certification, Enterprise, Platform, Shop, Status
+from ...models import CertStatus, Certification, Enterprise, Platform, Shop, Status
 from ...validation import ValidationError
-from ...validation.urls import host_matches, normalize_url
+from ...validation.urls import WebUrl, parse_web_url, shop_url_problem
 from ...validation.uscc import normalize_uscc
-from .identity import (
-    _CERT_NUMBER, extract_url, _has_cjk, is_short_link, shop_identity, ShopIdentity, _URL_IN_TEXT,
-)
+from .identity import extract_url, is_short_link, looks_like_link, platform_of, shop_identity, ShopIdentity
+from .lookalike import imitated_listing, platform_warnings
+from .names import brands_mentioned, verify_name
 from .results import (
-    ADVICE_NOT_FOUND, ADVICE_PRODUCT, ADVICE_SHORT_LINK, certificate_outcome, _listing_message,
-    listing_outcome, Outcome, _validity, VerifyResult,
+    ADVICE_NOT_FOUND, ADVICE_PRODUCT, ADVICE_SHORT_LINK, ADVICE_SUSPICIOUS, certificate_outcome,
+    _listing_message, listing_outcome, Outcome, _validity, VerifyResult,
 )
 
-
-def _host_warnings(host: str, platforms: list[Platform]) -> list[str]:
-    """Warn about hosts that look like a platform's but are not (``evil-tmall.com``)."""
-    if any(host_matches(host, p.host_list) for p in platforms if p.host_list):
-        return []
-    for p in platforms:
-        for allowed in p.host_list:
-            brand = allowed.split(".")[0]
-            if len(brand) >= 2 and brand in host:
-                return [f"注意：网址的域名是 {host}，它含有“{brand}”字样，但并不是{p.name}的官方域名（{allowed}）。"
-                        "这是仿冒网站的常见手法，请不要在该网站登录或付款。"]
-    return []
+_CERT_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
 
 
-def _platform_for(host: str, platforms: list[Platform]) -> Platform | None:
-    for p in platforms:
-        if p.host_list and host_matches(host, p.host_list):
-            return p
-    return None
+def _platforms() -> list[Platform]:
+    return list(db.session.scalars(select(Platform).order_by(Platform.position, Platform.id)))
 
 
 def _public_shops(ent: Enterprise) -> list[Shop]:
     return [s for s in ent.shops if s.status == Status.CERTIFIED] if ent.status == Status.CERTIFIED else []
 
 
-def brands_mentioned(text: str, limit: int = 3) -> list[Enterprise]:
-    """Certified enterprises whose brand (2+ characters) appears in ``text`` — share texts name
-    the shop (「某某官方旗舰店」), which tells the consumer whose official shops to compare with."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(_URL_IN_TEXT.sub(" ", text)[:500].casefold().split())
-    if not _has_cjk(text) and not re.search(r"[a-z]{3}", text):
-        return []
-    rows = db.session.scalars(
-        select(Enterprise).join(Brand, Brand.enterprise_id == Enterprise.id)
-        .where(Enterprise.status == Status.CERTIFIED, func.length(Brand.name_key) >= 2,
-               literal(text).contains(Brand.name_key))
-        .order_by(func.length(Brand.name_key).desc(), Enterprise.id).limit(limit * 3)
-    )
-    out: list[Enterprise] = []
-    for ent in rows:
-        if ent not in out:
-            out.append(ent)
-    return out[:limit]
-
-
-def _candidate_shops(url: str, ident: ShopIdentity) -> list[Shop]:
+def _candidate_shops(url: WebUrl, ident: ShopIdentity, platforms: list[Platform]) -> list[Shop]:
     """Shops whose stored URL may be the same shop: exact URL first, then by identity."""
-    variants = {url}
-    if url.startswith("http://"):
-        variants.add("https://" + url[len("http://"):])
-    elif url.startswith("https://"):
-        variants.add("http://" + url[len("https://"):])
-    exact = list(db.session.scalars(select(Shop).where(Shop.url.in_(variants))))
+    rest = url.href.split("://", 1)[1]
+    exact = list(db.session.scalars(select(Shop).where(Shop.url.in_([f"https://{rest}", f"http://{rest}"]))))
     if ident.key is None or not ident.token:
         return exact
     like = "%" + ident.token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = db.session.scalars(
         select(Shop).where(or_(Shop.url.like(like, escape="\\"))).order_by(Shop.id).limit(5000)
     )
-    matched = [s for s in rows if s not in exact and _stored_identity(s.url) == ident.key]
+    matched = [s for s in rows if s not in exact and _stored_identity(s.url, platforms) == ident.key]
     return exact + matched
 
 
-def _stored_identity(stored_url: str) -> tuple[str, str] | None:
+def _stored_identity(stored_url: str, platforms: list[Platform]) -> tuple[str, str] | None:
     try:
-        return shop_identity(normalize_url(stored_url)).key
+        return shop_identity(parse_web_url(stored_url), platforms).key
     except ValidationError:
         return None
 
 
-def verify_url(raw: str) -> VerifyResult:
-    """Check a pasted shop link (or share text containing one). Raises ``ValidationError`` for
-    input that is not a web address at all."""
-    text = extract_url(raw)
-    if len(text) > 2000:
-        raise ValidationError("链接过长，请只粘贴店铺的网址。")
-    url = normalize_url(text, field="店铺链接")
-    host = (urlsplit(url).hostname or "").lower()
-    platforms = list(db.session.scalars(select(Platform).order_by(Platform.position, Platform.id)))
-    platform = _platform_for(host, platforms)
+def _best_listing(url: WebUrl, ident: ShopIdentity, platforms: list[Platform]) -> tuple[str, Shop] | None:
+    """The best outcome among the (ever public) shops the link may be, with that shop.
 
-    if is_short_link(url):
-        return VerifyResult(
-            "url", url, Outcome.SHORT_LINK,
-            f"这是一个短链接（{host}），要联网打开后才知道它指向哪家店铺。为了您的安全，本站不会替您打开它，"
-            "也无法据此判断真假。",
-            advice=list(ADVICE_SHORT_LINK), normalized_url=url, platform=platform,
-            mentioned=brands_mentioned(raw),
-        )
-
-    ident = shop_identity(url)
+    A shop whose stored URL fails today's rules (stored before them; ``flask check-urls``
+    suspends it) is never vouched for: the link is answered as if it were unknown.
+    """
     best: tuple[int, str, Shop] | None = None
-    for shop in _candidate_shops(url, ident):
+    for shop in _candidate_shops(url, ident, platforms):
         outcome = listing_outcome(shop.enterprise, shop)
-        if outcome is None:
+        if outcome is None or _stored_url_fails(shop):
             continue
         rank = Outcome.RANK[outcome]
         if best is None or rank < best[0]:
             best = (rank, outcome, shop)
-    if best is not None:
-        _, outcome, shop = best
-        ent = shop.enterprise
-        advice = [] if outcome == Outcome.CERTIFIED else list(ADVICE_NOT_FOUND[:1])
-        return VerifyResult(
-            "url", url, outcome, _listing_message(outcome, ent, shop), advice=advice,
-            normalized_url=url, platform=shop.platform, enterprise=ent, shop=shop,
-            certificate=ent.certificate, shops=_public_shops(ent),
-        )
+    return None if best is None else (best[1], best[2])
 
-    warnings = _host_warnings(host, platforms)
+
+def _stored_url_fails(shop: Shop) -> bool:
+    plat = shop.platform
+    return shop_url_problem(shop.url, plat.host_list, platform_name=plat.name,
+                            website=shop.enterprise.website) is not None
+
+
+def _listing_result(url: WebUrl, outcome: str, shop: Shop) -> VerifyResult:
+    ent = shop.enterprise
+    advice = [] if outcome == Outcome.CERTIFIED else list(ADVICE_NOT_FOUND[:1])
+    return VerifyResult(
+        "url", url.href, outcome, _listing_message(outcome, ent, shop), advice=advice,
+        normalized_url=url.href, platform=shop.platform, enterprise=ent, shop=shop,
+        certificate=ent.certificate, shops=_public_shops(ent),
+    )
+
+
+def _suspicious_result(url: WebUrl, ent: Enterprise, shop: Shop | None, platforms: list[Platform]) -> VerifyResult:
+    real = f"真正的认证店铺是“{shop.name}”（{shop.platform.name}，{shop.url}）" if shop is not None \
+        else f"“{ent.display_name}”的认证店铺列在本站的企业页面上"
+    message = (f"这个链接的域名 {url.host} 模仿了 {ent.name} 的认证店铺，但它不在该店铺所在的电商平台上。"
+               f"{real}。请不要在这个网站登录或付款。")
+    return VerifyResult("url", url.href, Outcome.SUSPICIOUS, message, advice=list(ADVICE_SUSPICIOUS),
+                        warnings=platform_warnings(url.host, platforms), normalized_url=url.href,
+                        enterprise=ent, shop=shop, certificate=ent.certificate, shops=_public_shops(ent))
+
+
+def _short_link_result(url: WebUrl, raw: str, platform: Platform | None) -> VerifyResult:
+    return VerifyResult(
+        "url", url.href, Outcome.SHORT_LINK,
+        f"这是一个短链接（{url.host}），要联网打开后才知道它指向哪家店铺。为了您的安全，本站不会替您打开它，"
+        "也无法据此判断真假。",
+        advice=list(ADVICE_SHORT_LINK), normalized_url=url.href, platform=platform,
+        mentioned=brands_mentioned(raw),
+    )
+
+
+def _unlisted_result(url: WebUrl, raw: str, ident: ShopIdentity, platform: Platform | None,
+                     warnings: list[str]) -> VerifyResult:
+    """A link that is no listing: a product page, or a shop not in the directory."""
     if ident.product_page:
         return VerifyResult(
-            "url", url, Outcome.PRODUCT_PAGE,
+            "url", url.href, Outcome.PRODUCT_PAGE,
             "这是一个商品详情页的链接，单凭链接看不出它属于哪家店铺，所以无法判断是否为认证店铺。",
-            advice=list(ADVICE_PRODUCT), warnings=warnings, normalized_url=url, platform=platform,
+            advice=list(ADVICE_PRODUCT), warnings=warnings, normalized_url=url.href, platform=platform,
             mentioned=brands_mentioned(raw),
         )
     if platform is not None:
@@ -155,8 +134,30 @@ def verify_url(raw: str) -> VerifyResult:
     if mentioned:
         names = "、".join(e.display_name for e in mentioned)
         message += f"您粘贴的内容提到了“{names}”：请对照该品牌在本站列出的认证店铺；如果这家店冒充该品牌，请举报。"
-    return VerifyResult("url", url, Outcome.NOT_FOUND, message, advice=advice,
-                        warnings=warnings, normalized_url=url, platform=platform, mentioned=mentioned)
+    return VerifyResult("url", url.href, Outcome.NOT_FOUND, message, advice=advice,
+                        warnings=warnings, normalized_url=url.href, platform=platform, mentioned=mentioned)
+
+
+def verify_url(raw: str) -> VerifyResult:
+    """Check a pasted shop link (or share text containing one). Raises ``ValidationError`` for
+    input that is not a web address at all."""
+    text = extract_url(raw)
+    if len(text) > 2000:
+        raise ValidationError("链接过长，请只粘贴店铺的网址。")
+    url = parse_web_url(text, field="店铺链接")
+    platforms = _platforms()
+    found = platform_of(url.host, platforms)
+    platform = found[0] if found is not None else None
+    if is_short_link(url):
+        return _short_link_result(url, raw, platform)
+    ident = shop_identity(url, platforms)
+    listing = _best_listing(url, ident, platforms)
+    if listing is not None:
+        return _listing_result(url, *listing)
+    imitated = imitated_listing(url, platforms)
+    if imitated is not None:
+        return _suspicious_result(url, *imitated, platforms)
+    return _unlisted_result(url, raw, ident, platform, platform_warnings(url.host, platforms))
 
 
 def normalize_certificate_number(raw: str) -> str:
@@ -219,21 +220,21 @@ def verify_uscc(raw: str) -> VerifyResult:
 
 
 def detect_kind(raw: str) -> str:
-    """Guess what a single search box holds: ``certificate``, ``uscc`` or ``url``."""
+    """Guess what a single search box holds: ``certificate``, ``uscc``, ``url`` (a link, or share
+    text with one) or ``name`` (a brand or company name)."""
     value = "".join(unicodedata.normalize("NFKC", raw or "").split()).upper()
     if re.fullmatch(r"GDWS-?\d{4}-?\d{3,8}", value):
         return "certificate"
     if len(value) == 18 and re.fullmatch(r"[0-9A-Z]{18}", value) and "." not in value:
         return "uscc"
-    return "url"
+    return "url" if looks_like_link(raw) else "name"
+
+
+LOOKUPS = {"url": verify_url, "certificate": verify_certificate, "uscc": verify_uscc, "name": verify_name}
 
 
 def verify(kind: str, raw: str) -> VerifyResult:
-    """Dispatch one lookup; ``kind`` is ``url``, ``certificate``, ``uscc`` or ``auto``."""
+    """Dispatch one lookup; ``kind`` is one of ``LOOKUPS`` or ``auto``."""
     if kind == "auto":
         kind = detect_kind(raw)
-    if kind == "certificate":
-        return verify_certificate(raw)
-    if kind == "uscc":
-        return verify_uscc(raw)
-    return verify_url(raw)
+    return LOOKUPS.get(kind, verify_url)(raw)

@@ -20,7 +20,9 @@ class Outcome:
     NOT_FOUND = "not_found"
     SHORT_LINK = "short_link"
     PRODUCT_PAGE = "product_page"
-    ALL = (CERTIFIED, SUSPENDED, REVOKED, EXPIRED, NOT_FOUND, SHORT_LINK, PRODUCT_PAGE)
+    SUSPICIOUS = "suspicious"  # the link's host imitates a certified shop but is not on its platform
+    NAME_MATCH = "name_match"  # a brand or company name matched certified enterprises
+    ALL = (CERTIFIED, SUSPENDED, REVOKED, EXPIRED, NOT_FOUND, SHORT_LINK, PRODUCT_PAGE, SUSPICIOUS, NAME_MATCH)
     LABELS = {
         CERTIFIED: "认证有效",
         SUSPENDED: "认证已暂停",
@@ -29,6 +31,8 @@ class Outcome:
         NOT_FOUND: "不在认证名录中",
         SHORT_LINK: "短链接，未打开",
         PRODUCT_PAGE: "商品页链接，无法判断店铺",
+        SUSPICIOUS: "疑似仿冒",
+        NAME_MATCH: "找到认证企业",
     }
     # Worst first: when several listings match, the best outcome is reported.
     RANK = {CERTIFIED: 0, SUSPENDED: 1, EXPIRED: 2, REVOKED: 3}
@@ -38,7 +42,7 @@ class Outcome:
 class VerifyResult:
     """The answer to one lookup, shared by the /verify page and ``GET /api/v1/verify``."""
 
-    query_type: str  # url / certificate / uscc
+    query_type: str  # url / certificate / uscc / name
     query: str  # what was looked up, normalised when possible
     outcome: str
     message: str
@@ -52,6 +56,8 @@ class VerifyResult:
     shops: list[Shop] = field(default_factory=list)  # the enterprise's certified shops
     # Certified enterprises whose brand the pasted text names (a shop may be impersonating them).
     mentioned: list[Enterprise] = field(default_factory=list)
+    # A name lookup: the certified enterprises whose name or brand matches.
+    matches: list[Enterprise] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -66,6 +72,11 @@ class VerifyResult:
         """True when a (formerly) certified listing was found: the page names the enterprise."""
         return self.outcome in Outcome.RANK
 
+    @property
+    def names_listing(self) -> bool:
+        """True when the answer names a listing: a found one, or the real shop a link imitates."""
+        return self.found_listing or self.outcome == Outcome.SUSPICIOUS
+
 
 ADVICE_NOT_FOUND = [
     "认准企业页面上列出的官方网店：在本站搜索品牌名称，从企业页面的店铺链接进入购买。",
@@ -76,6 +87,11 @@ ADVICE_SHORT_LINK = [
     "在手机上打开这个链接，进入店铺首页后点“分享”→“复制链接”，把完整的网址粘贴到这里。",
     "或在浏览器地址栏复制完整网址（以 https:// 开头、包含平台域名，如 tmall.com、jd.com）。",
     "也可以直接在本站搜索品牌名称，从企业页面的官方店铺链接进入。",
+]
+ADVICE_SUSPICIOUS = [
+    "不要在这个网站登录、填写手机号或付款：它不在真正店铺所在的电商平台上。",
+    "请从本站企业页面上的店铺链接进入真正的认证店铺。",
+    "如果有人向您发送这个链接，请向本站举报，我们会通知品牌方。",
 ]
 ADVICE_PRODUCT = [
     "在商品页点击店铺名称进入店铺首页，复制店铺首页的链接后再来验证。",
@@ -110,9 +126,18 @@ def is_certificate_valid(cert: Certification) -> bool:
     return certificate_outcome(cert) == Outcome.CERTIFIED
 
 
+def was_ever_public(listing: Enterprise | Shop) -> bool:
+    """True for a listing that is or once was certified (``certified_at`` is set on approval and
+    import and kept when it is suspended, revoked or expired)."""
+    return listing.status == Status.CERTIFIED or listing.certified_at is not None
+
+
 def listing_outcome(ent: Enterprise, shop: Shop | None = None) -> str | None:
     """The outcome for an enterprise (and one of its shops), or None when the listing was never
-    public (draft / pending / rejected): those are not revealed to consumers."""
+    public (draft / pending / rejected, or a shop that was only ever pending when its enterprise
+    was later revoked): those get exactly the answer an unknown listing gets."""
+    if not was_ever_public(ent) or (shop is not None and not was_ever_public(shop)):
+        return None
     statuses = [ent.status] + ([shop.status] if shop is not None else [])
     for status in (Status.REVOKED, Status.SUSPENDED, Status.EXPIRED):
         if status in statuses:
