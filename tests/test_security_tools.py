@@ -23,8 +23,9 @@ EXPLAINED = {
     ("marketplace/demo_data.py", "B311"): "random picks fictional demo data; nothing secret is derived from it",
     ("marketplace/services/demo.py", "B311"): "random picks fictional demo data; nothing secret is derived from it",
     ("marketplace/services/synthetic.py", "B311"): "seeded random builds the synthetic benchmark set",
-    ("marketplace/views/trust.py", "B405"): "ElementTree only WRITES the sitemap/feed XML; no XML is parsed",
-    ("marketplace/views/trust.py", "B406"): "saxutils.escape escapes text for generated XML; no XML is parsed",
+    ("marketplace/views/feeds.py", "B405"): "ElementTree only WRITES the sitemap/feed XML; no XML is parsed",
+    ("marketplace/views/feeds.py", "B406"): "saxutils.escape escapes text for generated XML; no XML is parsed",
+    ("marketplace/views/trust/certificates.py", "B406"): "saxutils.escape escapes text for the generated SVG badge; no XML is parsed",
     ("search_index/engine.py", "B110"): "best-effort close of a broken searcher / optional suggestion; errors logged elsewhere",
     ("search_index/schema.py", "B324"): "SHA-1 fingerprints document content to skip unchanged re-indexing; not security",
 }

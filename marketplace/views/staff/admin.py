@@ -5,13 +5,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import AuditLog, Enterprise, Role, User
-from ..services import ServiceError
-from ..services.audit import record
-from .helpers import page_arg, role_required
-from .staff import bp, int_arg, staff_only
-from .staff_forms import EmptyForm, StaffAccountForm
+from ...extensions import db
+from ...models import AuditLog, Enterprise, Role, User
+from ...services import ServiceError
+from ...services.audit import record
+from ..helpers import page_arg, role_required
+from .blueprint import bp, int_arg, staff_only
+from .forms import EmptyForm, StaffAccountForm
 
 
 @bp.route("/audit")
@@ -50,7 +50,7 @@ def admin_only(view):
 @admin_only
 def accounts():
     """Admins create staff accounts and see every staff/admin account."""
-    from ..services.accounts import create_user
+    from ...services.accounts import create_user
 
     form = StaffAccountForm()
     if form.validate_on_submit():
@@ -74,7 +74,7 @@ def accounts():
 @admin_only
 def account_enabled(user_id: int):
     """Deactivate or re-activate a staff account (logs it out everywhere)."""
-    from ..services.accounts import set_enabled
+    from ...services.accounts import set_enabled
 
     user = db.get_or_404(User, user_id)
     if user.role not in (Role.STAFF, Role.ADMIN):

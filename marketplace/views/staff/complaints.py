@@ -5,13 +5,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Complaint, ComplaintKind, ComplaintStatus, Role, User
-from ..services import ServiceError
-from ..services import complaints as svc
-from .helpers import choice_arg, page_arg
-from .staff import bp, staff_only
-from .staff_forms import AssignForm, CloseForm, ReplyForm
+from ...extensions import db
+from ...models import Complaint, ComplaintKind, ComplaintStatus, Role, User
+from ...services import ServiceError
+from ...services import complaints as svc
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, staff_only
+from .forms import AssignForm, CloseForm, ReplyForm
 
 STATUS_FILTERS = {"open": "未办结", **ComplaintStatus.LABELS}
 

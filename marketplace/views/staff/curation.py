@@ -7,12 +7,12 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Enterprise, Industry, Placement, utcnow
-from ..services import ServiceError, curation
-from .helpers import choice_arg, page_arg
-from .staff import bp, int_arg, staff_only
-from .staff_forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
+from ...extensions import db
+from ...models import Enterprise, Industry, Placement, utcnow
+from ...services import ServiceError, curation
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, int_arg, staff_only
+from .forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
 
 def _industry_choices():
@@ -148,7 +148,7 @@ def curation_preview():
         return redirect(url_for("staff.curation_list"))
     at_utc = curation.china_to_utc(at)
     try:
-        from .public import render_home
+        from ..public import render_home
     except ImportError:
         render_home = None
     if render_home is None:

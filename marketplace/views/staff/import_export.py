@@ -17,12 +17,12 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ..extensions import db
-from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
-from ..services.audit import record
-from ..validation.text import normalize_key
-from .staff import bp, staff_only
-from .staff_forms import ApplyImportForm, EmptyForm, ImportForm
+from ...extensions import db
+from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
+from ...services.audit import record
+from ...validation.text import normalize_key
+from .blueprint import bp, staff_only
+from .forms import ApplyImportForm, EmptyForm, ImportForm
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 STASH_TTL = 24 * 3600
@@ -77,7 +77,7 @@ def _read(field) -> bytes | None:
 
 def _importer():
     try:
-        from ..services import importer
+        from ...services import importer
     except ImportError:
         return None
     return importer if hasattr(importer, "run_import") else None
@@ -179,7 +179,7 @@ def export_csv():
     """Download the filtered directory as CSV (UTF-8 BOM, formula-safe, the import format)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    from ..services.importer import export_enterprises_csv, export_shops_csv
+    from ...services.importer import export_enterprises_csv, export_shops_csv
 
     stmt, status = export_query(request.form)
     rows = db.session.scalars(stmt.limit(MAX_EXPORT)).all()

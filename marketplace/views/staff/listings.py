@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
-from ..services import ServiceError, curation, lifecycle
-from ..validation.text import normalize_key
-from .helpers import choice_arg, page_arg
-from .staff import bp, commit_and_notify, int_arg, staff_only
-from .staff_forms import BadgeForm, ReinstateForm, StatusChangeForm
+from ...extensions import db
+from ...models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
+from ...services import ServiceError, curation, lifecycle
+from ...validation.text import normalize_key
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, int_arg, staff_only
+from .review import commit_and_notify
+from .forms import BadgeForm, ReinstateForm, StatusChangeForm
 
 
 @bp.route("/enterprises")

@@ -1,81 +1,24 @@
-"""Campaign staff console (``/staff``): dashboard and the review queue.
-
-Every route requires a logged-in staff or admin user: each view is decorated with
-``@login_required`` + ``@role_required(STAFF, ADMIN)`` and, as a safety net for any route added
-later, the blueprint's ``before_request`` applies the same rule. Other topics live in
-``staff_listings``, ``staff_curation``, ``staff_complaints``, ``staff_stats``, ``staff_io`` and
-``staff_admin``; they add their routes to this blueprint.
-"""
+"""Staff console: the review queue, one application with everything needed to decide it, and the
+approve / reject decisions (each followed straight by the next pending application)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..extensions import db, login_manager
-from ..models import (
-    AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus, Enterprise,
-    Industry, Role, Status,
-)
-from ..services import ServiceError, review
-from ..services.review import send_notices
-from .helpers import choice_arg, page_arg, role_required
-from .staff_forms import EmptyForm, RejectForm
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-STAFF_ROLES = (Role.STAFF, Role.ADMIN)
-
-
-def staff_only(view):
-    """``@login_required`` + ``@role_required(staff, admin)`` in one decorator."""
-    return login_required(role_required(*STAFF_ROLES)(view))
-
-
-@bp.before_request
-def _guard():
-    """Belt and braces: no /staff URL answers anyone but staff, whatever its decorators say."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role not in STAFF_ROLES:
-        abort(403)
+from ...extensions import db
+from ...models import AppKind, Application, AppStatus, City, Industry
+from ...services import ServiceError, review
+from ...services.review import send_notices
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, int_arg, staff_only
+from .forms import EmptyForm, RejectForm
 
 
 def commit_and_notify(notices) -> None:
     """Commit the request's changes, then send the mails they produced."""
     db.session.commit()
     send_notices(notices)
-
-
-def int_arg(name: str) -> int | None:
-    """A positive integer query argument, or None when missing or malformed."""
-    raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
-
-
-@bp.route("/")
-@staff_only
-def dashboard():
-    """Console home: what waits for staff and the campaign's headline numbers."""
-    pending = review.pending_count()
-    by_kind = dict(db.session.execute(select(Application.kind, func.count()).where(
-        Application.status == AppStatus.PENDING).group_by(Application.kind)).all())
-    open_complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.status.in_((ComplaintStatus.NEW, ComplaintStatus.ASSIGNED)))) or 0
-    certified = db.session.scalar(select(func.count()).select_from(Enterprise).where(
-        Enterprise.status == Status.CERTIFIED)) or 0
-    goal = current_app.config["ENTERPRISE_GOAL"]
-    oldest = review.next_pending()
-    today = review.china_today()
-    expiring = db.session.scalars(select(Certification).join(Certification.enterprise).where(
-        Certification.status == CertStatus.VALID, Enterprise.status == Status.CERTIFIED,
-        Certification.valid_until <= today + timedelta(days=30)).order_by(Certification.valid_until).limit(10)).all()
-    recent = db.session.scalars(select(Application).where(Application.decided_at.is_not(None))
-                                .order_by(Application.decided_at.desc()).limit(8)).all()
-    return render_template("staff/dashboard.html", pending=pending, by_kind=by_kind, kinds=AppKind.LABELS,
-                           open_complaints=open_complaints, certified=certified, goal=goal, oldest=oldest,
-                           expiring=expiring, recent=recent)
 
 
 # ------------------------------------------------------------------ review queue
@@ -188,7 +131,3 @@ def reject(app_id: int):
     commit_and_notify(notices)
     flash(f"已驳回申请 #{decided.id}（{decided.kind_label}：{decided.enterprise.name}）。", "success")
     return _after_decision(filters)
-
-
-# Topic modules add their routes to ``bp``; import them last so ``bp`` exists.
-from . import staff_admin, staff_complaints, staff_curation, staff_io, staff_listings, staff_stats  # noqa: E402,F401

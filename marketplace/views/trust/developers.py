@@ -1,18 +1,14 @@
-"""The developers' pages of the ``trust`` blueprint: ``/api`` (a redirect) and ``/developers``
-(endpoints, parameters, caching, limits, examples built from the OpenAPI spec).
-
-Split from ``views/trust.py``, which owns ``bp``; the routes register on that same ``bp`` so
-``trust.api_home`` and ``trust.api_docs`` keep their names.
-"""
+"""The developers' pages: ``/api`` (a redirect) and ``/developers`` (endpoints, parameters,
+caching, limits, examples built from the OpenAPI spec)."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import City, Industry
-from . import linking
-from .trust import bp
+from ...extensions import db
+from ...models import City, Industry
+from .. import linking
+from .blueprint import bp
 
 
 @bp.route("/api")
@@ -24,7 +20,7 @@ def api_home():
 @bp.route("/developers")
 def api_docs():
     """A short page for developers: endpoints, parameters, caching, limits, examples."""
-    from .openapi import build_spec
+    from ..openapi import build_spec
 
     spec = build_spec()
     base = linking.base_url()
