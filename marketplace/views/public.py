@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import (
     City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
 )
+from ..page_cache import cacheable
 from ..services import catalog
 from ..services.reference_data import REGIONS
 from .helpers import choice_arg, page_arg
@@ -56,6 +57,7 @@ def render_home(at: datetime, preview: bool = False) -> str:
 
 
 @bp.route("/")
+@cacheable
 def home():
     """The campaign's front page."""
     return render_home(utcnow())
@@ -100,6 +102,7 @@ def _canonical(endpoint: str, filters: catalog.BrowseFilters, page: int, fixed=(
 
 
 @bp.route("/enterprises")
+@cacheable
 def browse():
     """All certified enterprises, with combinable filters, sorts and pages."""
     ctx = _browse_context()
@@ -108,6 +111,7 @@ def browse():
 
 
 @bp.route("/industries/<slug>")
+@cacheable
 def industry(slug: str):
     """An industry's certified enterprises (the browse list with the industry fixed)."""
     ind = db.first_or_404(select(Industry).where(Industry.slug == _slug_or_404(slug), Industry.active.is_(True)))
@@ -118,6 +122,7 @@ def industry(slug: str):
 
 
 @bp.route("/cities/<slug>")
+@cacheable
 def city(slug: str):
     """A city's certified enterprises (the browse list with the city fixed)."""
     c = db.first_or_404(select(City).where(City.slug == _slug_or_404(slug)))
@@ -134,6 +139,7 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 
 
 @bp.route("/enterprises/<int:enterprise_id>")
+@cacheable
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
     ent = catalog.get_enterprise(_id_or_404(enterprise_id))
@@ -188,12 +194,14 @@ def _count_click(shop_id: int, enterprise_id: int) -> None:
 
 
 @bp.route("/platforms")
+@cacheable
 def platforms():
     """The platforms directory: every active platform with its certified shops and enterprises."""
     return render_template("public/platforms.html", platforms=catalog.platforms_with_counts())
 
 
 @bp.route("/platforms/<slug>")
+@cacheable
 def platform(slug: str):
     """A platform's page: description, homepage and its certified shops, paginated."""
     plat = db.first_or_404(select(Platform).where(Platform.slug == _slug_or_404(slug), Platform.active.is_(True)))
@@ -209,6 +217,7 @@ def platform(slug: str):
 
 
 @bp.route("/about")
+@cacheable
 def about():
     """About the 广货网上行 campaign."""
     goal = current_app.config["ENTERPRISE_GOAL"]
