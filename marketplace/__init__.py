@@ -22,8 +22,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         auth_session, cli, errors, extensions, page_cache, proxy, search_sync, security, static_files, templating,
     )
     from .config import load_config
+    from .services import mail
+    from .unit_of_work import UnitOfWorkFlask
 
-    app = Flask(
+    app = UnitOfWorkFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -36,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     page_cache.init_app(app)
     extensions.init_app(app)
+    mail.init_app(app)
     proxy.init_app(app)
     auth_session.init_app(app)
     templating.init_app(app)

@@ -190,7 +190,6 @@ def _count_click(shop_id: int, enterprise_id: int) -> None:
                        .values(click_count=Enterprise.click_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.add(ClickEvent(shop_id=shop_id))
-    db.session.commit()
 
 
 @bp.route("/platforms")

@@ -8,17 +8,11 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import AppKind, Application, AppStatus, City, Industry
-from ...services import ServiceError, review
-from ...services.review import send_notices
+from ...services import AlreadyDecided, review, review_checks
+from ...unit_of_work import on_refusal
 from ..helpers import choice_arg, page_arg
 from .blueprint import bp, int_arg, staff_only
-from .forms import EmptyForm, RejectForm
-
-
-def commit_and_notify(notices) -> None:
-    """Commit the request's changes, then send the mails they produced."""
-    db.session.commit()
-    send_notices(notices)
+from .forms import ApproveForm, RejectForm
 
 
 # ------------------------------------------------------------------ review queue
@@ -77,8 +71,9 @@ def application(app_id: int):
     return render_template(
         "staff/application.html", a=app_row, ent=app_row.enterprise, diff=review.diff(app_row),
         uscc=review.uscc_check(app_row.enterprise), shops=review.shop_checks(app_row),
-        warnings=review.duplicate_warnings(app_row), history=history, next_app=nxt, fargs=filter_args(filters),
-        approve_form=EmptyForm(), reject_form=RejectForm(), position=position,
+        warnings=review.duplicate_warnings(app_row), claim_warnings=review_checks.claim_warnings(app_row), history=history,
+        next_app=nxt, fargs=filter_args(filters), approve_form=ApproveForm(version=app_row.version),
+        reject_form=RejectForm(version=app_row.version), position=position,
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),
     )
 
@@ -91,22 +86,26 @@ def _after_decision(filters: dict):
     return redirect(url_for("staff.application", app_id=nxt.id, **filter_args(filters)))
 
 
+def _refused_decision(app_id: int, filters: dict):
+    """Where a refused decision goes: on to the next application when someone else already
+    decided this one, else back to it (the message is flashed either way)."""
+    def respond(err):
+        if isinstance(err, AlreadyDecided):
+            return _after_decision(filters)
+        return redirect(url_for("staff.application", app_id=app_id, **filter_args(filters)))
+    return respond
+
+
 @bp.route("/review/<int:app_id>/approve", methods=["POST"])
 @staff_only
 def approve(app_id: int):
     """Approve, notify the applicant, and go straight to the next pending application."""
     filters = queue_filters()
-    if not EmptyForm().validate_on_submit():
+    form = ApproveForm()
+    if not form.validate_on_submit():
         abort(400)
-    try:
-        decided, notices = review.approve(app_id, current_user)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        if str(err) == review.ALREADY_DECIDED:
-            return _after_decision(filters)
-        return redirect(url_for("staff.application", app_id=app_id, **filter_args(filters)))
-    commit_and_notify(notices)
+    on_refusal(_refused_decision(app_id, filters))
+    decided = review.approve(app_id, current_user, seen_version=form.version.data)
     flash(f"已通过申请 #{decided.id}（{decided.kind_label}：{decided.enterprise.name}）。", "success")
     return _after_decision(filters)
 
@@ -120,14 +119,7 @@ def reject(app_id: int):
     if not form.validate_on_submit():
         flash("请填写驳回理由（不超过 1000 字）。", "error")
         return redirect(url_for("staff.application", app_id=app_id, **filter_args(filters)))
-    try:
-        decided, notices = review.reject(app_id, current_user, form.reason.data)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        if str(err) == review.ALREADY_DECIDED:
-            return _after_decision(filters)
-        return redirect(url_for("staff.application", app_id=app_id, **filter_args(filters)))
-    commit_and_notify(notices)
+    on_refusal(_refused_decision(app_id, filters))
+    decided = review.reject(app_id, current_user, form.reason.data, seen_version=form.version.data)
     flash(f"已驳回申请 #{decided.id}（{decided.kind_label}：{decided.enterprise.name}）。", "success")
     return _after_decision(filters)
