@@ -8,9 +8,10 @@ a 400 page), a refusal the view caught to show its form again. Mail queued durin
 (``services.mail.queue_mail``) goes out after that commit and is dropped by the rollback; other
 side effects outside the database wait for the commit the same way (``after_commit``).
 
-Views never call ``commit()`` or ``rollback()``. Services flush, never commit, and refuse with a
-``ServiceError`` subclass (``marketplace/services/__init__.py``). A view meets a refusal in one of
-two ways:
+Views never call ``db.session.commit()`` or ``db.session.rollback()``; a view that answers 200 but
+must not keep anything (an import's dry run) calls ``rollback()`` from here, which also takes back
+the messages it flashed. Services flush, never commit, and refuse with a ``ServiceError`` subclass
+(``marketplace/services/__init__.py``). A view meets a refusal in one of two ways:
 
 * **It lets it propagate.** ``marketplace.errors`` rolls back, flashes the message and redirects
   to the page the view named beforehand with ``on_refusal(url)`` (or ``on_refusal(fn)``, where
