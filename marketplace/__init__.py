@@ -22,8 +22,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         auth_session, cli, errors, extensions, page_cache, proxy, search_sync, security, static_files, templating,
     )
     from .config import load_config
+    from .services import mail
+    from .unit_of_work import UnitOfWorkFlask
 
-    app = Flask(
+    app = UnitOfWorkFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -36,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     page_cache.init_app(app)
     extensions.init_app(app)
+    mail.init_app(app)
     proxy.init_app(app)
     auth_session.init_app(app)
     templating.init_app(app)
@@ -50,8 +53,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
-    from .views import api, auth, complaints, media, merchant, news, public, search, staff, trust
+    from .views import api, auth, complaints, feeds, media, merchant, news, public, search, staff, trust
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, news):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

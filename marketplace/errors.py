@@ -1,16 +1,26 @@
-"""Error pages in Chinese, in the site's layout, and JSON errors for the API.
+"""Error pages in Chinese, in the site's layout, and JSON errors for the API; the one place
+where a service refusal becomes what the user sees.
 
-A 500 rolls the database session back so a failed request leaves nothing half-written.
+Every handler rolls the request's unit of work back first (``marketplace.unit_of_work``), so a
+failed or refused request leaves nothing half-written and sends no mail:
+
+* ``NotFound`` -> 404 page, ``Forbidden`` -> 403 page;
+* any other ``ServiceError`` (and a concurrent-write conflict, as ``EditConflict``) -> the message
+  flashed, and a redirect to where the view said (``unit_of_work.on_refusal``);
+* HTTP errors -> their page; anything else -> 500 (503 when the database is unavailable).
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, flash, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from . import unit_of_work
+from .services import EditConflict, Forbidden, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +63,40 @@ def _database_unavailable(err: Exception) -> bool:
         isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated))
 
 
+def _rollback() -> None:
+    try:
+        unit_of_work.rollback()
+    except Exception:  # the connection itself may be gone
+        log.exception("rollback failed")
+
+
+def answer_refusal(err: ServiceError):
+    """A refused request: 404 / 403 for ``NotFound`` / ``Forbidden``, else flash and redirect."""
+    _rollback()
+    if isinstance(err, NotFound):
+        return render_error(404)
+    if isinstance(err, Forbidden):
+        return render_error(403)
+    if wants_json():
+        return render_error(409 if isinstance(err, EditConflict) else 400, str(err))
+    flash(str(err), "error")
+    return unit_of_work.refusal_response(err)
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _refused(err: ServiceError):
+        return answer_refusal(err)
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def _conflict(err: Exception):
+        converted = unit_of_work.as_refusal(err)
+        return answer_refusal(converted) if converted is not None else _server_error(err)
+
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        _rollback()
         detail = None
         if isinstance(err, CSRFError):
             detail = "页面已过期或表单校验失败（CSRF），请刷新页面后重试。"
@@ -67,10 +108,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _server_error(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        try:
-            db.session.rollback()
-        except Exception:  # the connection itself may be gone
-            log.exception("rollback failed")
+        _rollback()
         if _database_unavailable(err):  # a transient outage, not a bug: say so, and when to retry
             response = make_response(render_error(503))
             response.headers["Retry-After"] = "10"

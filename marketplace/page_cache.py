@@ -1,5 +1,6 @@
 """Full-page cache for anonymous GETs of the public HTML pages (home, browse, industry / city /
-platform pages, enterprise pages, the platform list, about, privacy, terms, search, news).
+platform pages, enterprise pages, the platform list, about, privacy, terms, search, news). A view
+opts in with the ``@cacheable`` decorator, next to its route; nothing else is ever stored.
 
 Why: at 10,000 enterprises a home page costs ~40 ms of CPU and a search 15-40 ms; a visitor
 without a session sees the same bytes as every other anonymous visitor, so the finished response
@@ -19,7 +20,7 @@ Safety rules (each one a test in tests/test_page_cache.py):
   never loads a user and no after_request hook runs twice (the 繁體 conversion is not re-applied).
 * A request carrying the session cookie or the remember cookie is never served from the cache and
   never stored (flashed messages, CSRF tokens and logged-in headers live behind those cookies).
-* Only 200 ``text/html`` responses of the allow-listed endpoints are stored, and only when they set
+* Only 200 ``text/html`` responses of views marked ``@cacheable`` are stored, and only when they set
   no cookie, the session was not written during the request (a flash or a CSRF token would need a
   cookie), they are not ``private``/``no-store`` (owner / staff previews of unpublished listings)
   and the view did not call :func:`skip_store` (a search answered by a lagging index). Errors and
@@ -56,16 +57,11 @@ from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from cachelib import FileSystemCache
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
 
-CACHEABLE_ENDPOINTS = frozenset({
-    "public.home", "public.browse", "public.industry", "public.city", "public.platform",
-    "public.enterprise", "public.platforms", "public.about", "search.search_page",
-    "public.privacy", "public.terms", "news.index", "news.article",
-})
 BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static", "/media/", "/badges/")
 SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
 LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
@@ -259,6 +255,22 @@ def _safe(call, *args, **kwargs):
         return None
 
 
+def cacheable(view):
+    """Declare that anonymous GETs of this public HTML view may be served from the page cache.
+
+    Put it under ``@bp.route``. It is a permission, not a promise: every safety rule of this
+    module still applies to each response (cookies, session, status, ``private``, ``skip_store``).
+    """
+    view.page_cacheable = True
+    return view
+
+
+def is_cacheable(endpoint: str | None) -> bool:
+    """Whether the view of ``endpoint`` is marked ``@cacheable``."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(getattr(view, "page_cacheable", False))
+
+
 def skip_store() -> None:
     """Called by a view whose page must not be cached even though it is public (for example a
     search answered while the index still lags behind the outbox)."""
@@ -281,7 +293,7 @@ def _outbox_head() -> int:
 
 
 def _storable(response) -> bool:
-    if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS:
+    if request.method != "GET" or not is_cacheable(request.endpoint):
         return False
     if request.environ.get(_ENV_SKIP):
         return False
@@ -311,7 +323,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _page_cache_store(response):
         key = request.environ.get(_ENV_KEY)
-        if key is None or request.endpoint not in CACHEABLE_ENDPOINTS:
+        if key is None or not is_cacheable(request.endpoint):
             return response
         if _storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-page-cache"]

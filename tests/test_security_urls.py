@@ -246,7 +246,7 @@ def test_clean_shop_urls_pass_every_entry_point(ctx):
         assert shop is not None, typed
         db.session.delete(shop)
         db.session.commit()
-    report, _ = check_stored_urls(apply=True)
+    report = check_stored_urls(apply=True)
     assert report.failures == [] and report.suspended == []
     assert ctx.client.get(f"/go/{ctx.cert_shop.id}").headers["Location"] == "https://good.tmall.com/"
     # positive controls for the verify entry points' checks

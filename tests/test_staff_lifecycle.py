@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Role, Shop
-from marketplace.services.mail import read_outbox
+from marketplace.services.mail import queued_mail, read_outbox
 from marketplace.services.review import china_today
 from tests.factories import badge, make_certificate, make_enterprise, make_shop, make_user
 
@@ -152,11 +152,11 @@ def test_expiry_uses_given_date(app):
     ent = make_enterprise(owner=make_user(), certificate=False)
     make_certificate(ent, days_valid=100)
     base = ent.certificate.valid_until - timedelta(days=100)
-    counts, notices = expire_certificates(today=base + timedelta(days=75))
-    assert counts == {"expired": 0, "warned": 1} and len(notices) == 1
-    counts, _ = expire_certificates(today=base + timedelta(days=100))
+    counts = expire_certificates(today=base + timedelta(days=75))
+    assert counts == {"expired": 0, "warned": 1} and len(queued_mail()) == 1
+    counts = expire_certificates(today=base + timedelta(days=100))
     assert counts["expired"] == 0  # valid through its last day
-    counts, _ = expire_certificates(today=base + timedelta(days=101))
+    counts = expire_certificates(today=base + timedelta(days=101))
     assert counts["expired"] == 1
     assert ent.status == "expired"
 

@@ -54,6 +54,8 @@ class Enterprise(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     city: Mapped[City] = relationship(lazy="joined")
     owner = relationship("User", foreign_keys=[owner_id])
@@ -135,6 +137,8 @@ class Shop(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="shops")
     platform: Mapped[Platform] = relationship(lazy="joined")

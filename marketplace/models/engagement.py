@@ -49,6 +49,8 @@ class Complaint(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise = relationship("Enterprise")
     shop = relationship("Shop")
@@ -98,6 +100,8 @@ class FeaturedSlot(db.Model):
     title: Mapped[str] = mapped_column(String(60), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise = relationship("Enterprise")
     industry = relationship("Industry")

@@ -32,7 +32,8 @@ class AppStatus:
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-    LABELS = {PENDING: "审核中", APPROVED: "已通过", REJECTED: "未通过", WITHDRAWN: "已撤回"}
+    LAPSED = "lapsed"  # a claim that another claim on the same enterprise beat (reason says why)
+    LABELS = {PENDING: "审核中", APPROVED: "已通过", REJECTED: "未通过", WITHDRAWN: "已撤回", LAPSED: "已失效"}
 
 
 class Application(db.Model):
@@ -52,6 +53,8 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     enterprise = relationship("Enterprise")
     shop = relationship("Shop")

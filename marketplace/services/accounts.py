@@ -25,7 +25,7 @@ from ..models import Role, User, utcnow
 from ..models.user import new_session_token
 from ..validation import ValidationError
 from ..validation.text import clean_text
-from . import ServiceError
+from . import ServiceError, WrongPassword
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
@@ -131,7 +131,6 @@ def create_user(email: str, password: str, role: str = Role.MERCHANT, display_na
     try:
         db.session.flush()
     except IntegrityError:  # a concurrent registration of the same address won the race
-        db.session.rollback()  # the session is unusable after a failed flush anyway
         raise ServiceError("该邮箱已注册，请直接登录；忘记密码可以通过邮箱重置。") from None
     return user
 
@@ -181,7 +180,7 @@ def change_password(user: User, old_password: str, new_password: str) -> None:
     """Change the password after checking the current one; other sessions are logged out."""
     if not old_password or len(old_password) > MAX_PASSWORD_LENGTH or \
             not check_password_hash(user.password_hash, old_password):
-        raise ServiceError("当前密码不正确。")
+        raise WrongPassword()
     if hmac.compare_digest(old_password.encode(), (new_password or "").encode()):
         raise ServiceError("新密码不能与当前密码相同。")
     set_password(user, new_password)

@@ -23,7 +23,8 @@ from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import Forbidden, NotFound, ServiceError
 from .audit import record
-from .review import Notice, site_link
+from .mail import queue_mail
+from .review import site_link
 
 COUNTERFEIT = ComplaintKind.ALL[0]  # 假冒伪劣
 FLAG_THRESHOLD = 2  # this many counterfeit reports on one shop flag it in the queue
@@ -67,8 +68,8 @@ def reportable_target(enterprise_id: int | None, shop_id: int | None) -> tuple[E
 
 
 def create_complaint(*, enterprise: Enterprise, shop: Shop | None, kind: str, description: str,
-                     contact: str = "", evidence_sha256: str | None = None) -> tuple[Complaint, list[Notice]]:
-    """Record a consumer's report; returns it and a mail to the owning merchant (if any)."""
+                     contact: str = "", evidence_sha256: str | None = None) -> Complaint:
+    """Record a consumer's report; the owning merchant (if any) is mailed after commit."""
     if kind not in ComplaintKind.ALL:
         raise ServiceError("请选择投诉类型。")
     description = _clean(description, "问题描述", 2000, required=True, multiline=True)
@@ -82,12 +83,11 @@ def create_complaint(*, enterprise: Enterprise, shop: Shop | None, kind: str, de
     db.session.flush()
     record("complaint.create", entity_kind="complaint", entity_id=complaint.id, enterprise_id=enterprise.id,
            after={"reference": complaint.reference, "kind": kind, "shop_id": complaint.shop_id})
-    notices = []
     if enterprise.owner is not None and enterprise.owner.email:
-        notices.append(Notice(enterprise.owner.email, "【广货网上行】您的企业收到一条投诉",
-                              f"您好：\n\n有消费者就「{enterprise.name}」提交了投诉（{kind}），受理编号 "
-                              f"{complaint.reference}。\n请登录后查看并回复：{site_link(f'/merchant/complaints/{complaint.id}')}\n"))
-    return complaint, notices
+        queue_mail(enterprise.owner.email, "【广货网上行】您的企业收到一条投诉",
+                   f"您好：\n\n有消费者就「{enterprise.name}」提交了投诉（{kind}），受理编号 "
+                   f"{complaint.reference}。\n请登录后查看并回复：{site_link(f'/merchant/complaints/{complaint.id}')}\n")
+    return complaint
 
 
 def lookup(reference: str) -> Complaint | None:

@@ -17,6 +17,7 @@ from ..models import (
 from ..validation.text import normalize_key
 from . import NotFound, ServiceError
 from .audit import record
+from .versioning import begin_edit
 
 MAX_TITLE = 60
 
@@ -151,13 +152,15 @@ def get_slot(slot_id: int) -> FeaturedSlot:
 
 
 def update_slot_times(slot: FeaturedSlot, starts_at: datetime, ends_at: datetime | None, title: str,
-                      actor=None) -> FeaturedSlot:
-    """Change a slot's time window and title."""
+                      actor=None, seen_version=None) -> FeaturedSlot:
+    """Change a slot's time window and title; ``seen_version`` is the slot's version the edit
+    form showed (an edit from an outdated page is refused with ``EditConflict``)."""
     if ends_at is not None and ends_at <= starts_at:
         raise ServiceError("结束时间必须晚于开始时间。")
     title = (title or "").strip()
     if len(title) > MAX_TITLE:
         raise ServiceError(f"标题不能超过 {MAX_TITLE} 个字符。")
+    begin_edit(slot, seen_version)
     before = _snapshot(slot)
     slot.starts_at, slot.ends_at, slot.title = starts_at, ends_at, title
     db.session.flush()

@@ -4,7 +4,8 @@ A status change is all it takes to hide a listing: public pages, search results 
 only show certified rows, and the search outbox listener re-indexes the changed rows in the same
 transaction. Every change writes an audit entry. ``expire_certificates`` is the daily job
 (``flask --app app expire-certificates``): idempotent, it expires what is past its date and
-warns owners once, 30 days ahead (``Certification.expiry_warned_at``).
+warns owners once, 30 days ahead (``Certification.expiry_warned_at``). Owners' mails are queued
+and go out after the commit (``services.mail``), from a request or from the CLI alike.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from ..extensions import db
 from ..models import Certification, CertStatus, Enterprise, Shop, Status, utcnow
 from . import ServiceError
 from .audit import record
-from .review import Notice, china_today, send_notices, site_link
+from .mail import queue_mail
+from .review import china_today, site_link
 
 WARN_DAYS = 30
 ACTIONS = {Status.SUSPENDED: "暂停", Status.REVOKED: "撤销"}
@@ -34,11 +36,12 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _owner_notice(ent: Enterprise, subject: str, body: str) -> list[Notice]:
+def _mail_owner(ent: Enterprise, subject: str, body: str) -> None:
+    """Queue a mail to the enterprise's owner (none for an unclaimed enterprise)."""
     if ent.owner is None or not ent.owner.email:
-        return []
-    return [Notice(ent.owner.email, f"【广货网上行】{subject}",
-                   f"您好：\n\n{body}\n\n商家中心：{site_link('/merchant/')}\n\n广货网上行 工作人员\n")]
+        return
+    queue_mail(ent.owner.email, f"【广货网上行】{subject}",
+               f"您好：\n\n{body}\n\n商家中心：{site_link('/merchant/')}\n\n广货网上行 工作人员\n")
 
 
 def _check_transition(listing, noun: str, new_status: str) -> None:
@@ -51,10 +54,10 @@ def _check_transition(listing, noun: str, new_status: str) -> None:
         raise ServiceError(f"{noun}当前状态为「{listing.status_label}」，不能{ACTIONS[new_status]}。")
 
 
-def set_enterprise_status(ent: Enterprise, new_status: str, actor, reason: str) -> list[Notice]:
+def set_enterprise_status(ent: Enterprise, new_status: str, actor, reason: str) -> None:
     """Suspend or revoke a certified (or suspended) enterprise with a reason.
 
-    The current certificate follows (suspended / revoked). Returns mails to send after commit.
+    The current certificate follows (suspended / revoked); the owner is mailed after commit.
     """
     _check_transition(ent, "企业", new_status)
     reason = _reason(reason)
@@ -68,11 +71,11 @@ def set_enterprise_status(ent: Enterprise, new_status: str, actor, reason: str) 
     record(f"enterprise.{new_status}", actor=actor, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before=before, after={"status": new_status, "reason": reason}, note=reason)
     db.session.flush()
-    return _owner_notice(ent, f"您的企业已被{ACTIONS[new_status]}",
+    _mail_owner(ent, f"您的企业已被{ACTIONS[new_status]}",
                          f"您的企业「{ent.name}」认证已被{ACTIONS[new_status]}，已从公开名录中移除。\n理由：{reason}")
 
 
-def reinstate_enterprise(ent: Enterprise, actor, note: str = "") -> list[Notice]:
+def reinstate_enterprise(ent: Enterprise, actor, note: str = "") -> None:
     """Put a suspended or revoked enterprise back to certified while its certificate is in date."""
     if ent.status not in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"企业当前状态为「{ent.status_label}」，无需恢复。")
@@ -87,10 +90,10 @@ def reinstate_enterprise(ent: Enterprise, actor, note: str = "") -> list[Notice]
     record("enterprise.reinstate", actor=actor, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before=before, after={"status": ent.status}, note=(note or "").strip())
     db.session.flush()
-    return _owner_notice(ent, "您的企业认证已恢复", f"您的企业「{ent.name}」认证已恢复，重新在名录中公开。")
+    _mail_owner(ent, "您的企业认证已恢复", f"您的企业「{ent.name}」认证已恢复，重新在名录中公开。")
 
 
-def set_shop_status(shop: Shop, new_status: str, actor, reason: str) -> list[Notice]:
+def set_shop_status(shop: Shop, new_status: str, actor, reason: str) -> None:
     """Suspend or revoke a single certified shop; its ``/go/`` link stops at once."""
     _check_transition(shop, "店铺", new_status)
     reason = _reason(reason)
@@ -101,11 +104,11 @@ def set_shop_status(shop: Shop, new_status: str, actor, reason: str) -> list[Not
            enterprise_id=shop.enterprise_id, before=before, after={"status": new_status, "reason": reason},
            note=reason)
     db.session.flush()
-    return _owner_notice(shop.enterprise, f"您的店铺已被{ACTIONS[new_status]}",
+    _mail_owner(shop.enterprise, f"您的店铺已被{ACTIONS[new_status]}",
                          f"您的店铺「{shop.name}」（{shop.url}）已被{ACTIONS[new_status]}，不再在名录中展示。\n理由：{reason}")
 
 
-def reinstate_shop(shop: Shop, actor, note: str = "") -> list[Notice]:
+def reinstate_shop(shop: Shop, actor, note: str = "") -> None:
     """Put a suspended or revoked shop back to certified."""
     if shop.status not in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"店铺当前状态为「{shop.status_label}」，无需恢复。")
@@ -115,18 +118,18 @@ def reinstate_shop(shop: Shop, actor, note: str = "") -> list[Notice]:
     record("shop.reinstate", actor=actor, entity_kind="shop", entity_id=shop.id, enterprise_id=shop.enterprise_id,
            before=before, after={"status": shop.status}, note=(note or "").strip())
     db.session.flush()
-    return _owner_notice(shop.enterprise, "您的店铺已恢复", f"您的店铺「{shop.name}」已恢复展示。")
+    _mail_owner(shop.enterprise, "您的店铺已恢复", f"您的店铺「{shop.name}」已恢复展示。")
 
 
-def expire_certificates(today=None) -> tuple[dict, list[Notice]]:
+def expire_certificates(today=None) -> dict:
     """Expire certificates past their date and warn owners 30 days ahead (once).
 
     Safe to run any number of times a day: an expired certificate is not touched again and a
-    warning is sent only while ``expiry_warned_at`` is empty. Returns counts and mails.
+    warning is sent only while ``expiry_warned_at`` is empty. Returns the counts; the owners'
+    mails are queued (sent once the caller commits).
     """
     today = today or china_today()
     counts = {"expired": 0, "warned": 0}
-    notices: list[Notice] = []
     due = db.session.scalars(select(Certification).where(
         Certification.status.in_((CertStatus.VALID, CertStatus.SUSPENDED)),
         Certification.valid_until < today).order_by(Certification.id)).all()
@@ -144,7 +147,7 @@ def expire_certificates(today=None) -> tuple[dict, list[Notice]]:
                before=before, after={"status": ent.status, "certificate": cert.number},
                note=f"证书 {cert.number} 到期")
         counts["expired"] += 1
-        notices += _owner_notice(ent, "您的认证证书已过期",
+        _mail_owner(ent, "您的认证证书已过期",
                                  f"您的企业「{ent.name}」的证书 {cert.number} 已于 {cert.valid_until:%Y-%m-%d} 到期，"
                                  "企业已从公开名录中移除。请登录商家中心重新提交认证申请。")
     soon = db.session.scalars(select(Certification).where(
@@ -155,14 +158,14 @@ def expire_certificates(today=None) -> tuple[dict, list[Notice]]:
         cert.expiry_warned_at = utcnow()
         counts["warned"] += 1
         days = (cert.valid_until - today).days
-        notices += _owner_notice(cert.enterprise, f"您的认证证书将在 {days} 天后到期",
+        _mail_owner(cert.enterprise, f"您的认证证书将在 {days} 天后到期",
                                  f"您的企业「{cert.enterprise.name}」的证书 {cert.number} 将于 "
                                  f"{cert.valid_until:%Y-%m-%d} 到期（还有 {days} 天）。"
                                  "请及时登录商家中心提交续期（重新认证）申请，以免从名录中移除。")
         record("certificate.expiry_warning", entity_kind="certificate", entity_id=cert.id,
                enterprise_id=cert.enterprise_id, note=f"到期前提醒（{days} 天）")
     db.session.flush()
-    return counts, notices
+    return counts
 
 
 def register_cli(app: Flask) -> None:
@@ -171,7 +174,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("expire-certificates")
     def expire_certificates_command():
         """Expire certificates past their date and warn owners 30 days before (idempotent)."""
-        counts, notices = expire_certificates()
-        db.session.commit()
-        send_notices(notices)
+        counts = expire_certificates()
+        db.session.commit()  # the queued mails go out after this commit, and only if it succeeds
         click.echo(f"已过期证书 {counts['expired']} 张；发送到期提醒 {counts['warned']} 封。")

@@ -1,16 +1,16 @@
 """The review queue: pending applications, the checks staff see, and the decisions.
 
-Decisions follow the Status contract (see COMMON/DESIGN): an application is decided with a
-conditional ``UPDATE ... WHERE id = ? AND status = 'pending'`` issued *before* anything else, so
-two staff deciding at once cannot both win — the loser's UPDATE matches no row and the service
-raises ``ServiceError("已被其他工作人员处理")``; the caller rolls back and nothing is decided twice.
-Services flush, never commit; mail is returned as ``Notice`` objects the view sends after commit.
+Decisions follow the Status contract (see COMMON/DESIGN): an application is decided with the
+conditional ``UPDATE ... WHERE id = ? AND status = 'pending'`` of ``services.decisions``, issued
+*before* anything else, so two staff deciding at once cannot both win — the loser gets
+``AlreadyDecided`` and its request rolls back; nothing is decided twice. A claim is approved with
+a second conditional UPDATE that only succeeds while the enterprise has no owner; the other
+pending claims on it then lapse. Services flush, never commit; the applicant's mail is queued and
+goes out after the commit (``services.mail``).
 """
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -18,24 +18,18 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, AppKind, Application, AppStatus, Certification, CertStatus, Enterprise,
-    Platform, Shop, Status, enterprise_industry, utcnow,
+    CHINA_TZ, AppKind, Application, AppStatus, Enterprise, Platform, Shop, Status, enterprise_industry, utcnow,
 )
-from . import NotFound, ServiceError
+from . import AlreadyDecided, NotFound, ServiceError
 from .audit import record
+from .certificates import issue_certificates
+from .decisions import decide
 from .enterprise_fields import apply_enterprise_fields
+from .mail import queue_mail
+from .versioning import begin_edit
 
-ALREADY_DECIDED = "已被其他工作人员处理"
 PER_PAGE = 20
-
-
-@dataclass
-class Notice:
-    """A mail to send once the transaction that caused it has committed."""
-
-    to: str
-    subject: str
-    body: str
+CLAIM_LAPSED = "企业已被认领"
 
 
 def china_today() -> date:
@@ -100,43 +94,6 @@ from .review_checks import (  # noqa: E402,F401
 
 # --------------------------------------------------------------------------- decisions
 
-def _claim(app_id: int, new_status: str, actor, reason: str = "") -> Application:
-    """Atomically move a pending application to ``new_status``; refuse if someone else did."""
-    result = db.session.execute(
-        update(Application)
-        .where(Application.id == app_id, Application.status == AppStatus.PENDING)
-        .values(status=new_status, decided_at=utcnow(), decided_by_id=getattr(actor, "id", None),
-                reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        if db.session.get(Application, app_id) is None:
-            raise NotFound("申请不存在。")
-        raise ServiceError(ALREADY_DECIDED)
-    application = db.session.get(Application, app_id)
-    db.session.refresh(application)
-    return application
-
-
-def new_certificate_number(year: int) -> str:
-    """A fresh certificate number ``GDWS-<year>-<6 digits>`` not used before."""
-    for _ in range(50):
-        number = f"GDWS-{year}-{secrets.randbelow(1_000_000):06d}"
-        if db.session.scalar(select(Certification.id).where(Certification.number == number)) is None:
-            return number
-    raise ServiceError("无法生成证书编号，请重试。")  # pragma: no cover - a million numbers per year
-
-
-def issue_certificate(ent: Enterprise) -> Certification:
-    """Issue a certificate valid ``CERTIFICATE_VALID_DAYS`` from today (China date)."""
-    today = china_today()
-    cert = Certification(enterprise=ent, number=new_certificate_number(today.year), issued_on=today,
-                         valid_until=today + timedelta(days=current_app.config["CERTIFICATE_VALID_DAYS"]),
-                         status=CertStatus.VALID)
-    db.session.add(cert)
-    return cert
-
-
 def enterprise_snapshot(ent: Enterprise) -> dict:
     """The audit-log view of an enterprise's reviewable fields."""
     return {"name": ent.name, "brands": ent.brand_names, "city_id": ent.city_id,
@@ -171,76 +128,130 @@ def _apply_shop_edit(shop: Shop, payload: dict) -> None:
             setattr(shop, key, payload[key])
 
 
-def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
-    """Approve a pending application and apply it per the Status contract.
+def approve(app_id: int, actor, seen_version=None) -> Application:
+    """Approve a pending application and apply it per the Status contract; the applicant's
+    mail is queued. ``seen_version`` is the application's version the review page showed.
 
-    Returns the application and the mails to send after commit. Raises ``ServiceError`` when the
-    application was already decided (by someone else) or can no longer be applied.
+    Raises ``AlreadyDecided`` when someone else decided it first, ``EditConflict`` when it
+    changed since the page was rendered, ``ServiceError`` when it can no longer be applied.
     """
-    application = _claim(app_id, AppStatus.APPROVED, actor)
-    ent = application.enterprise
-    now = utcnow()
-    kind = application.kind
-    before: dict | None
-    if kind == AppKind.ENTERPRISE:
-        before = enterprise_snapshot(ent)
-        ent.status = Status.CERTIFIED
-        ent.status_reason = ""
-        ent.certified_at = now
-        for shop in ent.shops:
-            if shop.status == Status.PENDING:
-                shop.status = Status.CERTIFIED
-                shop.status_reason = ""
-                shop.certified_at = now
-        cert = issue_certificate(ent)
-        db.session.flush()
-        after = enterprise_snapshot(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
-        entity_kind, entity_id = "enterprise", ent.id
-        detail = f"证书编号 {cert.number}，有效期至 {cert.valid_until:%Y-%m-%d}。"
-    elif kind == AppKind.CLAIM:
-        before = {"owner_id": ent.owner_id}
-        if application.applicant_id is None:
-            raise ServiceError("认领申请缺少申请人。")
-        ent.owner_id = application.applicant_id
-        after = {"owner_id": ent.owner_id}
-        entity_kind, entity_id = "enterprise", ent.id
-        detail = "您现在可以在商家中心管理该企业。"
-    elif kind == AppKind.ENTERPRISE_EDIT:
-        before = enterprise_snapshot(ent)
-        _apply_enterprise_edit(ent, application.payload or {})
-        db.session.flush()
-        after = enterprise_snapshot(ent)
-        entity_kind, entity_id = "enterprise", ent.id
-        detail = "变更已在企业页面生效。"
-    elif kind in (AppKind.SHOP, AppKind.SHOP_EDIT):
-        shop = application.shop
-        if shop is None:
-            raise ServiceError("申请对应的店铺已不存在。")
-        before = shop_snapshot(shop)
-        if kind == AppKind.SHOP:
-            shop.status = Status.CERTIFIED
-            shop.status_reason = ""
-            shop.certified_at = now
-        else:
-            _apply_shop_edit(shop, application.payload or {})
-        db.session.flush()
-        after = shop_snapshot(shop)
-        entity_kind, entity_id = "shop", shop.id
-        detail = "店铺已在企业页面公开。" if kind == AppKind.SHOP else "店铺变更已生效。"
-    else:
+    _hand_over_claimed_enterprise(app_id)
+    application = decide(app_id, AppStatus.APPROVED, actor=actor, seen_version=seen_version)
+    apply = _APPROVERS.get(application.kind)
+    if apply is None:
         raise ServiceError("未知的申请类型。")
-    record(f"application.approve.{kind}", actor=actor, entity_kind=entity_kind, entity_id=entity_id,
-           enterprise_id=ent.id, before=before, after=after, note=f"申请 #{application.id} 通过")
+    entity_kind, entity_id, before, after, detail = apply(application, actor)
+    record(f"application.approve.{application.kind}", actor=actor, entity_kind=entity_kind, entity_id=entity_id,
+           enterprise_id=application.enterprise_id, before=before, after=after, note=f"申请 #{application.id} 通过")
     db.session.flush()
-    return application, _decision_notice(application, approved=True, detail=detail)
+    _mail_decision(application, approved=True, detail=detail)
+    return application
 
 
-def reject(app_id: int, actor, reason: str) -> tuple[Application, list[Notice]]:
+def _hand_over_claimed_enterprise(app_id: int) -> None:
+    """For a pending claim: give the enterprise to the claimant with one conditional UPDATE that
+    only succeeds while it has no owner — before the decision itself, so that approvals of
+    competing claims queue on the enterprise's row (the later one is refused) instead of waiting
+    on each other's application rows."""
+    claim = db.session.execute(select(Application.enterprise_id, Application.applicant_id).where(
+        Application.id == app_id, Application.kind == AppKind.CLAIM, Application.status == AppStatus.PENDING)).first()
+    if claim is None:
+        return  # not a pending claim: decide() says why, if anything is wrong
+    if claim.applicant_id is None:
+        raise ServiceError("认领申请缺少申请人。")
+    taken = db.session.execute(
+        update(Enterprise).where(Enterprise.id == claim.enterprise_id, Enterprise.owner_id.is_(None))
+        .values(owner_id=claim.applicant_id, version=Enterprise.version + 1)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise ServiceError("该企业已由其他账号管理（已有认领申请通过），此认领申请不能通过，请驳回。")
+
+
+def _approve_enterprise(application: Application, actor):
+    """Certify the enterprise with its pending shops and issue its certificate."""
+    ent = application.enterprise
+    begin_edit(ent)
+    before = enterprise_snapshot(ent)
+    now = utcnow()
+    ent.status, ent.status_reason, ent.certified_at = Status.CERTIFIED, "", now
+    for shop in ent.shops:
+        if shop.status == Status.PENDING:
+            shop.status, shop.status_reason, shop.certified_at = Status.CERTIFIED, "", now
+    cert = issue_certificates([ent.id])[ent.id]
+    db.session.flush()
+    db.session.expire(ent, ["certifications"])
+    after = enterprise_snapshot(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
+    return "enterprise", ent.id, before, after, f"证书编号 {cert.number}，有效期至 {cert.valid_until:%Y-%m-%d}。"
+
+
+def _approve_claim(application: Application, actor):
+    """The enterprise is the claimant's now (``_hand_over_claimed_enterprise``): the other pending
+    claims on it lapse, and their senders are told."""
+    ent = application.enterprise
+    db.session.refresh(ent)
+    for other in db.session.scalars(select(Application).where(
+            Application.kind == AppKind.CLAIM, Application.enterprise_id == ent.id,
+            Application.status == AppStatus.PENDING, Application.id != application.id)).all():
+        _lapse_claim(other, application, actor)
+    return "enterprise", ent.id, {"owner_id": None}, {"owner_id": ent.owner_id}, "您现在可以在商家中心管理该企业。"
+
+
+def _lapse_claim(claim: Application, winner: Application, actor) -> None:
+    """Close a competing claim as lapsed (the enterprise now has an owner) and tell its sender."""
+    try:
+        decide(claim.id, AppStatus.LAPSED, reason=CLAIM_LAPSED)
+    except AlreadyDecided:
+        return  # withdrawn or decided meanwhile: nothing to lapse
+    record("application.lapse.claim", actor=actor, entity_kind="application", entity_id=claim.id,
+           enterprise_id=claim.enterprise_id, before={"status": AppStatus.PENDING},
+           after={"status": AppStatus.LAPSED}, note=f"认领申请 #{winner.id} 已通过，本申请失效")
+    user = claim.applicant
+    if user is not None and user.email:
+        queue_mail(user.email, f"【广货网上行】您的认领申请已失效（{CLAIM_LAPSED}）",
+                   f"您好：\n\n您对「{claim.enterprise.name}」的认领申请（编号 {claim.id}）已失效：该企业已由另一个账号"
+                   f"认领并通过审核。\n如您认为认领有误，请联系活动工作人员。\n\n商家中心：{site_link('/merchant/')}\n\n"
+                   "广货网上行 工作人员\n")
+
+
+def _approve_enterprise_edit(application: Application, actor):
+    ent = application.enterprise
+    begin_edit(ent)
+    before = enterprise_snapshot(ent)
+    _apply_enterprise_edit(ent, application.payload or {})
+    db.session.flush()
+    return "enterprise", ent.id, before, enterprise_snapshot(ent), "变更已在企业页面生效。"
+
+
+def _approve_shop(application: Application, actor):
+    shop = application.shop
+    if shop is None:
+        raise ServiceError("申请对应的店铺已不存在。")
+    begin_edit(shop)
+    before = shop_snapshot(shop)
+    if application.kind == AppKind.SHOP:
+        shop.status, shop.status_reason, shop.certified_at = Status.CERTIFIED, "", utcnow()
+    else:
+        _apply_shop_edit(shop, application.payload or {})
+    db.session.flush()
+    detail = "店铺已在企业页面公开。" if application.kind == AppKind.SHOP else "店铺变更已生效。"
+    return "shop", shop.id, before, shop_snapshot(shop), detail
+
+
+_APPROVERS = {
+    AppKind.ENTERPRISE: _approve_enterprise,
+    AppKind.CLAIM: _approve_claim,
+    AppKind.ENTERPRISE_EDIT: _approve_enterprise_edit,
+    AppKind.SHOP: _approve_shop,
+    AppKind.SHOP_EDIT: _approve_shop,
+}
+
+
+def reject(app_id: int, actor, reason: str, seen_version=None) -> Application:
     """Reject a pending application with a reason the merchant sees; the live listing stays."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("请填写驳回理由，商家会看到它。")
-    application = _claim(app_id, AppStatus.REJECTED, actor, reason)
+    application = decide(app_id, AppStatus.REJECTED, actor=actor, reason=reason, seen_version=seen_version)
     ent = application.enterprise
     kind = application.kind
     entity_kind, entity_id = "enterprise", ent.id
@@ -266,13 +277,15 @@ def reject(app_id: int, actor, reason: str) -> tuple[Application, list[Notice]]:
            enterprise_id=ent.id, before=before, after=after,
            note=f"申请 #{application.id} 驳回：{reason}")
     db.session.flush()
-    return application, _decision_notice(application, approved=False, detail=f"理由：{reason}")
+    _mail_decision(application, approved=False, detail=f"理由：{reason}")
+    return application
 
 
-def _decision_notice(application: Application, *, approved: bool, detail: str) -> list[Notice]:
+def _mail_decision(application: Application, *, approved: bool, detail: str) -> None:
+    """Queue the decision mail to the applicant (or the enterprise's owner)."""
     user = application.applicant or application.enterprise.owner
     if user is None or not user.email:
-        return []
+        return
     ent = application.enterprise
     verdict = "已通过" if approved else "未通过"
     subject = f"【广货网上行】您的{application.kind_label}申请{verdict}"
@@ -281,21 +294,13 @@ def _decision_notice(application: Application, *, approved: bool, detail: str) -
         target += f" / {application.shop.name}"
     body = (f"您好：\n\n您提交的{application.kind_label}申请（编号 {application.id}，{target}）{verdict}。\n"
             f"{detail}\n\n可登录商家中心查看详情：{site_link('/merchant/')}\n\n广货网上行 工作人员\n")
-    return [Notice(user.email, subject, body)]
+    queue_mail(user.email, subject, body)
 
 
 def site_link(path: str) -> str:
     """An absolute link for mails (``SERVER_NAME_FOR_LINKS`` + path)."""
     base = (current_app.config.get("SERVER_NAME_FOR_LINKS") or "").rstrip("/")
     return f"{base}{path}"
-
-
-def send_notices(notices: list[Notice]) -> None:
-    """Send the mails collected during a committed transaction."""
-    from .mail import send_mail
-
-    for n in notices:
-        send_mail(n.to, n.subject, n.body)
 
 
 def review_seconds_median(since: datetime | None = None) -> float | None:

@@ -1,6 +1,7 @@
 """Review checks shown to staff next to an application: the diff against the live listing, the
-USCC result, whether each shop URL's host belongs to its platform, and duplicate warnings
-(same USCC, same shop URL, very similar names — ``difflib`` ratio on NFKC/casefold keys)."""
+USCC result, whether each shop URL's host belongs to its platform, duplicate warnings
+(same USCC, same shop URL, very similar names — ``difflib`` ratio on NFKC/casefold keys) and, for
+a claim, the competing claims and any owner the enterprise already has."""
 from __future__ import annotations
 
 import difflib
@@ -180,6 +181,8 @@ def duplicate_warnings(application: Application) -> list[str]:
     others = db.session.scalars(select(Application).where(
         Application.enterprise_id == ent.id, Application.status == AppStatus.PENDING,
         Application.id != application.id, Application.kind == application.kind)).all()
+    if application.kind == AppKind.CLAIM:
+        others = []  # competing claims have their own, fuller warning: claim_warnings
     for other in others:
         warnings.append(f"同一企业还有一个待审核的「{other.kind_label}」申请 #{other.id}。")
     for check in shop_checks(application):
@@ -193,6 +196,32 @@ def duplicate_warnings(application: Application) -> list[str]:
         names |= {normalize_key(b) for b in payload.get("brands") or []}
     names.discard("")
     warnings.extend(similar_names(names, exclude_id=ent.id))
+    return warnings
+
+
+def claim_warnings(application: Application) -> list[str]:
+    """For a claim: who already owns the enterprise (and through which approved claim), and the
+    other claims waiting for it — what staff must know before they decide."""
+    if application.kind != AppKind.CLAIM:
+        return []
+    ent = application.enterprise
+    warnings: list[str] = []
+    if ent.owner_id is not None and ent.owner_id != application.applicant_id:
+        won = db.session.scalars(select(Application).where(
+            Application.kind == AppKind.CLAIM, Application.enterprise_id == ent.id,
+            Application.status == AppStatus.APPROVED).order_by(Application.decided_at.desc())).first()
+        via = f"（认领申请 #{won.id} 已于 {won.decided_at:%Y-%m-%d} 通过）" if won is not None and won.decided_at else ""
+        owner = ent.owner.email if ent.owner is not None else f"账号 #{ent.owner_id}"
+        warnings.append(f"该企业已由 {owner} 管理{via}。此认领申请不能通过，请驳回或先与双方核实。")
+    if application.status != AppStatus.PENDING:
+        return warnings
+    rivals = db.session.scalars(select(Application).where(
+        Application.kind == AppKind.CLAIM, Application.enterprise_id == ent.id, Application.status == AppStatus.PENDING,
+        Application.id != application.id).order_by(Application.submitted_at, Application.id)).all()
+    if rivals:
+        names = "、".join(f"#{r.id}（{r.applicant.email if r.applicant else '未知申请人'}）" for r in rivals)
+        warnings.append(f"另有 {len(rivals)} 个认领申请在等待审核：{names}。通过本申请后，它们将自动失效（企业已被认领），"
+                        "申请人会收到邮件。")
     return warnings
 
 

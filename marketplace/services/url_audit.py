@@ -26,7 +26,6 @@ from ..extensions import db
 from ..models import Enterprise, Shop, Status
 from ..validation import ValidationError
 from ..validation.urls import parse_web_url, shop_url_problem
-from .review import Notice, send_notices
 
 log = logging.getLogger(__name__)
 SUSPEND_REASON = "网址复核未通过：{problem}请在商家中心修改店铺网址后重新提交审核。"
@@ -66,17 +65,16 @@ def website_problem(website: str) -> str | None:
     return None
 
 
-def _check_shops(report: UrlCheckReport, apply: bool, actor) -> list[Notice]:
+def _check_shops(report: UrlCheckReport, apply: bool, actor) -> None:
     from .lifecycle import set_shop_status
 
-    notices: list[Notice] = []
     last_id = 0
     while True:
         shops = db.session.scalars(
             select(Shop).options(joinedload(Shop.enterprise)).where(Shop.id > last_id)
             .order_by(Shop.id).limit(BATCH)).all()
         if not shops:
-            return notices
+            return
         for shop in shops:
             report.shops_checked += 1
             plat = shop.platform
@@ -86,7 +84,7 @@ def _check_shops(report: UrlCheckReport, apply: bool, actor) -> list[Notice]:
                 continue
             report.failures.append(("shop", shop.id, shop.status, shop.url, problem))
             if apply and shop.status == Status.CERTIFIED:
-                notices += set_shop_status(shop, Status.SUSPENDED, actor, SUSPEND_REASON.format(problem=problem))
+                set_shop_status(shop, Status.SUSPENDED, actor, SUSPEND_REASON.format(problem=problem))
                 report.suspended.append(shop.id)
         last_id = shops[-1].id
 
@@ -101,24 +99,23 @@ def _check_websites(report: UrlCheckReport) -> None:
             report.failures.append(("website", ent_id, status, website, problem))
 
 
-def check_stored_urls(apply: bool = False, actor=None) -> tuple[UrlCheckReport, list[Notice]]:
+def check_stored_urls(apply: bool = False, actor=None) -> UrlCheckReport:
     """Check every stored shop URL and website; with ``apply``, suspend failing certified shops.
 
-    Flushes, never commits; returns the report and the mails to send after the commit.
+    Flushes, never commits; the merchants' mails are queued and go out after the caller's commit.
     """
     report = UrlCheckReport()
-    notices = _check_shops(report, apply, actor)
+    _check_shops(report, apply, actor)
     _check_websites(report)
     db.session.flush()
-    return report, notices
+    return report
 
 
 def apply_and_report(say=None) -> UrlCheckReport:
-    """Apply the check, commit, send the mails after the commit and tell the report line by line
+    """Apply the check, commit (the queued mails go out after it) and tell the report line by line
     (``say``, e.g. ``click.echo``; a warning log line by default)."""
-    report, notices = check_stored_urls(apply=True)
+    report = check_stored_urls(apply=True)
     db.session.commit()
-    send_notices(notices)
     for line in report.lines():
         (say or log.warning)(line)
     return report
@@ -134,7 +131,7 @@ def register_cli(app: Flask) -> None:
         if apply:
             apply_and_report(say=click.echo)
             return
-        report, _ = check_stored_urls(apply=False)
+        report = check_stored_urls(apply=False)
         db.session.rollback()
         for line in report.lines():
             click.echo(line)

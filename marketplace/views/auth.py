@@ -17,13 +17,14 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import utcnow
 from ..security import safe_next
-from ..services import ServiceError
+from ..services import ServiceError, WrongPassword
 from ..services import accounts
-from ..services.mail import send_mail
+from ..services.mail import queue_mail
 from ..templating import endpoint_url
+from ..unit_of_work import catch_refusal
 from .auth_forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -132,17 +133,13 @@ def register():
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             user = accounts.create_user(form.email.data, form.password.data)
-        except ServiceError as err:
-            db.session.rollback()
-            error = str(err)
-        else:
             _mark("form_used")
             _start_session(user)
-            db.session.commit()
             flash("注册成功，欢迎加入广货网上行！下一步：填写企业信息并提交认证。", "success")
             return redirect(safe_next(form.next.data, default=_home_for(user)))
+        error = refusal.message
     return render_template("auth/register.html", form=form, error=error)
 
 
@@ -159,16 +156,13 @@ def login():
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:  # a disabled account, with the right password
             user = accounts.authenticate(form.email.data, form.password.data)
-        except ServiceError as err:  # disabled account, right password
-            user, error = None, str(err)
-        if user is not None:
-            _start_session(user, remember=bool(form.remember.data))
-            db.session.commit()
-            log.info("login ok: user %s from %s", user.id, request.remote_addr)
-            return redirect(safe_next(form.next.data, default=_home_for(user)))
-        error = error or accounts.BAD_LOGIN
+            if user is not None:
+                _start_session(user, remember=bool(form.remember.data))
+                log.info("login ok: user %s from %s", user.id, request.remote_addr)
+                return redirect(safe_next(form.next.data, default=_home_for(user)))
+        error = refusal.message or accounts.BAD_LOGIN
         log.warning("login failed for %r from %s", (form.email.data or "")[:254], request.remote_addr)
     if request.method == "POST":
         _mark("login_failed")
@@ -183,7 +177,6 @@ def logout():
     """End the session here and everywhere (the session token rotates), then go home."""
     if current_user.is_authenticated:
         accounts.rotate_session_token(current_user._get_current_object())
-        db.session.commit()
         log.info("logout: user %s", current_user.id)
     session.clear()
     logout_user()  # after clear(): keeps its instruction to delete the remember-me cookie
@@ -201,20 +194,15 @@ def change_password():
     form = ChangePasswordForm(email=user.email)
     error = None
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             accounts.change_password(user, form.old_password.data, form.password.data)
-        except ServiceError as err:
-            db.session.rollback()
-            error = str(err)
-            if "当前密码不正确" in error:
-                _mark("login_failed")  # guessing the current password is throttled like logins
-        else:
             log.info("password changed: user %s", user.id)
-            remember = _has_remember_cookie()
-            _start_session(user, remember=remember)
-            db.session.commit()
+            _start_session(user, remember=_has_remember_cookie())
             flash("密码已修改。其他设备上的登录已全部失效。", "success")
             return redirect(_home_for(user))
+        error = refusal.message
+        if isinstance(refusal.error, WrongPassword):
+            _mark("login_failed")  # guessing the current password is throttled like logins
     return render_template("auth/change_password.html", form=form, error=error)
 
 
@@ -253,7 +241,7 @@ def _send_reset_mail(user) -> None:
         f"请在 {minutes} 分钟内打开下面的链接设置新密码（链接只能使用一次）：\n\n{link}\n\n"
         "如果这不是您本人的操作，请忽略本邮件，您的密码不会改变。\n\n广货网上行"
     )
-    send_mail(user.email, "【广货网上行】重置密码", body)
+    queue_mail(user.email, "【广货网上行】重置密码", body)  # sent once the request commits
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -266,16 +254,12 @@ def reset_password(token: str):
     form = ResetPasswordForm(email=user.email)
     error = None
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             accounts.reset_password(token, form.password.data)
-        except ServiceError as err:
-            db.session.rollback()
-            error = str(err)
-        else:
-            db.session.commit()
             log.info("password reset done: user %s", user.id)
             if current_user.is_authenticated:
                 logout_user()
             flash("密码已重置，请用新密码登录。", "success")
             return redirect(url_for("auth.login"))
+        error = refusal.message
     return render_template("auth/reset_password.html", form=form, error=error, email=user.email)

@@ -6,7 +6,7 @@ page shows the status, the public replies and the resolution — never the repor
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -15,9 +15,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extensions import db, limiter
 from ..models import ComplaintKind, Role
-from ..services import NotFound, ServiceError
 from ..services import complaints as svc
-from ..services.review import send_notices
+from ..services.listings import FieldErrors
+from ..unit_of_work import catch_refusal
 from ..validation import ValidationError
 from .helpers import page_arg, role_required
 
@@ -50,35 +50,36 @@ def _int(name: str) -> int | None:
 @limiter.limit(REPORT_LIMIT, methods=["POST"])
 def new():
     """Report an enterprise (or one of its shops): type, description, evidence, contact."""
-    try:
-        ent, shop = svc.reportable_target(_int("enterprise_id"), _int("shop_id"))
-    except NotFound:
-        abort(404)
+    ent, shop = svc.reportable_target(_int("enterprise_id"), _int("shop_id"))
     form = ReportForm()
     if form.validate_on_submit():
-        evidence_sha = None
-        upload = form.evidence.data
-        try:
-            if upload is not None and getattr(upload, "filename", ""):
-                data = upload.read(current_app.config["MAX_IMAGE_BYTES"] + 1)
-                if len(data) > current_app.config["MAX_IMAGE_BYTES"]:
-                    raise ValidationError("证据图片不能超过 5 MB。")
-                if data:
-                    from ..services.images import store_image
-
-                    evidence_sha = store_image(data).sha256
-            complaint, notices = svc.create_complaint(
+        with catch_refusal() as refusal:
+            complaint = svc.create_complaint(
                 enterprise=ent, shop=shop, kind=form.kind.data, description=form.description.data,
-                contact=form.contact.data or "", evidence_sha256=evidence_sha)
-        except (ServiceError, ValidationError) as err:
-            db.session.rollback()
-            target = form.evidence if isinstance(err, ValidationError) else form.description
-            target.errors = list(target.errors) + [str(err)]
-        else:
-            db.session.commit()
-            send_notices(notices)
+                contact=form.contact.data or "", evidence_sha256=_store_evidence(form.evidence.data))
             return render_template("complaints/submitted.html", complaint=complaint)
+        fields = refusal.error.errors if isinstance(refusal.error, FieldErrors) else {"description": refusal.message}
+        for name, message in fields.items():
+            getattr(form, name).errors = list(getattr(form, name).errors) + [message]
     return render_template("complaints/new.html", form=form, ent=ent, shop=shop)
+
+
+def _store_evidence(upload) -> str | None:
+    """Store an uploaded evidence image (re-encoded, size-capped); its hash, or None without one.
+    A refused image is reported on the evidence field."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read(current_app.config["MAX_IMAGE_BYTES"] + 1)
+    if not data:
+        return None
+    try:
+        if len(data) > current_app.config["MAX_IMAGE_BYTES"]:
+            raise ValidationError("证据图片不能超过 5 MB。")
+        from ..services.images import store_image
+
+        return store_image(data).sha256
+    except ValidationError as err:
+        raise FieldErrors({"evidence": str(err)}) from None
 
 
 @bp.route("/complaints/lookup")
@@ -105,20 +106,13 @@ def merchant_list():
 @role_required(Role.MERCHANT)
 def merchant_view(complaint_id: int):
     """The owning merchant reads a complaint about its enterprise and responds (404 for others)."""
-    try:
-        complaint = svc.for_merchant(complaint_id, current_user)
-    except NotFound:
-        abort(404)
+    complaint = svc.for_merchant(complaint_id, current_user)
     form = ResponseForm()
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             svc.merchant_respond(complaint, current_user, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            form.body.errors = list(form.body.errors) + [str(err)]
-        else:
-            db.session.commit()
             flash("您的回复已提交。", "success")
             return redirect(url_for("complaints.merchant_view", complaint_id=complaint.id))
+        form.body.errors = list(form.body.errors) + [refusal.message]
     return render_template("complaints/merchant_view.html", c=complaint, form=form,
                            messages=svc.merchant_messages(complaint), is_open=complaint.status in svc.OPEN)

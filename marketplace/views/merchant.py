@@ -1,8 +1,12 @@
 """Merchant area (商家中心): enterprises, claims, logo, shops, certification applications.
 
 Every route needs a logged-in merchant (staff use the console instead). Ownership of every
-object is checked by ``marketplace.services.listings``; another merchant's id gets a 404 and
-nothing changes. Views are thin: parse a form, call one service function, commit, redirect.
+object is checked by ``marketplace.services.listings``; another merchant's id gets a 404 (the
+service's ``NotFound``) and nothing changes. Views are thin: parse a form, call one service
+function, redirect; the request commits once after the view (``marketplace.unit_of_work``). A
+refused form is shown again with what was typed (``catch_refusal``); edit forms carry the version
+they were rendered with, so an edit from an outdated page or a second tab is refused with
+"该资料刚被修改，请刷新后重试" instead of overwriting the other one.
 """
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
-from ..services import NotFound, ServiceError
+from ..services import ServiceError
 from ..services import listings
 from ..services.listings import FieldErrors
+from ..unit_of_work import catch_refusal, on_refusal
 from .helpers import role_required
 from .merchant_forms import ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
 
@@ -30,15 +35,10 @@ def _merchant_only():
     return None
 
 
-def _get_or_404(fn, *args):
-    try:
-        return fn(*args)
-    except NotFound:
-        abort(404)
-
-
-def _apply_errors(form, err: ServiceError) -> None:
+def _apply_errors(form, err: ServiceError | None) -> None:
     """Show a service refusal under the right fields (or as a flash when it has none)."""
+    if err is None:
+        return
     if isinstance(err, FieldErrors):
         for name, message in err.errors.items():
             field = getattr(form, name, None)
@@ -111,15 +111,11 @@ def enterprise_new():
     _enterprise_choices(form)
     suggested = None
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             ent = listings.create_enterprise(current_user, form.as_data())
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
             flash("企业资料已保存为草稿。下一步：添加网店。", "success")
             return redirect(url_for("merchant.shop_new", enterprise_id=ent.id))
+        _apply_errors(form, refusal.error)
     if form.uscc.data:
         suggested = listings.suggest_city(form.uscc.data)
     return render_template("merchant/enterprise_form.html", form=form, ent=None, suggested=suggested)
@@ -128,7 +124,7 @@ def enterprise_new():
 @bp.route("/enterprises/<int:enterprise_id>")
 def enterprise_view(enterprise_id: int):
     """One enterprise as its merchant sees it: status, shops, pending changes, history."""
-    ent = _get_or_404(listings.get_owned_enterprise, current_user, enterprise_id)
+    ent = listings.get_owned_enterprise(current_user, enterprise_id)
     applications = [a for a in listings.user_applications(current_user) if a.enterprise_id == ent.id]
     return render_template("merchant/enterprise.html", p=_enterprise_panel(ent), ent=ent,
                            applications=applications, form=ConfirmForm())
@@ -148,13 +144,11 @@ def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str
     happened: ``messages`` = (saved at once, sent for review, pending change withdrawn).
     Returns the redirect, or None with the service's errors put on the form (nothing saved)."""
     saved, submitted, reverted = messages
-    try:
+    with catch_refusal() as refusal:
         result = update(form.as_data())
-    except ServiceError as err:
-        db.session.rollback()
-        _apply_errors(form, err)
+    if refusal.error is not None:
+        _apply_errors(form, refusal.error)
         return None
-    db.session.commit()
     if result.applied:
         flash(saved if result.changed else "没有需要保存的修改。", "success")
     elif result.application is not None and result.application.status == AppStatus.PENDING:
@@ -169,10 +163,11 @@ def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str
 @bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
 def enterprise_edit(enterprise_id: int):
     """Edit directly while unpublished; for a certified enterprise the change goes to review."""
-    ent = _get_or_404(listings.get_owned_enterprise, current_user, enterprise_id)
+    ent = listings.get_owned_enterprise(current_user, enterprise_id)
     form = EnterpriseForm()
     _enterprise_choices(form)
     if request.method == "GET":
+        form.version.data = ent.version
         pending = listings.pending_application(ent, AppKind.ENTERPRISE_EDIT)
         values = {
             "name": ent.name, "brands": "；".join(ent.brand_names), "city_id": ent.city_id,
@@ -197,34 +192,27 @@ def enterprise_edit(enterprise_id: int):
 @bp.route("/enterprises/<int:enterprise_id>/logo", methods=["GET", "POST"])
 def enterprise_logo(enterprise_id: int):
     """Upload a logo (re-encoded by the image pipeline; 5 MB cap)."""
-    ent = _get_or_404(listings.get_owned_enterprise, current_user, enterprise_id)
+    ent = listings.get_owned_enterprise(current_user, enterprise_id)
     form = LogoForm()
+    if request.method == "GET":
+        form.version.data = ent.version
     if form.validate_on_submit():
-        try:
-            result = listings.set_logo(current_user, ent.id, form.logo.data.read())
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
+        with catch_refusal() as refusal:
+            result = listings.set_logo(current_user, ent.id, form.logo.data.read(), form.version.data)
             flash("企业标志已更新。" if result.applied else "新标志已提交审核，通过后公开显示。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        _apply_errors(form, refusal.error)
     return render_template("merchant/logo_form.html", form=form, ent=ent)
 
 
 @bp.route("/enterprises/<int:enterprise_id>/submit", methods=["GET", "POST"])
 def enterprise_submit(enterprise_id: int):
     """Confirm, then submit the enterprise with its shops for certification."""
-    ent = _get_or_404(listings.get_owned_enterprise, current_user, enterprise_id)
+    ent = listings.get_owned_enterprise(current_user, enterprise_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            app_ = listings.submit_for_certification(current_user, ent.id)
-        except ServiceError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-            return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        db.session.commit()
+        on_refusal(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        app_ = listings.submit_for_certification(current_user, ent.id)
         flash(f"认证申请已提交，当前排在审核队列第 {listings.queue_position(app_)} 位。", "success")
         return redirect(url_for("merchant.application_view", application_id=app_.id))
     if request.method == "POST":
@@ -251,15 +239,11 @@ def claim(enterprise_id: int):
         abort(404)  # owned listings are not claimable here; do not reveal details
     form = ClaimForm()
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             app_ = listings.claim_enterprise(current_user, ent.id, form.note.data or "")
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
             flash("认领申请已提交，工作人员核实后您即可管理该企业。", "success")
             return redirect(url_for("merchant.application_view", application_id=app_.id))
+        _apply_errors(form, refusal.error)
     return render_template("merchant/claim_form.html", ent=ent, form=form)
 
 
@@ -269,33 +253,30 @@ def claim(enterprise_id: int):
 @bp.route("/enterprises/<int:enterprise_id>/shops/new", methods=["GET", "POST"])
 def shop_new(enterprise_id: int):
     """Add a shop; to a certified enterprise it goes to review first."""
-    ent = _get_or_404(listings.get_owned_enterprise, current_user, enterprise_id)
+    ent = listings.get_owned_enterprise(current_user, enterprise_id)
     form = ShopForm()
     _shop_choices(form)
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             shop = listings.add_shop(current_user, ent.id, form.as_data())
-        except ServiceError as err:
-            db.session.rollback()
-            _apply_errors(form, err)
-        else:
-            db.session.commit()
             if shop.status == Status.PENDING:
                 flash("店铺已添加并提交审核，审核通过后公开显示。", "success")
             else:
                 flash("店铺已添加。可以继续添加，或提交认证申请。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        _apply_errors(form, refusal.error)
     return render_template("merchant/shop_form.html", form=form, ent=ent, shop=None)
 
 
 @bp.route("/shops/<int:shop_id>/edit", methods=["GET", "POST"])
 def shop_edit(shop_id: int):
     """Edit a shop; a certified shop's change waits for review (the live URL stays)."""
-    shop = _get_or_404(listings.get_owned_shop, current_user, shop_id)
+    shop = listings.get_owned_shop(current_user, shop_id)
     ent = shop.enterprise
     form = ShopForm()
     _shop_choices(form)
     if request.method == "GET":
+        form.version.data = shop.version
         values = {"platform_id": shop.platform_id, "name": shop.name, "url": shop.url,
                   "shop_type": shop.shop_type}
         pending = listings.pending_application(ent, AppKind.SHOP_EDIT, shop)
@@ -313,19 +294,15 @@ def shop_edit(shop_id: int):
 @bp.route("/shops/<int:shop_id>/delete", methods=["GET", "POST"])
 def shop_delete(shop_id: int):
     """Confirm, then remove a shop (takes effect at once)."""
-    shop = _get_or_404(listings.get_owned_shop, current_user, shop_id)
+    shop = listings.get_owned_shop(current_user, shop_id)
     ent = shop.enterprise
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            listings.remove_shop(current_user, shop.id)
-        except ServiceError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
-            flash("店铺已删除。", "success")
-        return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
+        back = url_for("merchant.enterprise_view", enterprise_id=ent.id)
+        on_refusal(back)
+        listings.remove_shop(current_user, shop.id)
+        flash("店铺已删除。", "success")
+        return redirect(back)
     if request.method == "POST":
         abort(400)
     return render_template("merchant/shop_delete.html", shop=shop, ent=ent, form=form)
@@ -334,19 +311,15 @@ def shop_delete(shop_id: int):
 @bp.route("/shops/<int:shop_id>/submit", methods=["POST"])
 def shop_submit(shop_id: int):
     """Send a draft or rejected shop of a certified enterprise to review."""
-    shop = _get_or_404(listings.get_owned_shop, current_user, shop_id)
+    shop = listings.get_owned_shop(current_user, shop_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        listings.submit_shop(current_user, shop.id)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash("店铺已提交审核。", "success")
-    return redirect(url_for("merchant.enterprise_view", enterprise_id=shop.enterprise_id))
+    back = url_for("merchant.enterprise_view", enterprise_id=shop.enterprise_id)
+    on_refusal(back)
+    listings.submit_shop(current_user, shop.id)
+    flash("店铺已提交审核。", "success")
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------- applications
@@ -355,7 +328,7 @@ def shop_submit(shop_id: int):
 @bp.route("/applications/<int:application_id>")
 def application_view(application_id: int):
     """One application: what was asked, its status, queue position and the decision."""
-    app_ = _get_or_404(listings.get_own_application, current_user, application_id)
+    app_ = listings.get_own_application(current_user, application_id)
     rows = []
     if app_.kind == AppKind.ENTERPRISE_EDIT:
         rows = listings.describe_enterprise_change(app_.enterprise, app_.payload)
@@ -368,16 +341,12 @@ def application_view(application_id: int):
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
 def application_withdraw(application_id: int):
     """Withdraw a pending application (the listing goes back to draft)."""
-    app_ = _get_or_404(listings.get_own_application, current_user, application_id)
+    app_ = listings.get_own_application(current_user, application_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        listings.withdraw_application(current_user, app_.id)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash("申请已撤回。", "success")
-    return redirect(url_for("merchant.application_view", application_id=app_.id))
+    back = url_for("merchant.application_view", application_id=app_.id)
+    on_refusal(back)
+    listings.withdraw_application(current_user, app_.id)
+    flash("申请已撤回。", "success")
+    return redirect(back)

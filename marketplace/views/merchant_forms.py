@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 
 from ..models import ShopType
 
@@ -52,6 +52,7 @@ class EnterpriseForm(FlaskForm):
     description = TextAreaField("企业简介")
     website = StringField("企业官网（可选）")
     founded_year = StringField("成立年份（可选）")
+    version = HiddenField()  # the enterprise's version the edit form was rendered with
 
     def as_data(self) -> dict:
         """The submitted values as the service expects them."""
@@ -59,7 +60,7 @@ class EnterpriseForm(FlaskForm):
             "name": self.name.data, "uscc": self.uscc.data, "brands": self.brands.data,
             "city_id": self.city_id.data, "industry_ids": self.industry_ids.data or [],
             "description": self.description.data, "website": self.website.data,
-            "founded_year": self.founded_year.data,
+            "founded_year": self.founded_year.data, "version": self.version.data,
         }
 
 
@@ -70,10 +71,11 @@ class ShopForm(FlaskForm):
     name = StringField("店铺名称")
     url = StringField("店铺网址")
     shop_type = LenientSelectField("店铺类型", choices=[(t, t) for t in ShopType.ALL])
+    version = HiddenField()  # the shop's version the edit form was rendered with
 
     def as_data(self) -> dict:
         return {"platform_id": self.platform_id.data, "name": self.name.data, "url": self.url.data,
-                "shop_type": self.shop_type.data}
+                "shop_type": self.shop_type.data, "version": self.version.data}
 
 
 class LogoForm(FlaskForm):
@@ -83,6 +85,7 @@ class LogoForm(FlaskForm):
         FileRequired("请选择要上传的图片文件。"),
         FileSize(max_size=LOGO_MAX_BYTES, message="图片文件不能超过 5 MB。"),
     ])
+    version = HiddenField()  # the enterprise's version the form was rendered with
 
 
 class ClaimForm(FlaskForm):

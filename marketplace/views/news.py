@@ -12,6 +12,7 @@ from flask_login import current_user
 from ..clock import utc_now
 from ..extensions import db
 from ..models import NewsArticle, NewsCategory
+from ..page_cache import cacheable
 from ..services import news, rich_text
 from . import linking
 from .atom import AtomEntry, atom_response
@@ -25,6 +26,7 @@ FEED_SIZE = 20
 
 
 @bp.route("/news")
+@cacheable
 def index():
     """Published articles, newest first, optionally of one category."""
     category = choice_arg("category", NewsCategory.LABELS)
@@ -42,6 +44,7 @@ def _staff_viewer() -> bool:
 
 
 @bp.route("/news/<int:article_id>")
+@cacheable
 def article(article_id: int):
     """One article; unpublished ones are 404 except to staff (marked, private, not indexed)."""
     if article_id > MAX_ID:

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from .. import page_cache
+from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
 from ..models import (
@@ -61,6 +62,7 @@ def render_home(at: datetime, preview: bool = False) -> str:
 
 
 @bp.route("/")
+@cacheable
 def home():
     """The campaign's front page."""
     return render_home(utc_now())
@@ -105,6 +107,7 @@ def _canonical(endpoint: str, filters: catalog.BrowseFilters, page: int, fixed=(
 
 
 @bp.route("/enterprises")
+@cacheable
 def browse():
     """All certified enterprises, with combinable filters, sorts and pages."""
     ctx = _browse_context()
@@ -113,6 +116,7 @@ def browse():
 
 
 @bp.route("/industries/<slug>")
+@cacheable
 def industry(slug: str):
     """An industry's certified enterprises (the browse list with the industry fixed)."""
     ind = db.first_or_404(select(Industry).where(Industry.slug == _slug_or_404(slug), Industry.active.is_(True)))
@@ -123,6 +127,7 @@ def industry(slug: str):
 
 
 @bp.route("/cities/<slug>")
+@cacheable
 def city(slug: str):
     """A city's certified enterprises (the browse list with the city fixed)."""
     c = db.first_or_404(select(City).where(City.slug == _slug_or_404(slug)))
@@ -139,6 +144,7 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 
 
 @bp.route("/enterprises/<int:enterprise_id>")
+@cacheable
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
     ent = catalog.get_enterprise(_id_or_404(enterprise_id))
@@ -202,16 +208,17 @@ def _count_click(shop_id: int, enterprise_id: int) -> None:
                        .values(click_count=Enterprise.click_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.add(ClickEvent(shop_id=shop_id))
-    db.session.commit()
 
 
 @bp.route("/platforms")
+@cacheable
 def platforms():
     """The platforms directory: every active platform with its certified shops and enterprises."""
     return render_template("public/platforms.html", platforms=catalog.platforms_with_counts())
 
 
 @bp.route("/platforms/<slug>")
+@cacheable
 def platform(slug: str):
     """A platform's page: description, homepage and its certified shops, paginated."""
     plat = db.first_or_404(select(Platform).where(Platform.slug == _slug_or_404(slug), Platform.active.is_(True)))
@@ -227,6 +234,7 @@ def platform(slug: str):
 
 
 @bp.route("/about")
+@cacheable
 def about():
     """About the 广货网上行 campaign."""
     goal = current_app.config["ENTERPRISE_GOAL"]
@@ -234,12 +242,14 @@ def about():
 
 
 @bp.route("/privacy")
+@cacheable
 def privacy():
     """隐私政策: what the site collects, why, and the visitor's rights."""
     return render_template("public/privacy.html")
 
 
 @bp.route("/terms")
+@cacheable
 def terms():
     """使用条款: what certification means and the rules for consumers, merchants and data users."""
     return render_template("public/terms.html")

@@ -127,6 +127,7 @@ def _popular_industries(limit: int = 12):
 
 
 @bp.route("/search")
+@page_cache.cacheable
 def search_page():
     """The search page: results with highlights, facets, did-you-mean, empty state."""
     try:

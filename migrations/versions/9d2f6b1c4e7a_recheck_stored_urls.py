@@ -13,7 +13,7 @@ bare ``flask db upgrade``, run ``flask --app app check-urls --apply`` once (it i
 without ``--apply`` it only reports).
 
 Revision ID: 9d2f6b1c4e7a
-Revises: c4e8a1f3b6d2
+Revises: 8c3d5e7f9a1b
 Create Date: 2026-12-01 00:00:00.000000
 
 """
@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 
 # revision identifiers, used by Alembic.
 revision = '9d2f6b1c4e7a'
-down_revision = 'c4e8a1f3b6d2'
+down_revision = '8c3d5e7f9a1b'
 branch_labels = None
 depends_on = None
 

@@ -43,7 +43,7 @@ from .rows import (  # noqa: F401
     _parse_year, _validate_enterprise, _validate_shop,
 )
 from .writer import (  # noqa: F401
-    BATCH, run_import, _apply_enterprise, _certificate_numbers, _enterprise_changes,
+    BATCH, run_import, _apply_enterprise, _enterprise_changes,
     _load_enterprises, _load_shops, _queue_reindex, _will_certify,
 )
 from .export import (  # noqa: F401

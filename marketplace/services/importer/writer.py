@@ -6,22 +6,19 @@ Services flush, never commit.
 """
 from __future__ import annotations
 
-import secrets
 import time
-from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
-    CHINA_TZ, AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge,
-    enterprise_industry, utcnow,
+    AuditLog, Brand, Enterprise, Shop, Status, enterprise_badge, enterprise_industry, utcnow,
 )
 from ...validation import ValidationError
 from ...validation.text import pinyin_sort_key
 from ...validation.uscc import normalize_uscc
+from ..certificates import issue_certificates
 from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, unique_brands
 from .csvfile import _read_rows
 from .report import ImportReport, RowError, _chunks, _Progress
@@ -79,21 +76,6 @@ def _apply_enterprise(ent: Enterprise, changes: dict, refs_by_id: dict) -> None:
                             industries_by_id=refs_by_id["industry"])
     if "badge_ids" in changes:
         ent.badges = [refs_by_id["badge"][i] for i in changes["badge_ids"]]
-
-
-def _certificate_numbers(count: int, year: int) -> list[str]:
-    """``count`` fresh numbers ``GDWS-<year>-<6 digits>`` not used by any stored certificate."""
-    prefix = f"GDWS-{year}-"
-    used = set(db.session.scalars(select(Certification.number).where(Certification.number.like(prefix + "%"))))
-    if len(used) + count > 900_000:
-        raise ValidationError(f"{year} 年的证书编号已用尽。")
-    numbers: list[str] = []
-    while len(numbers) < count:
-        number = f"{prefix}{secrets.randbelow(1_000_000):06d}"
-        if number not in used:
-            used.add(number)
-            numbers.append(number)
-    return numbers
 
 
 def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool, actor=None,
@@ -187,8 +169,6 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             "badge": {b.id: b for b in refs.badges.values()},
         }
         now = utcnow()
-        today = datetime.now(CHINA_TZ).date()
-        valid_days = int(current_app.config["CERTIFICATE_VALID_DAYS"])
         certify_usccs: set[str] = set()
         plans = []
         for row in ent_rows:
@@ -242,20 +222,14 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
         # 4. Write. Changes to stored rows go through the ORM (the search outbox listener sees
         # them); new rows, the bulk of any large import, are inserted with Core executemany in
         # batches and queued for the search index explicitly (search_sync.enqueue).
-        numbers = iter(_certificate_numbers(len(certify_usccs), today.year))
         audit: list[dict] = []
+        certified: dict[int, dict] = {}  # enterprise id -> its audit "after"; the number is added on issue
         actor_id = getattr(actor, "id", None)
 
         def audit_row(action: str, kind: str, entity_id, enterprise_id, before, after) -> dict:
             return {"at": now, "actor_id": actor_id, "action": action, "entity_kind": kind,
                     "entity_id": entity_id, "enterprise_id": enterprise_id, "before": before,
                     "after": after, "note": "CSV 导入"}
-
-        def cert_after(after: dict, certify: bool) -> tuple[dict, str | None]:
-            if not certify:
-                return after, None
-            number = next(numbers)
-            return {**after, "status": Status.CERTIFIED, "certificate": number}, number
 
         ent_ids: dict[str, int] = {u: e.id for u, e in existing.items()}
         reindex: set[int] = set()
@@ -264,19 +238,18 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             if ent is None or not (changes or certify):
                 continue
             _apply_enterprise(ent, changes, refs_by_id)
-            after, number = cert_after(dict(changes), certify)
-            if number:
+            after = dict(changes)
+            if certify:
                 ent.status = Status.CERTIFIED
                 ent.status_reason = ""
                 ent.certified_at = now
-                ent.certifications.append(Certification(number=number, issued_on=today,
-                                                        valid_until=today + timedelta(days=valid_days)))
+                after = certified[ent.id] = {**after, "status": Status.CERTIFIED}
             audit.append(audit_row("import.enterprise_update", "enterprise", ent.id, ent.id, None, after))
         db.session.flush()
 
-        ent_table, cert_table = Enterprise.__table__, Certification.__table__
+        ent_table = Enterprise.__table__
         for chunk in bar.chunks(new_plans, BATCH, "写入企业"):
-            values, extras = [], []
+            values = []
             for row, changes, certify in chunk:
                 f = changes
                 values.append({
@@ -287,27 +260,27 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
                     "status_reason": "", "owner_id": None, "source": "import", "click_count": 0,
                     "created_at": now, "updated_at": now, "certified_at": now if certify else None,
                 })
-                extras.append(cert_after(dict(changes), certify))
             result = db.session.execute(
                 insert(ent_table).returning(ent_table.c.id, ent_table.c.uscc, sort_by_parameter_order=True),
                 values)
-            brands, inds, badges, certs = [], [], [], []
-            for (ent_id, uscc), (row, changes, _certify), (after, number) in zip(result, chunk, extras):
+            brands, inds, badges = [], [], []
+            for (ent_id, uscc), (row, changes, certify) in zip(result, chunk):
                 ent_ids[uscc] = ent_id
                 reindex.add(ent_id)
                 brands += [{"enterprise_id": ent_id, "name": b, "name_key": key, "position": i}
                            for i, (b, key) in enumerate(unique_brands(changes.get("brands", [])))]
                 inds += [{"enterprise_id": ent_id, "industry_id": i} for i in changes.get("industry_ids", [])]
                 badges += [{"enterprise_id": ent_id, "badge_id": i} for i in changes.get("badge_ids", [])]
-                if number:
-                    certs.append({"enterprise_id": ent_id, "number": number, "issued_on": today,
-                                  "valid_until": today + timedelta(days=valid_days), "status": "valid",
-                                  "reason": "", "created_at": now})
+                after = dict(changes)
+                if certify:
+                    after = certified[ent_id] = {**after, "status": Status.CERTIFIED}
                 audit.append(audit_row("import.enterprise_create", "enterprise", ent_id, ent_id, None, after))
             for table, rows in ((Brand.__table__, brands), (enterprise_industry, inds),
-                                (enterprise_badge, badges), (cert_table, certs)):
+                                (enterprise_badge, badges)):
                 if rows:
                     db.session.execute(insert(table), rows)
+        for ent_id, cert in issue_certificates(list(certified)).items():  # the rules review uses too
+            certified[ent_id]["certificate"] = cert.number
 
         new_shops = []
         for row, shop, shop_changes, status in shop_plans:

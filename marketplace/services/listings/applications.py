@@ -1,5 +1,6 @@
 """Submitting an enterprise (with its draft shops) for certification and withdrawing a pending
-application, with the conditional UPDATE that guards against a concurrent staff decision.
+application, with the conditional UPDATEs that guard against a second submission and against a
+concurrent staff decision.
 """
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ def submit_for_certification(user: User, enterprise_id: int) -> Application:
     moved = db.session.execute(
         update(Enterprise)
         .where(Enterprise.id == ent.id, Enterprise.status.in_(SUBMITTABLE_STATUSES))
-        .values(status=Status.PENDING, status_reason="", updated_at=utcnow())
+        .values(status=Status.PENDING, status_reason="", updated_at=utcnow(), version=Enterprise.version + 1)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
         raise ServiceError("该企业已在审核中，请耐心等待。")
-    db.session.refresh(ent, ["status", "status_reason", "updated_at"])
+    db.session.refresh(ent, ["status", "status_reason", "updated_at", "version"])
     ent.updated_at = utcnow()  # an ORM change too, so the search outbox hears about it
     for shop in ent.shops:
         if shop.status in (Status.DRAFT, Status.REJECTED):
@@ -57,8 +58,7 @@ def withdraw_application(user: User, application_id: int) -> Application:
     app_ = get_own_application(user, application_id)
     if app_.status != AppStatus.PENDING:
         raise ServiceError("该申请已处理，不能撤回。")
-    if not _set_withdrawn(user, app_):
-        raise ServiceError("该申请刚刚已被工作人员处理，不能撤回。")
+    _set_withdrawn(user, app_)
     ent = app_.enterprise
     if app_.kind == AppKind.ENTERPRISE and ent.status == Status.PENDING:
         ent.status = Status.DRAFT

@@ -1,19 +1,17 @@
 """Shared pieces of the merchant services: limits, the statuses that allow direct edits, the
 editable field lists, ``FieldErrors``, ``EditResult``, the payload snapshots used for diffs and
-the audit log, and ``_set_withdrawn`` (the conditional UPDATE that withdraws a pending application,
-used by edits that revert to the live row as well as by an explicit withdrawal). Everything else
-in the package builds on these.
+the audit log, and ``_set_withdrawn`` (withdrawing a pending application through the decisions'
+conditional UPDATE, used by edits that revert to the live row as well as by an explicit
+withdrawal). Everything else in the package builds on these.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
-from ...extensions import db
-from ...models import Application, AppStatus, Enterprise, Shop, Status, User, utcnow
+from ...models import Application, AppStatus, Enterprise, Shop, Status, User
 from .. import ServiceError
 from ..audit import record
+from ..decisions import decide
 
 
 MAX_BRANDS = 10
@@ -68,18 +66,10 @@ def _diff(live: dict, wanted: dict, fields) -> dict:
     return {k: wanted[k] for k in fields if k in wanted and wanted[k] != live.get(k)}
 
 
-def _set_withdrawn(user: User, app_: Application, note: str = "") -> bool:
-    """Mark a pending application withdrawn with a conditional UPDATE; False if already decided."""
-    result = db.session.execute(
-        update(Application)
-        .where(Application.id == app_.id, Application.status == AppStatus.PENDING)
-        .values(status=AppStatus.WITHDRAWN, decided_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:
-        return False
-    db.session.refresh(app_)
+def _set_withdrawn(user: User, app_: Application, note: str = "") -> None:
+    """Withdraw a pending application (the conditional UPDATE of ``services.decisions``); raises
+    ``AlreadyDecided`` when staff decided it first."""
+    decide(app_.id, AppStatus.WITHDRAWN, already_decided="该申请刚刚已被工作人员处理，不能撤回。")
     record("application.withdraw", actor=user, entity_kind="application", entity_id=app_.id,
            enterprise_id=app_.enterprise_id, before={"status": AppStatus.PENDING},
            after={"status": AppStatus.WITHDRAWN}, note=note)
-    return True

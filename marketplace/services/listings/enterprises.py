@@ -18,6 +18,7 @@ from ...validation.uscc import normalize_uscc
 from .. import ServiceError
 from ..audit import record
 from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key
+from ..versioning import begin_edit
 from .common import (
     _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
     MIN_FOUNDED_YEAR, _set_withdrawn, _snapshot,
@@ -225,10 +226,15 @@ def _queue_enterprise_edit(user: User, ent: Enterprise, changes: dict) -> EditRe
 
 
 def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
-    """Edit an owned enterprise: directly while unpublished, via enterprise_edit when certified."""
+    """Edit an owned enterprise: directly while unpublished, via enterprise_edit when certified.
+
+    ``data["version"]`` is the version the edit form was rendered with: an edit from an outdated
+    page, or one racing another edit of the same enterprise, is refused (``EditConflict``).
+    """
     ent = get_owned_enterprise(user, enterprise_id)
     _check_editable(ent)
     fields = clean_enterprise_fields(data, for_uscc=ent.uscc)
+    begin_edit(ent, data.get("version"))
     if ent.status == Status.CERTIFIED:
         fields.pop("logo_sha256", None)
         return _queue_enterprise_edit(user, ent, fields)
@@ -246,10 +252,11 @@ def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
     return EditResult(applied=True, changed=tuple(changed))
 
 
-def set_logo(user: User, enterprise_id: int, data: bytes) -> EditResult:
+def set_logo(user: User, enterprise_id: int, data: bytes, seen_version=None) -> EditResult:
     """Store an uploaded logo (re-encoded by the image pipeline) for an owned enterprise.
 
     Unpublished enterprises get it at once; a certified one gets it through enterprise_edit.
+    ``seen_version`` as in ``update_enterprise``.
     """
     ent = get_owned_enterprise(user, enterprise_id)
     _check_editable(ent)
@@ -259,6 +266,7 @@ def set_logo(user: User, enterprise_id: int, data: bytes) -> EditResult:
         image = store_image(data)
     except ValidationError as err:
         raise FieldErrors({"logo": str(err)}) from None
+    begin_edit(ent, seen_version)
     if ent.status == Status.CERTIFIED:
         return _queue_enterprise_edit(user, ent, {"logo_sha256": image.sha256})
     before = ent.logo_sha256

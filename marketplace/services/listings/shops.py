@@ -15,6 +15,7 @@ from ...validation.urls import validate_shop_url
 from .. import ServiceError
 from ..audit import record
 from .common import _diff, EditResult, FieldErrors, _set_withdrawn, SHOP_EDIT_FIELDS, _shop_snapshot
+from ..versioning import begin_edit
 from .lookups import get_owned_enterprise, get_owned_shop, pending_application
 
 
@@ -134,13 +135,17 @@ def submit_shop(user: User, shop_id: int) -> Application:
 
 
 def update_shop(user: User, shop_id: int, data: dict) -> EditResult:
-    """Edit an owned shop: directly while unpublished, via shop_edit when it is certified."""
+    """Edit an owned shop: directly while unpublished, via shop_edit when it is certified.
+
+    ``data["version"]`` is the shop's version the form showed (see ``update_enterprise``).
+    """
     shop = get_owned_shop(user, shop_id)
     ent = shop.enterprise
     _check_shops_editable(ent)
     if shop.status in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"该店铺{shop.status_label}，不能修改；如有疑问请联系工作人员。")
     fields = clean_shop_fields(ent, data, exclude_shop_id=shop.id)
+    begin_edit(shop, data.get("version"))
     live = _shop_snapshot(shop)
     if shop.status == Status.CERTIFIED:
         payload = _diff(live, fields, SHOP_EDIT_FIELDS)

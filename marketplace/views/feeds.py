@@ -1,13 +1,8 @@
-"""The ``trust`` blueprint (``bp`` is defined here, and only here) and the documents it writes as
-XML/SVG text: the certificate page (with its badge embed snippet), the SVG badge, sitemaps,
-robots.txt and Atom feeds.
+"""The ``feeds`` blueprint: sitemaps, robots.txt and Atom feeds of newly certified enterprises —
+what search engines and feed readers fetch.
 
-The XML-writing code stays together in this one module (it is also the one file the bandit
-allowlist in tests/test_security_tools.py names for ElementTree / saxutils). The blueprint's other
-routes live in sibling modules imported at the bottom so they register on this ``bp``:
-``trust_verify`` (the verify page, QR codes, enterprise-page extras) and ``trust_developers`` (the
-developers' page); their names are re-exported here.
-
+The XML is written with ElementTree and ``saxutils.escape`` (this is also the one module the
+bandit allowlist in tests/test_security_tools.py names for them); nothing here parses XML.
 Everything here only reads.
 """
 from __future__ import annotations
@@ -18,120 +13,20 @@ import xml.etree.ElementTree as ET
 from datetime import date, datetime, time, timezone
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
-    Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
-)
 from ..clock import utc_now
+from ..extensions import db
+from ..models import Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry
 from ..services import news
-from ..services.verify.lookup import normalize_certificate_number
-from ..services.verify.results import Outcome, certificate_outcome
-from ..validation import ValidationError
-from . import linking, script_switch
+from . import linking
 
-bp = Blueprint("trust", __name__)
-bp.record_once(lambda state: script_switch.init_app(state.app))
+bp = Blueprint("feeds", __name__)
 
 SITEMAP_MAX_URLS = 50_000
 FEED_SIZE = 50
-BADGE_CACHE_SECONDS = 300
-
-
-# --------------------------------------------------------------------------- certificates
-
-def _certificate_or_404(number: str) -> Certification:
-    try:
-        normalized = normalize_certificate_number(number)
-    except ValidationError:
-        abort(404)
-    cert = db.session.scalar(
-        select(Certification).where(func.upper(Certification.number) == normalized)
-        .options(selectinload(Certification.enterprise))
-    )
-    if cert is None:
-        abort(404)
-    return cert
-
-
-@bp.route("/certificates/<number>")
-def certificate(number: str):
-    """The printable certificate page; it states plainly when the certificate is not valid."""
-    cert = _certificate_or_404(number)
-    outcome = certificate_outcome(cert)
-    ent = cert.enterprise
-    page_url = linking.certificate_url(cert)
-    badge_url = linking.badge_url(cert)
-    embed_html = (f'<a href="{escape(page_url)}" target="_blank" rel="noopener">'
-                  f'<img src="{escape(badge_url)}" alt="广货网上行认证 {escape(cert.number)}" '
-                  f'width="{badge_width(cert.number)}" height="40"></a>')
-    response = current_app.make_response(render_template(
-        "trust/certificate.html", cert=cert, ent=ent, outcome=outcome, Outcome=Outcome,
-        valid=outcome == Outcome.CERTIFIED, page_url=page_url, badge_url=badge_url, embed_html=embed_html,
-        enterprise_url=linking.enterprise_url(ent) if ent.status == Status.CERTIFIED else None,
-        shops=ent.public_shops if ent.status == Status.CERTIFIED else [],
-        qr_data_uri=_qr(page_url).svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
-    ))
-    if outcome != Outcome.CERTIFIED:
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
-# --------------------------------------------------------------------------- badge
-
-def _text_width(text: str, size: float = 12) -> float:
-    """Rough rendered width: CJK glyphs are square, Latin ones about 0.6 em."""
-    return sum(size if ord(ch) > 0x2E80 else size * 0.62 for ch in text)
-
-
-def _badge_parts(number: str, valid: bool) -> tuple[str, str, int, int]:
-    left = "广货网上行 认证"
-    right = number if valid else f"已失效 {number}"
-    return left, right, math.ceil(_text_width(left)) + 20, math.ceil(_text_width(right)) + 20
-
-
-def badge_width(number: str, valid: bool = True) -> int:
-    """The badge's width in pixels (its height is 40)."""
-    _, _, lw, rw = _badge_parts(number, valid)
-    return lw + rw
-
-
-def badge_svg(number: str, valid: bool, page_url: str) -> str:
-    """The embeddable badge: “广货网上行 认证 | <number>” in green, or “已失效” in grey."""
-    left, right, lw, rw = _badge_parts(number, valid)
-    width = lw + rw
-    color = "#1f7a3d" if valid else "#8a8a8a"
-    title = f"广货网上行认证 {number}：{'有效' if valid else '已失效'}"
-    e = escape
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'width="{width}" height="40" viewBox="0 0 {width} 40" role="img" aria-label="{e(title)}">'
-        f"<title>{e(title)}</title>"
-        f'<a xlink:href="{e(page_url)}" href="{e(page_url)}" target="_blank">'
-        f'<rect width="{width}" height="40" rx="5" fill="{color}"/>'
-        f'<rect width="{lw}" height="40" rx="5" fill="#c8102e"/>'
-        f'<rect x="{lw - 6}" width="6" height="40" fill="#c8102e"/>'
-        f'<g fill="#fff" font-family="PingFang SC,Microsoft YaHei,Noto Sans CJK SC,sans-serif" font-size="12">'
-        f'<text x="{lw / 2:.0f}" y="25" text-anchor="middle" font-weight="bold">{e(left)}</text>'
-        f'<text x="{lw + rw / 2:.0f}" y="25" text-anchor="middle">{e(right)}</text>'
-        f"</g></a></svg>"
-    )
-
-
-@bp.route("/badges/<number>.svg")
-def badge(number: str):
-    """The stable badge URL merchants embed; re-checked on every (short-cached) load."""
-    cert = _certificate_or_404(number)
-    valid = certificate_outcome(cert) == Outcome.CERTIFIED
-    svg = badge_svg(cert.number, valid, linking.certificate_url(cert))
-    response = current_app.response_class(svg, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = f"public, max-age={BADGE_CACHE_SECONDS}"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response.add_etag()
-    return response.make_conditional(request)
 
 
 # --------------------------------------------------------------------------- sitemaps
@@ -218,7 +113,7 @@ def sitemap_index():
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for n in range(1, files + 1):
-        loc = linking.url("trust.sitemap_file", f"/sitemaps/{n}.xml", n=n)
+        loc = linking.url("feeds.sitemap_file", f"/sitemaps/{n}.xml", n=n)
         lines.append(f"<sitemap><loc>{escape(loc)}</loc><lastmod>{today}</lastmod></sitemap>")
     lines.append("</sitemapindex>")
     return _xml_response("\n".join(lines) + "\n", "application/xml")
@@ -265,7 +160,7 @@ def robots():
         "Disallow: /search",
         "Allow: /",
         "",
-        f"Sitemap: {linking.url('trust.sitemap_index', '/sitemap.xml')}",
+        f"Sitemap: {linking.url('feeds.sitemap_index', '/sitemap.xml')}",
         "",
     ]
     response = current_app.response_class("\n".join(lines), mimetype="text/plain")
@@ -341,7 +236,7 @@ def _newest(extra=None) -> list[Enterprise]:
 def feed_new():
     """Newly certified enterprises, newest first."""
     return _feed("广货网上行 · 新认证企业", "最新通过广货网上行认证的广东名优企业",
-                 linking.url("trust.feed_new", "/feeds/new.atom"),
+                 linking.url("feeds.feed_new", "/feeds/new.atom"),
                  linking.url("public.browse", "/enterprises"), _newest())
 
 
@@ -354,7 +249,7 @@ def feed_industry(slug: str):
     in_industry = Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
                                     .where(enterprise_industry.c.industry_id == ind.id))
     return _feed(f"广货网上行 · {ind.name} · 新认证企业", f"{ind.name}行业最新通过认证的广东企业",
-                 linking.url("trust.feed_industry", f"/feeds/industries/{slug}.atom", slug=ind.slug),
+                 linking.url("feeds.feed_industry", f"/feeds/industries/{slug}.atom", slug=ind.slug),
                  linking.industry_url(ind), _newest(in_industry))
 
 
@@ -365,15 +260,5 @@ def feed_city(slug: str):
     if city is None:
         abort(404)
     return _feed(f"广货网上行 · {city.full_name} · 新认证企业", f"{city.full_name}最新通过认证的企业",
-                 linking.url("trust.feed_city", f"/feeds/cities/{slug}.atom", slug=city.slug),
+                 linking.url("feeds.feed_city", f"/feeds/cities/{slug}.atom", slug=city.slug),
                  linking.city_url(city), _newest(Enterprise.city_id == city.id))
-
-
-# The blueprint's other routes register on ``bp`` when their modules are imported; they import
-# ``bp`` (and ``_certificate_or_404``) from here, so this import comes after both are defined.
-# ``_qr`` is used by the certificate page above; the rest is re-exported under the old path.
-from .trust_verify import (  # noqa: E402,F401
-    KIND_CHOICES, VerifyForm, _qr, _qr_response, certificate_qr, enterprise_qr,
-    organization_jsonld, trust_links, verify,
-)
-from .trust_developers import api_docs, api_home  # noqa: E402,F401

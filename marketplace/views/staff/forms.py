@@ -9,18 +9,26 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import ComplaintStatus, Placement, Role
+from ...models import ComplaintStatus, Placement, Role
 
 REQUIRED = "此项为必填。"
 DT_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for one-click actions (approve, move, enable)."""
+    """A form with only the CSRF token, for one-click actions (move, end, enable)."""
+
+
+class ApproveForm(FlaskForm):
+    """Approve: the CSRF token and the application's version the page showed (a change made
+    after the page was rendered is refused, so staff never approve what they did not see)."""
+
+    version = HiddenField()
 
 
 class RejectForm(FlaskForm):
     reason = TextAreaField("驳回理由（商家可见）", validators=[DataRequired(REQUIRED), Length(max=1000, message="理由不能超过 1000 个字符。")])
+    version = HiddenField()
 
 
 class StatusChangeForm(FlaskForm):
@@ -50,6 +58,7 @@ class SlotTimesForm(FlaskForm):
     starts_at = DateTimeLocalField("开始时间（北京时间）", format=DT_FORMAT, validators=[InputRequired("请填写开始时间。")])
     ends_at = DateTimeLocalField("结束时间（北京时间，可空）", format=DT_FORMAT, validators=[Optional()])
     title = StringField("标题（可选）", validators=[Optional(), Length(max=60, message="标题不能超过 60 个字符。")])
+    version = HiddenField()  # the slot's version the form was rendered with (services/versioning.py)
 
 
 class MoveForm(FlaskForm):

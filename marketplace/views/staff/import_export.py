@@ -17,12 +17,13 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ..extensions import db
-from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
-from ..services.audit import record
-from ..validation.text import normalize_key
-from .staff import bp, staff_only
-from .staff_forms import ApplyImportForm, EmptyForm, ImportForm
+from ...extensions import db
+from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
+from ...services.audit import record
+from ...unit_of_work import after_commit, rollback
+from ...validation.text import normalize_key
+from .blueprint import bp, staff_only
+from .forms import ApplyImportForm, EmptyForm, ImportForm
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 STASH_TTL = 24 * 3600
@@ -77,7 +78,7 @@ def _read(field) -> bytes | None:
 
 def _importer():
     try:
-        from ..services import importer
+        from ...services import importer
     except ImportError:
         return None
     return importer if hasattr(importer, "run_import") else None
@@ -98,7 +99,7 @@ def import_upload():
             flash("请至少选择一个 CSV 文件。", "error")
         else:
             report = importer.run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
-            db.session.rollback()  # a dry run writes nothing, whatever happened inside
+            rollback()  # a dry run writes nothing, whatever happened inside
             if report.ok:
                 token = _stash(files)
     return render_template("staff/import.html", form=form, report=report, token=token,
@@ -120,13 +121,12 @@ def import_apply():
     folder, files = stash
     report = importer.run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
     if not report.ok:
-        db.session.rollback()
+        rollback()
         return render_template("staff/import.html", form=ImportForm(), report=report, token=None,
                                apply_form=ApplyImportForm(), available=True)
     record("import.apply", actor=current_user, entity_kind="import", note=json.dumps(
         {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}, ensure_ascii=False))
-    db.session.commit()
-    shutil.rmtree(folder, ignore_errors=True)
+    after_commit(lambda: shutil.rmtree(folder, ignore_errors=True))  # a failed commit keeps it to retry
     flash("导入完成：新增 {}，更新 {}，未变 {}。".format(
         sum(report.created.values()), sum(report.updated.values()), sum(report.unchanged.values())), "success")
     return render_template("staff/import.html", form=ImportForm(), report=report, token=None, applied=True,
@@ -179,7 +179,7 @@ def export_csv():
     """Download the filtered directory as CSV (UTF-8 BOM, formula-safe, the import format)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    from ..services.importer import export_enterprises_csv, export_shops_csv
+    from ...services.importer import export_enterprises_csv, export_shops_csv
 
     stmt, status = export_query(request.form)
     rows = db.session.scalars(stmt.limit(MAX_EXPORT)).all()
@@ -190,7 +190,6 @@ def export_csv():
         data, what, label = export_enterprises_csv(rows), "enterprises", f"{len(rows)} 家企业"
     filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file") and v}
     record(f"export.{what}", actor=current_user, entity_kind="export", after=filters, note=f"导出 {label}")
-    db.session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=gdws-{what}-{stamp}.csv",

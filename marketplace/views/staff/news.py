@@ -17,14 +17,15 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..clock import china_local_to_utc, to_china, utc_now
-from ..extensions import db
-from ..models import NewsArticle, NewsCategory
-from ..services import ServiceError, news, rich_text
-from .helpers import choice_arg, page_arg
-from .public import MAX_ID
-from .staff import bp, staff_only
-from .staff_forms import DT_FORMAT, REQUIRED, EmptyForm
+from ...clock import china_local_to_utc, to_china, utc_now
+from ...extensions import db
+from ...models import NewsArticle, NewsCategory
+from ...services import news, rich_text
+from ...unit_of_work import catch_refusal, on_refusal
+from ..helpers import choice_arg, page_arg
+from ..public import MAX_ID
+from .blueprint import bp, staff_only
+from .forms import DT_FORMAT, REQUIRED, EmptyForm
 
 ACTIONS = ("preview", "save", "publish")
 
@@ -118,15 +119,11 @@ def _edit(article: NewsArticle | None):
         if action == "preview":
             preview = rich_text.render(form.body.data or "")
         else:
-            try:
+            with catch_refusal() as refusal:
                 article = _store(form, article, action)
-            except ServiceError as err:
-                db.session.rollback()
-                flash(str(err), "error")
-            else:
-                db.session.commit()
                 flash(_done_message(article, action), "success")
                 return redirect(url_for("staff.news_edit", article_id=article.id))
+            flash(str(refusal.error), "error")
     now = utc_now()
     return render_template("staff/news_form.html", form=form, article=article, preview=preview,
                            state=news.state_of(article, now) if article else None, states=news.State.LABELS,
@@ -154,12 +151,7 @@ def news_unpublish(article_id: int):
     article = _article_or_404(article_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        news.unpublish(article, current_user, expected_version=_version(request.form.get("version")))
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash(f"已撤回：{article.title}。读者已无法访问这篇文章。", "success")
+    on_refusal(url_for("staff.news_edit", article_id=article.id))
+    news.unpublish(article, current_user, expected_version=_version(request.form.get("version")))
+    flash(f"已撤回：{article.title}。读者已无法访问这篇文章。", "success")
     return redirect(url_for("staff.news_edit", article_id=article.id))

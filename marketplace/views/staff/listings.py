@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
-from ..services import ServiceError, curation, lifecycle
-from ..validation.text import normalize_key
-from .helpers import choice_arg, page_arg
-from .staff import bp, commit_and_notify, int_arg, staff_only
-from .staff_forms import BadgeForm, ReinstateForm, StatusChangeForm
+from ...extensions import db
+from ...models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
+from ...services import curation, lifecycle
+from ...validation.text import normalize_key
+from ...unit_of_work import on_refusal
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, int_arg, staff_only
+from .forms import BadgeForm, ReinstateForm, StatusChangeForm
 
 
 @bp.route("/enterprises")
@@ -64,19 +65,15 @@ def enterprise(ent_id: int):
 def enterprise_status(ent_id: int):
     """Suspend or revoke a certified enterprise with a reason (gone from public pages at once)."""
     ent = db.get_or_404(Enterprise, ent_id)
+    back = url_for("staff.enterprise", ent_id=ent.id)
+    on_refusal(back)
     form = StatusChangeForm()
     if not form.validate_on_submit():
         flash("请选择操作并填写理由。", "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent.id))
-    try:
-        notices = lifecycle.set_enterprise_status(ent, form.action.data, current_user, form.reason.data)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent_id))
-    commit_and_notify(notices)
+        return redirect(back)
+    lifecycle.set_enterprise_status(ent, form.action.data, current_user, form.reason.data)
     flash(f"企业「{ent.name}」已{lifecycle.ACTIONS[form.action.data]}。", "success")
-    return redirect(url_for("staff.enterprise", ent_id=ent.id))
+    return redirect(back)
 
 
 @bp.route("/enterprises/<int:ent_id>/reinstate", methods=["POST"])
@@ -84,19 +81,15 @@ def enterprise_status(ent_id: int):
 def enterprise_reinstate(ent_id: int):
     """Reinstate a suspended or revoked enterprise."""
     ent = db.get_or_404(Enterprise, ent_id)
+    back = url_for("staff.enterprise", ent_id=ent.id)
+    on_refusal(back)
     form = ReinstateForm()
     if not form.validate_on_submit():
         flash("备注过长。", "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent.id))
-    try:
-        notices = lifecycle.reinstate_enterprise(ent, current_user, form.note.data or "")
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent_id))
-    commit_and_notify(notices)
+        return redirect(back)
+    lifecycle.reinstate_enterprise(ent, current_user, form.note.data or "")
     flash(f"企业「{ent.name}」已恢复认证。", "success")
-    return redirect(url_for("staff.enterprise", ent_id=ent.id))
+    return redirect(back)
 
 
 @bp.route("/shops/<int:shop_id>/status", methods=["POST"])
@@ -104,19 +97,15 @@ def enterprise_reinstate(ent_id: int):
 def shop_status(shop_id: int):
     """Suspend or revoke one shop with a reason; its /go/ link stops right away."""
     shop = db.get_or_404(Shop, shop_id)
+    back = url_for("staff.enterprise", ent_id=shop.enterprise_id)
+    on_refusal(back)
     form = StatusChangeForm()
     if not form.validate_on_submit():
         flash("请选择操作并填写理由。", "error")
-        return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
-    try:
-        notices = lifecycle.set_shop_status(shop, form.action.data, current_user, form.reason.data)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
-    commit_and_notify(notices)
+        return redirect(back)
+    lifecycle.set_shop_status(shop, form.action.data, current_user, form.reason.data)
     flash(f"店铺「{shop.name}」已{lifecycle.ACTIONS[form.action.data]}。", "success")
-    return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
+    return redirect(back)
 
 
 @bp.route("/shops/<int:shop_id>/reinstate", methods=["POST"])
@@ -124,19 +113,15 @@ def shop_status(shop_id: int):
 def shop_reinstate(shop_id: int):
     """Reinstate a suspended or revoked shop."""
     shop = db.get_or_404(Shop, shop_id)
+    back = url_for("staff.enterprise", ent_id=shop.enterprise_id)
+    on_refusal(back)
     form = ReinstateForm()
     if not form.validate_on_submit():
         flash("备注过长。", "error")
-        return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
-    try:
-        notices = lifecycle.reinstate_shop(shop, current_user, form.note.data or "")
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
-    commit_and_notify(notices)
+        return redirect(back)
+    lifecycle.reinstate_shop(shop, current_user, form.note.data or "")
     flash(f"店铺「{shop.name}」已恢复。", "success")
-    return redirect(url_for("staff.enterprise", ent_id=shop.enterprise_id))
+    return redirect(back)
 
 
 @bp.route("/enterprises/<int:ent_id>/badges", methods=["POST"])
@@ -144,17 +129,13 @@ def shop_reinstate(shop_id: int):
 def enterprise_badge(ent_id: int):
     """Grant or remove one badge (中华老字号, 省电子商务示范企业 ...)."""
     ent = db.get_or_404(Enterprise, ent_id)
+    back = url_for("staff.enterprise", ent_id=ent.id)
+    on_refusal(back)
     form = BadgeForm()
     form.badge_id.choices = [(b.id, b.name) for b in db.session.scalars(select(Badge))]
     if not form.validate_on_submit():
         flash("请选择标识和操作。", "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent.id))
-    try:
-        badge = curation.set_badge(ent, form.badge_id.data, form.action.data == "grant", current_user)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return redirect(url_for("staff.enterprise", ent_id=ent_id))
-    db.session.commit()
+        return redirect(back)
+    badge = curation.set_badge(ent, form.badge_id.data, form.action.data == "grant", current_user)
     flash(f"已{'授予' if form.action.data == 'grant' else '移除'}标识「{badge.name}」。", "success")
-    return redirect(url_for("staff.enterprise", ent_id=ent.id))
+    return redirect(back)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Response, abort, jsonify, render_template
 
-from ..services import stats
-from .staff import bp, staff_only
+from ...services import stats
+from .blueprint import bp, staff_only
 
 
 @bp.route("/stats")

@@ -5,13 +5,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Complaint, ComplaintKind, ComplaintStatus, Role, User
-from ..services import ServiceError
-from ..services import complaints as svc
-from .helpers import choice_arg, page_arg
-from .staff import bp, staff_only
-from .staff_forms import AssignForm, CloseForm, ReplyForm
+from ...extensions import db
+from ...models import Complaint, ComplaintKind, ComplaintStatus, Role, User
+from ...services import complaints as svc
+from ...unit_of_work import on_refusal
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, staff_only
+from .forms import AssignForm, CloseForm, ReplyForm
 
 STATUS_FILTERS = {"open": "未办结", **ComplaintStatus.LABELS}
 
@@ -55,8 +55,11 @@ def complaint(complaint_id: int):
                            related=related, is_open=c.status in svc.OPEN)
 
 
-def _back(c):
-    return redirect(url_for("staff.complaint", complaint_id=c.id))
+def _complaint_page(c) -> str:
+    """The complaint's page: where its forms lead back to, after success and after a refusal."""
+    url = url_for("staff.complaint", complaint_id=c.id)
+    on_refusal(url)
+    return url
 
 
 @bp.route("/complaints/<int:complaint_id>/assign", methods=["POST"])
@@ -64,20 +67,15 @@ def _back(c):
 def complaint_assign(complaint_id: int):
     """Assign to a staff member."""
     c = db.get_or_404(Complaint, complaint_id)
+    back = _complaint_page(c)
     form = AssignForm()
     form.assignee_id.choices = _staff_choices()
     if not form.validate_on_submit():
         flash("请选择工作人员。", "error")
-        return _back(c)
-    try:
-        svc.assign(c, db.session.get(User, form.assignee_id.data), current_user)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return _back(c)
-    db.session.commit()
+        return redirect(back)
+    svc.assign(c, db.session.get(User, form.assignee_id.data), current_user)
     flash("已指派。", "success")
-    return _back(c)
+    return redirect(back)
 
 
 @bp.route("/complaints/<int:complaint_id>/reply", methods=["POST"])
@@ -85,19 +83,14 @@ def complaint_assign(complaint_id: int):
 def complaint_reply(complaint_id: int):
     """Post a public reply or an internal note."""
     c = db.get_or_404(Complaint, complaint_id)
+    back = _complaint_page(c)
     form = ReplyForm()
     if not form.validate_on_submit():
         flash("请填写回复内容（不超过 2000 字）。", "error")
-        return _back(c)
-    try:
-        svc.staff_reply(c, form.body.data, current_user, public=bool(form.public.data))
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return _back(c)
-    db.session.commit()
+        return redirect(back)
+    svc.staff_reply(c, form.body.data, current_user, public=bool(form.public.data))
     flash("回复已保存。", "success")
-    return _back(c)
+    return redirect(back)
 
 
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
@@ -105,19 +98,14 @@ def complaint_reply(complaint_id: int):
 def complaint_close(complaint_id: int):
     """Resolve or dismiss with a public note."""
     c = db.get_or_404(Complaint, complaint_id)
+    back = _complaint_page(c)
     form = CloseForm()
     if not form.validate_on_submit():
         flash("请选择处理结果并填写说明。", "error")
-        return _back(c)
-    try:
-        svc.close(c, form.outcome.data, form.note.data, current_user)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return _back(c)
-    db.session.commit()
+        return redirect(back)
+    svc.close(c, form.outcome.data, form.note.data, current_user)
     flash(f"投诉 {c.reference} 已{c.status_label}。", "success")
-    return _back(c)
+    return redirect(back)
 
 
 @bp.route("/complaints/<int:complaint_id>/evidence")

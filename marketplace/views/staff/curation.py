@@ -7,12 +7,13 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Enterprise, Industry, Placement, utcnow
-from ..services import ServiceError, curation
-from .helpers import choice_arg, page_arg
-from .staff import bp, int_arg, staff_only
-from .staff_forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
+from ...extensions import db
+from ...models import Enterprise, Industry, Placement, utcnow
+from ...services import curation
+from ...unit_of_work import catch_refusal, on_refusal
+from ..helpers import choice_arg, page_arg
+from .blueprint import bp, int_arg, staff_only
+from .forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
 
 def _industry_choices():
@@ -37,18 +38,14 @@ def curation_list():
         if form.starts_at.data is None:
             form.starts_at.data = curation.utc_to_china(utcnow()).replace(second=0, microsecond=0)
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             slot = curation.create_slot(
                 placement=form.placement.data, enterprise_id=form.enterprise_id.data,
                 industry_id=form.industry_id.data or None, starts_at=_to_utc(form.starts_at.data),
                 ends_at=_to_utc(form.ends_at.data), title=form.title.data or "", actor=current_user)
-        except ServiceError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
             flash(f"已添加推荐位：{slot.enterprise.display_name}。", "success")
             return redirect(url_for("staff.curation_list"))
+        flash(refusal.message, "error")
     placement = choice_arg("placement", Placement.LABELS)
     state = choice_arg("state", curation.STATE_LABELS)
     industry_id = int_arg("industry")
@@ -70,27 +67,22 @@ def curation_list():
 @bp.route("/curation/<int:slot_id>", methods=["GET", "POST"])
 @staff_only
 def curation_edit(slot_id: int):
-    """Change a slot's time window and title."""
-    try:
-        slot = curation.get_slot(slot_id)
-    except ServiceError:
-        abort(404)
+    """Change a slot's time window and title (refused when the slot changed since the form was
+    rendered; the form keeps what was typed)."""
+    slot = curation.get_slot(slot_id)
     form = SlotTimesForm()
     if request.method == "GET":
         form.starts_at.data = curation.utc_to_china(slot.starts_at)
         form.ends_at.data = curation.utc_to_china(slot.ends_at) if slot.ends_at else None
         form.title.data = slot.title
+        form.version.data = slot.version
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             curation.update_slot_times(slot, _to_utc(form.starts_at.data), _to_utc(form.ends_at.data),
-                                       form.title.data or "", current_user)
-        except ServiceError as err:
-            db.session.rollback()
-            flash(str(err), "error")
-        else:
-            db.session.commit()
+                                       form.title.data or "", current_user, seen_version=form.version.data)
             flash("推荐位已更新。", "success")
             return redirect(url_for("staff.curation_list"))
+        flash(refusal.message, "error")
     return render_template("staff/curation_edit.html", slot=slot, form=form)
 
 
@@ -98,36 +90,26 @@ def curation_edit(slot_id: int):
 @staff_only
 def curation_move(slot_id: int):
     """Move a slot up or down within its placement."""
-    try:
-        slot = curation.get_slot(slot_id)
-    except ServiceError:
-        abort(404)
+    slot = curation.get_slot(slot_id)
+    back = url_for("staff.curation_list", placement=slot.placement)
+    on_refusal(back)
     form = MoveForm()
     if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
         abort(400)
     curation.move_slot(slot, form.direction.data, current_user)
-    db.session.commit()
-    return redirect(url_for("staff.curation_list", placement=slot.placement))
+    return redirect(back)
 
 
 @bp.route("/curation/<int:slot_id>/end", methods=["POST"])
 @staff_only
 def curation_end(slot_id: int):
     """End a live slot now, or delete one that has not started."""
-    try:
-        slot = curation.get_slot(slot_id)
-    except ServiceError:
-        abort(404)
+    slot = curation.get_slot(slot_id)
+    on_refusal(url_for("staff.curation_list"))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        curation.end_slot(slot, current_user)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-    else:
-        db.session.commit()
-        flash("推荐位已结束或删除。", "success")
+    curation.end_slot(slot, current_user)
+    flash("推荐位已结束或删除。", "success")
     return redirect(url_for("staff.curation_list"))
 
 
@@ -148,7 +130,7 @@ def curation_preview():
         return redirect(url_for("staff.curation_list"))
     at_utc = curation.china_to_utc(at)
     try:
-        from .public import render_home
+        from ..public import render_home
     except ImportError:
         render_home = None
     if render_home is None:

@@ -1,19 +1,15 @@
-"""The developers' pages of the ``trust`` blueprint: ``/api`` (a redirect) and ``/developers``
-(endpoints, parameters, caching, limits, examples built from the OpenAPI spec).
-
-Split from ``views/trust.py``, which owns ``bp``; the routes register on that same ``bp`` so
-``trust.api_home`` and ``trust.api_docs`` keep their names.
-"""
+"""The developers' pages: ``/api`` (a redirect) and ``/developers`` (endpoints, parameters,
+caching, limits, examples built from the OpenAPI spec)."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import City, Industry
-from . import linking
-from .openapi import document
-from .trust import bp
+from ...extensions import db
+from ...models import City, Industry
+from .. import linking
+from ..openapi import document
+from .blueprint import bp
 
 
 @bp.route("/api")

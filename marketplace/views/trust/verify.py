@@ -1,29 +1,21 @@
-"""Lookup pages of the ``trust`` blueprint: the /verify form and result page, the QR codes of
-enterprise and certificate pages, and the enterprise page's trust extras (schema.org JSON-LD and
-the share/QR/badge links its partials need).
-
-Split from ``views/trust.py``, which owns ``bp``; these routes register on that same ``bp``, so the
-endpoint names (``trust.verify``, ``trust.enterprise_qr``, ...) are unchanged. Everything here only
-reads: the verify form is a GET.
+"""The /verify form and result page, and the enterprise page's trust extras (schema.org JSON-LD
+and the share/QR/badge links its partials need). Everything here only reads: the verify form is
+a GET.
 """
 from __future__ import annotations
 
-import io
-
-import segno
-from flask import abort, current_app, render_template, request
+from flask import render_template, request
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from ..extensions import db
-from ..models import Enterprise, Status
-from ..services.verify.lookup import verify as run_verify
-from ..services.verify.results import Outcome, certificate_outcome
-from ..validation import ValidationError
-from ..validation.urls import checked_href
-from . import linking
-from .trust import _certificate_or_404, bp
+from ...models import Enterprise
+from ...services.verify.lookup import verify as run_verify
+from ...services.verify.results import Outcome, certificate_outcome
+from ...validation import ValidationError
+from ...validation.urls import checked_href
+from .. import linking
+from .blueprint import bp
 
 
 KIND_CHOICES = [("auto", "自动识别"), ("url", "店铺链接"), ("certificate", "证书编号"), ("uscc", "统一社会信用代码"),
@@ -79,47 +71,6 @@ def verify():
         api_url=linking.url("api.verify", "/api/v1/verify",
                             **({result.query_type: value} if result is not None else {})),
     ), status
-
-
-# --------------------------------------------------------------------------- QR codes
-
-def _qr(url: str) -> segno.QRCode:
-    return segno.make(url, error="m", micro=False)
-
-
-def _qr_response(url: str, fmt: str, title: str):
-    qr = _qr(url)
-    buf = io.BytesIO()
-    if fmt == "svg":
-        qr.save(buf, kind="svg", scale=6, border=2, xmldecl=True, title=title, dark="#1a1a1a")
-        mimetype = "image/svg+xml"
-    else:
-        qr.save(buf, kind="png", scale=8, border=2)
-        mimetype = "image/png"
-    response = current_app.response_class(buf.getvalue(), mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-@bp.route("/qr/enterprises/<int:enterprise_id>.<fmt>")
-def enterprise_qr(enterprise_id: int, fmt: str):
-    """A QR code that opens a public enterprise page (for WeChat sharing); SVG or PNG."""
-    if fmt not in ("svg", "png") or enterprise_id > 2_147_483_647:
-        abort(404)
-    ent = db.session.get(Enterprise, enterprise_id)
-    if ent is None or ent.status != Status.CERTIFIED:
-        abort(404)
-    return _qr_response(linking.enterprise_url(ent), fmt, f"{ent.display_name} 二维码")
-
-
-@bp.route("/qr/certificates/<number>.<fmt>")
-def certificate_qr(number: str, fmt: str):
-    """A QR code that opens a certificate page; SVG or PNG."""
-    if fmt not in ("svg", "png"):
-        abort(404)
-    cert = _certificate_or_404(number)
-    return _qr_response(linking.certificate_url(cert), fmt, f"证书 {cert.number} 二维码")
 
 
 # --------------------------------------------------------------------------- enterprise page extras

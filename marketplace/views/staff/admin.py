@@ -5,13 +5,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import AuditLog, Enterprise, Role, User
-from ..services import ServiceError
-from ..services.audit import record
-from .helpers import page_arg, role_required
-from .staff import bp, int_arg, staff_only
-from .staff_forms import EmptyForm, StaffAccountForm
+from ...extensions import db
+from ...models import AuditLog, Enterprise, Role, User
+from ...services.audit import record
+from ...unit_of_work import catch_refusal
+from ..helpers import page_arg, role_required
+from .blueprint import bp, int_arg, staff_only
+from .forms import EmptyForm, StaffAccountForm
 
 
 @bp.route("/audit")
@@ -50,21 +50,17 @@ def admin_only(view):
 @admin_only
 def accounts():
     """Admins create staff accounts and see every staff/admin account."""
-    from ..services.accounts import create_user
+    from ...services.accounts import create_user
 
     form = StaffAccountForm()
     if form.validate_on_submit():
-        try:
+        with catch_refusal() as refusal:
             user = create_user(form.email.data, form.password.data, form.role.data, form.display_name.data or "")
-        except ServiceError as err:
-            db.session.rollback()
-            form.email.errors = list(form.email.errors) + [str(err)]
-        else:
             record("account.create", actor=current_user, entity_kind="user", entity_id=user.id,
                    after={"email": user.email, "role": user.role})
-            db.session.commit()
             flash(f"已创建{user.role_label}账号 {user.email}。", "success")
             return redirect(url_for("staff.accounts"))
+        form.email.errors = list(form.email.errors) + [refusal.message]
     users = db.session.scalars(select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)))
                                .order_by(User.role, User.email)).all()
     return render_template("staff/accounts.html", form=form, users=users, action_form=EmptyForm())
@@ -74,7 +70,7 @@ def accounts():
 @admin_only
 def account_enabled(user_id: int):
     """Deactivate or re-activate a staff account (logs it out everywhere)."""
-    from ..services.accounts import set_enabled
+    from ...services.accounts import set_enabled
 
     user = db.get_or_404(User, user_id)
     if user.role not in (Role.STAFF, Role.ADMIN):
@@ -88,6 +84,5 @@ def account_enabled(user_id: int):
     set_enabled(user, enable)
     record("account.enable" if enable else "account.disable", actor=current_user, entity_kind="user",
            entity_id=user.id, after={"email": user.email, "enabled": enable})
-    db.session.commit()
     flash(f"账号 {user.email} 已{'启用' if enable else '停用'}。", "success")
     return redirect(url_for("staff.accounts"))
