@@ -49,7 +49,6 @@ import math
 import os
 import random
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
@@ -58,6 +57,8 @@ from urllib.parse import parse_qsl, urlencode
 from cachelib import FileSystemCache
 from flask import Flask, request, session
 from werkzeug.http import parse_cookie
+
+from .clock import monotonic, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ ENV_BYPASS = "marketplace.page_cache.bypass"
 
 
 class Entry(NamedTuple):
-    fresh_until: float  # time.time(): comparable across processes
+    fresh_until: float  # clock.timestamp(): comparable across processes
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -156,7 +157,7 @@ class PageCache:
     def _check_version(self) -> None:
         """Drop the in-process tier when the search outbox head moved (at most every CHECK s)."""
         interval = float(self.app.config.get("PAGE_CACHE_CHECK_SECONDS", 0.5))
-        now = time.monotonic()
+        now = monotonic()
         if now - self.checked_at < interval:
             return
         with self.app.app_context():
@@ -188,7 +189,7 @@ class PageCache:
         except Exception:  # database unreachable or not created yet: just don't cache
             log.warning("page cache: outbox head check failed; bypassing", exc_info=True)
             return self.wsgi_app(environ, start_response)
-        now = time.time()
+        now = timestamp()
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
@@ -232,7 +233,7 @@ class PageCache:
               headers: list[tuple[str, str]], body: bytes) -> bool:
         """Keep a finished page in both tiers unless the cache was dropped while it was rendered."""
         ttl = self.ttl
-        entry = Entry(time.time() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
+        entry = Entry(timestamp() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
         if not self._remember(key, generation, entry):
             return False
         shared = self.shared()

@@ -1,18 +1,19 @@
 """Jinja filters and globals shared by every template (dates in China time, paging links)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from flask import Flask, request, url_for
 
-from .models import CHINA_TZ, Status
+from .clock import to_china
+from .models import Status
 
 
 def cn_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Format a naive-UTC timestamp in China time."""
     if value is None:
         return ""
-    return value.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).strftime(fmt)
+    return to_china(value).strftime(fmt)
 
 
 def cn_date(value: date | datetime | None) -> str:

@@ -524,11 +524,11 @@ def test_login_lifetime_is_bounded_server_side(app, client, auth, monkeypatch):
     auth.login("owner@example.com", PW, remember=True)
     session_value = cookie_value(client, "session")
     remember_value = cookie_value(client, "remember_token")
-    real_time, real_now = time.time, auth_views.utcnow
+    real_time, real_now = time.time, auth_views.utc_now
 
     def shift(days: int) -> None:
         monkeypatch.setattr(time, "time", lambda: real_time() + days * 86400)
-        monkeypatch.setattr(auth_views, "utcnow", lambda: real_now() + timedelta(days=days))
+        monkeypatch.setattr(auth_views, "utc_now", lambda: real_now() + timedelta(days=days))
 
     shift(15)  # past the 14-day session lifetime, within the 30-day remember duration
     assert not _replay(app, session_value)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (
-    AppKind, Application, AppStatus, AuditLog, ClickEvent, Enterprise, Shop, ShopType, Status, utcnow,
+    AppKind, Application, AppStatus, AuditLog, ClickEvent, Enterprise, Shop, ShopType, Status,
 )
+from marketplace.clock import utc_now
 from marketplace.services import NotFound, ServiceError
 from marketplace.services import listings
 from marketplace.services.listings import FieldErrors
@@ -353,7 +354,7 @@ def test_submit_needs_a_shop(merchant):
 def test_submit_withdraw_and_queue_position(merchant):
     earlier = f.make_enterprise(owner=None)
     first = Application(kind=AppKind.CLAIM, enterprise_id=earlier.id, payload={"note": ""},
-                        submitted_at=utcnow() - timedelta(hours=1))
+                        submitted_at=utc_now() - timedelta(hours=1))
     db.session.add(first)
     ent = listings.create_enterprise(merchant, ent_data())
     s1 = listings.add_shop(merchant, ent.id, shop_data(url="https://a1.tmall.com/"))
@@ -401,7 +402,7 @@ def test_other_merchant_cannot_withdraw(merchant):
 def test_clicks_by_day_buckets_last_30_days(merchant):
     ent = f.make_enterprise(owner=merchant)
     shop = f.make_shop(ent)
-    now = utcnow()
+    now = utc_now()
     for delta in (timedelta(0), timedelta(0), timedelta(days=3), timedelta(days=45)):
         db.session.add(ClickEvent(shop_id=shop.id, at=now - delta))
     db.session.flush()

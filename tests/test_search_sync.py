@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 
 from marketplace import search_sync
 from marketplace.extensions import db
-from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status, utcnow
+from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status
+from marketplace.clock import utc_now
 from search_index import SearchRequest
 from tests import factories as f
 
@@ -68,7 +69,7 @@ def test_every_related_change_reindexes_the_enterprise(app, change):
     elif change == "certificate":
         f.make_certificate(ent)
     elif change == "featured":
-        db.session.add(FeaturedSlot(placement="carousel", enterprise=ent, starts_at=utcnow()))
+        db.session.add(FeaturedSlot(placement="carousel", enterprise=ent, starts_at=utc_now()))
     elif change == "shop":
         shop.status = Status.SUSPENDED
     elif change == "delete":

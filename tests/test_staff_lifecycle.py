@@ -6,7 +6,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Role, Shop
 from marketplace.services.mail import read_outbox
-from marketplace.services.review import china_today
+from marketplace.clock import china_today
 from tests.factories import badge, make_certificate, make_enterprise, make_shop, make_user
 
 

@@ -1,5 +1,5 @@
 """All models, importable from one place: ``from marketplace.models import Enterprise``."""
-from .base import CHINA_TZ, Role, ShopType, Status, utcnow
+from .base import Role, ShopType, Status
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
     public_enterprises, public_shops,
@@ -15,7 +15,7 @@ from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
 __all__ = [
-    "CHINA_TZ", "Role", "ShopType", "Status", "utcnow",
+    "Role", "ShopType", "Status",
     "Brand", "CertStatus", "Certification", "Enterprise", "Shop", "enterprise_badge",
     "enterprise_industry", "public_enterprises", "public_shops",
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",

@@ -9,7 +9,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import ShopType, Status, utcnow
+from .base import ShopType, Status
+from ..clock import china_today, utc_now
 from .reference import Badge, City, Industry, Platform
 
 enterprise_industry = Table(
@@ -51,8 +52,8 @@ class Enterprise(db.Model):
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("image.sha256"))
     source: Mapped[str] = mapped_column(String(12), default="merchant")  # merchant / import
     click_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     city: Mapped[City] = relationship(lazy="joined")
@@ -132,8 +133,8 @@ class Shop(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=Status.DRAFT, index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     click_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="shops")
@@ -171,17 +172,17 @@ class Certification(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=CertStatus.VALID, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     expiry_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="certifications")
 
     @property
     def is_valid(self) -> bool:
-        return self.status == CertStatus.VALID and self.valid_until >= date.today()
+        return self.status == CertStatus.VALID and self.valid_until >= china_today()
 
     @property
     def status_label(self) -> str:
-        if self.status == CertStatus.VALID and self.valid_until < date.today():
+        if self.status == CertStatus.VALID and self.valid_until < china_today():
             return CertStatus.LABELS[CertStatus.EXPIRED]
         return CertStatus.LABELS.get(self.status, self.status)
 

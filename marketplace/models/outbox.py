@@ -11,7 +11,8 @@ from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import BigId, utcnow
+from .base import BigId
+from ..clock import utc_now
 
 
 class SearchOutbox(db.Model):
@@ -19,4 +20,5 @@ class SearchOutbox(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform
     entity_id: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+

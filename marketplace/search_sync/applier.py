@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from search_index import IndexUnavailable, LockBusy, SearchEngine
 
 from ..extensions import db
-from ..models import SearchOutbox, utcnow
+from ..models import SearchOutbox
+from ..clock import utc_now
 from .documents import build_documents, iter_all_documents
 from .engines import GAP_GRACE, get_engine
 
@@ -29,7 +30,7 @@ def _advance(checkpoint: int, rows) -> int:
     """The new checkpoint after ``rows`` (sorted by id): contiguous ids, or past a gap that is
     older than GAP_GRACE seconds (a rolled-back transaction rather than a slow one)."""
     cp = checkpoint
-    now = utcnow()
+    now = utc_now()
     for row in rows:
         if row.id == cp + 1:
             cp = row.id

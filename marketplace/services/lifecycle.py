@@ -15,10 +15,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Certification, CertStatus, Enterprise, Shop, Status, utcnow
+from ..models import Certification, CertStatus, Enterprise, Shop, Status
+from ..clock import china_today, utc_now
 from . import ServiceError
 from .audit import record
-from .review import Notice, china_today, send_notices, site_link
+from .review import Notice, send_notices, site_link
 
 WARN_DAYS = 30
 ACTIONS = {Status.SUSPENDED: "暂停", Status.REVOKED: "撤销"}
@@ -152,7 +153,7 @@ def expire_certificates(today=None) -> tuple[dict, list[Notice]]:
         Certification.valid_until >= today,
         Certification.valid_until <= today + timedelta(days=WARN_DAYS)).order_by(Certification.id)).all()
     for cert in soon:
-        cert.expiry_warned_at = utcnow()
+        cert.expiry_warned_at = utc_now()
         counts["warned"] += 1
         days = (cert.valid_until - today).days
         notices += _owner_notice(cert.enterprise, f"您的认证证书将在 {days} 天后到期",

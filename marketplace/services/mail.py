@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from ..models import utcnow
+from ..clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
         except (OSError, smtplib.SMTPException):
             log.exception("sending mail to %s failed", to)
         return
-    name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    name = f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
     (outbox_dir() / name).write_bytes(bytes(msg))
     log.info("mail to %s (%s) written to %s", to, subject, outbox_dir() / name)
 

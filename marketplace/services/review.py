@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -18,9 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, AppKind, Application, AppStatus, Certification, CertStatus, Enterprise,
-    Platform, Shop, Status, enterprise_industry, utcnow,
+    AppKind, Application, AppStatus, Certification, CertStatus, Enterprise,
+    Platform, Shop, Status, enterprise_industry,
 )
+from ..clock import china_today, utc_now
 from . import NotFound, ServiceError
 from .audit import record
 from .enterprise_fields import apply_enterprise_fields
@@ -36,11 +37,6 @@ class Notice:
     to: str
     subject: str
     body: str
-
-
-def china_today() -> date:
-    """Today's date in China (certificate dates are calendar dates in China time)."""
-    return datetime.now(CHINA_TZ).date()
 
 
 # --------------------------------------------------------------------------- queue
@@ -105,7 +101,7 @@ def _claim(app_id: int, new_status: str, actor, reason: str = "") -> Application
     result = db.session.execute(
         update(Application)
         .where(Application.id == app_id, Application.status == AppStatus.PENDING)
-        .values(status=new_status, decided_at=utcnow(), decided_by_id=getattr(actor, "id", None),
+        .values(status=new_status, decided_at=utc_now(), decided_by_id=getattr(actor, "id", None),
                 reason=reason)
         .execution_options(synchronize_session=False)
     )
@@ -179,7 +175,7 @@ def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
     """
     application = _claim(app_id, AppStatus.APPROVED, actor)
     ent = application.enterprise
-    now = utcnow()
+    now = utc_now()
     kind = application.kind
     before: dict | None
     if kind == AppKind.ENTERPRISE:

@@ -9,16 +9,17 @@ from __future__ import annotations
 import statistics
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus,
-    Enterprise, Industry, Platform, Shop, Status, enterprise_industry, utcnow,
+    Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus,
+    Enterprise, Industry, Platform, Shop, Status, enterprise_industry,
 )
+from ..clock import to_china, utc_now
 from ..services.reference_data import REGIONS
 
 
@@ -36,10 +37,6 @@ class Table:
     def as_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "columns": self.columns, "rows": self.rows,
                 "chart": self.chart, "note": self.note}
-
-
-def _china(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
 
 
 def _certified_shops():
@@ -106,14 +103,14 @@ def by_platform() -> Table:
 
 
 def _week_start(dt: datetime) -> date:
-    d = _china(dt).date()
+    d = to_china(dt).date()
     return d - timedelta(days=d.weekday())
 
 
 def weekly(weeks: int = 12, now: datetime | None = None) -> Table:
     """Applications submitted, approved and rejected per week (China weeks, Monday first),
     with that week's median review time in hours."""
-    now = now or utcnow()
+    now = now or utc_now()
     first = _week_start(now) - timedelta(weeks=weeks - 1)
     since = datetime.combine(first, datetime.min.time()) - timedelta(hours=8)
     buckets = OrderedDict((first + timedelta(weeks=i), [0, 0, 0, []]) for i in range(weeks))
@@ -139,10 +136,10 @@ def review_time_summary() -> Table:
     from .review import pending_count, review_seconds_median
 
     overall = review_seconds_median()
-    recent = review_seconds_median(utcnow() - timedelta(days=30))
+    recent = review_seconds_median(utc_now() - timedelta(days=30))
     hours = lambda s: round(s / 3600, 1) if s is not None else None  # noqa: E731
     oldest = db.session.scalar(select(func.min(Application.submitted_at)).where(Application.status == AppStatus.PENDING))
-    wait = round((utcnow() - oldest).total_seconds() / 3600, 1) if oldest else 0
+    wait = round((utc_now() - oldest).total_seconds() / 3600, 1) if oldest else 0
     return Table("review_time", "审核时效", ["指标", "数值"], [
         ["审核时长中位数（全部，小时）", hours(overall)], ["审核时长中位数（近30天，小时）", hours(recent)],
         ["待审核申请", pending_count()], ["最早待审申请已等待（小时）", wait]], chart="kpi")
@@ -150,11 +147,11 @@ def review_time_summary() -> Table:
 
 def clicks(days: int = 30, now: datetime | None = None) -> Table:
     """Click-throughs to shops per day over the last ``days`` days (China dates)."""
-    now = now or utcnow()
-    today = _china(now).date()
+    now = now or utc_now()
+    today = to_china(now).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time()) - timedelta(hours=8)
-    counter = Counter(_china(at).date() for (at,) in db.session.execute(
+    counter = Counter(to_china(at).date() for (at,) in db.session.execute(
         select(ClickEvent.at).where(ClickEvent.at >= since)))
     rows = [[f"{first + timedelta(days=i):%m-%d}", counter.get(first + timedelta(days=i), 0)] for i in range(days)]
     return Table("clicks", f"近{days}天店铺点击", ["日期", "点击"], rows, chart="line")

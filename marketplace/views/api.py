@@ -11,12 +11,13 @@ test suite checks every response against it with schemathesis.
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import selectinload
 
+from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
     AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, ShopType,
@@ -101,13 +102,13 @@ def data_last_modified() -> datetime:
     """When the public data last changed, cheaply (index lookups only): the newest search-outbox
     row (written in the same transaction as every change to an enterprise, shop, brand,
     platform, certificate, industry or badge), the newest audit entry, and never earlier than
-    today's start (certificate validity is judged by date)."""
+    the start of today in China (certificate validity is judged by the China date)."""
     row = db.session.execute(select(
         select(SearchOutbox.created_at).order_by(SearchOutbox.id.desc()).limit(1).scalar_subquery(),
         select(Certification.created_at).order_by(Certification.id.desc()).limit(1).scalar_subquery(),
         select(func.max(AuditLog.at)).scalar_subquery(),
     )).one()
-    today = datetime.combine(datetime.now(timezone.utc).date(), time())
+    today = china_day_start_utc(china_today())
     stamps = [v for v in row if isinstance(v, datetime)] + [today]
     return max(stamps).replace(microsecond=0)
 

@@ -18,7 +18,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
-from ..models import utcnow
+from ..clock import utc_now
 from ..security import safe_next
 from ..services import ServiceError
 from ..services import accounts
@@ -102,7 +102,7 @@ def _expire_old_logins():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     last = current_user.last_login_at
-    if last is not None and utcnow() - last > _max_login_age():
+    if last is not None and utc_now() - last > _max_login_age():
         session.clear()
         logout_user()
     return None

@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import (
-    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
+    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status,
 )
+from ..clock import utc_now
 from ..services import catalog
 from ..services.reference_data import REGIONS
 from .helpers import choice_arg, page_arg
@@ -58,7 +59,7 @@ def render_home(at: datetime, preview: bool = False) -> str:
 @bp.route("/")
 def home():
     """The campaign's front page."""
-    return render_home(utcnow())
+    return render_home(utc_now())
 
 
 def _browse_context(fixed: dict[str, str] | None = None):

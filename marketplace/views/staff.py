@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..clock import china_today
 from ..extensions import db, login_manager
 from ..models import (
     AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus, Enterprise,
@@ -67,7 +68,7 @@ def dashboard():
         Enterprise.status == Status.CERTIFIED)) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]
     oldest = review.next_pending()
-    today = review.china_today()
+    today = china_today()
     expiring = db.session.scalars(select(Certification).join(Certification.enterprise).where(
         Certification.status == CertStatus.VALID, Enterprise.status == Status.CERTIFIED,
         Certification.valid_until <= today + timedelta(days=30)).order_by(Certification.valid_until).limit(10)).all()

@@ -10,7 +10,6 @@ import json
 import re
 import secrets
 import shutil
-import time
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +17,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
+from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry
+from ..clock import timestamp, utc_now
 from ..services.audit import record
 from ..validation.text import normalize_key
 from .staff import bp, staff_only
@@ -38,7 +38,7 @@ def _stash_root() -> Path:
 def _clean_stale(root: Path) -> None:
     for d in root.iterdir():
         try:
-            if d.is_dir() and time.time() - d.stat().st_mtime > STASH_TTL:
+            if d.is_dir() and timestamp() - d.stat().st_mtime > STASH_TTL:
                 shutil.rmtree(d, ignore_errors=True)
         except OSError:
             continue
@@ -53,7 +53,7 @@ def _stash(files: dict[str, bytes | None]) -> str:
     for name, data in files.items():
         if data is not None:
             (d / f"{name}.csv").write_bytes(data)
-    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utcnow().isoformat()}))
+    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utc_now().isoformat()}))
     return token
 
 
@@ -191,7 +191,7 @@ def export_csv():
     filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file") and v}
     record(f"export.{what}", actor=current_user, entity_kind="export", after=filters, note=f"导出 {label}")
     db.session.commit()
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    stamp = utc_now().strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=gdws-{what}-{stamp}.csv",
                              "Cache-Control": "no-store"})

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..clock import china_today
 from ..extensions import db
 from ..models import (
     Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
@@ -153,7 +154,7 @@ def _valid_certificates_query():
     return (select(Certification.number, Certification.created_at)
             .join(Enterprise, Enterprise.id == Certification.enterprise_id)
             .where(Enterprise.status == Status.CERTIFIED, Certification.status == "valid",
-                   Certification.valid_until >= date.today(), Certification.id == latest))
+                   Certification.valid_until >= china_today(), Certification.id == latest))
 
 
 def _sitemap_sections():
@@ -207,7 +208,7 @@ def sitemap_index():
     """A sitemap index pointing at ``/sitemaps/<n>.xml`` files of at most 50,000 URLs."""
     total = sum(count for count, _ in _sitemap_sections())
     files = max(1, math.ceil(total / _max_urls()))
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = china_today().isoformat()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for n in range(1, files + 1):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -16,9 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
-    CHINA_TZ, AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge,
-    enterprise_industry, utcnow,
+    AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge,
+    enterprise_industry,
 )
+from ...clock import china_today, utc_now
 from ...validation import ValidationError
 from ...validation.text import pinyin_sort_key
 from ...validation.uscc import normalize_uscc
@@ -186,8 +187,8 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             "industry": {i.id: i for i in refs.industries.values()},
             "badge": {b.id: b for b in refs.badges.values()},
         }
-        now = utcnow()
-        today = datetime.now(CHINA_TZ).date()
+        now = utc_now()
+        today = china_today()
         valid_days = int(current_app.config["CERTIFICATE_VALID_DAYS"])
         certify_usccs: set[str] = set()
         plans = []

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from ...extensions import db
-from ...models import Application, AppStatus, Enterprise, Shop, Status, User, utcnow
+from ...models import Application, AppStatus, Enterprise, Shop, Status, User
+from ...clock import utc_now
 from .. import ServiceError
 from ..audit import record
 
@@ -73,7 +74,7 @@ def _set_withdrawn(user: User, app_: Application, note: str = "") -> bool:
     result = db.session.execute(
         update(Application)
         .where(Application.id == app_.id, Application.status == AppStatus.PENDING)
-        .values(status=AppStatus.WITHDRAWN, decided_at=utcnow())
+        .values(status=AppStatus.WITHDRAWN, decided_at=utc_now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import (
     AppKind, Application, AppStatus, City, ClickEvent, Complaint, Enterprise, Industry, Platform,
-    Shop, Status, User, utcnow,
+    Shop, Status, User,
 )
+from ...clock import utc_now
 from .common import _shop_snapshot, _snapshot
 
 
@@ -68,7 +69,7 @@ def describe_shop_change(shop: Shop, payload: dict) -> list[tuple[str, str, str]
 
 def clicks_by_day(shop_ids: list[int], days: int = 30, now: datetime | None = None) -> dict[int, list[tuple[date, int]]]:
     """Click-throughs per shop per China-time day over the last ``days`` days (oldest first)."""
-    now = now or utcnow()
+    now = now or utc_now()
     today = now.replace(tzinfo=None) + timedelta(hours=8)
     first_day = today.date() - timedelta(days=days - 1)
     cutoff = datetime.combine(first_day, datetime.min.time()) - timedelta(hours=8)

@@ -3,14 +3,14 @@ edits of draft/rejected rows, queued ``enterprise_edit`` applications for certif
 """
 from __future__ import annotations
 
-from datetime import date
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, City, Enterprise, Industry, Status, User, utcnow,
+    AppKind, Application, AppStatus, City, Enterprise, Industry, Status, User,
 )
+from ...clock import china_today, utc_now
 from ...validation import ValidationError
 from ...validation.text import clean_text, normalize_key, split_list
 from ...validation.urls import normalize_url
@@ -110,7 +110,7 @@ def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
     year = data.get("founded_year")
     year = "" if year is None else str(year).strip()
     if year:
-        this_year = date.today().year
+        this_year = china_today().year
         if not year.isdigit() or len(year) != 4 or not (MIN_FOUNDED_YEAR <= int(year) <= this_year):
             errors["founded_year"] = f"成立年份应为 {MIN_FOUNDED_YEAR}–{this_year} 之间的四位数字。"
         else:
@@ -239,7 +239,7 @@ def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
     if "name" in changed:
         _check_name_free(changed["name"], exclude_id=ent.id)
     _apply_fields(ent, changed)
-    ent.updated_at = utcnow()
+    ent.updated_at = utc_now()
     db.session.flush()
     record("enterprise.update", actor=user, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before={k: before[k] for k in changed}, after=changed)

@@ -7,8 +7,9 @@ from sqlalchemy import select, update
 
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, Enterprise, Platform, Shop, ShopType, Status, User, utcnow,
+    AppKind, Application, AppStatus, Enterprise, Platform, Shop, ShopType, Status, User,
 )
+from ...clock import utc_now
 from ...validation import ValidationError
 from ...validation.text import clean_text
 from ...validation.urls import validate_shop_url
@@ -172,7 +173,7 @@ def update_shop(user: User, shop_id: int, data: dict) -> EditResult:
         setattr(shop, key, value)
     if "platform_id" in changed:
         shop.platform = db.session.get(Platform, changed["platform_id"])
-    shop.updated_at = utcnow()
+    shop.updated_at = utc_now()
     db.session.flush()
     record("shop.update", actor=user, entity_kind="shop", entity_id=shop.id, enterprise_id=ent.id,
            before={k: live[k] for k in changed}, after=changed)

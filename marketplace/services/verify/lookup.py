@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, literal, or_, select
 
+from ...clock import china_today
 from ...extensions import db
 from ...models import Brand, CertStatus, Certification, Enterprise, Platform, Shop, Status
 from ...validation import ValidationError
@@ -191,7 +191,7 @@ def _certificate_result(query_type: str, query: str, cert: Certification) -> Ver
     if outcome == Outcome.CERTIFIED:
         message = f"证书 {cert.number} 有效：{ent.name} 是广货网上行认证企业，{_validity(cert)}。"
     elif latest is not None and latest.id != cert.id and cert.status == CertStatus.VALID \
-            and cert.valid_until >= date.today():
+            and cert.valid_until >= china_today():
         message = f"证书 {cert.number} 已被新证书 {latest.number} 取代，本证书已失效。"
     elif outcome == Outcome.SUSPENDED:
         message = f"证书 {cert.number}（{ent.name}）的认证已暂停，暂停期间不是有效的认证。"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ...clock import china_today
 from ...models import CertStatus, Certification, Enterprise, Platform, Shop, Status
 
 
@@ -89,7 +90,7 @@ def certificate_outcome(cert: Certification, today: date | None = None) -> str:
     Combines the certificate's own status and date, the enterprise's status and whether a newer
     certificate superseded it.
     """
-    today = today or date.today()
+    today = today or china_today()
     ent = cert.enterprise
     if cert.status == CertStatus.REVOKED or ent.status == Status.REVOKED:
         return Outcome.REVOKED
