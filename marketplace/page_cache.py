@@ -59,6 +59,7 @@ from flask import Flask, request, session
 from werkzeug.http import parse_cookie
 
 from .clock import monotonic, timestamp
+from .models import directory_version
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ class PageCache:
         if now - self.checked_at < interval:
             return
         with self.app.app_context():
-            head = _outbox_head()
+            head = directory_version()
         with self.lock:
             self.checked_at = now
             if head != self.head:
@@ -268,16 +269,6 @@ def skip_store() -> None:
 def request_head() -> int | None:
     """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
     return request.environ.get(_ENV_HEAD)
-
-
-def _outbox_head() -> int:
-    """The search outbox head (the same version the catalog aggregate cache keys on)."""
-    from sqlalchemy import func, select
-
-    from .extensions import db
-    from .models import SearchOutbox
-
-    return int(db.session.scalar(select(func.max(SearchOutbox.id))) or 0)
 
 
 def _storable(response) -> bool:

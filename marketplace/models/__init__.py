@@ -8,7 +8,7 @@ from .engagement import (
     ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
 )
 from .media import Image
-from .outbox import SearchOutbox
+from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .ratelimit import RateLimitCounter  # also registers RATELIMIT_STORAGE_URI=database://
 from .reference import Badge, City, Industry, Platform
 from .user import User
@@ -21,4 +21,5 @@ __all__ = [
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
+    "directory_changed_at", "directory_version",
 ]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from search_index import IndexUnavailable, SearchRequest, SearchResponse
 
 from ..extensions import db
-from ..models import Brand, Enterprise, Platform, SearchOutbox, Shop, Status
-from .applier import _private_session, _schedule_rebuild, ensure_index, outbox_head
+from ..models import Brand, Enterprise, Platform, SearchOutbox, Shop, Status, directory_version
+from .applier import _private_session, _schedule_rebuild, ensure_index
 from .background import catch_up
 from .documents import count_public
 from .engines import ENTITIES, get_engine, SMALL_INDEX
@@ -157,7 +157,7 @@ def status() -> dict:
     """Index status plus lag behind the outbox (for ``flask search status``)."""
     engine = get_engine()
     info = engine.status()
-    head = outbox_head()
+    head = directory_version()
     info["outbox_head"] = head
     info["lag"] = max(0, head - (info["checkpoint"] or 0))
     info["pending_rows"] = int(db.session.scalar(

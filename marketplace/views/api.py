@@ -20,9 +20,9 @@ from sqlalchemy.orm import selectinload
 from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, ShopType,
+    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType,
     Status,
-    enterprise_badge, enterprise_industry,
+    directory_changed_at, enterprise_badge, enterprise_industry,
 )
 from ..services import catalog
 from ..services.reference_data import REGIONS
@@ -104,7 +104,7 @@ def data_last_modified() -> datetime:
     platform, certificate, industry or badge), the newest audit entry, and never earlier than
     the start of today in China (certificate validity is judged by the China date)."""
     row = db.session.execute(select(
-        select(SearchOutbox.created_at).order_by(SearchOutbox.id.desc()).limit(1).scalar_subquery(),
+        directory_changed_at(),
         select(Certification.created_at).order_by(Certification.id.desc()).limit(1).scalar_subquery(),
         select(func.max(AuditLog.at)).scalar_subquery(),
     )).one()

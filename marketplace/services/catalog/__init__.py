@@ -22,7 +22,7 @@ Every name is re-exported here, so ``from marketplace.services.catalog import X`
 from __future__ import annotations
 
 from .cache import (  # noqa: F401
-    _cache_lock, _cached, _directory_version, clear_cache, T,
+    _cache_lock, _cached, clear_cache, T,
 )
 from .rows import (  # noqa: F401
     CityRow, IndustryRow, PlatformRow,
@@ -48,7 +48,6 @@ __all__ = [
     "browse_facets",
     "_cache_lock",
     "_cached",
-    "_directory_version",
     "clear_cache",
     "T",
     "CityRow",
