@@ -2,7 +2,7 @@
 from .base import Role, ShopType, Status
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
-    public_enterprises, public_shops,
+    enterprise_is_public, shop_is_public,
 )
 from .engagement import (
     ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
@@ -17,7 +17,7 @@ from .workflow import AppKind, Application, AppStatus, AuditLog
 __all__ = [
     "Role", "ShopType", "Status",
     "Brand", "CertStatus", "Certification", "Enterprise", "Shop", "enterprise_badge",
-    "enterprise_industry", "public_enterprises", "public_shops",
+    "enterprise_industry", "enterprise_is_public", "shop_is_public",
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",

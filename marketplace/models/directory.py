@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select,
+    Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -187,15 +187,18 @@ class Certification(db.Model):
         return CertStatus.LABELS.get(self.status, self.status)
 
 
-def public_enterprises():
-    """A select() of enterprises consumers may see."""
-    return select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+def enterprise_is_public():
+    """SQL condition: the enterprise is public (consumers, search, the API and feeds may show it).
+
+    The one definition of "public" in queries; ``Enterprise.is_public`` is the same rule on a row.
+    """
+    return Enterprise.status == Status.CERTIFIED
 
 
-def public_shops():
-    """A select() of shops consumers may see (certified shop of a certified enterprise)."""
-    return (
-        select(Shop)
-        .join(Shop.enterprise)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
-    )
+def shop_is_public():
+    """SQL condition: the shop is public (certified, and its enterprise is public).
+
+    The statement must have ``Enterprise`` in its FROM (join ``Shop.enterprise``);
+    ``Shop.is_public`` is the same rule on a row.
+    """
+    return and_(Shop.status == Status.CERTIFIED, enterprise_is_public())

@@ -15,8 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, Enterprise, Role, Shop,
-    Status, User,
+    Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, Enterprise, Role, Shop, User,
 )
 from ..clock import china_now, utc_now
 from ..validation import ValidationError
@@ -59,7 +58,7 @@ def reportable_target(enterprise_id: int | None, shop_id: int | None) -> tuple[E
     shop = db.session.get(Shop, shop_id) if shop_id else None
     if ent is None and shop is not None:
         ent = shop.enterprise
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         raise NotFound("要举报的企业不存在或未公开。")
     if shop is not None and shop.enterprise_id != ent.id:
         raise NotFound("该店铺不属于此企业。")

@@ -11,9 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import (
-    Badge, Brand, Enterprise, FeaturedSlot, Industry, Placement, Status,
-)
+from ..models import Badge, Brand, Enterprise, FeaturedSlot, Industry, Placement, enterprise_is_public
 from ..clock import utc_now
 from ..validation.text import normalize_key
 from . import NotFound, ServiceError
@@ -32,7 +30,7 @@ def live_slots(at: datetime | None = None, placement: str = Placement.CAROUSEL,
     """Slots live at ``at`` (default now) for a placement, in order, certified enterprises only."""
     at = at or utc_now()
     stmt = (select(FeaturedSlot).join(FeaturedSlot.enterprise)
-            .where(FeaturedSlot.placement == placement, live_filter(at), Enterprise.status == Status.CERTIFIED))
+            .where(FeaturedSlot.placement == placement, live_filter(at), enterprise_is_public()))
     if industry_id is not None:
         stmt = stmt.where(FeaturedSlot.industry_id == industry_id)
     stmt = stmt.order_by(FeaturedSlot.position, FeaturedSlot.id)
@@ -79,7 +77,7 @@ def find_enterprises(q: str, limit: int = 20) -> list[Enterprise]:
         return []
     pattern = f"%{key}%"
     brand_match = select(Brand.enterprise_id).where(Brand.name_key.like(pattern))
-    stmt = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED,
+    stmt = (select(Enterprise).where(enterprise_is_public(),
                                      or_(Enterprise.name_key.like(pattern), Enterprise.id.in_(brand_match)))
             .order_by(Enterprise.name_sort).limit(limit))
     return list(db.session.scalars(stmt))
@@ -110,7 +108,7 @@ def create_slot(*, placement: str, enterprise_id: int, starts_at: datetime, ends
     ent = db.session.get(Enterprise, enterprise_id)
     if ent is None:
         raise ServiceError("企业不存在。")
-    if ent.status != Status.CERTIFIED:
+    if not ent.is_public:
         raise ServiceError("只能推荐已认证的企业。")
     if placement == Placement.INDUSTRY:
         if not industry_id or db.session.get(Industry, industry_id) is None:

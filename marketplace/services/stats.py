@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus,
-    Enterprise, Industry, Platform, Shop, Status, enterprise_industry,
+    Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus, Enterprise,
+    Industry, Platform, Shop, enterprise_industry, enterprise_is_public, shop_is_public,
 )
 from ..clock import to_china, utc_now
 from ..services.reference_data import REGIONS
@@ -41,14 +41,14 @@ class Table:
 
 def _certified_shops():
     return (select(Shop).join(Shop.enterprise)
-            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+            .where(shop_is_public()))
 
 
 def progress() -> Table:
     """Certified enterprises against the campaign goal (ENTERPRISE_GOAL)."""
     goal = current_app.config["ENTERPRISE_GOAL"]
     certified = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
+                                  .where(enterprise_is_public())) or 0
     shops = db.session.scalar(select(func.count()).select_from(_certified_shops().subquery())) or 0
     pct = round(100 * certified / goal, 1) if goal else 0
     return Table("progress", "万家名优企业目标进度", ["指标", "数值"],
@@ -59,9 +59,9 @@ def progress() -> Table:
 def by_city() -> Table:
     """Certified enterprises and shops per city, ranked by enterprises (all 21 cities)."""
     ents = dict(db.session.execute(select(Enterprise.city_id, func.count()).where(
-        Enterprise.status == Status.CERTIFIED).group_by(Enterprise.city_id)).all())
+        enterprise_is_public()).group_by(Enterprise.city_id)).all())
     shops = dict(db.session.execute(select(Enterprise.city_id, func.count()).select_from(Shop).join(Shop.enterprise)
-                                    .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+                                    .where(shop_is_public())
                                     .group_by(Enterprise.city_id)).all())
     cities = db.session.scalars(select(City).order_by(City.position)).all()
     rows = [[c.name, c.region, ents.get(c.id, 0), shops.get(c.id, 0)] for c in cities]
@@ -87,7 +87,7 @@ def by_industry() -> Table:
     counts = dict(db.session.execute(
         select(enterprise_industry.c.industry_id, func.count()).select_from(enterprise_industry)
         .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-        .where(Enterprise.status == Status.CERTIFIED).group_by(enterprise_industry.c.industry_id)).all())
+        .where(enterprise_is_public()).group_by(enterprise_industry.c.industry_id)).all())
     rows = [[i.name, counts.get(i.id, 0)] for i in db.session.scalars(select(Industry).order_by(Industry.position))]
     rows.sort(key=lambda r: -r[1])
     return Table("by_industry", "各行业认证企业", ["行业", "认证企业"], rows, chart="hbar")
@@ -96,7 +96,7 @@ def by_industry() -> Table:
 def by_platform() -> Table:
     """Certified shops (of certified enterprises) per platform."""
     counts = dict(db.session.execute(select(Shop.platform_id, func.count()).join(Shop.enterprise).where(
-        Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED).group_by(Shop.platform_id)).all())
+        shop_is_public()).group_by(Shop.platform_id)).all())
     rows = [[p.name, counts.get(p.id, 0)] for p in db.session.scalars(select(Platform).order_by(Platform.position))]
     rows.sort(key=lambda r: -r[1])
     return Table("by_platform", "各电商平台认证店铺", ["平台", "认证店铺"], rows, chart="bar")

@@ -20,9 +20,8 @@ from sqlalchemy.orm import selectinload
 from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType,
-    Status,
-    directory_changed_at, enterprise_badge, enterprise_industry,
+    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType, Status,
+    directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
 from ..services import catalog
 from ..services.reference_data import REGIONS
@@ -232,7 +231,7 @@ def enterprise_detail(enterprise_id: int):
     """One certified enterprise with its certified shops."""
     _check_id(enterprise_id)
     ent = catalog.get_enterprise(enterprise_id)
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         raise ApiError("企业不存在或未公开。", 404)
     return _json(serializers.enterprise(ent, detail=True), last_modified=data_last_modified())
 
@@ -244,7 +243,7 @@ def shops():
     sort = _sort()
     page, per_page = _paging()
     q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
-         .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+         .where(shop_is_public()))
     ent_raw = _str_arg("enterprise")
     if ent_raw:
         if not ent_raw.isascii() or not ent_raw.isdigit() or len(ent_raw) > 10 or int(ent_raw) > MAX_ID:
@@ -291,9 +290,9 @@ def _enterprise_counts(column, join_table=None) -> dict[int, int]:
     if join_table is not None:
         q = (select(join_table.c.industry_id, func.count())
              .join(Enterprise, Enterprise.id == join_table.c.enterprise_id)
-             .where(Enterprise.status == Status.CERTIFIED).group_by(join_table.c.industry_id))
+             .where(enterprise_is_public()).group_by(join_table.c.industry_id))
     else:
-        q = select(column, func.count()).where(Enterprise.status == Status.CERTIFIED).group_by(column)
+        q = select(column, func.count()).where(enterprise_is_public()).group_by(column)
     return {k: n for k, n in db.session.execute(q)}
 
 
@@ -303,7 +302,7 @@ def platforms():
     counts = {pid: (shops, ents) for pid, shops, ents in db.session.execute(
         select(Shop.platform_id, func.count(Shop.id), func.count(func.distinct(Shop.enterprise_id)))
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .where(shop_is_public())
         .group_by(Shop.platform_id))}
     rows = db.session.scalars(select(Platform).where(Platform.active.is_(True))
                               .order_by(Platform.position, Platform.id)).all()

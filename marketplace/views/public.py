@@ -8,9 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import (
-    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status,
-)
+from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
 from ..clock import utc_now
 from ..services import catalog
 from ..services.reference_data import REGIONS
@@ -162,7 +160,7 @@ def go(shop_id: int):
     row = db.session.execute(
         select(Shop.id, Shop.url, Shop.enterprise_id)
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-        .where(Shop.id == _id_or_404(shop_id), Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .where(Shop.id == _id_or_404(shop_id), shop_is_public())
     ).first()
     if row is None:
         abort(404)

@@ -17,7 +17,7 @@ from search_index.query import MAX_QUERY_CHARS, clean_query
 
 from .. import page_cache, search_sync
 from ..extensions import db
-from ..models import Enterprise, Industry, Platform, Status, enterprise_industry
+from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
 from ..templating import endpoint_url
 
 bp = Blueprint("search", __name__)
@@ -117,7 +117,7 @@ def _popular_industries(limit: int = 12):
         select(Industry, func.count(enterprise_industry.c.enterprise_id).label("n"))
         .join(enterprise_industry, enterprise_industry.c.industry_id == Industry.id)
         .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-        .where(Enterprise.status == Status.CERTIFIED, Industry.active.is_(True))
+        .where(enterprise_is_public(), Industry.active.is_(True))
         .group_by(Industry.id).order_by(func.count(enterprise_industry.c.enterprise_id).desc(), Industry.position)
         .limit(limit)).all()
     if rows:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..models import Badge, Certification, City, Enterprise, Industry, Platform, Shop, Status
+from ..models import Badge, Certification, City, Enterprise, Industry, Platform, Shop
 from ..services.verify import Outcome, VerifyResult, certificate_outcome
 from . import linking
 
@@ -91,7 +91,7 @@ def enterprise(ent: Enterprise, *, detail: bool = False, shop_count: int | None 
 
 def enterprise_ref(ent: Enterprise) -> dict:
     """A short reference; ``url`` is null when the enterprise page is not public."""
-    public = ent.status == Status.CERTIFIED
+    public = ent.is_public
     return {
         "id": ent.id,
         "name": ent.name,

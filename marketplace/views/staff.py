@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from ..clock import china_today
 from ..extensions import db, login_manager
 from ..models import (
-    AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus, Enterprise,
-    Industry, Role, Status,
+    AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus,
+    Enterprise, Industry, Role, enterprise_is_public,
 )
 from ..services import ServiceError, review
 from ..services.review import send_notices
@@ -65,12 +65,12 @@ def dashboard():
     open_complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.status.in_((ComplaintStatus.NEW, ComplaintStatus.ASSIGNED)))) or 0
     certified = db.session.scalar(select(func.count()).select_from(Enterprise).where(
-        Enterprise.status == Status.CERTIFIED)) or 0
+        enterprise_is_public())) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]
     oldest = review.next_pending()
     today = china_today()
     expiring = db.session.scalars(select(Certification).join(Certification.enterprise).where(
-        Certification.status == CertStatus.VALID, Enterprise.status == Status.CERTIFIED,
+        Certification.status == CertStatus.VALID, enterprise_is_public(),
         Certification.valid_until <= today + timedelta(days=30)).order_by(Certification.valid_until).limit(10)).all()
     recent = db.session.scalars(select(Application).where(Application.decided_at.is_not(None))
                                 .order_by(Application.decided_at.desc()).limit(8)).all()

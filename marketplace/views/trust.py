@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from ..clock import china_today
 from ..extensions import db
 from ..models import (
-    Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry,
+    Certification, City, Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public,
 )
 from ..services.verify import Outcome, certificate_outcome, normalize_certificate_number
 from ..validation import ValidationError
@@ -69,8 +69,8 @@ def certificate(number: str):
     response = current_app.make_response(render_template(
         "trust/certificate.html", cert=cert, ent=ent, outcome=outcome, Outcome=Outcome,
         valid=outcome == Outcome.CERTIFIED, page_url=page_url, badge_url=badge_url, embed_html=embed_html,
-        enterprise_url=linking.enterprise_url(ent) if ent.status == Status.CERTIFIED else None,
-        shops=ent.public_shops if ent.status == Status.CERTIFIED else [],
+        enterprise_url=linking.enterprise_url(ent) if ent.is_public else None,
+        shops=ent.public_shops if ent.is_public else [],
         qr_data_uri=_qr(page_url).svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
     ))
     if outcome != Outcome.CERTIFIED:
@@ -153,7 +153,7 @@ def _valid_certificates_query():
               .correlate(Enterprise).scalar_subquery())
     return (select(Certification.number, Certification.created_at)
             .join(Enterprise, Enterprise.id == Certification.enterprise_id)
-            .where(Enterprise.status == Status.CERTIFIED, Certification.status == "valid",
+            .where(enterprise_is_public(), Certification.status == "valid",
                    Certification.valid_until >= china_today(), Certification.id == latest))
 
 
@@ -172,11 +172,11 @@ def _sitemap_sections():
     sections.append((len(platforms), lambda o, n: [(linking.platform_url(p), None) for p in platforms[o:o + n]]))
 
     ent_count = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
+                                  .where(enterprise_is_public())) or 0
 
     def enterprises(o, n):
         rows = db.session.execute(select(Enterprise.id, Enterprise.updated_at)
-                                  .where(Enterprise.status == Status.CERTIFIED)
+                                  .where(enterprise_is_public())
                                   .order_by(Enterprise.id).offset(o).limit(n))
         return [(linking.url("public.enterprise", f"/enterprises/{i}", enterprise_id=i), u) for i, u in rows]
 
@@ -322,7 +322,7 @@ def _feed(title: str, subtitle: str, self_url: str, alt_url: str, enterprises: l
 
 
 def _newest(extra=None) -> list[Enterprise]:
-    q = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    q = (select(Enterprise).where(enterprise_is_public())
          .order_by(Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc()).limit(FEED_SIZE)
          .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
                   selectinload(Enterprise.certifications)))

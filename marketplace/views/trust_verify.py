@@ -17,7 +17,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..extensions import db
-from ..models import Enterprise, Status
+from ..models import Enterprise
 from ..services.verify import Outcome, certificate_outcome, verify as run_verify
 from ..validation import ValidationError
 from . import linking
@@ -104,7 +104,7 @@ def enterprise_qr(enterprise_id: int, fmt: str):
     if fmt not in ("svg", "png") or enterprise_id > 2_147_483_647:
         abort(404)
     ent = db.session.get(Enterprise, enterprise_id)
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         abort(404)
     return _qr_response(linking.enterprise_url(ent), fmt, f"{ent.display_name} 二维码")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 from ...extensions import db
 from ...models import (
     Badge, Brand, City, Enterprise, Industry, Platform, Shop, ShopType, Status, enterprise_badge,
-    enterprise_industry,
+    enterprise_industry, enterprise_is_public,
 )
 from ..reference_data import REGIONS
 from .cache import _cached
@@ -148,7 +148,7 @@ def _home_card_options():
 
 def public_enterprise_query(f: BrowseFilters | None = None):
     """A select() of public enterprises matching ``f`` (no order, no eager loads)."""
-    q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    q = select(Enterprise).where(enterprise_is_public())
     if not f:
         return q
     # IN (subquery) rather than EXISTS: both databases build the small id set once from the
@@ -201,7 +201,7 @@ def newest_ids(limit: int) -> tuple[int, ...]:
     """
 
     def compute():
-        q = _ordered(select(Enterprise.id).where(Enterprise.status == Status.CERTIFIED), "newest")
+        q = _ordered(select(Enterprise.id).where(enterprise_is_public()), "newest")
         return tuple(db.session.scalars(q.limit(2 * limit)))
 
     return _cached(f"newest:{limit}", compute)

@@ -13,7 +13,7 @@ from sqlalchemy import func, literal, or_, select
 
 from ...clock import china_today
 from ...extensions import db
-from ...models import Brand, CertStatus, Certification, Enterprise, Platform, Shop, Status
+from ...models import Brand, CertStatus, Certification, Enterprise, Platform, Shop, enterprise_is_public
 from ...validation import ValidationError
 from ...validation.urls import host_matches, normalize_url
 from ...validation.uscc import normalize_uscc
@@ -47,7 +47,7 @@ def _platform_for(host: str, platforms: list[Platform]) -> Platform | None:
 
 
 def _public_shops(ent: Enterprise) -> list[Shop]:
-    return [s for s in ent.shops if s.status == Status.CERTIFIED] if ent.status == Status.CERTIFIED else []
+    return ent.public_shops if ent.is_public else []
 
 
 def brands_mentioned(text: str, limit: int = 3) -> list[Enterprise]:
@@ -59,7 +59,7 @@ def brands_mentioned(text: str, limit: int = 3) -> list[Enterprise]:
         return []
     rows = db.session.scalars(
         select(Enterprise).join(Brand, Brand.enterprise_id == Enterprise.id)
-        .where(Enterprise.status == Status.CERTIFIED, func.length(Brand.name_key) >= 2,
+        .where(enterprise_is_public(), func.length(Brand.name_key) >= 2,
                literal(text).contains(Brand.name_key))
         .order_by(func.length(Brand.name_key).desc(), Enterprise.id).limit(limit * 3)
     )

@@ -101,7 +101,7 @@ def certificate_outcome(cert: Certification, today: date | None = None) -> str:
     latest = ent.certificate
     if latest is not None and latest.id != cert.id:
         return Outcome.EXPIRED  # superseded by a newer certificate
-    if ent.status != Status.CERTIFIED:
+    if not ent.is_public:
         return Outcome.SUSPENDED
     return Outcome.CERTIFIED
 
