@@ -5,45 +5,36 @@ added. ``lookup_*`` helpers resolve the many ways CSV files name a city or a pla
 """
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 from sqlalchemy import select
 
+from ..data import rows
 from ..extensions import db
 from ..models import Badge, City, Industry, Platform
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    with open(DATA_DIR / name, encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def seed_reference_data() -> dict[str, int]:
     """Insert missing cities, industries, platforms and badges; return how many were added."""
     added = {"city": 0, "industry": 0, "platform": 0, "badge": 0}
     existing = set(db.session.scalars(select(City.slug)))
-    for pos, row in enumerate(_rows("cities.csv")):
+    for pos, row in enumerate(rows("cities.csv")):
         if row["slug"] not in existing:
             db.session.add(City(code=row["code"], name=row["name"], slug=row["slug"],
                                 region=row["region"], position=pos))
             added["city"] += 1
     existing = set(db.session.scalars(select(Industry.slug)))
-    for pos, row in enumerate(_rows("industries.csv")):
+    for pos, row in enumerate(rows("industries.csv")):
         if row["slug"] not in existing:
             db.session.add(Industry(name=row["name"], slug=row["slug"], position=pos))
             added["industry"] += 1
     existing = set(db.session.scalars(select(Platform.slug)))
-    for pos, row in enumerate(_rows("platforms.csv")):
+    for pos, row in enumerate(rows("platforms.csv")):
         if row["slug"] not in existing:
             db.session.add(Platform(name=row["name"], slug=row["slug"], kind=row["kind"],
                                     hosts=row["hosts"], homepage=row["homepage"],
                                     description=row["description"], position=pos))
             added["platform"] += 1
     existing = set(db.session.scalars(select(Badge.slug)))
-    for pos, row in enumerate(_rows("badges.csv")):
+    for pos, row in enumerate(rows("badges.csv")):
         if row["slug"] not in existing:
             db.session.add(Badge(name=row["name"], slug=row["slug"], description=row["description"],
                                  position=pos))

@@ -24,7 +24,7 @@ from ..models import (
 from ..clock import china_today, utc_now
 from . import NotFound, ServiceError
 from .audit import record
-from .enterprise_fields import apply_enterprise_fields
+from .enterprise_fields import apply_enterprise_fields, enterprise_snapshot, shop_snapshot
 
 ALREADY_DECIDED = "已被其他工作人员处理"
 PER_PAGE = 20
@@ -133,18 +133,14 @@ def issue_certificate(ent: Enterprise) -> Certification:
     return cert
 
 
-def enterprise_snapshot(ent: Enterprise) -> dict:
-    """The audit-log view of an enterprise's reviewable fields."""
-    return {"name": ent.name, "brands": ent.brand_names, "city_id": ent.city_id,
-            "industry_ids": [i.id for i in ent.industries], "description": ent.description,
-            "website": ent.website, "founded_year": ent.founded_year, "logo_sha256": ent.logo_sha256,
-            "status": ent.status, "owner_id": ent.owner_id}
+def _audited_enterprise(ent: Enterprise) -> dict:
+    """What a decision's audit entry records of an enterprise: its fields, status and owner."""
+    return {**enterprise_snapshot(ent), "status": ent.status, "owner_id": ent.owner_id}
 
 
-def shop_snapshot(shop: Shop) -> dict:
-    """The audit-log view of a shop."""
-    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type,
-            "platform_id": shop.platform_id, "status": shop.status}
+def _audited_shop(shop: Shop) -> dict:
+    """What a decision's audit entry records of a shop: its fields and status."""
+    return {**shop_snapshot(shop), "status": shop.status}
 
 
 def _apply_enterprise_edit(ent: Enterprise, payload: dict) -> None:
@@ -179,7 +175,7 @@ def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
     kind = application.kind
     before: dict | None
     if kind == AppKind.ENTERPRISE:
-        before = enterprise_snapshot(ent)
+        before = _audited_enterprise(ent)
         ent.status = Status.CERTIFIED
         ent.status_reason = ""
         ent.certified_at = now
@@ -190,7 +186,7 @@ def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
                 shop.certified_at = now
         cert = issue_certificate(ent)
         db.session.flush()
-        after = enterprise_snapshot(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
+        after = _audited_enterprise(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
         entity_kind, entity_id = "enterprise", ent.id
         detail = f"证书编号 {cert.number}，有效期至 {cert.valid_until:%Y-%m-%d}。"
     elif kind == AppKind.CLAIM:
@@ -202,17 +198,17 @@ def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
         entity_kind, entity_id = "enterprise", ent.id
         detail = "您现在可以在商家中心管理该企业。"
     elif kind == AppKind.ENTERPRISE_EDIT:
-        before = enterprise_snapshot(ent)
+        before = _audited_enterprise(ent)
         _apply_enterprise_edit(ent, application.payload or {})
         db.session.flush()
-        after = enterprise_snapshot(ent)
+        after = _audited_enterprise(ent)
         entity_kind, entity_id = "enterprise", ent.id
         detail = "变更已在企业页面生效。"
     elif kind in (AppKind.SHOP, AppKind.SHOP_EDIT):
         shop = application.shop
         if shop is None:
             raise ServiceError("申请对应的店铺已不存在。")
-        before = shop_snapshot(shop)
+        before = _audited_shop(shop)
         if kind == AppKind.SHOP:
             shop.status = Status.CERTIFIED
             shop.status_reason = ""
@@ -220,7 +216,7 @@ def approve(app_id: int, actor) -> tuple[Application, list[Notice]]:
         else:
             _apply_shop_edit(shop, application.payload or {})
         db.session.flush()
-        after = shop_snapshot(shop)
+        after = _audited_shop(shop)
         entity_kind, entity_id = "shop", shop.id
         detail = "店铺已在企业页面公开。" if kind == AppKind.SHOP else "店铺变更已生效。"
     else:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Badge, Certification, City, Enterprise, Industry, Platform, Shop, ShopType, Status,
+    AuditLog, Certification, City, Enterprise, Industry, Platform, Shop, ShopType, Status,
     directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
 from ..services import catalog
@@ -28,6 +28,7 @@ from ..services.reference_data import REGIONS
 from ..services.verify import verify as run_verify
 from ..validation import ValidationError
 from . import serializers
+from .helpers import bounded_int
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -113,16 +114,10 @@ def data_last_modified() -> datetime:
 
 
 def _int_arg(name: str, default: int, low: int, high: int, label: str) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
-    value = int(raw)
-    if not low <= value <= high:
-        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。")
-    return value
+    try:
+        return bounded_int(request.args.get(name), default, low, high)
+    except ValueError:
+        raise ApiError(f"{label}必须是 {low} 到 {high} 之间的整数。") from None
 
 
 def _str_arg(name: str) -> str:
@@ -132,43 +127,25 @@ def _str_arg(name: str) -> str:
     return value.strip()
 
 
+_UNKNOWN_FILTER = {
+    "industry": "未知的行业：{}。可用的值见 /api/v1/industries。",
+    "city": "未知的城市：{}。可用的值见 /api/v1/cities。",
+    "region": "未知的区域：{}。可用的值：" + "、".join(REGIONS) + "。",
+    "platform": "未知的平台：{}。可用的值见 /api/v1/platforms。",
+    "shop_type": "未知的店铺类型：{}。可用的值：" + "、".join(ShopType.ALL) + "。",
+    "badge": "未知的荣誉标识：{}。",
+}
+
+
 def _filters() -> catalog.BrowseFilters:
     """Strict browse filters: an unknown value is a 400 (the site's pages just ignore it)."""
-    f = catalog.BrowseFilters()
-    slug = _str_arg("industry")
-    if slug:
-        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
-        if f.industry is None:
-            raise ApiError(f"未知的行业：{slug}。可用的值见 /api/v1/industries。")
-    slug = _str_arg("city")
-    if slug:
-        f.city = db.session.scalar(select(City).where(City.slug == slug))
-        if f.city is None:
-            raise ApiError(f"未知的城市：{slug}。可用的值见 /api/v1/cities。")
-    region = _str_arg("region")
-    if region:
-        if region not in REGIONS:
-            raise ApiError(f"未知的区域：{region}。可用的值：{'、'.join(REGIONS)}。")
-        if f.city is None:
-            f.region = region
-        elif f.city.region != region:
-            raise ApiError("城市不在所选区域内。")
-    slug = _str_arg("platform")
-    if slug:
-        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
-        if f.platform is None:
-            raise ApiError(f"未知的平台：{slug}。可用的值见 /api/v1/platforms。")
-    shop_type = _str_arg("shop_type")
-    if shop_type:
-        if shop_type not in ShopType.ALL:
-            raise ApiError(f"未知的店铺类型：{shop_type}。可用的值：{'、'.join(ShopType.ALL)}。")
-        f.shop_type = shop_type
-    slug = _str_arg("badge")
-    if slug:
-        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
-        if f.badge is None:
-            raise ApiError(f"未知的荣誉标识：{slug}。")
-    return f
+    args = {key: _str_arg(key) for key in catalog.FILTER_KEYS}
+    try:
+        return catalog.parse_filters(args, strict=True)
+    except catalog.UnknownFilter as err:
+        if err.key == "region" and not err.value:
+            raise ApiError("城市不在所选区域内。") from None
+        raise ApiError(_UNKNOWN_FILTER[err.key].format(err.value)) from None
 
 
 def _sort() -> str:

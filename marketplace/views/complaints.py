@@ -19,7 +19,7 @@ from ..services import NotFound, ServiceError
 from ..services import complaints as svc
 from ..services.review import send_notices
 from ..validation import ValidationError
-from .helpers import page_arg, role_required
+from .helpers import page_arg, positive_int, role_required
 
 bp = Blueprint("complaints", __name__)
 
@@ -41,17 +41,13 @@ class ResponseForm(FlaskForm):
                                              Length(max=2000, message="回复不能超过 2000 个字。")])
 
 
-def _int(name: str) -> int | None:
-    raw = (request.values.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-
 @bp.route("/report", methods=["GET", "POST"])
 @limiter.limit(REPORT_LIMIT, methods=["POST"])
 def new():
     """Report an enterprise (or one of its shops): type, description, evidence, contact."""
     try:
-        ent, shop = svc.reportable_target(_int("enterprise_id"), _int("shop_id"))
+        ent, shop = svc.reportable_target(positive_int(request.values.get("enterprise_id")),
+                                             positive_int(request.values.get("shop_id")))
     except NotFound:
         abort(404)
     form = ReportForm()

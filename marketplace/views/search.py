@@ -19,6 +19,7 @@ from .. import page_cache, search_sync
 from ..extensions import db
 from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
 from ..templating import endpoint_url
+from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
 
@@ -49,16 +50,10 @@ class Params:
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
-    value = int(raw)
-    if value < low or value > high:
-        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
-    return value
+    try:
+        return bounded_int(args.get(name), default, low, high)
+    except ValueError:
+        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。") from None
 
 
 def parse_params(args, api: bool = False) -> Params:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..services import ServiceError, review
 from ..services.review import send_notices
-from .helpers import choice_arg, page_arg, role_required
+from .helpers import choice_arg, int_arg, page_arg, role_required
 from .staff_forms import EmptyForm, RejectForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -47,12 +47,6 @@ def commit_and_notify(notices) -> None:
     """Commit the request's changes, then send the mails they produced."""
     db.session.commit()
     send_notices(notices)
-
-
-def int_arg(name: str) -> int | None:
-    """A positive integer query argument, or None when missing or malformed."""
-    raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
 
 
 @bp.route("/")

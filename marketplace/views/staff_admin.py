@@ -9,8 +9,8 @@ from ..extensions import db
 from ..models import AuditLog, Enterprise, Role, User
 from ..services import ServiceError
 from ..services.audit import record
-from .helpers import page_arg, role_required
-from .staff import bp, int_arg, staff_only
+from .helpers import int_arg, page_arg, role_required
+from .staff import bp, staff_only
 from .staff_forms import EmptyForm, StaffAccountForm
 
 

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..models import Enterprise, Industry, Placement
 from ..clock import china_local_to_utc, china_wall_time, utc_now
 from ..services import ServiceError, curation
-from .helpers import choice_arg, page_arg
-from .staff import bp, int_arg, staff_only
+from .helpers import choice_arg, int_arg, page_arg
+from .staff import bp, staff_only
 from .staff_forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
 

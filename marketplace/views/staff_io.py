@@ -21,6 +21,7 @@ from ..models import Brand, City, Enterprise, Industry, Status, enterprise_indus
 from ..clock import timestamp, utc_now
 from ..services.audit import record
 from ..validation.text import normalize_key
+from .helpers import positive_int
 from .staff import bp, staff_only
 from .staff_forms import ApplyImportForm, EmptyForm, ImportForm
 
@@ -133,11 +134,6 @@ def import_apply():
                            apply_form=ApplyImportForm(), available=True)
 
 
-def _pos_int(values, name: str) -> int | None:
-    raw = (values.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
-
-
 def export_query(values):
     """A select() of enterprises for export, filtered by status / city / industry / name.
 
@@ -149,11 +145,11 @@ def export_query(values):
     stmt = select(Enterprise)
     if status != "all":
         stmt = stmt.where(Enterprise.status == status)
-    if _pos_int(values, "city"):
-        stmt = stmt.where(Enterprise.city_id == _pos_int(values, "city"))
-    if _pos_int(values, "industry"):
+    if positive_int(values.get("city")):
+        stmt = stmt.where(Enterprise.city_id == positive_int(values.get("city")))
+    if positive_int(values.get("industry")):
         stmt = stmt.where(Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
-                                            .where(enterprise_industry.c.industry_id == _pos_int(values, "industry"))))
+                                            .where(enterprise_industry.c.industry_id == positive_int(values.get("industry")))))
     q = (values.get("q") or "").strip()[:60]
     key = normalize_key(q).replace("%", "").replace("_", "").replace("\\", "")
     if key:

@@ -11,8 +11,8 @@ from ..extensions import db
 from ..models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
 from ..services import ServiceError, curation, lifecycle
 from ..validation.text import normalize_key
-from .helpers import choice_arg, page_arg
-from .staff import bp, commit_and_notify, int_arg, staff_only
+from .helpers import choice_arg, int_arg, page_arg
+from .staff import bp, commit_and_notify, staff_only
 from .staff_forms import BadgeForm, ReinstateForm, StatusChangeForm
 
 

@@ -87,31 +87,56 @@ def _clean(value: object, max_len: int = 80) -> str:
     return value
 
 
-def parse_filters(args: Mapping[str, str]) -> BrowseFilters:
+class UnknownFilter(ValueError):
+    """A filter value that names nothing (strict parsing only); ``key`` is the argument's name.
+
+    ``value`` is what was given; for ``key == "region"`` with ``value == ""`` the city lies
+    outside the given region. The API turns it into a message that says where valid values are.
+    """
+
+    def __init__(self, key: str, value: str):
+        super().__init__(f"{key}={value}")
+        self.key, self.value = key, value
+
+
+def parse_filters(args: Mapping[str, str], strict: bool = False) -> BrowseFilters:
     """Resolve filter arguments (slugs; region and shop type by name) to rows.
 
-    Unknown or malformed values are ignored rather than refused: a stale bookmark still shows a
-    useful list. A city wins over a region when both are given.
+    Pages ignore unknown or malformed values rather than refusing them: a stale bookmark still
+    shows a useful list, and a city wins over a region. With ``strict`` (the API) an unknown value
+    raises ``UnknownFilter``, and so does a city outside the given region.
     """
     f = BrowseFilters()
-    slug = _clean(args.get("industry"))
+    max_len = 100 if strict else 80
+
+    def resolve(key: str, value: str, found):
+        if found is None and strict:
+            raise UnknownFilter(key, value)
+        return found
+
+    slug = _clean(args.get("industry"), max_len)
     if slug:
-        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
-    slug = _clean(args.get("city"))
+        f.industry = resolve("industry", slug, db.session.scalar(
+            select(Industry).where(Industry.slug == slug, Industry.active.is_(True))))
+    slug = _clean(args.get("city"), max_len)
     if slug:
-        f.city = db.session.scalar(select(City).where(City.slug == slug))
-    region = _clean(args.get("region"))
-    if region in REGIONS and not f.city:
-        f.region = region
-    slug = _clean(args.get("platform"))
+        f.city = resolve("city", slug, db.session.scalar(select(City).where(City.slug == slug)))
+    slug = _clean(args.get("region"), max_len)
+    if slug and resolve("region", slug, slug if slug in REGIONS else None):
+        if f.city is None:
+            f.region = slug
+        elif strict and f.city.region != slug:
+            raise UnknownFilter("region", "")
+    slug = _clean(args.get("platform"), max_len)
     if slug:
-        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
-    shop_type = _clean(args.get("shop_type"))
-    if shop_type in ShopType.ALL:
-        f.shop_type = shop_type
-    slug = _clean(args.get("badge"))
+        f.platform = resolve("platform", slug, db.session.scalar(
+            select(Platform).where(Platform.slug == slug, Platform.active.is_(True))))
+    slug = _clean(args.get("shop_type"), max_len)
     if slug:
-        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
+        f.shop_type = resolve("shop_type", slug, slug if slug in ShopType.ALL else None)
+    slug = _clean(args.get("badge"), max_len)
+    if slug:
+        f.badge = resolve("badge", slug, db.session.scalar(select(Badge).where(Badge.slug == slug)))
     return f
 
 

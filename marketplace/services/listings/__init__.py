@@ -35,7 +35,6 @@ from __future__ import annotations
 from .common import (  # noqa: F401
     DIRECT_EDIT_STATUSES, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS,
     MAX_INDUSTRIES, MIN_FOUNDED_YEAR, SHOP_EDIT_FIELDS, SUBMITTABLE_STATUSES, _diff, _set_withdrawn,
-    _shop_snapshot, _snapshot,
 )
 from .lookups import (  # noqa: F401
     active_industries, active_platforms, all_cities, get_own_application, get_owned_enterprise,

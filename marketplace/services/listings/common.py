@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from ...extensions import db
-from ...models import Application, AppStatus, Enterprise, Shop, Status, User
+from ...models import Application, AppStatus, Status, User
 from ...clock import utc_now
 from .. import ServiceError
 from ..audit import record
@@ -36,24 +36,6 @@ class FieldErrors(ServiceError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("；".join(errors.values()))
-
-
-def _snapshot(ent: Enterprise) -> dict:
-    """The editable fields of an enterprise in payload form (for diffs and the audit log)."""
-    return {
-        "name": ent.name,
-        "brands": list(ent.brand_names),
-        "city_id": ent.city_id,
-        "industry_ids": [i.id for i in ent.industries],
-        "description": ent.description or "",
-        "website": ent.website or "",
-        "founded_year": ent.founded_year,
-        "logo_sha256": ent.logo_sha256,
-    }
-
-
-def _shop_snapshot(shop: Shop) -> dict:
-    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
 
 
 @dataclass

@@ -13,7 +13,7 @@ from ...models import (
     Shop, Status, User,
 )
 from ...clock import utc_now
-from .common import _shop_snapshot, _snapshot
+from ..enterprise_fields import enterprise_snapshot, shop_snapshot
 
 
 def pending_changes(ent: Enterprise) -> dict:
@@ -35,7 +35,7 @@ def describe_enterprise_change(ent: Enterprise, payload: dict) -> list[tuple[str
     """Rows (field label, live value, pending value) for showing a pending enterprise edit."""
     labels = {"name": "企业名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
               "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志"}
-    live = _snapshot(ent)
+    live = enterprise_snapshot(ent)
 
     def show(key, value):
         if key == "brands":
@@ -56,7 +56,7 @@ def describe_enterprise_change(ent: Enterprise, payload: dict) -> list[tuple[str
 def describe_shop_change(shop: Shop, payload: dict) -> list[tuple[str, str, str]]:
     """Rows (field label, live value, pending value) for a pending shop edit."""
     labels = {"name": "店铺名称", "url": "网址", "shop_type": "店铺类型", "platform_id": "平台"}
-    live = _shop_snapshot(shop)
+    live = shop_snapshot(shop)
 
     def show(key, value):
         if key == "platform_id":

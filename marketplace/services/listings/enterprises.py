@@ -17,10 +17,10 @@ from ...validation.urls import normalize_url
 from ...validation.uscc import normalize_uscc
 from .. import ServiceError
 from ..audit import record
-from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key
+from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, enterprise_snapshot
 from .common import (
     _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
-    MIN_FOUNDED_YEAR, _set_withdrawn, _snapshot,
+    MIN_FOUNDED_YEAR, _set_withdrawn,
 )
 from .lookups import get_owned_enterprise, pending_application, _require_merchant, suggest_city
 
@@ -179,7 +179,7 @@ def create_enterprise(user: User, data: dict) -> Enterprise:
     db.session.add(ent)
     db.session.flush()
     record("enterprise.create", actor=user, entity_kind="enterprise", entity_id=ent.id,
-           enterprise_id=ent.id, after={"uscc": code, **_snapshot(ent)})
+           enterprise_id=ent.id, after={"uscc": code, **enterprise_snapshot(ent)})
     return ent
 
 
@@ -196,7 +196,7 @@ def _queue_enterprise_edit(user: User, ent: Enterprise, changes: dict) -> EditRe
     The payload always holds only the fields that differ from the live row; an edit that puts
     everything back withdraws the pending application.
     """
-    live = _snapshot(ent)
+    live = enterprise_snapshot(ent)
     app_ = pending_application(ent, AppKind.ENTERPRISE_EDIT)
     merged = dict(app_.payload or {}) if app_ else {}
     merged.update(changes)
@@ -232,7 +232,7 @@ def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
     if ent.status == Status.CERTIFIED:
         fields.pop("logo_sha256", None)
         return _queue_enterprise_edit(user, ent, fields)
-    before = _snapshot(ent)
+    before = enterprise_snapshot(ent)
     changed = _diff(before, fields, ENTERPRISE_EDIT_FIELDS)
     if not changed:
         return EditResult(applied=True)
