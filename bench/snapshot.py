@@ -25,6 +25,9 @@ What is pinned so two runs of the same code are byte-identical:
 ``--late`` adds a second pass at 23:30 China time on the day the demo certificates expire and at
 00:30 China time the day after, for the certificate pages and the API (where "today" matters).
 
+``compare --squash-whitespace`` also ignores white space between tags and at line edges, for
+template refactors that move layout white space only.
+
 ``compare`` normalises only what legitimately varies (CSRF tokens, the search box's random element
 id) and prints a summary plus a
 unified diff of each differing response (``--context``/``--max-lines`` bound the output).
@@ -245,21 +248,32 @@ _NORMALISE = [
 ]
 
 
-def normalise(text: str) -> str:
-    """Replace what legitimately differs between two runs of the same code (CSRF tokens, random ids)."""
+_BETWEEN_TAGS = re.compile(r">\s+<")
+_LINE_EDGES = re.compile(r"^[ \t]+|[ \t]+$", re.M)
+
+
+def normalise(text: str, squash_whitespace: bool = False) -> str:
+    """Replace what legitimately differs between two runs of the same code (CSRF tokens, random ids).
+
+    ``squash_whitespace`` also drops white space between tags and at line edges: what a template
+    refactor moves around without changing what a browser shows (outside ``<pre>``, which no
+    recorded page uses).
+    """
     for pattern, repl in _NORMALISE:
         text = pattern.sub(repl, text)
+    if squash_whitespace:
+        text = _BETWEEN_TAGS.sub("><", _LINE_EDGES.sub("", text)).replace("\n<", "<").replace(">\n", ">")
     return text
 
 
-def compare(a: Path, b: Path, context: int, max_lines: int) -> int:
+def compare(a: Path, b: Path, context: int, max_lines: int, squash_whitespace: bool = False) -> int:
     ia = json.loads((a / "index.json").read_text(encoding="utf-8"))["requests"]
     ib = json.loads((b / "index.json").read_text(encoding="utf-8"))["requests"]
     only_a, only_b = sorted(set(ia) - set(ib)), sorted(set(ib) - set(ia))
     same, differ = 0, []
     for url in [u for u in ia if u in ib]:
-        ta = normalise((a / ia[url]).read_text(encoding="utf-8"))
-        tb = normalise((b / ib[url]).read_text(encoding="utf-8"))
+        ta = normalise((a / ia[url]).read_text(encoding="utf-8"), squash_whitespace)
+        tb = normalise((b / ib[url]).read_text(encoding="utf-8"), squash_whitespace)
         if ta == tb:
             same += 1
         else:
@@ -291,11 +305,13 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("b", type=Path)
     cmp_.add_argument("--context", type=int, default=1)
     cmp_.add_argument("--max-lines", type=int, default=40)
+    cmp_.add_argument("--squash-whitespace", action="store_true",
+                      help="ignore white space between tags and at line edges (template layout only)")
     args = parser.parse_args(argv)
     if args.command == "record":
         record(args.dir, datetime.fromisoformat(args.at), args.late)
         return 0
-    return compare(args.a, args.b, args.context, args.max_lines)
+    return compare(args.a, args.b, args.context, args.max_lines, args.squash_whitespace)
 
 
 if __name__ == "__main__":

@@ -38,21 +38,10 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-def endpoint_url(endpoint: str, **values) -> str | None:
-    """``url_for`` that returns None for an endpoint not registered (yet), so shared navigation
-    can link to features as they are added."""
-    from flask import current_app
-
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.globals["url_with"] = url_with
-    app.jinja_env.globals["endpoint_url"] = endpoint_url
     app.jinja_env.globals["STATUS_LABELS"] = Status.LABELS
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,17 +1,17 @@
 """Account pages over HTTP: register, login, logout, change password; sessions and cookies;
-``next`` redirects; CSRF; NUL bytes (RELIABILITY.md "Accounts and sessions")."""
+``next`` redirects; CSRF; NUL bytes."""
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.services import accounts
-from marketplace.templating import endpoint_url
 from tests.factories import make_user
 
 GOOD = "a sunny day in foshan"
@@ -23,9 +23,9 @@ def user_count() -> int:
 
 
 def landing(app) -> str:
-    """Where a merchant lands after register/login (the dashboard once it exists, else home)."""
+    """Where a merchant lands after register/login: the merchant dashboard."""
     with app.test_request_context():
-        return endpoint_url("merchant.dashboard") or "/"
+        return url_for("merchant.dashboard")
 
 
 def is_logged_in(client) -> bool:

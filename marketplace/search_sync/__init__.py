@@ -1,6 +1,6 @@
 """The only bridge between the database and ``search_index``.
 
-Design (DESIGN.md "Data flow"):
+Design:
 
 1. **Outbox in the same transaction.** An ``after_flush`` listener on the session writes one
    ``SearchOutbox`` row per changed indexed entity (enterprise / shop / platform) with the same

@@ -102,14 +102,6 @@ def public_messages(complaint: Complaint) -> list[ComplaintMessage]:
     return [m for m in complaint.messages if m.public]
 
 
-def get_complaint(complaint_id: int) -> Complaint:
-    """The complaint or ``NotFound``."""
-    complaint = db.session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFound("投诉不存在。")
-    return complaint
-
-
 def flagged_shop_counts() -> dict[int, int]:
     """Shop id -> number of counterfeit reports, for shops reported at least FLAG_THRESHOLD times."""
     rows = db.session.execute(

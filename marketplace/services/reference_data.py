@@ -1,7 +1,7 @@
 """Load the reference data shipped in ``marketplace/data`` (cities, industries, platforms, badges).
 
 Idempotent: existing rows (matched by slug) are left as staff edited them; only missing rows are
-added. ``lookup_*`` helpers resolve the many ways CSV files name a city or a platform.
+added.
 """
 from __future__ import annotations
 
@@ -44,40 +44,3 @@ def seed_reference_data() -> dict[str, int]:
 
 
 REGIONS = ("珠三角", "粤东", "粤西", "粤北")
-
-
-def lookup_city(value: str) -> City | None:
-    """Find a city by name (``佛山`` or ``佛山市``), slug, or 6-digit code."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    name = value[:-1] if value.endswith("市") else value
-    return db.session.scalar(
-        select(City).where((City.name == name) | (City.code == value) | (City.slug == value.lower()))
-    )
-
-
-def lookup_platform(value: str) -> Platform | None:
-    """Find a platform by name or slug (case-insensitive)."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    return db.session.scalar(
-        select(Platform).where((Platform.name == value) | (Platform.slug == value.lower()))
-    )
-
-
-def lookup_industry(value: str) -> Industry | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    return db.session.scalar(
-        select(Industry).where((Industry.name == value) | (Industry.slug == value.lower()))
-    )
-
-
-def lookup_badge(value: str) -> Badge | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    return db.session.scalar(select(Badge).where((Badge.name == value) | (Badge.slug == value.lower())))

@@ -1,6 +1,6 @@
 """The review queue: pending applications, the checks staff see, and the decisions.
 
-Decisions follow the Status contract (see COMMON/DESIGN): an application is decided with a
+Decisions follow the status contract: an application is decided with a
 conditional ``UPDATE ... WHERE id = ? AND status = 'pending'`` issued *before* anything else, so
 two staff deciding at once cannot both win — the loser's UPDATE matches no row and the service
 raises ``ServiceError("已被其他工作人员处理")``; the caller rolls back and nothing is decided twice.
@@ -79,19 +79,6 @@ def pending_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Application)
                              .where(Application.status == AppStatus.PENDING)) or 0
 
-
-def get_application(app_id: int) -> Application:
-    """The application with ``app_id`` or ``NotFound``."""
-    application = db.session.get(Application, app_id)
-    if application is None:
-        raise NotFound("申请不存在。")
-    return application
-
-
-# Checks shown next to an application live in review_checks; re-exported for callers.
-from .review_checks import (  # noqa: E402,F401
-    diff, duplicate_warnings, inline_diff, shop_checks, similar_names, uscc_check,
-)
 
 
 # --------------------------------------------------------------------------- decisions

@@ -326,7 +326,7 @@ def verify():
         raise ApiError(str(err)) from None
     from . import linking
 
-    page_url = linking.url("trust.verify", "/verify", **{kind: value})
+    page_url = linking.url("trust.verify", **{kind: value})
     return _json(serializers.verify_result(result, page_url), last_modified=data_last_modified())
 
 
@@ -338,8 +338,8 @@ def index():
     data = {
         "name": "广货网上行 开放接口",
         "version": "v1",
-        "openapi": linking.url("api.openapi", "/api/v1/openapi.json"),
-        "docs": linking.url("trust.api_docs", "/developers"),
+        "openapi": linking.url("api.openapi"),
+        "docs": linking.url("trust.api_docs"),
         "endpoints": [linking.absolute(f"/api/v1/{name}") for name in
                       ("enterprises", "shops", "platforms", "industries", "cities", "verify")],
     }

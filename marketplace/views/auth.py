@@ -1,6 +1,6 @@
 """Account pages: register, log in / out, change password, forgotten-password reset.
 
-Security notes (see RELIABILITY.md "Accounts and sessions"):
+Security notes:
 - login failures always say only "邮箱或密码错误" and cost about the same time;
 - failed logins are rate-limited per account (email) and per client address (Flask-Limiter,
   ``deduct_when`` so only failures count); the 429 page is the site's Chinese error page;
@@ -23,7 +23,6 @@ from ..security import safe_next
 from ..services import ServiceError
 from ..services import accounts
 from ..services.mail import send_mail
-from ..templating import endpoint_url
 from .auth_forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
@@ -72,9 +71,7 @@ def _cfg(key: str):
 
 def _home_for(user) -> str:
     """Where a user lands after login when there is no (safe) ``next``."""
-    if getattr(user, "is_staff", False) and endpoint_url("staff.dashboard"):
-        return endpoint_url("staff.dashboard")
-    return endpoint_url("merchant.dashboard") or url_for("public.home")
+    return url_for("staff.dashboard" if getattr(user, "is_staff", False) else "merchant.dashboard")
 
 
 def _start_session(user, remember: bool = False) -> None:

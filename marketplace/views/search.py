@@ -18,7 +18,6 @@ from search_index.query import MAX_QUERY_CHARS, clean_query
 from .. import page_cache, search_sync
 from ..extensions import db
 from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
-from ..templating import endpoint_url
 from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
@@ -79,13 +78,12 @@ def parse_params(args, api: bool = False) -> Params:
 
 
 def result_url(kind: str, obj) -> str:
-    """The page on this site for a search result (links degrade to a search if a page is missing)."""
+    """The page on this site for a search result (a shop links to its enterprise's shop list)."""
     if kind == "enterprise":
-        return endpoint_url("public.enterprise", enterprise_id=obj.id) or url_for("search.search_page", q=obj.name)
+        return url_for("public.enterprise", enterprise_id=obj.id)
     if kind == "shop":
-        base = endpoint_url("public.enterprise", enterprise_id=obj.enterprise_id)
-        return (base + "#shops-title") if base else url_for("search.search_page", q=obj.name)
-    return endpoint_url("public.platform", slug=obj.slug) or url_for("search.search_page", q=obj.name)
+        return url_for("public.enterprise", enterprise_id=obj.enterprise_id) + "#shops-title"
+    return url_for("public.platform", slug=obj.slug)
 
 
 def result_dict(hit) -> dict:
@@ -189,10 +187,10 @@ def api_suggest():
     out = []
     for s in items:
         if s.kind == "enterprise":
-            url = endpoint_url("public.enterprise", enterprise_id=s.id) or url_for("search.search_page", q=s.text)
+            url = url_for("public.enterprise", enterprise_id=s.id)
         else:
             p = plats.get(s.id)
-            url = (endpoint_url("public.platform", slug=p.slug) if p else None) or url_for("search.search_page", q=s.text)
+            url = url_for("public.platform", slug=p.slug) if p else url_for("search.search_page", q=s.text)
         out.append({"text": s.text, "kind": s.kind, "url": url})
     return _api_json({"suggestions": out[:10]})
 

@@ -57,10 +57,6 @@ def certificate(cert: Certification | None) -> dict | None:
     }
 
 
-def _api(endpoint: str, fallback: str, **values) -> str:
-    return linking.url(endpoint, fallback, **values)
-
-
 def enterprise(ent: Enterprise, *, detail: bool = False, shop_count: int | None = None) -> dict:
     """A public enterprise (list item; ``detail`` adds its certified shops). Lists pass
     ``shop_count`` from one grouped query instead of loading every shop."""
@@ -82,7 +78,7 @@ def enterprise(ent: Enterprise, *, detail: bool = False, shop_count: int | None 
         "certificate": certificate(ent.certificate),
         "shop_count": len(shops) if shop_count is None else shop_count,
         "url": linking.enterprise_url(ent),
-        "api_url": _api("api.enterprise_detail", f"/api/v1/enterprises/{ent.id}", enterprise_id=ent.id),
+        "api_url": linking.url("api.enterprise_detail", enterprise_id=ent.id),
     }
     if detail:
         data["shops"] = [shop(s, with_enterprise=False) for s in shops]
@@ -114,7 +110,7 @@ def shop(s: Shop, *, with_enterprise: bool = True) -> dict:
         "go_url": linking.go_url(s) if public else None,
         "certified_at": _dt(s.certified_at),
         "public": public,
-        "api_url": _api("api.shop_detail", f"/api/v1/shops/{s.id}", shop_id=s.id) if public else None,
+        "api_url": linking.url("api.shop_detail", shop_id=s.id) if public else None,
     }
     if with_enterprise:
         data["enterprise"] = enterprise_ref(s.enterprise)

@@ -20,7 +20,7 @@ from ..models import (
     AppKind, Application, AppStatus, Certification, CertStatus, City, Complaint, ComplaintStatus,
     Enterprise, Industry, Role, enterprise_is_public,
 )
-from ..services import ServiceError, review
+from ..services import ServiceError, review, review_checks
 from ..services.review import send_notices
 from .helpers import choice_arg, int_arg, page_arg, role_required
 from .staff_forms import EmptyForm, RejectForm
@@ -127,9 +127,9 @@ def application(app_id: int):
         position = db.session.scalar(select(func.count()).select_from(
             review.queue_query(**filters).where(Application.submitted_at <= app_row.submitted_at).subquery()))
     return render_template(
-        "staff/application.html", a=app_row, ent=app_row.enterprise, diff=review.diff(app_row),
-        uscc=review.uscc_check(app_row.enterprise), shops=review.shop_checks(app_row),
-        warnings=review.duplicate_warnings(app_row), history=history, next_app=nxt, fargs=filter_args(filters),
+        "staff/application.html", a=app_row, ent=app_row.enterprise, diff=review_checks.diff(app_row),
+        uscc=review_checks.uscc_check(app_row.enterprise), shops=review_checks.shop_checks(app_row),
+        warnings=review_checks.duplicate_warnings(app_row), history=history, next_app=nxt, fargs=filter_args(filters),
         approve_form=EmptyForm(), reject_form=RejectForm(), position=position,
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),
     )

@@ -12,6 +12,7 @@ from ..models import Enterprise, Industry, Placement
 from ..clock import china_local_to_utc, china_wall_time, utc_now
 from ..services import ServiceError, curation
 from .helpers import choice_arg, int_arg, page_arg
+from .public import render_home
 from .staff import bp, staff_only
 from .staff_forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
@@ -148,15 +149,6 @@ def curation_preview():
         flash("请输入有效的预览时间。", "error")
         return redirect(url_for("staff.curation_list"))
     at_utc = china_local_to_utc(at)
-    try:
-        from .public import render_home
-    except ImportError:
-        render_home = None
-    if render_home is None:
-        # Until the public home page offers a preview, list what would be live.
-        slots = curation.live_slots(at_utc, Placement.CAROUSEL)
-        rows = curation.live_slots(at_utc, Placement.INDUSTRY)
-        return render_template("staff/curation_preview.html", at=at, slots=slots, rows=rows)
     return render_home(at_utc, preview=True)
 
 

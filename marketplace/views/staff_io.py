@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Brand, City, Enterprise, Industry, Status, enterprise_industry
 from ..clock import timestamp, utc_now
 from ..services.audit import record
+from ..services.importer import run_import
 from ..validation.text import normalize_key
 from .helpers import positive_int
 from .staff import bp, staff_only
@@ -76,34 +77,23 @@ def _read(field) -> bytes | None:
     return data or None
 
 
-def _importer():
-    try:
-        from ..services import importer
-    except ImportError:
-        return None
-    return importer if hasattr(importer, "run_import") else None
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @staff_only
 def import_upload():
     """Upload enterprises.csv / shops.csv and see the dry-run report of every bad row."""
     form = ImportForm()
-    importer = _importer()
     report = token = None
     if form.validate_on_submit():
         files = {"enterprises": _read(form.enterprises), "shops": _read(form.shops)}
-        if importer is None:
-            flash("导入功能暂不可用。", "error")
-        elif not any(files.values()):
+        if not any(files.values()):
             flash("请至少选择一个 CSV 文件。", "error")
         else:
-            report = importer.run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
+            report = run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
             db.session.rollback()  # a dry run writes nothing, whatever happened inside
             if report.ok:
                 token = _stash(files)
     return render_template("staff/import.html", form=form, report=report, token=token,
-                           apply_form=ApplyImportForm(token=token), available=importer is not None)
+                           apply_form=ApplyImportForm(token=token))
 
 
 @bp.route("/import/apply", methods=["POST"])
@@ -111,19 +101,18 @@ def import_upload():
 def import_apply():
     """Apply the upload checked in the dry run (identified by its token)."""
     form = ApplyImportForm()
-    importer = _importer()
-    if not form.validate_on_submit() or importer is None:
+    if not form.validate_on_submit():
         abort(400)
     stash = _unstash(form.token.data)
     if stash is None:
         flash("导入文件已失效，请重新上传。", "error")
         return redirect(url_for("staff.import_upload"))
     folder, files = stash
-    report = importer.run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
+    report = run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
     if not report.ok:
         db.session.rollback()
         return render_template("staff/import.html", form=ImportForm(), report=report, token=None,
-                               apply_form=ApplyImportForm(), available=True)
+                               apply_form=ApplyImportForm())
     record("import.apply", actor=current_user, entity_kind="import", note=json.dumps(
         {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}, ensure_ascii=False))
     db.session.commit()
@@ -131,7 +120,7 @@ def import_apply():
     flash("导入完成：新增 {}，更新 {}，未变 {}。".format(
         sum(report.created.values()), sum(report.updated.values()), sum(report.unchanged.values())), "success")
     return render_template("staff/import.html", form=ImportForm(), report=report, token=None, applied=True,
-                           apply_form=ApplyImportForm(), available=True)
+                           apply_form=ApplyImportForm())
 
 
 def export_query(values):

@@ -139,13 +139,8 @@ def _max_urls() -> int:
 
 
 def _static_urls() -> list[tuple[str, datetime | None]]:
-    out = []
-    for endpoint, fallback in (("public.home", "/"), ("public.browse", "/enterprises"),
-                               ("public.platforms", "/platforms"), ("public.about", "/about"),
-                               ("trust.verify", "/verify"), ("trust.api_docs", "/developers")):
-        if endpoint in current_app.view_functions:
-            out.append((linking.url(endpoint, fallback), None))
-    return out
+    return [(linking.url(endpoint), None) for endpoint in (
+        "public.home", "public.browse", "public.platforms", "public.about", "trust.verify", "trust.api_docs")]
 
 
 def _valid_certificates_query():
@@ -178,7 +173,7 @@ def _sitemap_sections():
         rows = db.session.execute(select(Enterprise.id, Enterprise.updated_at)
                                   .where(enterprise_is_public())
                                   .order_by(Enterprise.id).offset(o).limit(n))
-        return [(linking.url("public.enterprise", f"/enterprises/{i}", enterprise_id=i), u) for i, u in rows]
+        return [(linking.url("public.enterprise", enterprise_id=i), u) for i, u in rows]
 
     sections.append((ent_count, enterprises))
     cert_q = _valid_certificates_query()
@@ -186,7 +181,7 @@ def _sitemap_sections():
 
     def certificates(o, n):
         rows = db.session.execute(cert_q.order_by(Certification.id).offset(o).limit(n))
-        return [(linking.url("trust.certificate", f"/certificates/{num}", number=num), c) for num, c in rows]
+        return [(linking.url("trust.certificate", number=num), c) for num, c in rows]
 
     sections.append((cert_count, certificates))
     return sections
@@ -212,7 +207,7 @@ def sitemap_index():
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for n in range(1, files + 1):
-        loc = linking.url("trust.sitemap_file", f"/sitemaps/{n}.xml", n=n)
+        loc = linking.url("trust.sitemap_file", n=n)
         lines.append(f"<sitemap><loc>{escape(loc)}</loc><lastmod>{today}</lastmod></sitemap>")
     lines.append("</sitemapindex>")
     return _xml_response("\n".join(lines) + "\n", "application/xml")
@@ -259,7 +254,7 @@ def robots():
         "Disallow: /search",
         "Allow: /",
         "",
-        f"Sitemap: {linking.url('trust.sitemap_index', '/sitemap.xml')}",
+        f"Sitemap: {linking.url('trust.sitemap_index')}",
         "",
     ]
     response = current_app.response_class("\n".join(lines), mimetype="text/plain")
@@ -335,8 +330,8 @@ def _newest(extra=None) -> list[Enterprise]:
 def feed_new():
     """Newly certified enterprises, newest first."""
     return _feed("广货网上行 · 新认证企业", "最新通过广货网上行认证的广东名优企业",
-                 linking.url("trust.feed_new", "/feeds/new.atom"),
-                 linking.url("public.browse", "/enterprises"), _newest())
+                 linking.url("trust.feed_new"),
+                 linking.url("public.browse"), _newest())
 
 
 @bp.route("/feeds/industries/<slug>.atom")
@@ -348,7 +343,7 @@ def feed_industry(slug: str):
     in_industry = Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
                                     .where(enterprise_industry.c.industry_id == ind.id))
     return _feed(f"广货网上行 · {ind.name} · 新认证企业", f"{ind.name}行业最新通过认证的广东企业",
-                 linking.url("trust.feed_industry", f"/feeds/industries/{slug}.atom", slug=ind.slug),
+                 linking.url("trust.feed_industry", slug=ind.slug),
                  linking.industry_url(ind), _newest(in_industry))
 
 
@@ -359,7 +354,7 @@ def feed_city(slug: str):
     if city is None:
         abort(404)
     return _feed(f"广货网上行 · {city.full_name} · 新认证企业", f"{city.full_name}最新通过认证的企业",
-                 linking.url("trust.feed_city", f"/feeds/cities/{slug}.atom", slug=city.slug),
+                 linking.url("trust.feed_city", slug=city.slug),
                  linking.city_url(city), _newest(Enterprise.city_id == city.id))
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
+from ... import search_sync
 from ...extensions import db
 from ...models import (
     AuditLog, Brand, Certification, Enterprise, Shop, Status, enterprise_badge,
@@ -360,8 +361,4 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
 def _queue_reindex(enterprise_ids: list[int]) -> None:
     """Queue the enterprises (and with them their shops) that Core inserts touched for search."""
-    try:
-        from ... import search_sync
-    except ImportError:  # pragma: no cover - the search bridge is part of the app
-        return
     search_sync.enqueue("enterprise", enterprise_ids)

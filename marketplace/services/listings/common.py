@@ -21,8 +21,6 @@ MAX_BRANDS = 10
 MAX_INDUSTRIES = 5
 MIN_FOUNDED_YEAR = 1800
 
-# Statuses in which the merchant edits the row itself (nothing of it is public).
-DIRECT_EDIT_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
 # Statuses from which an enterprise can be submitted for (re-)certification.
 SUBMITTABLE_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
 ENTERPRISE_EDIT_FIELDS = ("name", "brands", "city_id", "industry_ids", "description", "website",

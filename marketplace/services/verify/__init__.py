@@ -29,7 +29,7 @@ from .identity import (  # noqa: F401
     _URL_IN_TEXT,
 )
 from .results import (  # noqa: F401
-    ADVICE_NOT_FOUND, ADVICE_PRODUCT, ADVICE_SHORT_LINK, certificate_outcome, is_certificate_valid,
+    ADVICE_NOT_FOUND, ADVICE_PRODUCT, ADVICE_SHORT_LINK, certificate_outcome,
     listing_outcome, Outcome, VerifyResult, _listing_message, _validity,
 )
 from .lookup import (  # noqa: F401

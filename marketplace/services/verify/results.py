@@ -106,11 +106,6 @@ def certificate_outcome(cert: Certification, today: date | None = None) -> str:
     return Outcome.CERTIFIED
 
 
-def is_certificate_valid(cert: Certification) -> bool:
-    """True when the certificate (and its enterprise) is valid today: what the badge shows."""
-    return certificate_outcome(cert) == Outcome.CERTIFIED
-
-
 def listing_outcome(ent: Enterprise, shop: Shop | None = None) -> str | None:
     """The outcome for an enterprise (and one of its shops), or None when the listing was never
     public (draft / pending / rejected): those are not revealed to consumers."""
