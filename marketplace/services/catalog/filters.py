@@ -114,29 +114,31 @@ def parse_filters(args: Mapping[str, str], strict: bool = False) -> BrowseFilter
             raise UnknownFilter(key, value)
         return found
 
-    slug = _clean(args.get("industry"), max_len)
-    if slug:
-        f.industry = resolve("industry", slug, db.session.scalar(
-            select(Industry).where(Industry.slug == slug, Industry.active.is_(True))))
-    slug = _clean(args.get("city"), max_len)
-    if slug:
-        f.city = resolve("city", slug, db.session.scalar(select(City).where(City.slug == slug)))
-    slug = _clean(args.get("region"), max_len)
-    if slug and resolve("region", slug, slug if slug in REGIONS else None):
+    def value(key: str) -> str:
+        return _clean(args.get(key), max_len)
+
+    def row(key: str, model, active_only: bool = False):
+        slug = value(key)
+        if not slug:
+            return None
+        stmt = select(model).where(model.slug == slug)
+        if active_only:
+            stmt = stmt.where(model.active.is_(True))
+        return resolve(key, slug, db.session.scalar(stmt))
+
+    f.industry = row("industry", Industry, active_only=True)
+    f.city = row("city", City)
+    region = value("region")
+    if region and resolve("region", region, region if region in REGIONS else None):
         if f.city is None:
-            f.region = slug
-        elif strict and f.city.region != slug:
+            f.region = region
+        elif strict and f.city.region != region:
             raise UnknownFilter("region", "")
-    slug = _clean(args.get("platform"), max_len)
-    if slug:
-        f.platform = resolve("platform", slug, db.session.scalar(
-            select(Platform).where(Platform.slug == slug, Platform.active.is_(True))))
-    slug = _clean(args.get("shop_type"), max_len)
-    if slug:
-        f.shop_type = resolve("shop_type", slug, slug if slug in ShopType.ALL else None)
-    slug = _clean(args.get("badge"), max_len)
-    if slug:
-        f.badge = resolve("badge", slug, db.session.scalar(select(Badge).where(Badge.slug == slug)))
+    f.platform = row("platform", Platform, active_only=True)
+    shop_type = value("shop_type")
+    if shop_type:
+        f.shop_type = resolve("shop_type", shop_type, shop_type if shop_type in ShopType.ALL else None)
+    f.badge = row("badge", Badge)
     return f
 
 
