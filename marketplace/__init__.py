@@ -52,7 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
+    """One blueprint per audience; each module exposes ``bp``."""
     from .views import api, auth, complaints, feeds, media, merchant, news, public, search, staff, trust
 
     for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news):

@@ -91,6 +91,11 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def china_wall_time(value: datetime) -> datetime:
+    """A stored naive-UTC datetime as naive China wall time (what a datetime-local field shows)."""
+    return to_china(value).replace(tzinfo=None)
+
+
 def china_local_to_utc(value: datetime) -> datetime:
     """A naive datetime typed in China time (a form field) as naive UTC."""
     return to_utc(value.replace(tzinfo=CHINA_TZ))

@@ -117,8 +117,6 @@ def load_config(instance_path: str, overrides: dict | None = None, debug: bool =
     cfg.setdefault("PERMANENT_SESSION_LIFETIME", 60 * 60 * 24 * 14)
     cfg.setdefault("REMEMBER_COOKIE_DURATION", 60 * 60 * 24 * 30)
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)  # token lives as long as the session
-    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URI"]
-    cfg.setdefault("JSON_AS_ASCII", False)
     return cfg
 
 

@@ -19,34 +19,35 @@ from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
+from .data import platform_host, rows
 from .validation.uscc import ALPHABET, check_character
 
 OUT_DIR = Path(__file__).resolve().parent / "data" / "demo"
 SEED = 20121108  # the campaign's launch year
 
-# city -> (code, number of enterprises, [(industry, weight), ...], local speciality words)
-CITIES: dict[str, tuple[str, int, list[tuple[str, int]]]] = {
-    "广州": ("440100", 24, [("服装", 4), ("皮具", 3), ("日化用品", 4), ("食品饮料", 3), ("珠宝首饰", 2)]),
-    "深圳": ("440300", 24, [("电子产品", 6), ("珠宝首饰", 3), ("家电", 2), ("玩具", 1), ("服装", 1)]),
-    "珠海": ("440400", 14, [("家电", 3), ("电子产品", 3), ("食品饮料", 1), ("农产品", 1)]),
-    "佛山": ("440600", 24, [("陶瓷", 5), ("家电", 4), ("家具", 3), ("五金建材", 3), ("纺织", 2)]),
-    "江门": ("440700", 14, [("五金建材", 3), ("农产品", 2), ("食品饮料", 2), ("家电", 1)]),
-    "肇庆": ("441200", 12, [("五金建材", 2), ("农产品", 2), ("食品饮料", 2)]),
-    "惠州": ("441300", 14, [("电子产品", 4), ("家电", 2), ("农产品", 1)]),
-    "东莞": ("441900", 22, [("家具", 4), ("电子产品", 4), ("服装", 2), ("玩具", 2), ("纺织", 2)]),
-    "中山": ("442000", 18, [("灯饰", 6), ("家电", 3), ("家具", 2), ("服装", 1)]),
-    "汕头": ("440500", 16, [("玩具", 6), ("纺织", 2), ("食品饮料", 2), ("服装", 1)]),
-    "汕尾": ("441500", 10, [("农产品", 3), ("食品饮料", 2), ("珠宝首饰", 1)]),
-    "潮州": ("445100", 14, [("陶瓷", 5), ("农产品", 2), ("食品饮料", 2), ("珠宝首饰", 1)]),
-    "揭阳": ("445200", 12, [("五金建材", 3), ("纺织", 2), ("服装", 1), ("农产品", 1)]),
-    "湛江": ("440800", 14, [("农产品", 5), ("食品饮料", 2), ("大宗商品", 2), ("家电", 1)]),
-    "茂名": ("440900", 12, [("农产品", 4), ("大宗商品", 2), ("食品饮料", 1)]),
-    "阳江": ("441700", 12, [("五金建材", 4), ("食品饮料", 2), ("农产品", 1)]),
-    "韶关": ("440200", 10, [("农产品", 3), ("大宗商品", 2), ("食品饮料", 1)]),
-    "梅州": ("441400", 12, [("农产品", 3), ("食品饮料", 2), ("大宗商品", 1)]),
-    "河源": ("441600", 10, [("食品饮料", 2), ("电子产品", 1), ("农产品", 2)]),
-    "清远": ("441800", 10, [("农产品", 3), ("五金建材", 1), ("大宗商品", 1)]),
-    "云浮": ("445300", 10, [("五金建材", 3), ("农产品", 1), ("大宗商品", 1)]),
+# city -> (number of enterprises, [(industry, weight), ...]); codes come from data/cities.csv
+CITIES: dict[str, tuple[int, list[tuple[str, int]]]] = {
+    "广州": (24, [("服装", 4), ("皮具", 3), ("日化用品", 4), ("食品饮料", 3), ("珠宝首饰", 2)]),
+    "深圳": (24, [("电子产品", 6), ("珠宝首饰", 3), ("家电", 2), ("玩具", 1), ("服装", 1)]),
+    "珠海": (14, [("家电", 3), ("电子产品", 3), ("食品饮料", 1), ("农产品", 1)]),
+    "佛山": (24, [("陶瓷", 5), ("家电", 4), ("家具", 3), ("五金建材", 3), ("纺织", 2)]),
+    "江门": (14, [("五金建材", 3), ("农产品", 2), ("食品饮料", 2), ("家电", 1)]),
+    "肇庆": (12, [("五金建材", 2), ("农产品", 2), ("食品饮料", 2)]),
+    "惠州": (14, [("电子产品", 4), ("家电", 2), ("农产品", 1)]),
+    "东莞": (22, [("家具", 4), ("电子产品", 4), ("服装", 2), ("玩具", 2), ("纺织", 2)]),
+    "中山": (18, [("灯饰", 6), ("家电", 3), ("家具", 2), ("服装", 1)]),
+    "汕头": (16, [("玩具", 6), ("纺织", 2), ("食品饮料", 2), ("服装", 1)]),
+    "汕尾": (10, [("农产品", 3), ("食品饮料", 2), ("珠宝首饰", 1)]),
+    "潮州": (14, [("陶瓷", 5), ("农产品", 2), ("食品饮料", 2), ("珠宝首饰", 1)]),
+    "揭阳": (12, [("五金建材", 3), ("纺织", 2), ("服装", 1), ("农产品", 1)]),
+    "湛江": (14, [("农产品", 5), ("食品饮料", 2), ("大宗商品", 2), ("家电", 1)]),
+    "茂名": (12, [("农产品", 4), ("大宗商品", 2), ("食品饮料", 1)]),
+    "阳江": (12, [("五金建材", 4), ("食品饮料", 2), ("农产品", 1)]),
+    "韶关": (10, [("农产品", 3), ("大宗商品", 2), ("食品饮料", 1)]),
+    "梅州": (12, [("农产品", 3), ("食品饮料", 2), ("大宗商品", 1)]),
+    "河源": (10, [("食品饮料", 2), ("电子产品", 1), ("农产品", 2)]),
+    "清远": (10, [("农产品", 3), ("五金建材", 1), ("大宗商品", 1)]),
+    "云浮": (10, [("五金建材", 3), ("农产品", 1), ("大宗商品", 1)]),
 }
 
 # industry -> (name words, products, descriptive phrases)
@@ -183,7 +184,9 @@ def generate() -> tuple[list[dict], list[dict]]:
     ents: list[dict] = []
     shops: list[dict] = []
     numeric = 10_000_000
-    for city, (code, count, weighted) in CITIES.items():
+    codes = {r["name"]: r["code"] for r in rows("cities.csv")}
+    for city, (count, weighted) in CITIES.items():
+        code = codes[city]
         pool = [ind for ind, w in weighted for _ in range(w)]
         order = [ind for ind, _w in weighted]  # every listed industry at least once per city
         for k in range(count):
@@ -260,19 +263,20 @@ def _shop(slug: str, py: str, n: int, domain: str, used_hosts: set[str]) -> tupl
     if slug == "own-site":
         return "官方商城", f"https://shop.{domain}/"
     stype = "旗舰店" if n % 5 else ("专卖店" if n % 2 else "专营店")
+    host = platform_host
     url = {
-        "tmall": lambda: f"https://{sub('tmall.com')}.tmall.com/",
-        "jd": lambda: f"https://mall.jd.com/index-{n}.html",
-        "pinduoduo": lambda: f"https://mobile.yangkeduo.com/mall_page.html?mall_id={n}",
-        "taobao": lambda: f"https://shop{n}.taobao.com/",
-        "douyin": lambda: f"https://haohuo.jinritemai.com/views/shop/index?id={py}{n % 10000}",
-        "kuaishou": lambda: f"https://app.kuaishou.com/merchant/shop/detail?id={n}",
-        "alibaba1688": lambda: f"https://{sub('1688.com')}.1688.com/",
-        "vip": lambda: f"https://list.vip.com/brand-{n}.html",
-        "suning": lambda: f"https://shop.suning.com/{n}/index.html",
-        "dewu": lambda: f"https://www.dewu.com/brand/{py}-{n % 10000}",
-        "alibaba": lambda: f"https://{sub('en.alibaba.com')}.en.alibaba.com/",
-        "aliexpress": lambda: f"https://www.aliexpress.com/store/{n}",
+        "tmall": lambda: f"https://{sub(host('tmall'))}.{host('tmall')}/",
+        "jd": lambda: f"https://mall.{host('jd')}/index-{n}.html",
+        "pinduoduo": lambda: f"https://mobile.{host('pinduoduo', 1)}/mall_page.html?mall_id={n}",
+        "taobao": lambda: f"https://shop{n}.{host('taobao')}/",
+        "douyin": lambda: f"https://haohuo.{host('douyin')}/views/shop/index?id={py}{n % 10000}",
+        "kuaishou": lambda: f"https://app.{host('kuaishou')}/merchant/shop/detail?id={n}",
+        "alibaba1688": lambda: f"https://{sub(host('alibaba1688'))}.{host('alibaba1688')}/",
+        "vip": lambda: f"https://list.{host('vip')}/brand-{n}.html",
+        "suning": lambda: f"https://shop.{host('suning')}/{n}/index.html",
+        "dewu": lambda: f"https://www.{host('dewu')}/brand/{py}-{n % 10000}",
+        "alibaba": lambda: f"https://{sub('en.' + host('alibaba'))}.en.{host('alibaba')}/",
+        "aliexpress": lambda: f"https://www.{host('aliexpress')}/store/{n}",
     }[slug]()
     if slug in ("alibaba1688", "alibaba"):
         stype = "旗舰店"
@@ -283,11 +287,11 @@ def write(out_dir: Path = OUT_DIR) -> tuple[Path, Path]:
     """Write ``enterprises.csv`` and ``shops.csv`` (UTF-8, no BOM, LF) into ``out_dir``."""
     ents, shops = generate()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, header, rows in (("enterprises.csv", ENTERPRISE_HEADER, ents), ("shops.csv", SHOP_HEADER, shops)):
+    for name, header, table in (("enterprises.csv", ENTERPRISE_HEADER, ents), ("shops.csv", SHOP_HEADER, shops)):
         with open(out_dir / name, "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(table)
     return out_dir / "enterprises.csv", out_dir / "shops.csv"
 
 

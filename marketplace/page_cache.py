@@ -50,7 +50,6 @@ import math
 import os
 import random
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
@@ -59,6 +58,9 @@ from urllib.parse import parse_qsl, urlencode
 from cachelib import FileSystemCache
 from flask import Flask, current_app, request, session
 from werkzeug.http import parse_cookie
+
+from .clock import monotonic, timestamp
+from .models import directory_version
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,7 @@ ENV_BYPASS = "marketplace.page_cache.bypass"
 
 
 class Entry(NamedTuple):
-    fresh_until: float  # time.time(): comparable across processes
+    fresh_until: float  # clock.timestamp(): comparable across processes
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -153,11 +155,11 @@ class PageCache:
     def _check_version(self) -> None:
         """Drop the in-process tier when the search outbox head moved (at most every CHECK s)."""
         interval = float(self.app.config.get("PAGE_CACHE_CHECK_SECONDS", 0.5))
-        now = time.monotonic()
+        now = monotonic()
         if now - self.checked_at < interval:
             return
         with self.app.app_context():
-            head = _outbox_head()
+            head = directory_version()
         with self.lock:
             self.checked_at = now
             if head != self.head:
@@ -185,7 +187,7 @@ class PageCache:
         except Exception:  # database unreachable or not created yet: just don't cache
             log.warning("page cache: outbox head check failed; bypassing", exc_info=True)
             return self.wsgi_app(environ, start_response)
-        now = time.time()
+        now = timestamp()
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
@@ -229,7 +231,7 @@ class PageCache:
               headers: list[tuple[str, str]], body: bytes) -> bool:
         """Keep a finished page in both tiers unless the cache was dropped while it was rendered."""
         ttl = self.ttl
-        entry = Entry(time.time() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
+        entry = Entry(timestamp() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
         if not self._remember(key, generation, entry):
             return False
         shared = self.shared()
@@ -280,16 +282,6 @@ def skip_store() -> None:
 def request_head() -> int | None:
     """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
     return request.environ.get(_ENV_HEAD)
-
-
-def _outbox_head() -> int:
-    """The search outbox head (the same version the catalog aggregate cache keys on)."""
-    from sqlalchemy import func, select
-
-    from .extensions import db
-    from .models import SearchOutbox
-
-    return int(db.session.scalar(select(func.max(SearchOutbox.id))) or 0)
 
 
 def _storable(response) -> bool:

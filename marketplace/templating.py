@@ -1,18 +1,19 @@
 """Jinja filters and globals shared by every template (dates in China time, paging links)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from flask import Flask, request, url_for
 
-from .models import CHINA_TZ, Status
+from .clock import to_china
+from .models import Status
 
 
 def cn_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Format a naive-UTC timestamp in China time."""
     if value is None:
         return ""
-    return value.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).strftime(fmt)
+    return to_china(value).strftime(fmt)
 
 
 def cn_date(value: date | datetime | None) -> str:
@@ -37,21 +38,10 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-def endpoint_url(endpoint: str, **values) -> str | None:
-    """``url_for`` that returns None for an endpoint not registered (yet), so shared navigation
-    can link to features as they are added."""
-    from flask import current_app
-
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.globals["url_with"] = url_with
-    app.jinja_env.globals["endpoint_url"] = endpoint_url
     app.jinja_env.globals["STATUS_LABELS"] = Status.LABELS
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,7 +20,7 @@ the messages it flashed. Services flush, never commit, and refuse with a ``Servi
 * **It shows its form again with what was typed** (nothing may be stored)::
 
       with catch_refusal() as refusal:
-          ent = listings.create_enterprise(current_user, form.as_data())
+          ent = create_enterprise(current_user, form.as_data())
           flash("……", "success")
           return redirect(...)
       show_errors(form, refusal.error)        # only reached after a refusal

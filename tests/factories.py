@@ -5,7 +5,7 @@ All factories flush (so ids exist) and never commit; tests commit when a request
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -13,8 +13,9 @@ from werkzeug.security import generate_password_hash
 from marketplace.extensions import db
 from marketplace.models import (
     Badge, Brand, Certification, City, Enterprise, Industry, Platform, Role, Shop, ShopType, Status,
-    User, utcnow,
+    User,
 )
+from marketplace.clock import china_today, utc_now
 from marketplace.validation.text import normalize_key
 from marketplace.validation.uscc import check_character
 
@@ -69,7 +70,7 @@ def make_enterprise(name: str | None = None, *, brands: list[str] | None = None,
     ent.industries = [industry(i) for i in (industries or ["家电"])]
     ent.badges = [badge(b) for b in (badges or [])]
     if status in WAS_CERTIFIED:
-        ent.certified_at = utcnow()
+        ent.certified_at = utc_now()
     db.session.add(ent)
     db.session.flush()
     if certificate or (certificate is None and status == Status.CERTIFIED):
@@ -78,7 +79,7 @@ def make_enterprise(name: str | None = None, *, brands: list[str] | None = None,
 
 
 def make_certificate(ent: Enterprise, *, days_valid: int = 730, status: str = "valid") -> Certification:
-    today = date.today()
+    today = china_today()
     cert = Certification(enterprise=ent, number=f"GDWS-{today.year}-{next(_seq):06d}", issued_on=today,
                          valid_until=today + timedelta(days=days_valid), status=status)
     db.session.add(cert)
@@ -93,7 +94,7 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     host = plat.host_list[0] if plat.host_list else "example-brand.com"
     shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
                 url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
-                certified_at=utcnow() if status in WAS_CERTIFIED else None)
+                certified_at=utc_now() if status in WAS_CERTIFIED else None)
     db.session.add(shop)
     db.session.flush()
     return shop
@@ -107,7 +108,7 @@ def make_application(ent: Enterprise, kind: str = "enterprise", *, applicant: Us
     from marketplace.models import Application
 
     app_row = Application(kind=kind, enterprise=ent, shop=shop, applicant=applicant or ent.owner,
-                          payload=payload or {}, status="pending", submitted_at=submitted_at or utcnow())
+                          payload=payload or {}, status="pending", submitted_at=submitted_at or utc_now())
     db.session.add(app_row)
     db.session.flush()
     return app_row

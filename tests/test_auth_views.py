@@ -1,17 +1,17 @@
 """Account pages over HTTP: register, login, logout, change password; sessions and cookies;
-``next`` redirects; CSRF; NUL bytes (RELIABILITY.md "Accounts and sessions")."""
+``next`` redirects; CSRF; NUL bytes."""
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import User
 from marketplace.services import accounts
-from marketplace.templating import endpoint_url
 from tests.factories import make_user
 
 GOOD = "a sunny day in foshan"
@@ -23,9 +23,9 @@ def user_count() -> int:
 
 
 def landing(app) -> str:
-    """Where a merchant lands after register/login (the dashboard once it exists, else home)."""
+    """Where a merchant lands after register/login: the merchant dashboard."""
     with app.test_request_context():
-        return endpoint_url("merchant.dashboard") or "/"
+        return url_for("merchant.dashboard")
 
 
 def is_logged_in(client) -> bool:
@@ -524,11 +524,11 @@ def test_login_lifetime_is_bounded_server_side(app, client, auth, monkeypatch):
     auth.login("owner@example.com", PW, remember=True)
     session_value = cookie_value(client, "session")
     remember_value = cookie_value(client, "remember_token")
-    real_time, real_now = time.time, auth_views.utcnow
+    real_time, real_now = time.time, auth_views.utc_now
 
     def shift(days: int) -> None:
         monkeypatch.setattr(time, "time", lambda: real_time() + days * 86400)
-        monkeypatch.setattr(auth_views, "utcnow", lambda: real_now() + timedelta(days=days))
+        monkeypatch.setattr(auth_views, "utc_now", lambda: real_now() + timedelta(days=days))
 
     shift(15)  # past the 14-day session lifetime, within the 30-day remember duration
     assert not _replay(app, session_value)

@@ -203,10 +203,10 @@ def test_staff_cannot_approve_a_change_made_after_the_page_was_shown(app, client
 def test_featured_slot_edit_from_an_outdated_page(app, client, login_as):
     from datetime import timedelta
 
-    from marketplace.models import utcnow
+    from marketplace.clock import utc_now
 
     ent = f.make_enterprise()
-    slot = FeaturedSlot(placement="carousel", enterprise=ent, position=1, starts_at=utcnow() - timedelta(days=1),
+    slot = FeaturedSlot(placement="carousel", enterprise=ent, position=1, starts_at=utc_now() - timedelta(days=1),
                         title="原标题")
     db.session.add(slot)
     staff = f.make_user(Role.STAFF)

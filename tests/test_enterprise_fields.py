@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Brand, Enterprise, Role, Status
-from marketplace.services import ServiceError, listings, review
+from marketplace.services import ServiceError, review
+from marketplace.services.listings.enterprises import clean_enterprise_fields, update_enterprise
 from marketplace.services.enterprise_fields import apply_enterprise_fields, brand_key
 from marketplace.services.importer import run_import
 from marketplace.validation.text import normalize_key, pinyin_sort_key
@@ -51,9 +52,9 @@ def test_same_change_stores_the_same_data_through_all_three_paths(app):
             "founded_year": "1998"}
 
     # 1. merchant edits a draft directly
-    listings.update_enterprise(merchant, direct.id, {**data, "name": "中山直接编辑电器有限公司"})
+    update_enterprise(merchant, direct.id, {**data, "name": "中山直接编辑电器有限公司"})
     # 2. staff approves an enterprise_edit whose payload still holds the duplicate brands
-    payload = listings.clean_enterprise_fields({**data, "name": "中山审核通过电器有限公司"})
+    payload = clean_enterprise_fields({**data, "name": "中山审核通过电器有限公司"})
     payload["brands"] = ["美的", "Midea", "", "美的", "ｍｉｄｅａ", "旧品牌"]
     application = make_application(approved, "enterprise_edit", payload=payload)
     review.approve(application.id, staff)

@@ -7,7 +7,8 @@ from sqlalchemy import event, update
 
 from factories import industry, make_enterprise, make_shop
 from marketplace.extensions import db
-from marketplace.models import Enterprise, FeaturedSlot, Placement, Status, utcnow
+from marketplace.models import Enterprise, FeaturedSlot, Placement, Status
+from marketplace.clock import utc_now
 
 
 @contextmanager
@@ -30,7 +31,7 @@ def _section(html: str, title_id: str) -> str:
 
 def test_home_cards_come_from_one_load(client, app):
     ceramics = industry("陶瓷")
-    start = utcnow() - timedelta(hours=1)
+    start = utc_now() - timedelta(hours=1)
     ents = []
     for k in range(12):
         e = make_enterprise(brands=[f"卡片品牌{k:02d}", f"副牌{k:02d}"], industries=["陶瓷", "家电"],
@@ -70,7 +71,7 @@ def test_home_cards_come_from_one_load(client, app):
 def test_newest_list_rechecks_status_of_cached_ids(client, app):
     ents = [make_enterprise(brands=[f"新认证{k:02d}"]) for k in range(9)]
     for k, e in enumerate(ents):  # distinct certification times, oldest first
-        e.certified_at = utcnow() - timedelta(days=9 - k)
+        e.certified_at = utc_now() - timedelta(days=9 - k)
     db.session.commit()
     newest = _section(client.get("/").get_data(as_text=True), "new-title")
     assert [f"新认证{k:02d}" in newest for k in range(9)] == [False] + [True] * 8

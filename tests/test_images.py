@@ -1,6 +1,6 @@
 """The Pillow upload pipeline (services.images) and the /media/<sha256> route.
 
-Hostile files from RELIABILITY.md "Uploads (Pillow)": bombs, truncated JPEGs, SVG, PHP text
+Hostile files: bombs, truncated JPEGs, SVG, PHP text
 renamed .png, animations, GPS EXIF, PNG/HTML polyglots, oversized files.
 """
 from __future__ import annotations

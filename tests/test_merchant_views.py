@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from marketplace.extensions import db
 from marketplace.models import (
     AppKind, Application, AppStatus, ClickEvent, Complaint, Enterprise, Image, Role, Shop, ShopType,
-    Status, User, utcnow,
+    Status, User,
 )
+from marketplace.clock import utc_now
 from marketplace.validation.uscc import check_character
 from tests import factories as f
 
@@ -323,7 +324,7 @@ def _approve_shop_edit(app_id: int) -> None:
     app_ = db.session.get(Application, app_id)
     res = db.session.execute(update(Application).where(Application.id == app_id,
                                                        Application.status == AppStatus.PENDING)
-                             .values(status=AppStatus.APPROVED, decided_at=utcnow()))
+                             .values(status=AppStatus.APPROVED, decided_at=utc_now()))
     assert res.rowcount == 1
     shop = db.session.get(Shop, app_.shop_id)
     for key, value in app_.payload.items():
@@ -411,7 +412,7 @@ def test_rejection_reason_and_history_shown(client, merchant):
     ent.status_reason = "营业执照信息与名称不符"
     f.make_shop(ent, status=Status.REJECTED)
     db.session.add(Application(kind=AppKind.ENTERPRISE, enterprise_id=ent.id, applicant_id=merchant.id,
-                               status=AppStatus.REJECTED, decided_at=utcnow(), reason="营业执照信息与名称不符"))
+                               status=AppStatus.REJECTED, decided_at=utc_now(), reason="营业执照信息与名称不符"))
     db.session.commit()
     body = text(client.get("/merchant/"))
     assert "未通过" in body and "营业执照信息与名称不符" in body and "企业认证" in body
@@ -448,7 +449,7 @@ def test_dashboard_clicks_chart_and_complaints(client, merchant):
     ent = f.make_enterprise(owner=merchant, status=Status.CERTIFIED)
     shop = f.make_shop(ent, name="点击测试旗舰店")
     for _ in range(3):
-        db.session.add(ClickEvent(shop_id=shop.id, at=utcnow()))
+        db.session.add(ClickEvent(shop_id=shop.id, at=utc_now()))
     other_ent = f.make_enterprise(owner=f.make_user())
     db.session.add(Complaint(reference="TS-0001", enterprise_id=ent.id, shop_id=shop.id, kind="假冒伪劣",
                              description="疑似假货"))

@@ -6,7 +6,8 @@ import pytest
 
 from factories import make_enterprise, make_shop
 from marketplace.extensions import db
-from marketplace.models import Status, utcnow
+from marketplace.models import Status
+from marketplace.clock import utc_now
 from marketplace.validation.text import pinyin_sort_key
 
 
@@ -98,7 +99,7 @@ def test_industry_page_combines_with_other_filters(client, catalog_data):
 
 
 def test_sorts(client, app):
-    now = utcnow()
+    now = utc_now()
     specs = [("中山乙", 5, 3), ("阿里丙", 50, 1), ("北方甲", 500, 2)]  # brand, clicks, days ago
     for brand, clicks, days in specs:
         ent = make_enterprise(name=brand + "有限公司", brands=[brand])

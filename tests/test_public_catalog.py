@@ -105,10 +105,10 @@ def test_render_home_preview_at_a_date(app):
 
 
 def test_home_shows_live_slot(client, app):
-    from marketplace.models import utcnow
+    from marketplace.clock import utc_now
 
     a = make_enterprise(brands=["焦点企业"])
-    _slot(a, start=utcnow() - timedelta(hours=1), title="本周焦点")
+    _slot(a, start=utc_now() - timedelta(hours=1), title="本周焦点")
     db.session.commit()
     html = client.get("/").get_data(as_text=True)
     assert "本周焦点" in html and "自动推荐" not in html.split("焦点推荐")[1].split("</section>")[0]

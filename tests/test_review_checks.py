@@ -6,7 +6,7 @@ from sqlalchemy import event, select
 
 from marketplace.extensions import db
 from marketplace.models import Brand, Enterprise
-from marketplace.services import review
+from marketplace.services import review_checks
 from marketplace.services.review_checks import SIMILAR_NAME_RATIO, similar_names
 from marketplace.validation.text import normalize_key
 from tests.factories import make_application, make_enterprise, make_shop, make_user
@@ -120,8 +120,8 @@ def test_checks_query_count_does_not_grow_with_shops_or_matches(app):
             for s in a.enterprise.shops:
                 s.platform  # noqa: B018
             counter["n"] = 0
-            shops = review.shop_checks(a)
-            warnings = review.duplicate_warnings(a)
+            shops = review_checks.shop_checks(a)
+            warnings = review_checks.duplicate_warnings(a)
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         return counter["n"], shops, warnings
@@ -146,6 +146,6 @@ def test_shop_url_duplicates_stay_per_shop(app):
     clean = make_shop(ent, status="pending", url="https://clean.tmall.com/")
     a = make_application(ent, applicant=merchant)
     db.session.commit()
-    checks = {c["shop"].id: c["duplicates"] for c in review.shop_checks(a)}
+    checks = {c["shop"].id: c["duplicates"] for c in review_checks.shop_checks(a)}
     assert checks == {dup.id: [taken], clean.id: []}
-    assert any(f"店铺 #{taken.id}" in w for w in review.duplicate_warnings(a))
+    assert any(f"店铺 #{taken.id}" in w for w in review_checks.duplicate_warnings(a))

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 
 from marketplace import search_sync
 from marketplace.extensions import db
-from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status, utcnow
+from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status, directory_version
+from marketplace.clock import utc_now
 from search_index import SearchRequest
 from tests import factories as f
 
@@ -68,7 +69,7 @@ def test_every_related_change_reindexes_the_enterprise(app, change):
     elif change == "certificate":
         f.make_certificate(ent)
     elif change == "featured":
-        db.session.add(FeaturedSlot(placement="carousel", enterprise=ent, starts_at=utcnow()))
+        db.session.add(FeaturedSlot(placement="carousel", enterprise=ent, starts_at=utc_now()))
     elif change == "shop":
         shop.status = Status.SUSPENDED
     elif change == "delete":
@@ -264,7 +265,7 @@ def test_first_search_after_another_process_indexed_a_new_word_finds_it(app):
     app.config["SEARCH_SYNC_INLINE"] = False  # only the other process writes the index
     assert found("预热") == []  # index built, searcher open, dictionary loaded
     ent_id = int(_run(app, "create-apply", "广东澜汐臻选家居用品有限公司", "澜汐臻选"))
-    assert search_sync.get_engine().checkpoint() >= search_sync.outbox_head(db.session)
+    assert search_sync.get_engine().checkpoint() >= directory_version(db.session)
     assert found("澜汐臻选") == [ent_id]  # the first search, not an eventual one
 
 

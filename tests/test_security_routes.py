@@ -1,5 +1,5 @@
-"""Security checks generated from the app's URL map × roles (RELIABILITY.md "Accounts",
-"Authorization", "Output", "Uploads").
+"""Security checks generated from the app's URL map × roles (accounts, authorization, output,
+uploads).
 
 Every route registered by any blueprint is covered automatically: a new POST route must refuse a
 missing CSRF token and an oversized body, a new ``<int:...>`` route under /merchant must refuse
@@ -352,12 +352,13 @@ def test_enterprise_page_shows_template_syntax_as_typed(client, world):
 ])
 def test_shop_urls_other_than_http_on_the_platform_are_refused(app, world, url):
     """Through the merchant service (the path every form takes): refused, nothing written."""
-    from marketplace.services import ServiceError, listings
+    from marketplace.services import ServiceError
+    from marketplace.services.listings.shops import add_shop
 
     ent = world["a_draft"]
     before = db_state()
     with pytest.raises(ServiceError):
-        listings.add_shop(world["a"], ent.id, {
+        add_shop(world["a"], ent.id, {
             "platform_id": f.platform("tmall").id, "name": "恶意店铺", "url": url, "shop_type": "旗舰店",
         })
     db.session.rollback()

@@ -2,7 +2,9 @@
 from datetime import datetime, timedelta
 
 from marketplace.extensions import db
-from marketplace.models import AuditLog, FeaturedSlot, Placement, Role, utcnow
+from marketplace.models import AuditLog, FeaturedSlot, Placement, Role
+from marketplace import clock
+from marketplace.clock import utc_now
 from marketplace.services import curation
 from tests.factories import industry, make_enterprise, make_user
 
@@ -68,7 +70,7 @@ def test_slot_starts_and_ends_on_time(app):
 def test_home_and_preview_show_slot_only_in_window(app, client, login_as):
     ent = make_enterprise(brands=["窗口期品牌"])
     control = make_enterprise(brands=["常驻品牌"])
-    now = utcnow()
+    now = utc_now()
     curation.create_slot(placement=Placement.CAROUSEL, enterprise_id=control.id, starts_at=now - timedelta(days=1),
                          ends_at=None)  # keeps the carousel curated, so no automatic fallback
     curation.create_slot(placement=Placement.CAROUSEL, enterprise_id=ent.id,
@@ -76,7 +78,7 @@ def test_home_and_preview_show_slot_only_in_window(app, client, login_as):
     _staff(login_as)
     anon = app.test_client()
     before = anon.get("/").get_data(as_text=True).count("窗口期品牌")
-    china = curation.utc_to_china(now)
+    china = clock.china_wall_time(now)
     during = client.get("/staff/curation/preview?at=" + (china + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     after = client.get("/staff/curation/preview?at=" + (china + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"))
     assert during.status_code == after.status_code == 200
@@ -90,7 +92,7 @@ def test_home_and_preview_show_slot_only_in_window(app, client, login_as):
 def test_slot_shown_on_home_when_live(app, client):
     ent = make_enterprise(brands=["正在推荐品牌"])
     other = make_enterprise(brands=["对照品牌"])
-    now = utcnow()
+    now = utc_now()
     curation.create_slot(placement=Placement.CAROUSEL, enterprise_id=other.id, starts_at=now - timedelta(days=1),
                          ends_at=None)
     db.session.commit()
@@ -103,7 +105,7 @@ def test_slot_shown_on_home_when_live(app, client):
 
 def test_move_and_end(app, client, login_as):
     a, b, c = (make_enterprise(brands=[n]) for n in ("甲品牌", "乙品牌", "丙品牌"))
-    now = utcnow()
+    now = utc_now()
     slots = [curation.create_slot(placement=Placement.CAROUSEL, enterprise_id=e.id, starts_at=now - timedelta(hours=1),
                                   ends_at=None) for e in (a, b, c)]
     future = curation.create_slot(placement=Placement.CAROUSEL, enterprise_id=a.id, starts_at=now + timedelta(days=3),
@@ -111,13 +113,13 @@ def test_move_and_end(app, client, login_as):
     _staff(login_as)
     client.post(f"/staff/curation/{slots[2].id}/move", data={"direction": "up"})
     db.session.expire_all()
-    order = [s.enterprise_id for s in curation.live_slots(utcnow(), Placement.CAROUSEL)]
+    order = [s.enterprise_id for s in curation.live_slots(utc_now(), Placement.CAROUSEL)]
     assert order == [a.id, c.id, b.id]
     client.post(f"/staff/curation/{slots[0].id}/move", data={"direction": "up"})  # already first: no-op
     client.post(f"/staff/curation/{slots[1].id}/end")
     client.post(f"/staff/curation/{future.id}/end")
     db.session.expire_all()
-    assert [s.enterprise_id for s in curation.live_slots(utcnow(), Placement.CAROUSEL)] == [a.id, c.id]
+    assert [s.enterprise_id for s in curation.live_slots(utc_now(), Placement.CAROUSEL)] == [a.id, c.id]
     assert db.session.get(FeaturedSlot, future.id) is None
     assert db.session.get(FeaturedSlot, slots[1].id).ends_at is not None
     assert client.post(f"/staff/curation/{slots[0].id}/move", data={"direction": "sideways"}).status_code == 400
@@ -131,12 +133,12 @@ def test_industry_rows_and_edit(app, client, login_as):
                                          "starts_at": "2020-01-01T00:00"})
     slot = db.session.query(FeaturedSlot).one()
     assert slot.industry_id == ind.id
-    assert curation.live_slots(utcnow(), Placement.INDUSTRY, industry_id=ind.id) == [slot]
+    assert curation.live_slots(utc_now(), Placement.INDUSTRY, industry_id=ind.id) == [slot]
     resp = client.post(f"/staff/curation/{slot.id}", data={"starts_at": "2020-01-01T00:00",
                                                            "ends_at": "2020-02-01T00:00", "title": "x"})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert curation.live_slots(utcnow(), Placement.INDUSTRY) == []
+    assert curation.live_slots(utc_now(), Placement.INDUSTRY) == []
 
 
 def test_picker_search_and_json(app, client, login_as):

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Role, Shop
+from marketplace.clock import china_today
 from marketplace.services.mail import queued_mail, read_outbox
-from marketplace.services.review import china_today
 from tests.factories import badge, make_certificate, make_enterprise, make_shop, make_user
 
 

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import (
-    Application, AuditLog, Certification, Enterprise, Role, Shop, utcnow,
+    Application, AuditLog, Certification, Enterprise, Role, Shop,
 )
+from marketplace.clock import utc_now
 from marketplace.services import ServiceError, review
 from marketplace.services.mail import read_outbox
 from tests.factories import (
@@ -30,7 +31,7 @@ def _pending_enterprise(**kw):
 
 
 def test_queue_oldest_first_and_filters(app, client, login_as):
-    now = utcnow()
+    now = utc_now()
     _, a_ent = _pending_enterprise(city_name="汕头", industries=["服装"])
     _, b_ent = _pending_enterprise(city_name="佛山", industries=["家电"])
     old = make_application(a_ent, submitted_at=now - timedelta(days=3))
@@ -281,7 +282,7 @@ def test_concurrent_decisions_one_wins(app):
 
 def test_review_fifty_from_the_queue(app, client, login_as):
     """Approve/reject 50 applications by following 'decide and next' redirects only."""
-    start = utcnow() - timedelta(days=1)
+    start = utc_now() - timedelta(days=1)
     apps = []
     for i in range(50):
         merchant, ent = _pending_enterprise()

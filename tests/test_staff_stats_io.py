@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import AuditLog, ClickEvent, Enterprise, Role, utcnow
+from marketplace.models import AuditLog, ClickEvent, Enterprise, Role
+from marketplace.clock import utc_now
 from marketplace.services import stats
 from tests.factories import make_application, make_complaint, make_enterprise, make_shop, make_user, make_uscc
 
@@ -34,7 +35,7 @@ def test_stats_page_and_numbers(app, client, login_as):
     a = make_application(e1, applicant=make_user())
     a.status, a.decided_at = "approved", a.submitted_at + timedelta(hours=5)
     make_application(e2, applicant=make_user())
-    db.session.add(ClickEvent(shop_id=e1.shops[0].id, at=utcnow()))
+    db.session.add(ClickEvent(shop_id=e1.shops[0].id, at=utc_now()))
     make_complaint(e1)
     _staff(login_as)
     resp = client.get("/staff/stats")

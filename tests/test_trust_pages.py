@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from marketplace.clock import china_today
 from marketplace.extensions import db
 from marketplace.models import Status
 from marketplace.views.script_switch import convert_html
@@ -105,7 +106,7 @@ def test_badge_of_invalid_certificate_says_invalid(client, ent, change):
     cert = ent.certificate
     before = client.get(f"/badges/{cert.number}.svg")
     if change == "past_date":
-        cert.valid_until = date.today() - timedelta(days=1)
+        cert.valid_until = china_today() - timedelta(days=1)
     elif change == "enterprise_suspended":
         ent.status = Status.SUSPENDED
     else:
@@ -151,7 +152,7 @@ def test_sitemap_lists_every_public_page_and_nothing_else(client, ent):
     hidden = {s: make_enterprise(status=s) for s in (Status.DRAFT, Status.PENDING, Status.REJECTED,
                                                       Status.SUSPENDED, Status.REVOKED, Status.EXPIRED)}
     expired_cert = make_enterprise()
-    expired_cert.certificate.valid_until = date.today() - timedelta(days=1)
+    expired_cert.certificate.valid_until = china_today() - timedelta(days=1)
     db.session.commit()
     locs = _sitemap_locs(client)
     assert len(locs) == len(set(locs))

@@ -3,10 +3,11 @@ certified shop's link; look-alike hosts; revoked / suspended / expired said plai
 not followed; certificate and 统一社会信用代码 lookups."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from marketplace.clock import china_today
 from marketplace.extensions import db
 from marketplace.models import Status
 from marketplace.services.verify.identity import shop_identity
@@ -130,7 +131,7 @@ def test_suspended_enterprise_said_plainly(brand):
 
 def test_expired_certificate_said_plainly(brand):
     ent, _ = brand
-    ent.certificate.valid_until = date.today() - timedelta(days=1)
+    ent.certificate.valid_until = china_today() - timedelta(days=1)
     db.session.commit()
     result = verify_url("https://meihao.tmall.com/")
     assert result.outcome == Outcome.EXPIRED
@@ -499,15 +500,13 @@ def test_identity_reads_hosts_from_the_platform_rows(app):
 
 
 def test_identity_rules_name_csv_platforms_and_no_hosts():
-    import csv as _csv
     import inspect
 
-    from marketplace.services.reference_data import DATA_DIR
+    from marketplace import data
     from marketplace.services.verify import identity
     from marketplace.validation import urls
 
-    with open(DATA_DIR / "platforms.csv", encoding="utf-8") as fh:
-        rows = list(_csv.DictReader(fh))
+    rows = data.rows("platforms.csv")
     assert set(identity.RULES) <= {r["slug"] for r in rows}
     hosts = {h for r in rows for h in r["hosts"].split(";") if h}
     sources = {m.__name__: inspect.getsource(m) for m in (urls,)}

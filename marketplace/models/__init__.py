@@ -1,26 +1,27 @@
 """All models, importable from one place: ``from marketplace.models import Enterprise``."""
-from .base import CHINA_TZ, Role, ShopType, Status, utcnow
+from .base import Role, ShopType, Status
 from .content import NewsArticle, NewsCategory, NewsStatus
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
-    public_enterprises, public_shops,
+    enterprise_is_public, shop_is_public,
 )
 from .engagement import (
     ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
 )
 from .media import Image
-from .outbox import SearchOutbox
+from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .ratelimit import RateLimitCounter  # also registers RATELIMIT_STORAGE_URI=database://
 from .reference import Badge, City, Industry, Platform
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
 __all__ = [
-    "CHINA_TZ", "Role", "ShopType", "Status", "utcnow",
+    "Role", "ShopType", "Status",
     "Brand", "CertStatus", "Certification", "Enterprise", "Shop", "enterprise_badge",
-    "enterprise_industry", "public_enterprises", "public_shops",
+    "enterprise_industry", "enterprise_is_public", "shop_is_public",
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
+    "directory_changed_at", "directory_version",
 ]

@@ -1,20 +1,10 @@
-"""Shared column helpers, the listing status vocabulary and time helpers."""
+"""Shared column helpers and the listing status vocabulary (time lives in ``marketplace.clock``)."""
 from __future__ import annotations
-
-from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import BigInteger, Integer
 
 # Auto-incrementing big integer ids that also work on SQLite (which only autoincrements INTEGER).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-CHINA_TZ = timezone(timedelta(hours=8))
-
-
-def utcnow() -> datetime:
-    """Naive UTC now: every timestamp column stores naive UTC, shown in China time by templates."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 class Status:
     """Life of an enterprise or shop listing. Only CERTIFIED rows are public."""

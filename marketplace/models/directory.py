@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select,
+    Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import ShopType, Status, utcnow
+from .base import ShopType, Status
+from ..clock import china_today, utc_now
 from .reference import Badge, City, Industry, Platform
 
 enterprise_industry = Table(
@@ -51,8 +52,8 @@ class Enterprise(db.Model):
     logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("image.sha256"))
     source: Mapped[str] = mapped_column(String(12), default="merchant")  # merchant / import
     click_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
@@ -134,8 +135,8 @@ class Shop(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=Status.DRAFT, index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     click_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
@@ -175,30 +176,33 @@ class Certification(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=CertStatus.VALID, index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     expiry_warned_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="certifications")
 
     @property
     def is_valid(self) -> bool:
-        return self.status == CertStatus.VALID and self.valid_until >= date.today()
+        return self.status == CertStatus.VALID and self.valid_until >= china_today()
 
     @property
     def status_label(self) -> str:
-        if self.status == CertStatus.VALID and self.valid_until < date.today():
+        if self.status == CertStatus.VALID and self.valid_until < china_today():
             return CertStatus.LABELS[CertStatus.EXPIRED]
         return CertStatus.LABELS.get(self.status, self.status)
 
 
-def public_enterprises():
-    """A select() of enterprises consumers may see."""
-    return select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+def enterprise_is_public():
+    """SQL condition: the enterprise is public (consumers, search, the API and feeds may show it).
+
+    The one definition of "public" in queries; ``Enterprise.is_public`` is the same rule on a row.
+    """
+    return Enterprise.status == Status.CERTIFIED
 
 
-def public_shops():
-    """A select() of shops consumers may see (certified shop of a certified enterprise)."""
-    return (
-        select(Shop)
-        .join(Shop.enterprise)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
-    )
+def shop_is_public():
+    """SQL condition: the shop is public (certified, and its enterprise is public).
+
+    The statement must have ``Enterprise`` in its FROM (join ``Shop.enterprise``);
+    ``Shop.is_public`` is the same rule on a row.
+    """
+    return and_(Shop.status == Status.CERTIFIED, enterprise_is_public())

@@ -7,7 +7,8 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BigId, utcnow
+from .base import BigId
+from ..clock import utc_now
 
 
 class ClickEvent(db.Model):
@@ -16,7 +17,7 @@ class ClickEvent(db.Model):
     __tablename__ = "click_event"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
 
 
 class ComplaintKind:
@@ -46,8 +47,8 @@ class Complaint(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=ComplaintStatus.NEW, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
@@ -74,7 +75,7 @@ class ComplaintMessage(db.Model):
     author_role: Mapped[str] = mapped_column(String(10))  # staff / merchant
     body: Mapped[str] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
     complaint: Mapped[Complaint] = relationship(back_populates="messages")
     author = relationship("User")
@@ -99,7 +100,7 @@ class FeaturedSlot(db.Model):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     title: Mapped[str] = mapped_column(String(60), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
 
 from limits.storage import Storage
 from sqlalchemy import Float, Integer, String, case, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import timestamp
 from ..extensions import db
 
 MAX_KEY = 200
@@ -59,7 +59,7 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add ``amount`` to the counter, starting a new window when the old one has expired."""
-        now = time.time()
+        now = timestamp()
         table = RateLimitCounter.__table__
         engine = self._engine()
         if engine.dialect.name == "postgresql":
@@ -84,13 +84,13 @@ class DatabaseStorage(Storage):
         table = RateLimitCounter.__table__
         with self._engine().connect() as conn:
             value = conn.execute(select(table.c.count).where(
-                table.c.key == _key(key), table.c.expires_at > time.time())).scalar()
+                table.c.key == _key(key), table.c.expires_at > timestamp())).scalar()
         return int(value or 0)
 
     def get_expiry(self, key: str) -> float:
         """When the current window ends (now when there is none)."""
         table = RateLimitCounter.__table__
-        now = time.time()
+        now = timestamp()
         with self._engine().connect() as conn:
             value = conn.execute(select(table.c.expires_at).where(
                 table.c.key == _key(key), table.c.expires_at > now)).scalar()

@@ -9,7 +9,8 @@ from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import Role, utcnow
+from .base import Role
+from ..clock import utc_now
 
 
 def new_session_token() -> str:
@@ -31,9 +32,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(60), default="")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
-    password_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in

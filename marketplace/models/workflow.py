@@ -7,7 +7,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import BigId, utcnow
+from .base import BigId
+from ..clock import utc_now
 
 
 class AppKind:
@@ -49,7 +50,7 @@ class Application(db.Model):
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default=AppStatus.PENDING, index=True)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -75,7 +76,7 @@ class AuditLog(db.Model):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)
     entity_kind: Mapped[str] = mapped_column(String(20))

@@ -1,6 +1,6 @@
 """The only bridge between the database and ``search_index``.
 
-Design (DESIGN.md "Data flow"):
+Design:
 
 1. **Outbox in the same transaction.** An ``after_flush`` listener on the session writes one
    ``SearchOutbox`` row per changed indexed entity (enterprise / shop / platform) with the same
@@ -60,7 +60,7 @@ from .outbox import (  # noqa: F401
     _after_flush, _keys_for, _listener_installed, _WATCHED, enqueue, install_listener,
 )
 from .applier import (  # noqa: F401
-    _advance, _private_session, _rebuild_locked, _rebuild_threads, _schedule_rebuild, apply_pending, ensure_index, outbox_head, rebuild,
+    _advance, _private_session, _rebuild_locked, _rebuild_threads, _schedule_rebuild, apply_pending, ensure_index, rebuild,
 )
 from .consistency import (  # noqa: F401
     check_consistency, ConsistencyReport,
@@ -108,7 +108,6 @@ __all__ = [
     "_schedule_rebuild",
     "apply_pending",
     "ensure_index",
-    "outbox_head",
     "rebuild",
     "check_consistency",
     "ConsistencyReport",

@@ -7,29 +7,25 @@ import logging
 import threading
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from search_index import IndexUnavailable, LockBusy, SearchEngine
 
 from ..extensions import db
-from ..models import SearchOutbox, utcnow
+from ..models import SearchOutbox, directory_version
+from ..clock import utc_now
 from .documents import build_documents, iter_all_documents
 from .engines import GAP_GRACE, get_engine
 
 log = logging.getLogger("marketplace.search_sync")
 
 
-def outbox_head(session=None) -> int:
-    """The highest outbox id (0 when empty)."""
-    return int((session or db.session).scalar(select(func.max(SearchOutbox.id))) or 0)
-
-
 def _advance(checkpoint: int, rows) -> int:
     """The new checkpoint after ``rows`` (sorted by id): contiguous ids, or past a gap that is
     older than GAP_GRACE seconds (a rolled-back transaction rather than a slow one)."""
     cp = checkpoint
-    now = utcnow()
+    now = utc_now()
     for row in rows:
         if row.id == cp + 1:
             cp = row.id
@@ -83,7 +79,7 @@ def apply_pending(max_rows: int = 5000, blocking: bool = False, engine: SearchEn
 def _rebuild_locked(engine: SearchEngine, session: Session, progress=None) -> dict:
     """Rebuild while holding the write lock. The checkpoint is read BEFORE the documents, so
     any change committed during the rebuild is replayed afterwards."""
-    checkpoint = outbox_head(session)
+    checkpoint = directory_version(session)
     session.rollback()
     stats = engine.rebuild(iter_all_documents(session), checkpoint, progress=progress)
     session.rollback()

@@ -10,7 +10,8 @@ from flask import Flask, current_app
 
 
 from ..extensions import db
-from .applier import _private_session, apply_pending, ensure_index, outbox_head
+from ..models import directory_version
+from .applier import _private_session, apply_pending, ensure_index
 from .consistency import check_consistency
 from .engines import CHECK_EVERY, get_engine, INLINE_BATCH
 
@@ -76,7 +77,7 @@ def catch_up() -> None:
     engine = get_engine()
     try:
         with _private_session() as session:
-            head = outbox_head(session)
+            head = directory_version(session)
         if head > engine.checkpoint():
             apply_pending(max_rows=INLINE_BATCH, blocking=False, engine=engine)
     except Exception:  # noqa: BLE001 - a search must still answer

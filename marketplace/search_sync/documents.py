@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from search_index.schema import doc_digest, doc_key
 
 from ..extensions import db
-from ..models import Enterprise, Platform, Shop, Status
+from ..models import Enterprise, Platform, Shop, enterprise_is_public, shop_is_public
 from .engines import ENTITIES
 
 
@@ -26,7 +26,7 @@ def _enterprise_options():
 
 def enterprise_doc(ent: Enterprise) -> dict:
     """The search document of a public enterprise."""
-    shops = [s for s in ent.shops if s.status == Status.CERTIFIED]
+    shops = ent.public_shops
     doc = {
         "kind": "enterprise", "id": ent.id, "name": ent.name, "brands": ent.brand_names,
         "enterprise_name": "", "description": ent.description or "",
@@ -82,7 +82,7 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
             select(Enterprise).where(Enterprise.id.in_(chunk)).options(*_enterprise_options()))}
         for i in chunk:
             e = found.get(i)
-            if e is not None and e.status == Status.CERTIFIED:
+            if e is not None and e.is_public:
                 docs.append(enterprise_doc(e))
             else:
                 deletes.append(doc_key("enterprise", i))
@@ -94,7 +94,7 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
                     selectinload(Enterprise.badges))))}
         for i in chunk:
             s = found.get(i)
-            if s is not None and s.status == Status.CERTIFIED and s.enterprise.status == Status.CERTIFIED:
+            if s is not None and s.is_public:
                 docs.append(shop_doc(s))
             else:
                 deletes.append(doc_key("shop", i))
@@ -113,10 +113,10 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
 def count_public(session=None) -> int:
     """How many documents a full index holds (for progress bars)."""
     session = session or db.session
-    ents = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.status == Status.CERTIFIED))
+    ents = session.scalar(select(func.count()).select_from(Enterprise).where(enterprise_is_public()))
     shops = session.scalar(
         select(func.count()).select_from(Shop).join(Shop.enterprise)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+        .where(shop_is_public()))
     plats = session.scalar(select(func.count()).select_from(Platform).where(Platform.active.is_(True)))
     return int(ents or 0) + int(shops or 0) + int(plats or 0)
 
@@ -127,16 +127,15 @@ def iter_all_documents(session=None, batch: int = 1000):
     last = 0
     while True:
         ents = session.scalars(
-            select(Enterprise).where(Enterprise.status == Status.CERTIFIED, Enterprise.id > last)
+            select(Enterprise).where(enterprise_is_public(), Enterprise.id > last)
             .order_by(Enterprise.id).limit(batch).options(*_enterprise_options())).all()
         if not ents:
             break
         for e in ents:
             yield enterprise_doc(e)
-            for s in e.shops:
-                if s.status == Status.CERTIFIED:
-                    s.enterprise = e
-                    yield shop_doc(s)
+            for s in e.public_shops:
+                s.enterprise = e
+                yield shop_doc(s)
         last = ents[-1].id
         session.expunge_all()
     for p in session.scalars(select(Platform).where(Platform.active.is_(True)).order_by(Platform.id)):

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import (
     Badge, Brand, Certification, Enterprise, FeaturedSlot, Industry, Platform, SearchOutbox, Shop,
-    enterprise_badge, enterprise_industry, utcnow,
+    enterprise_badge, enterprise_industry,
 )
+from ..clock import utc_now
 from .documents import _chunks
 from .engines import ENTITIES
 
@@ -75,7 +76,7 @@ def _after_flush(session: Session, flush_context) -> None:
         if isinstance(obj, _WATCHED) and session.is_modified(obj, include_collections=True):
             keys |= _keys_for(obj, session)
     if keys:
-        now = utcnow()
+        now = utc_now()
         session.connection().execute(
             insert(SearchOutbox.__table__),
             [{"entity": e, "entity_id": int(i), "created_at": now} for e, i in sorted(keys)],
@@ -91,11 +92,11 @@ def enqueue(entity: str, ids) -> int:
     ids = sorted({int(i) for i in ids})
     if not ids:
         return 0
-    rows = [{"entity": entity, "entity_id": i, "created_at": utcnow()} for i in ids]
+    rows = [{"entity": entity, "entity_id": i, "created_at": utc_now()} for i in ids]
     if entity == "enterprise":
         for chunk in _chunks(ids, 500):
             shop_ids = db.session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(chunk))).all()
-            rows += [{"entity": "shop", "entity_id": s, "created_at": utcnow()} for s in shop_ids]
+            rows += [{"entity": "shop", "entity_id": s, "created_at": utc_now()} for s in shop_ids]
     db.session.execute(insert(SearchOutbox.__table__), rows)
     return len(rows)
 

@@ -13,8 +13,11 @@ from sqlalchemy.orm import selectinload
 from search_index import IndexUnavailable, SearchRequest, SearchResponse
 
 from ..extensions import db
-from ..models import Brand, Enterprise, Platform, SearchOutbox, Shop, Status
-from .applier import _private_session, _schedule_rebuild, ensure_index, outbox_head
+from ..models import (
+    Brand, Enterprise, Platform, SearchOutbox, Shop, directory_version, enterprise_is_public,
+    shop_is_public,
+)
+from .applier import _private_session, _schedule_rebuild, ensure_index
 from .background import catch_up
 from .documents import count_public
 from .engines import ENTITIES, get_engine, SMALL_INDEX
@@ -78,14 +81,13 @@ def resolve(resp: SearchResponse) -> list[ResolvedHit]:
     objs = {}
     if want["enterprise"]:
         for e in db.session.scalars(select(Enterprise).where(
-                Enterprise.id.in_(want["enterprise"]), Enterprise.status == Status.CERTIFIED)
+                Enterprise.id.in_(want["enterprise"]), enterprise_is_public())
                 .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
                          selectinload(Enterprise.badges))):
             objs[("enterprise", e.id)] = e
     if want["shop"]:
         for s in db.session.scalars(select(Shop).join(Shop.enterprise).where(
-                Shop.id.in_(want["shop"]), Shop.status == Status.CERTIFIED,
-                Enterprise.status == Status.CERTIFIED)
+                Shop.id.in_(want["shop"]), shop_is_public())
                 .options(selectinload(Shop.enterprise).selectinload(Enterprise.industries))):
             objs[("shop", s.id)] = s
     if want["platform"]:
@@ -105,7 +107,7 @@ def _fallback_search(req: SearchRequest) -> SearchOutcome:
     from search_index.query import clean_query, highlight, parse
 
     text = clean_query(req.q)
-    q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    q = select(Enterprise).where(enterprise_is_public())
     words = text.split()[:5]
     for w in words:
         like = Enterprise.brands.any(Brand.name.contains(w, autoescape=True))
@@ -143,7 +145,7 @@ def suggest(prefix: str, limit: int = 10):
     public = set()
     if ent_ids:
         public = set(db.session.scalars(select(Enterprise.id).where(
-            Enterprise.id.in_(ent_ids), Enterprise.status == Status.CERTIFIED)))
+            Enterprise.id.in_(ent_ids), enterprise_is_public())))
     plat_ids = [s.id for s in items if s.kind == "platform"]
     if plat_ids:
         public |= {("p", i) for i in db.session.scalars(select(Platform.id).where(
@@ -157,7 +159,7 @@ def status() -> dict:
     """Index status plus lag behind the outbox (for ``flask search status``)."""
     engine = get_engine()
     info = engine.status()
-    head = outbox_head()
+    head = directory_version()
     info["outbox_head"] = head
     info["lag"] = max(0, head - (info["checkpoint"] or 0))
     info["pending_rows"] = int(db.session.scalar(

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Role, User, utcnow
+from ..models import Role, User
+from ..clock import utc_now
 from ..models.user import new_session_token
 from ..validation import ValidationError
 from ..validation.text import clean_text
@@ -126,7 +127,7 @@ def create_user(email: str, password: str, role: str = Role.MERCHANT, display_na
         raise ServiceError("该邮箱已注册，请直接登录；忘记密码可以通过邮箱重置。")
     user = User(email=normalized, password_hash=hash_password(password), role=role,
                 display_name=display_name, is_enabled=True, session_token=new_session_token(),
-                password_changed_at=utcnow())
+                password_changed_at=utc_now())
     db.session.add(user)
     try:
         db.session.flush()
@@ -158,7 +159,7 @@ def authenticate(email: str | None, password: str | None) -> User | None:
 
 def record_login(user: User) -> None:
     """Note the time of a successful login."""
-    user.last_login_at = utcnow()
+    user.last_login_at = utc_now()
     db.session.flush()
 
 
@@ -172,7 +173,7 @@ def set_password(user: User, new_password: str) -> None:
     """Store a new password (policy-checked) and end all other sessions."""
     check_password_policy(new_password, user.email)
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = utc_now()
     rotate_session_token(user)
 
 

@@ -9,16 +9,15 @@ complaint and responds. Repeated counterfeit (假冒伪劣) reports on one shop 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, Enterprise, Role, Shop,
-    Status, User, utcnow,
+    Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, Enterprise, Role, Shop, User,
 )
+from ..clock import china_now, utc_now
 from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import Forbidden, NotFound, ServiceError
@@ -41,7 +40,7 @@ def _clean(value, field, max_length, required=False, multiline=False) -> str:
 
 def new_reference() -> str:
     """A fresh, hard-to-guess reference number ``TS-<China date>-<8 characters>``."""
-    day = datetime.now(CHINA_TZ).strftime("%Y%m%d")
+    day = china_now().strftime("%Y%m%d")
     for _ in range(20):
         ref = f"TS-{day}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
         if db.session.scalar(select(Complaint.id).where(Complaint.reference == ref)) is None:
@@ -60,7 +59,7 @@ def reportable_target(enterprise_id: int | None, shop_id: int | None) -> tuple[E
     shop = db.session.get(Shop, shop_id) if shop_id else None
     if ent is None and shop is not None:
         ent = shop.enterprise
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         raise NotFound("要举报的企业不存在或未公开。")
     if shop is not None and shop.enterprise_id != ent.id:
         raise NotFound("该店铺不属于此企业。")
@@ -101,14 +100,6 @@ def lookup(reference: str) -> Complaint | None:
 def public_messages(complaint: Complaint) -> list[ComplaintMessage]:
     """Replies the reporter may see on the status page (staff public replies, merchant responses)."""
     return [m for m in complaint.messages if m.public]
-
-
-def get_complaint(complaint_id: int) -> Complaint:
-    """The complaint or ``NotFound``."""
-    complaint = db.session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFound("投诉不存在。")
-    return complaint
 
 
 def flagged_shop_counts() -> dict[int, int]:
@@ -152,7 +143,7 @@ def assign(complaint: Complaint, assignee: User, actor) -> None:
     before = {"status": complaint.status, "assignee_id": complaint.assignee_id}
     complaint.assignee_id = assignee.id
     complaint.status = ComplaintStatus.ASSIGNED
-    complaint.updated_at = utcnow()
+    complaint.updated_at = utc_now()
     db.session.flush()
     record("complaint.assign", actor=actor, entity_kind="complaint", entity_id=complaint.id,
            enterprise_id=complaint.enterprise_id, before=before,
@@ -167,7 +158,7 @@ def staff_reply(complaint: Complaint, body: str, actor, public: bool = True) -> 
     if complaint.status == ComplaintStatus.NEW:
         complaint.status = ComplaintStatus.ASSIGNED
         complaint.assignee_id = complaint.assignee_id or actor.id
-    complaint.updated_at = utcnow()
+    complaint.updated_at = utc_now()
     db.session.flush()
     record("complaint.reply", actor=actor, entity_kind="complaint", entity_id=complaint.id,
            enterprise_id=complaint.enterprise_id, note=("公开回复：" if public else "内部备注：") + body[:200])
@@ -183,7 +174,7 @@ def close(complaint: Complaint, outcome: str, note: str, actor) -> None:
     before = {"status": complaint.status}
     complaint.status = outcome
     complaint.resolution_note = note
-    complaint.closed_at = utcnow()
+    complaint.closed_at = utc_now()
     complaint.updated_at = complaint.closed_at
     complaint.assignee_id = complaint.assignee_id or actor.id
     db.session.flush()
@@ -219,7 +210,7 @@ def merchant_respond(complaint: Complaint, user: User, body: str) -> ComplaintMe
     body = _clean(body, "回复内容", 2000, required=True, multiline=True)
     msg = ComplaintMessage(complaint=complaint, author_id=user.id, author_role="merchant", body=body, public=True)
     db.session.add(msg)
-    complaint.updated_at = utcnow()
+    complaint.updated_at = utc_now()
     db.session.flush()
     record("complaint.merchant_response", actor=user, entity_kind="complaint", entity_id=complaint.id,
            enterprise_id=complaint.enterprise_id, note=body[:200])

@@ -1,35 +1,24 @@
 """Curation: featured slots (home carousel, per-industry rows) and badges.
 
-Slot times are stored naive UTC; staff enter them in China time (``china_to_utc``). A slot is
+Slot times are stored naive UTC; staff enter them in China time (``clock.china_local_to_utc``). A slot is
 live when ``starts_at <= at < ends_at`` (no end = open-ended) and its enterprise is certified;
 ``live_slots(at, ...)`` is what the home page (and its preview at a chosen date) shows.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import (
-    CHINA_TZ, Badge, Brand, Enterprise, FeaturedSlot, Industry, Placement, Status, utcnow,
-)
+from ..models import Badge, Brand, Enterprise, FeaturedSlot, Industry, Placement, enterprise_is_public
+from ..clock import utc_now
 from ..validation.text import normalize_key
 from . import NotFound, ServiceError
 from .audit import record
 from .versioning import begin_edit
 
 MAX_TITLE = 60
-
-
-def china_to_utc(value: datetime) -> datetime:
-    """A naive datetime typed in China time -> naive UTC for storage."""
-    return value.replace(tzinfo=CHINA_TZ).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def utc_to_china(value: datetime) -> datetime:
-    """A stored naive UTC datetime -> naive China time (for form defaults)."""
-    return value.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ).replace(tzinfo=None)
 
 
 def live_filter(at: datetime):
@@ -40,9 +29,9 @@ def live_filter(at: datetime):
 def live_slots(at: datetime | None = None, placement: str = Placement.CAROUSEL,
                industry_id: int | None = None, limit: int | None = None) -> list[FeaturedSlot]:
     """Slots live at ``at`` (default now) for a placement, in order, certified enterprises only."""
-    at = at or utcnow()
+    at = at or utc_now()
     stmt = (select(FeaturedSlot).join(FeaturedSlot.enterprise)
-            .where(FeaturedSlot.placement == placement, live_filter(at), Enterprise.status == Status.CERTIFIED))
+            .where(FeaturedSlot.placement == placement, live_filter(at), enterprise_is_public()))
     if industry_id is not None:
         stmt = stmt.where(FeaturedSlot.industry_id == industry_id)
     stmt = stmt.order_by(FeaturedSlot.position, FeaturedSlot.id)
@@ -53,7 +42,7 @@ def live_slots(at: datetime | None = None, placement: str = Placement.CAROUSEL,
 
 def slot_state(slot: FeaturedSlot, at: datetime | None = None) -> str:
     """``live`` / ``scheduled`` / ``ended`` relative to ``at`` (default now)."""
-    at = at or utcnow()
+    at = at or utc_now()
     if slot.starts_at > at:
         return "scheduled"
     if slot.ends_at is not None and slot.ends_at <= at:
@@ -66,7 +55,7 @@ STATE_LABELS = {"live": "展示中", "scheduled": "待上线", "ended": "已结�
 
 def slots_query(*, placement: str = "", industry_id: int | None = None, state: str = "", at: datetime | None = None):
     """A select() of slots for the curation list, grouped by placement and ordered by position."""
-    at = at or utcnow()
+    at = at or utc_now()
     stmt = select(FeaturedSlot)
     if placement:
         stmt = stmt.where(FeaturedSlot.placement == placement)
@@ -89,7 +78,7 @@ def find_enterprises(q: str, limit: int = 20) -> list[Enterprise]:
         return []
     pattern = f"%{key}%"
     brand_match = select(Brand.enterprise_id).where(Brand.name_key.like(pattern))
-    stmt = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED,
+    stmt = (select(Enterprise).where(enterprise_is_public(),
                                      or_(Enterprise.name_key.like(pattern), Enterprise.id.in_(brand_match)))
             .order_by(Enterprise.name_sort).limit(limit))
     return list(db.session.scalars(stmt))
@@ -120,7 +109,7 @@ def create_slot(*, placement: str, enterprise_id: int, starts_at: datetime, ends
     ent = db.session.get(Enterprise, enterprise_id)
     if ent is None:
         raise ServiceError("企业不存在。")
-    if ent.status != Status.CERTIFIED:
+    if not ent.is_public:
         raise ServiceError("只能推荐已认证的企业。")
     if placement == Placement.INDUSTRY:
         if not industry_id or db.session.get(Industry, industry_id) is None:
@@ -190,7 +179,7 @@ def move_slot(slot: FeaturedSlot, direction: str, actor=None) -> None:
 
 def end_slot(slot: FeaturedSlot, actor=None) -> None:
     """End a live slot now, or remove a slot that has not started yet."""
-    now = utcnow()
+    now = utc_now()
     before = _snapshot(slot)
     if slot.starts_at > now:
         record("featured.delete", actor=actor, entity_kind="featured_slot", entity_id=slot.id,
@@ -217,7 +206,7 @@ def set_badge(ent: Enterprise, badge_id: int, grant: bool, actor=None) -> Badge:
         ent.badges.remove(badge)
     else:
         return badge
-    ent.updated_at = utcnow()  # touch the row so the search outbox re-indexes the badge facet
+    ent.updated_at = utc_now()  # touch the row so the search outbox re-indexes the badge facet
     db.session.flush()
     record("badge.grant" if grant else "badge.remove", actor=actor, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before={"badges": before}, after={"badges": [b.name for b in ent.badges]},

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from ..clock import utc_now
 from ..extensions import db
-from ..models import Application, AppStatus, utcnow
+from ..models import Application, AppStatus
 from . import AlreadyDecided, EditConflict, NotFound
 from .versioning import parse_version
 
@@ -32,7 +33,7 @@ def decide(app_id: int, new_status: str, *, actor=None, reason: str = "", seen_v
         conditions.append(Application.version == seen)
     result = db.session.execute(
         update(Application).where(*conditions)
-        .values(status=new_status, decided_at=utcnow(), decided_by_id=getattr(actor, "id", None),
+        .values(status=new_status, decided_at=utc_now(), decided_by_id=getattr(actor, "id", None),
                 reason=reason, version=Application.version + 1)
         .execution_options(synchronize_session=False))
     application = db.session.get(Application, app_id)

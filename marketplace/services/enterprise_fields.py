@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, select
 
 from ..extensions import db
-from ..models import Brand, City, Enterprise, Industry
+from ..models import Brand, City, Enterprise, Industry, Shop
 from ..validation.text import normalize_key, pinyin_sort_key
 from . import ServiceError
 
@@ -46,14 +46,29 @@ def unique_brands(names) -> list[tuple[str, str]]:
     return out
 
 
-def _snapshot(ent: Enterprise, keys) -> dict:
-    values = {
-        "name": lambda: ent.name,
-        "brands": lambda: [b.name for b in ent.brands],
-        "city_id": lambda: ent.city.id if ent.city is not None else ent.city_id,
-        "industry_ids": lambda: sorted(i.id for i in ent.industries),
+def enterprise_snapshot(ent: Enterprise) -> dict:
+    """The editable fields of an enterprise in payload form: what an edit application carries,
+    what diffs compare against and what the audit log records.
+
+    Industries are listed in their display order (position, then id) whether the relationship
+    was loaded from the database or just assigned, so two snapshots compare equal exactly when
+    the same industries are chosen.
+    """
+    return {
+        "name": ent.name,
+        "brands": list(ent.brand_names),
+        "city_id": ent.city.id if ent.city is not None else ent.city_id,
+        "industry_ids": [i.id for i in sorted(ent.industries, key=lambda i: (i.position, i.id))],
+        "description": ent.description or "",
+        "website": ent.website or "",
+        "founded_year": ent.founded_year,
+        "logo_sha256": ent.logo_sha256,
     }
-    return {k: (values[k]() if k in values else getattr(ent, k)) for k in keys}
+
+
+def shop_snapshot(shop: Shop) -> dict:
+    """The editable fields of a shop in payload form (diffs, edit applications, the audit log)."""
+    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
 
 
 def _set_brands(ent: Enterprise, names) -> None:
@@ -94,7 +109,7 @@ def apply_enterprise_fields(ent: Enterprise, fields: dict, *,
     (the importer) pass the rows it already loaded.
     """
     known = [k for k in ("name", "brands", "city_id", "industry_ids", *SCALAR_FIELDS) if k in fields]
-    before = _snapshot(ent, known)
+    before = {k: v for k, v in enterprise_snapshot(ent).items() if k in known}
     if "city_id" in fields:
         city = db.session.get(City, fields["city_id"]) if fields["city_id"] is not None else None
         if city is None:
@@ -122,6 +137,6 @@ def apply_enterprise_fields(ent: Enterprise, fields: dict, *,
     for key in SCALAR_FIELDS:
         if key in fields:
             setattr(ent, key, fields[key])
-    after = _snapshot(ent, known)
+    after = {k: v for k, v in enterprise_snapshot(ent).items() if k in known}
     changed = [k for k in known if before[k] != after[k]]
     return {"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}}

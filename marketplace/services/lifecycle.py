@@ -16,11 +16,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Certification, CertStatus, Enterprise, Shop, Status, utcnow
+from ..models import Certification, CertStatus, Enterprise, Shop, Status
+from ..clock import china_today, utc_now
 from . import ServiceError
 from .audit import record
 from .mail import queue_mail
-from .review import china_today, site_link
+from .review import site_link
 
 WARN_DAYS = 30
 ACTIONS = {Status.SUSPENDED: "暂停", Status.REVOKED: "撤销"}
@@ -155,7 +156,7 @@ def expire_certificates(today=None) -> dict:
         Certification.valid_until >= today,
         Certification.valid_until <= today + timedelta(days=WARN_DAYS)).order_by(Certification.id)).all()
     for cert in soon:
-        cert.expiry_warned_at = utcnow()
+        cert.expiry_warned_at = utc_now()
         counts["warned"] += 1
         days = (cert.valid_until - today).days
         _mail_owner(cert.enterprise, f"您的认证证书将在 {days} 天后到期",

@@ -23,12 +23,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..clock import china_local_to_utc, utc_now
 from ..extensions import db
-from ..models import NewsArticle, NewsCategory, NewsStatus, SearchOutbox
+from ..models import NewsArticle, NewsCategory, NewsStatus, SearchOutbox, directory_version
 from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import ServiceError
 from .audit import record
-from .catalog import _cached, _directory_version
+from .catalog import _cached
 from .rich_text import plain_text
 
 TITLE_MAX = 120
@@ -270,7 +270,7 @@ def latest_headlines(n: int, at: datetime, min_version: int | None = None) -> li
 
     def compute():
         now = utc_now()
-        version = _directory_version()
+        version = directory_version()
         cols = select(NewsArticle.id, NewsArticle.title, NewsArticle.category, NewsArticle.publish_at)
         recent = headlines(cols.where(public_filter(now)).order_by(NewsArticle.publish_at.desc(),
                                                                    NewsArticle.id.desc()).limit(n))

@@ -1,16 +1,16 @@
 """The review queue: pending applications, the checks staff see, and the decisions.
 
-Decisions follow the Status contract (see COMMON/DESIGN): an application is decided with the
-conditional ``UPDATE ... WHERE id = ? AND status = 'pending'`` of ``services.decisions``, issued
-*before* anything else, so two staff deciding at once cannot both win — the loser gets
-``AlreadyDecided`` and its request rolls back; nothing is decided twice. A claim is approved with
-a second conditional UPDATE that only succeeds while the enterprise has no owner; the other
-pending claims on it then lapse. Services flush, never commit; the applicant's mail is queued and
-goes out after the commit (``services.mail``).
+Decisions follow the status contract: an application is decided with the conditional
+``UPDATE ... WHERE id = ? AND status = 'pending'`` of ``services.decisions``, issued *before*
+anything else, so two staff deciding at once cannot both win — the loser gets ``AlreadyDecided``
+and its request rolls back; nothing is decided twice. A claim is approved with a second
+conditional UPDATE that only succeeds while the enterprise has no owner; the other pending claims
+on it then lapse. Services flush, never commit; the applicant's mail is queued and goes out after
+the commit (``services.mail``).
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -18,23 +18,19 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, AppKind, Application, AppStatus, Enterprise, Platform, Shop, Status, enterprise_industry, utcnow,
+    AppKind, Application, AppStatus, Enterprise, Platform, Shop, Status, enterprise_industry,
 )
-from . import AlreadyDecided, NotFound, ServiceError
+from ..clock import utc_now
+from . import AlreadyDecided, ServiceError
 from .audit import record
 from .certificates import issue_certificates
 from .decisions import decide
-from .enterprise_fields import apply_enterprise_fields
+from .enterprise_fields import apply_enterprise_fields, enterprise_snapshot, shop_snapshot
 from .mail import queue_mail
 from .versioning import begin_edit
 
 PER_PAGE = 20
 CLAIM_LAPSED = "企业已被认领"
-
-
-def china_today() -> date:
-    """Today's date in China (certificate dates are calendar dates in China time)."""
-    return datetime.now(CHINA_TZ).date()
 
 
 # --------------------------------------------------------------------------- queue
@@ -78,34 +74,17 @@ def pending_count() -> int:
                              .where(Application.status == AppStatus.PENDING)) or 0
 
 
-def get_application(app_id: int) -> Application:
-    """The application with ``app_id`` or ``NotFound``."""
-    application = db.session.get(Application, app_id)
-    if application is None:
-        raise NotFound("申请不存在。")
-    return application
-
-
-# Checks shown next to an application live in review_checks; re-exported for callers.
-from .review_checks import (  # noqa: E402,F401
-    diff, duplicate_warnings, inline_diff, shop_checks, similar_names, uscc_check,
-)
-
 
 # --------------------------------------------------------------------------- decisions
 
-def enterprise_snapshot(ent: Enterprise) -> dict:
-    """The audit-log view of an enterprise's reviewable fields."""
-    return {"name": ent.name, "brands": ent.brand_names, "city_id": ent.city_id,
-            "industry_ids": [i.id for i in ent.industries], "description": ent.description,
-            "website": ent.website, "founded_year": ent.founded_year, "logo_sha256": ent.logo_sha256,
-            "status": ent.status, "owner_id": ent.owner_id}
+def _audited_enterprise(ent: Enterprise) -> dict:
+    """What a decision's audit entry records of an enterprise: its fields, status and owner."""
+    return {**enterprise_snapshot(ent), "status": ent.status, "owner_id": ent.owner_id}
 
 
-def shop_snapshot(shop: Shop) -> dict:
-    """The audit-log view of a shop."""
-    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type,
-            "platform_id": shop.platform_id, "status": shop.status}
+def _audited_shop(shop: Shop) -> dict:
+    """What a decision's audit entry records of a shop: its fields and status."""
+    return {**shop_snapshot(shop), "status": shop.status}
 
 
 def _apply_enterprise_edit(ent: Enterprise, payload: dict) -> None:
@@ -171,8 +150,8 @@ def _approve_enterprise(application: Application, actor):
     """Certify the enterprise with its pending shops and issue its certificate."""
     ent = application.enterprise
     begin_edit(ent)
-    before = enterprise_snapshot(ent)
-    now = utcnow()
+    before = _audited_enterprise(ent)
+    now = utc_now()
     ent.status, ent.status_reason, ent.certified_at = Status.CERTIFIED, "", now
     for shop in ent.shops:
         if shop.status == Status.PENDING:
@@ -180,7 +159,7 @@ def _approve_enterprise(application: Application, actor):
     cert = issue_certificates([ent.id])[ent.id]
     db.session.flush()
     db.session.expire(ent, ["certifications"])
-    after = enterprise_snapshot(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
+    after = _audited_enterprise(ent) | {"certificate": cert.number, "valid_until": cert.valid_until.isoformat()}
     return "enterprise", ent.id, before, after, f"证书编号 {cert.number}，有效期至 {cert.valid_until:%Y-%m-%d}。"
 
 
@@ -216,10 +195,10 @@ def _lapse_claim(claim: Application, winner: Application, actor) -> None:
 def _approve_enterprise_edit(application: Application, actor):
     ent = application.enterprise
     begin_edit(ent)
-    before = enterprise_snapshot(ent)
+    before = _audited_enterprise(ent)
     _apply_enterprise_edit(ent, application.payload or {})
     db.session.flush()
-    return "enterprise", ent.id, before, enterprise_snapshot(ent), "变更已在企业页面生效。"
+    return "enterprise", ent.id, before, _audited_enterprise(ent), "变更已在企业页面生效。"
 
 
 def _approve_shop(application: Application, actor):
@@ -227,14 +206,14 @@ def _approve_shop(application: Application, actor):
     if shop is None:
         raise ServiceError("申请对应的店铺已不存在。")
     begin_edit(shop)
-    before = shop_snapshot(shop)
+    before = _audited_shop(shop)
     if application.kind == AppKind.SHOP:
-        shop.status, shop.status_reason, shop.certified_at = Status.CERTIFIED, "", utcnow()
+        shop.status, shop.status_reason, shop.certified_at = Status.CERTIFIED, "", utc_now()
     else:
         _apply_shop_edit(shop, application.payload or {})
     db.session.flush()
     detail = "店铺已在企业页面公开。" if application.kind == AppKind.SHOP else "店铺变更已生效。"
-    return "shop", shop.id, before, shop_snapshot(shop), detail
+    return "shop", shop.id, before, _audited_shop(shop), detail
 
 
 _APPROVERS = {

@@ -15,6 +15,7 @@ from ..validation import ValidationError
 from ..validation.text import normalize_key
 from ..validation.urls import parse_web_url, shop_url_problem
 from ..validation.uscc import normalize_uscc, suggested_city_code
+from .enterprise_fields import enterprise_snapshot, shop_snapshot
 
 SIMILAR_NAME_RATIO = 0.85
 
@@ -64,9 +65,7 @@ def diff(application: Application) -> list[dict]:
     payload = application.payload or {}
     if application.kind == AppKind.ENTERPRISE_EDIT:
         ent = application.enterprise
-        live = {"name": ent.name, "brands": ent.brand_names, "city_id": ent.city_id,
-                "industry_ids": [i.id for i in ent.industries], "description": ent.description,
-                "website": ent.website, "founded_year": ent.founded_year, "logo_sha256": ent.logo_sha256}
+        live = enterprise_snapshot(ent)
         for key, label in ENTERPRISE_FIELDS.items():
             if key in payload:
                 before = _show_enterprise_value(key, live[key])
@@ -75,7 +74,7 @@ def diff(application: Application) -> list[dict]:
                              "changed": before != after, **inline_diff(before, after)})
     elif application.kind == AppKind.SHOP_EDIT and application.shop is not None:
         shop = application.shop
-        live = {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
+        live = shop_snapshot(shop)
         for key, label in SHOP_FIELDS.items():
             if key in payload:
                 if key == "platform_id":

@@ -9,16 +9,17 @@ from __future__ import annotations
 import statistics
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    CHINA_TZ, Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus,
-    Enterprise, Industry, Platform, Shop, Status, enterprise_industry, utcnow,
+    Application, AppStatus, City, ClickEvent, Complaint, ComplaintKind, ComplaintStatus, Enterprise,
+    Industry, Platform, Shop, enterprise_industry, enterprise_is_public, shop_is_public,
 )
+from ..clock import to_china, utc_now
 from ..services.reference_data import REGIONS
 
 
@@ -38,20 +39,16 @@ class Table:
                 "chart": self.chart, "note": self.note}
 
 
-def _china(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
-
-
 def _certified_shops():
     return (select(Shop).join(Shop.enterprise)
-            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+            .where(shop_is_public()))
 
 
 def progress() -> Table:
     """Certified enterprises against the campaign goal (ENTERPRISE_GOAL)."""
     goal = current_app.config["ENTERPRISE_GOAL"]
     certified = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
+                                  .where(enterprise_is_public())) or 0
     shops = db.session.scalar(select(func.count()).select_from(_certified_shops().subquery())) or 0
     pct = round(100 * certified / goal, 1) if goal else 0
     return Table("progress", "万家名优企业目标进度", ["指标", "数值"],
@@ -62,9 +59,9 @@ def progress() -> Table:
 def by_city() -> Table:
     """Certified enterprises and shops per city, ranked by enterprises (all 21 cities)."""
     ents = dict(db.session.execute(select(Enterprise.city_id, func.count()).where(
-        Enterprise.status == Status.CERTIFIED).group_by(Enterprise.city_id)).all())
+        enterprise_is_public()).group_by(Enterprise.city_id)).all())
     shops = dict(db.session.execute(select(Enterprise.city_id, func.count()).select_from(Shop).join(Shop.enterprise)
-                                    .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+                                    .where(shop_is_public())
                                     .group_by(Enterprise.city_id)).all())
     cities = db.session.scalars(select(City).order_by(City.position)).all()
     rows = [[c.name, c.region, ents.get(c.id, 0), shops.get(c.id, 0)] for c in cities]
@@ -90,7 +87,7 @@ def by_industry() -> Table:
     counts = dict(db.session.execute(
         select(enterprise_industry.c.industry_id, func.count()).select_from(enterprise_industry)
         .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-        .where(Enterprise.status == Status.CERTIFIED).group_by(enterprise_industry.c.industry_id)).all())
+        .where(enterprise_is_public()).group_by(enterprise_industry.c.industry_id)).all())
     rows = [[i.name, counts.get(i.id, 0)] for i in db.session.scalars(select(Industry).order_by(Industry.position))]
     rows.sort(key=lambda r: -r[1])
     return Table("by_industry", "各行业认证企业", ["行业", "认证企业"], rows, chart="hbar")
@@ -99,21 +96,21 @@ def by_industry() -> Table:
 def by_platform() -> Table:
     """Certified shops (of certified enterprises) per platform."""
     counts = dict(db.session.execute(select(Shop.platform_id, func.count()).join(Shop.enterprise).where(
-        Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED).group_by(Shop.platform_id)).all())
+        shop_is_public()).group_by(Shop.platform_id)).all())
     rows = [[p.name, counts.get(p.id, 0)] for p in db.session.scalars(select(Platform).order_by(Platform.position))]
     rows.sort(key=lambda r: -r[1])
     return Table("by_platform", "各电商平台认证店铺", ["平台", "认证店铺"], rows, chart="bar")
 
 
 def _week_start(dt: datetime) -> date:
-    d = _china(dt).date()
+    d = to_china(dt).date()
     return d - timedelta(days=d.weekday())
 
 
 def weekly(weeks: int = 12, now: datetime | None = None) -> Table:
     """Applications submitted, approved and rejected per week (China weeks, Monday first),
     with that week's median review time in hours."""
-    now = now or utcnow()
+    now = now or utc_now()
     first = _week_start(now) - timedelta(weeks=weeks - 1)
     since = datetime.combine(first, datetime.min.time()) - timedelta(hours=8)
     buckets = OrderedDict((first + timedelta(weeks=i), [0, 0, 0, []]) for i in range(weeks))
@@ -139,10 +136,10 @@ def review_time_summary() -> Table:
     from .review import pending_count, review_seconds_median
 
     overall = review_seconds_median()
-    recent = review_seconds_median(utcnow() - timedelta(days=30))
+    recent = review_seconds_median(utc_now() - timedelta(days=30))
     hours = lambda s: round(s / 3600, 1) if s is not None else None  # noqa: E731
     oldest = db.session.scalar(select(func.min(Application.submitted_at)).where(Application.status == AppStatus.PENDING))
-    wait = round((utcnow() - oldest).total_seconds() / 3600, 1) if oldest else 0
+    wait = round((utc_now() - oldest).total_seconds() / 3600, 1) if oldest else 0
     return Table("review_time", "审核时效", ["指标", "数值"], [
         ["审核时长中位数（全部，小时）", hours(overall)], ["审核时长中位数（近30天，小时）", hours(recent)],
         ["待审核申请", pending_count()], ["最早待审申请已等待（小时）", wait]], chart="kpi")
@@ -150,11 +147,11 @@ def review_time_summary() -> Table:
 
 def clicks(days: int = 30, now: datetime | None = None) -> Table:
     """Click-throughs to shops per day over the last ``days`` days (China dates)."""
-    now = now or utcnow()
-    today = _china(now).date()
+    now = now or utc_now()
+    today = to_china(now).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time()) - timedelta(hours=8)
-    counter = Counter(_china(at).date() for (at,) in db.session.execute(
+    counter = Counter(to_china(at).date() for (at,) in db.session.execute(
         select(ClickEvent.at).where(ClickEvent.at >= since)))
     rows = [[f"{first + timedelta(days=i):%m-%d}", counter.get(first + timedelta(days=i), 0)] for i in range(days)]
     return Table("clicks", f"近{days}天店铺点击", ["日期", "点击"], rows, chart="line")

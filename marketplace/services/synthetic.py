@@ -15,16 +15,11 @@ import random
 import time
 from pathlib import Path
 
+from ..data import platform_host, rows
 from ..validation.uscc import check_character
 
-CITIES = [  # (name, code) — the 21 prefecture-level cities
-    ("广州", "440100"), ("深圳", "440300"), ("珠海", "440400"), ("佛山", "440600"), ("江门", "440700"),
-    ("肇庆", "441200"), ("惠州", "441300"), ("东莞", "441900"), ("中山", "442000"), ("汕头", "440500"),
-    ("汕尾", "441500"), ("潮州", "445100"), ("揭阳", "445200"), ("湛江", "440800"), ("茂名", "440900"),
-    ("阳江", "441700"), ("韶关", "440200"), ("梅州", "441400"), ("河源", "441600"), ("清远", "441800"),
-    ("云浮", "445300"),
-]
-INDUSTRIES = {  # industry -> words used in enterprise names
+CITIES = [(r["name"], r["code"]) for r in rows("cities.csv")]  # the 21 prefecture-level cities
+NAME_WORDS = {  # industry (data/industries.csv) -> words used in enterprise names
     "电子产品": ("电子科技", "智能科技", "数码科技"),
     "家电": ("电器", "家用电器", "厨卫电器"),
     "陶瓷": ("陶瓷", "瓷业", "建陶"),
@@ -63,19 +58,20 @@ def make_uscc(area: str, serial: int, kind: str = "91") -> str:
 
 def shop_url(platform: str, n: int, domain: str) -> str:
     """A URL on the platform's real host that is unique for ``n``."""
+    host = platform_host
     return {
-        "tmall": f"https://gd{n}.tmall.com/",
-        "jd": f"https://mall.jd.com/index-{1000000 + n}.html",
-        "pinduoduo": f"https://mobile.yangkeduo.com/mall_page.html?mall_id={5000000 + n}",
-        "taobao": f"https://shop{100000000 + n}.taobao.com/",
-        "douyin": f"https://haohuo.jinritemai.com/views/shop/index?id=gd{n}",
-        "kuaishou": f"https://app.kuaishou.com/merchant/shop/detail?id={2000000 + n}",
-        "alibaba1688": f"https://gd{n}.1688.com/",
-        "vip": f"https://list.vip.com/brand-{n}.html",
-        "suning": f"https://shop.suning.com/{70000000 + n}/index.html",
-        "dewu": f"https://www.dewu.com/brand/{n}",
-        "alibaba": f"https://gd{n}.en.alibaba.com/",
-        "aliexpress": f"https://www.aliexpress.com/store/{9000000 + n}",
+        "tmall": f"https://gd{n}.{host('tmall')}/",
+        "jd": f"https://mall.{host('jd')}/index-{1000000 + n}.html",
+        "pinduoduo": f"https://mobile.{host('pinduoduo', 1)}/mall_page.html?mall_id={5000000 + n}",
+        "taobao": f"https://shop{100000000 + n}.{host('taobao')}/",
+        "douyin": f"https://haohuo.{host('douyin')}/views/shop/index?id=gd{n}",
+        "kuaishou": f"https://app.{host('kuaishou')}/merchant/shop/detail?id={2000000 + n}",
+        "alibaba1688": f"https://gd{n}.{host('alibaba1688')}/",
+        "vip": f"https://list.{host('vip')}/brand-{n}.html",
+        "suning": f"https://shop.{host('suning')}/{70000000 + n}/index.html",
+        "dewu": f"https://www.{host('dewu')}/brand/{n}",
+        "alibaba": f"https://gd{n}.en.{host('alibaba')}/",
+        "aliexpress": f"https://www.{host('aliexpress')}/store/{9000000 + n}",
         "own-site": f"https://shop.{domain}/s/{n}",
     }[platform]
 
@@ -95,7 +91,7 @@ def generate_rows(enterprises: int = 10_000, shops: int = 50_000, *, seed: int =
     the totals are exact. The same arguments always give the same rows.
     """
     rnd = random.Random(seed)
-    industries = list(INDUSTRIES)
+    industries = [r["name"] for r in rows("industries.csv")]
     ent_rows: list[dict] = []
     shop_rows: list[dict] = []
     base, extra = divmod(shops, enterprises) if enterprises else (0, 0)
@@ -108,7 +104,7 @@ def generate_rows(enterprises: int = 10_000, shops: int = 50_000, *, seed: int =
         if rnd.random() < 0.25:
             inds.append(rnd.choice(industries))
         trade = rnd.choice(NAME_CHARS) + rnd.choice(NAME_CHARS)
-        word = rnd.choice(INDUSTRIES[inds[0]])
+        word = rnd.choice(NAME_WORDS[inds[0]])
         name = f"{city}市{trade}{word}有限公司（测试{i + 1}）"
         brand = trade + rnd.choice(NAME_CHARS)
         brands = [brand] + ([trade + rnd.choice("坊记牌源")] if rnd.random() < 0.2 else [])

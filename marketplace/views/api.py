@@ -14,7 +14,7 @@ which the test suite checks every answer with schemathesis.
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Flask, Response, current_app, request, url_for
@@ -23,10 +23,11 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import selectinload
 from webargs.flaskparser import FlaskParser
 
+from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Certification, City, Enterprise, Industry, Platform, SearchOutbox, Shop, Status,
-    enterprise_badge, enterprise_industry,
+    AuditLog, Certification, City, Enterprise, Industry, Platform, Shop, Status,
+    directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
 from ..services import catalog
 from ..services.verify.lookup import verify as run_verify
@@ -124,13 +125,13 @@ def data_last_modified() -> datetime:
     """When the public data last changed, cheaply (index lookups only): the newest search-outbox
     row (written in the same transaction as every change to an enterprise, shop, brand,
     platform, certificate, industry or badge), the newest audit entry, and never earlier than
-    today's start (certificate validity is judged by date)."""
+    the start of today in China (certificate validity is judged by the China date)."""
     row = db.session.execute(select(
-        select(SearchOutbox.created_at).order_by(SearchOutbox.id.desc()).limit(1).scalar_subquery(),
+        directory_changed_at(),
         select(Certification.created_at).order_by(Certification.id.desc()).limit(1).scalar_subquery(),
         select(func.max(AuditLog.at)).scalar_subquery(),
     )).one()
-    today = datetime.combine(datetime.now(timezone.utc).date(), time())
+    today = china_day_start_utc(china_today())
     stamps = [v for v in row if isinstance(v, datetime)] + [today]
     return max(stamps).replace(microsecond=0)
 
@@ -225,7 +226,7 @@ def enterprise_detail(enterprise_id: int):
     """One certified enterprise with its certified shops."""
     _check_id(enterprise_id)
     ent = catalog.get_enterprise(enterprise_id)
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         raise ApiError("企业不存在或未公开。", 404)
     return With(ent, shop_count=len(ent.public_shops))
 
@@ -239,7 +240,7 @@ def shops(args: dict):
     """Certified shops of certified enterprises, filtered and paginated."""
     f = _browse_filters(args)
     q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
-         .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED))
+         .where(shop_is_public()))
     if "enterprise" in args:
         q = q.where(Shop.enterprise_id == args["enterprise"])
     if f.platform:
@@ -285,9 +286,9 @@ def _enterprise_counts(column, join_table=None) -> dict[int, int]:
     if join_table is not None:
         q = (select(join_table.c.industry_id, func.count())
              .join(Enterprise, Enterprise.id == join_table.c.enterprise_id)
-             .where(Enterprise.status == Status.CERTIFIED).group_by(join_table.c.industry_id))
+             .where(enterprise_is_public()).group_by(join_table.c.industry_id))
     else:
-        q = select(column, func.count()).where(Enterprise.status == Status.CERTIFIED).group_by(column)
+        q = select(column, func.count()).where(enterprise_is_public()).group_by(column)
     return {k: n for k, n in db.session.execute(q)}
 
 
@@ -299,7 +300,7 @@ def platforms():
     counts = {pid: (shops, ents) for pid, shops, ents in db.session.execute(
         select(Shop.platform_id, func.count(Shop.id), func.count(func.distinct(Shop.enterprise_id)))
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-        .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .where(shop_is_public())
         .group_by(Shop.platform_id))}
     rows = db.session.scalars(select(Platform).where(Platform.active.is_(True))
                               .order_by(Platform.position, Platform.id)).all()

@@ -1,6 +1,6 @@
 """Account pages: register, log in / out, change password, forgotten-password reset.
 
-Security notes (see RELIABILITY.md "Accounts and sessions"):
+Security notes:
 - login failures always say only "邮箱或密码错误" and cost about the same time;
 - failed logins are rate-limited per account (email) and per client address (Flask-Limiter,
   ``deduct_when`` so only failures count); the 429 page is the site's Chinese error page;
@@ -17,13 +17,12 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..clock import utc_now
 from ..extensions import limiter
-from ..models import utcnow
 from ..security import safe_next
 from ..services import ServiceError, WrongPassword
 from ..services import accounts
 from ..services.mail import queue_mail
-from ..templating import endpoint_url
 from ..unit_of_work import catch_refusal
 from .auth_forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 
@@ -73,9 +72,7 @@ def _cfg(key: str):
 
 def _home_for(user) -> str:
     """Where a user lands after login when there is no (safe) ``next``."""
-    if getattr(user, "is_staff", False) and endpoint_url("staff.dashboard"):
-        return endpoint_url("staff.dashboard")
-    return endpoint_url("merchant.dashboard") or url_for("public.home")
+    return url_for("staff.dashboard" if getattr(user, "is_staff", False) else "merchant.dashboard")
 
 
 def _start_session(user, remember: bool = False) -> None:
@@ -103,7 +100,7 @@ def _expire_old_logins():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     last = current_user.last_login_at
-    if last is not None and utcnow() - last > _max_login_age():
+    if last is not None and utc_now() - last > _max_login_age():
         session.clear()
         logout_user()
     return None

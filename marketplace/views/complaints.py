@@ -16,10 +16,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..extensions import db, limiter
 from ..models import ComplaintKind, Role
 from ..services import complaints as svc
-from ..services.listings import FieldErrors
+from ..services.listings.common import FieldErrors
 from ..unit_of_work import catch_refusal
 from ..validation import ValidationError
-from .helpers import page_arg, role_required
+from .helpers import page_arg, positive_int, role_required
 
 bp = Blueprint("complaints", __name__)
 
@@ -41,16 +41,12 @@ class ResponseForm(FlaskForm):
                                              Length(max=2000, message="回复不能超过 2000 个字。")])
 
 
-def _int(name: str) -> int | None:
-    raw = (request.values.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-
 @bp.route("/report", methods=["GET", "POST"])
 @limiter.limit(REPORT_LIMIT, methods=["POST"])
 def new():
     """Report an enterprise (or one of its shops): type, description, evidence, contact."""
-    ent, shop = svc.reportable_target(_int("enterprise_id"), _int("shop_id"))
+    ent, shop = svc.reportable_target(positive_int(request.values.get("enterprise_id")),
+                                         positive_int(request.values.get("shop_id")))
     form = ReportForm()
     if form.validate_on_submit():
         with catch_refusal() as refusal:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, abort, current_app, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..clock import utc_now
+from ..clock import china_today, utc_now
 from ..extensions import db
-from ..models import Certification, City, Enterprise, Industry, Platform, Status, enterprise_industry
+from ..models import (
+    Certification, City, Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public,
+)
 from ..services import news
 from . import linking
 
@@ -36,14 +38,9 @@ def _max_urls() -> int:
 
 
 def _static_urls() -> list[tuple[str, datetime | None]]:
-    out = []
-    for endpoint, fallback in (("public.home", "/"), ("public.browse", "/enterprises"),
-                               ("public.platforms", "/platforms"), ("public.about", "/about"),
-                               ("trust.verify", "/verify"), ("trust.api_docs", "/developers"),
-                               ("news.index", "/news"), ("public.privacy", "/privacy"), ("public.terms", "/terms")):
-        if endpoint in current_app.view_functions:
-            out.append((linking.url(endpoint, fallback), None))
-    return out
+    return [(linking.url(endpoint), None) for endpoint in (
+        "public.home", "public.browse", "public.platforms", "public.about", "trust.verify", "trust.api_docs",
+        "news.index", "public.privacy", "public.terms")]
 
 
 def _valid_certificates_query():
@@ -51,8 +48,8 @@ def _valid_certificates_query():
               .correlate(Enterprise).scalar_subquery())
     return (select(Certification.number, Certification.created_at)
             .join(Enterprise, Enterprise.id == Certification.enterprise_id)
-            .where(Enterprise.status == Status.CERTIFIED, Certification.status == "valid",
-                   Certification.valid_until >= date.today(), Certification.id == latest))
+            .where(enterprise_is_public(), Certification.status == "valid",
+                   Certification.valid_until >= china_today(), Certification.id == latest))
 
 
 def _sitemap_sections():
@@ -70,13 +67,13 @@ def _sitemap_sections():
     sections.append((len(platforms), lambda o, n: [(linking.platform_url(p), None) for p in platforms[o:o + n]]))
 
     ent_count = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                  .where(Enterprise.status == Status.CERTIFIED)) or 0
+                                  .where(enterprise_is_public())) or 0
 
     def enterprises(o, n):
         rows = db.session.execute(select(Enterprise.id, Enterprise.updated_at)
-                                  .where(Enterprise.status == Status.CERTIFIED)
+                                  .where(enterprise_is_public())
                                   .order_by(Enterprise.id).offset(o).limit(n))
-        return [(linking.url("public.enterprise", f"/enterprises/{i}", enterprise_id=i), u) for i, u in rows]
+        return [(linking.url("public.enterprise", enterprise_id=i), u) for i, u in rows]
 
     sections.append((ent_count, enterprises))
     cert_q = _valid_certificates_query()
@@ -84,12 +81,12 @@ def _sitemap_sections():
 
     def certificates(o, n):
         rows = db.session.execute(cert_q.order_by(Certification.id).offset(o).limit(n))
-        return [(linking.url("trust.certificate", f"/certificates/{num}", number=num), c) for num, c in rows]
+        return [(linking.url("trust.certificate", number=num), c) for num, c in rows]
 
     sections.append((cert_count, certificates))
     now = utc_now()  # published news (services.news decides what is public at this moment)
     sections.append((news.public_count(now), lambda o, n: [
-        (linking.url("news.article", f"/news/{i}", article_id=i), mod) for i, mod in news.public_ids(now, o, n)]))
+        (linking.url("news.article", article_id=i), mod) for i, mod in news.public_ids(now, o, n)]))
     return sections
 
 
@@ -109,11 +106,11 @@ def sitemap_index():
     """A sitemap index pointing at ``/sitemaps/<n>.xml`` files of at most 50,000 URLs."""
     total = sum(count for count, _ in _sitemap_sections())
     files = max(1, math.ceil(total / _max_urls()))
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = china_today().isoformat()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for n in range(1, files + 1):
-        loc = linking.url("feeds.sitemap_file", f"/sitemaps/{n}.xml", n=n)
+        loc = linking.url("feeds.sitemap_file", n=n)
         lines.append(f"<sitemap><loc>{escape(loc)}</loc><lastmod>{today}</lastmod></sitemap>")
     lines.append("</sitemapindex>")
     return _xml_response("\n".join(lines) + "\n", "application/xml")
@@ -160,7 +157,7 @@ def robots():
         "Disallow: /search",
         "Allow: /",
         "",
-        f"Sitemap: {linking.url('feeds.sitemap_index', '/sitemap.xml')}",
+        f"Sitemap: {linking.url('feeds.sitemap_index')}",
         "",
     ]
     response = current_app.response_class("\n".join(lines), mimetype="text/plain")
@@ -223,7 +220,7 @@ def _feed(title: str, subtitle: str, self_url: str, alt_url: str, enterprises: l
 
 
 def _newest(extra=None) -> list[Enterprise]:
-    q = (select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    q = (select(Enterprise).where(enterprise_is_public())
          .order_by(Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc()).limit(FEED_SIZE)
          .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
                   selectinload(Enterprise.certifications)))
@@ -236,8 +233,8 @@ def _newest(extra=None) -> list[Enterprise]:
 def feed_new():
     """Newly certified enterprises, newest first."""
     return _feed("广货网上行 · 新认证企业", "最新通过广货网上行认证的广东名优企业",
-                 linking.url("feeds.feed_new", "/feeds/new.atom"),
-                 linking.url("public.browse", "/enterprises"), _newest())
+                 linking.url("feeds.feed_new"),
+                 linking.url("public.browse"), _newest())
 
 
 @bp.route("/feeds/industries/<slug>.atom")
@@ -249,7 +246,7 @@ def feed_industry(slug: str):
     in_industry = Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
                                     .where(enterprise_industry.c.industry_id == ind.id))
     return _feed(f"广货网上行 · {ind.name} · 新认证企业", f"{ind.name}行业最新通过认证的广东企业",
-                 linking.url("feeds.feed_industry", f"/feeds/industries/{slug}.atom", slug=ind.slug),
+                 linking.url("feeds.feed_industry", slug=ind.slug),
                  linking.industry_url(ind), _newest(in_industry))
 
 
@@ -260,5 +257,5 @@ def feed_city(slug: str):
     if city is None:
         abort(404)
     return _feed(f"广货网上行 · {city.full_name} · 新认证企业", f"{city.full_name}最新通过认证的企业",
-                 linking.url("feeds.feed_city", f"/feeds/cities/{slug}.atom", slug=city.slug),
+                 linking.url("feeds.feed_city", slug=city.slug),
                  linking.city_url(city), _newest(Enterprise.city_id == city.id))

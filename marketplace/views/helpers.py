@@ -29,15 +29,42 @@ def role_required(*roles: str):
     return decorator
 
 
+def bounded_int(raw: str | None, default: int, low: int, high: int, blank_ok: bool = True) -> int:
+    """A query-string integer within ``[low, high]``; a missing value means ``default``.
+
+    The one parser behind page numbers and page sizes on the pages, in search and in the API
+    (each caller words its own error). Only ASCII digits, at most 7 of them; anything else raises
+    ``ValueError``. A blank value counts as missing unless ``blank_ok`` is false (the site's
+    pages refuse ``?page=`` so that a broken link is noticed).
+    """
+    if raw is None:
+        return default
+    raw = raw.strip()
+    if not raw and blank_ok:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7 or not low <= int(raw) <= high:
+        raise ValueError(f"not an integer from {low} to {high}")
+    return int(raw)
+
+
+def positive_int(raw: str | None) -> int | None:
+    """An optional id from a query string or form: a positive integer, or None when the value is
+    missing or malformed (filters and preselections ignore a bad value instead of refusing it)."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
+
+
+def int_arg(name: str) -> int | None:
+    """``positive_int`` of a query argument."""
+    return positive_int(request.args.get(name))
+
+
 def page_arg(name: str = "page") -> int:
     """The 1-based page number from the query string; 400 for anything but a sane integer."""
-    raw = request.args.get(name, "1").strip()
-    if not raw.isdigit() or len(raw) > 6:
+    try:
+        return bounded_int(request.args.get(name), 1, 1, MAX_PAGE, blank_ok=False)
+    except ValueError:
         abort(400, description="页码无效。")
-    page = int(raw)
-    if page < 1 or page > MAX_PAGE:
-        abort(400, description="页码无效。")
-    return page
 
 
 def choice_arg(name: str, allowed, default: str = "") -> str:

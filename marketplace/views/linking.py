@@ -1,16 +1,12 @@
 """Absolute links to the site's pages, for the API, feeds, sitemaps, QR codes and share tags.
 
 Inside a request links use the request's host (so a mirror or a test host links to itself);
-outside one they use ``SERVER_NAME_FOR_LINKS``. Pages owned by other blueprints are linked by
-endpoint when registered, with the documented path as a fallback, so this module keeps working
-while those blueprints change.
+outside one they use ``SERVER_NAME_FOR_LINKS``. Every link is built by ``url_for`` from an
+endpoint, which fails loudly on a typo or a missing route.
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import current_app, has_request_context, request, url_for
-from werkzeug.routing import BuildError
 
 from ..models import Certification, City, Enterprise, Industry, Platform, Shop
 
@@ -29,70 +25,53 @@ def absolute(path: str) -> str:
     return base_url() + path
 
 
-def path_for(endpoint: str, fallback: str, **values) -> str:
-    """The path of ``endpoint`` built with ``values``, or ``fallback`` if it cannot be built."""
-    if endpoint in current_app.view_functions:
-        try:
-            if has_request_context():
-                return url_for(endpoint, **values)
-            with current_app.test_request_context("/"):
-                return url_for(endpoint, **values)
-        except BuildError:
-            pass
-    return fallback
-
-
-def url(endpoint: str, fallback: str, **values) -> str:
-    """Absolute URL of ``endpoint`` (see ``path_for``)."""
-    return absolute(path_for(endpoint, fallback, **values))
+def url(endpoint: str, **values) -> str:
+    """Absolute URL of ``endpoint`` built by ``url_for`` (outside a request, on the canonical base)."""
+    if has_request_context():
+        return absolute(url_for(endpoint, **values))
+    with current_app.test_request_context("/"):
+        path = url_for(endpoint, **values)
+    return absolute(path)
 
 
 def enterprise_url(ent: Enterprise) -> str:
-    return url("public.enterprise", f"/enterprises/{ent.id}", enterprise_id=ent.id)
+    return url("public.enterprise", enterprise_id=ent.id)
 
 
 def industry_url(ind: Industry) -> str:
-    return url("public.industry", f"/industries/{quote(ind.slug)}", slug=ind.slug)
+    return url("public.industry", slug=ind.slug)
 
 
 def city_url(city: City) -> str:
-    return url("public.city", f"/cities/{quote(city.slug)}", slug=city.slug)
+    return url("public.city", slug=city.slug)
 
 
 def platform_url(plat: Platform) -> str:
-    return url("public.platform", f"/platforms/{quote(plat.slug)}", slug=plat.slug)
+    return url("public.platform", slug=plat.slug)
 
 
 def go_url(shop: Shop) -> str:
-    return url("public.go", f"/go/{shop.id}", shop_id=shop.id)
+    return url("public.go", shop_id=shop.id)
 
 
 def certificate_url(cert: Certification) -> str:
-    return url("trust.certificate", f"/certificates/{quote(cert.number)}", number=cert.number)
+    return url("trust.certificate", number=cert.number)
 
 
 def badge_url(cert: Certification) -> str:
-    return url("trust.badge", f"/badges/{quote(cert.number)}.svg", number=cert.number)
+    return url("trust.badge", number=cert.number)
 
 
 def logo_url(ent: Enterprise) -> str | None:
     if not ent.logo_sha256:
         return None
-    return url("media.image", f"/media/{ent.logo_sha256}", sha256=ent.logo_sha256)
+    return url("media.image", sha256=ent.logo_sha256)
 
 
 def complaint_url(ent: Enterprise | None = None, shop: Shop | None = None) -> str | None:
-    """Where a consumer reports a public enterprise or shop (the complaints blueprint's form),
-    or None when there is no public target or the blueprint is not registered."""
-    if "complaints.new" not in current_app.view_functions:
-        return None
+    """Where a consumer reports a public enterprise or shop, or None when there is no public target."""
     if shop is not None and shop.is_public:
-        values = {"enterprise_id": shop.enterprise_id, "shop_id": shop.id}
-    elif ent is not None and ent.status == "certified":
-        values = {"enterprise_id": ent.id}
-    else:
-        return None
-    try:
-        return url("complaints.new", "/report", **values)
-    except BuildError:
-        return None
+        return url("complaints.new", enterprise_id=shop.enterprise_id, shop_id=shop.id)
+    if ent is not None and ent.is_public:
+        return url("complaints.new", enterprise_id=ent.id)
+    return None

@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from ..extensions import db
-from ..models import Complaint, Enterprise, Image, Status
+from ..models import Complaint, Enterprise, Image, enterprise_is_public
 
 bp = Blueprint("media", __name__)
 
@@ -39,7 +39,7 @@ PRIVATE_CACHE = "private, no-store"
 def _is_public_logo(sha256: str) -> bool:
     """True when a certified (publicly listed) enterprise uses this image as its logo."""
     return bool(db.session.scalar(select(exists().where(
-        Enterprise.logo_sha256 == sha256, Enterprise.status == Status.CERTIFIED))))
+        Enterprise.logo_sha256 == sha256, enterprise_is_public()))))
 
 
 def _viewer_is_staff() -> bool:

@@ -16,8 +16,20 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
 from ..services import ServiceError
-from ..services import listings
-from ..services.listings import FieldErrors
+from ..services.listings.applications import submit_for_certification, withdraw_application
+from ..services.listings.claims import claim_enterprise, find_claimable
+from ..services.listings.common import FieldErrors
+from ..services.listings.dashboard import (
+    clicks_by_day, describe_enterprise_change, describe_shop_change, merchant_complaints, next_steps,
+    pending_changes,
+)
+from ..services.listings.enterprises import create_enterprise, set_logo, update_enterprise
+from ..services.listings.lookups import (
+    active_industries, active_platforms, all_cities, get_own_application, get_owned_enterprise,
+    get_owned_shop, owned_enterprises, pending_application, queue_position, suggest_city,
+    user_applications,
+)
+from ..services.listings.shops import add_shop, remove_shop, submit_shop, update_shop
 from ..unit_of_work import catch_refusal, on_refusal
 from .helpers import role_required
 from .merchant_forms import ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
@@ -51,14 +63,14 @@ def _apply_errors(form, err: ServiceError | None) -> None:
 
 
 def _enterprise_choices(form: EnterpriseForm) -> None:
-    cities = listings.all_cities()
+    cities = all_cities()
     form.city_id.choices = [(0, "请选择城市")] + [(c.id, c.full_name) for c in cities]
-    form.industry_ids.choices = [(i.id, i.name) for i in listings.active_industries()]
+    form.industry_ids.choices = [(i.id, i.name) for i in active_industries()]
     form.city_codes = {c.id: c.code for c in cities}
 
 
 def _shop_choices(form: ShopForm) -> None:
-    form.platform_id.choices = [(0, "请选择平台")] + [(p.id, p.name) for p in listings.active_platforms()]
+    form.platform_id.choices = [(0, "请选择平台")] + [(p.id, p.name) for p in active_platforms()]
 
 
 # --------------------------------------------------------------------------- dashboard
@@ -66,19 +78,19 @@ def _shop_choices(form: ShopForm) -> None:
 
 def _enterprise_panel(ent):
     """Everything the merchant sees about one enterprise, for the dashboard and its page."""
-    pending = listings.pending_changes(ent)
-    apps = [a for a in listings.user_applications(current_user) if a.enterprise_id == ent.id]
+    pending = pending_changes(ent)
+    apps = [a for a in user_applications(current_user) if a.enterprise_id == ent.id]
     open_apps = [a for a in apps if a.status == AppStatus.PENDING]
     last_rejection = next((a for a in apps if a.status == AppStatus.REJECTED), None)
-    clicks = listings.clicks_by_day([s.id for s in ent.shops])
+    clicks = clicks_by_day([s.id for s in ent.shops])
     return {
         "ent": ent,
         "pending_edit": pending["enterprise"],
-        "pending_edit_rows": listings.describe_enterprise_change(ent, pending["enterprise"].payload)
+        "pending_edit_rows": describe_enterprise_change(ent, pending["enterprise"].payload)
         if pending["enterprise"] else [],
-        "shop_edits": {sid: (app_, listings.describe_shop_change(app_.shop, app_.payload))
+        "shop_edits": {sid: (app_, describe_shop_change(app_.shop, app_.payload))
                        for sid, app_ in pending["shops"].items() if app_.shop is not None},
-        "open_apps": [(a, listings.queue_position(a)) for a in open_apps],
+        "open_apps": [(a, queue_position(a)) for a in open_apps],
         "last_rejection": last_rejection,
         "clicks": clicks,
         "clicks_max": max([c for series in clicks.values() for _, c in series] or [0]),
@@ -89,15 +101,15 @@ def _enterprise_panel(ent):
 @bp.route("/")
 def dashboard():
     """The merchant's home: checklist, enterprises and shops, applications, complaints."""
-    enterprises = listings.owned_enterprises(current_user)
+    enterprises = owned_enterprises(current_user)
     panels = [_enterprise_panel(e) for e in enterprises[:MAX_DASHBOARD_ENTERPRISES]]
-    applications = listings.user_applications(current_user)
-    claims = [(a, listings.queue_position(a)) for a in applications
+    applications = user_applications(current_user)
+    claims = [(a, queue_position(a)) for a in applications
               if a.kind == AppKind.CLAIM and a.status == AppStatus.PENDING]
     return render_template(
         "merchant/dashboard.html", panels=panels, enterprises=enterprises, applications=applications,
-        claims=claims, complaints=listings.merchant_complaints(current_user),
-        steps=listings.next_steps(enterprises), form=ConfirmForm(),
+        claims=claims, complaints=merchant_complaints(current_user),
+        steps=next_steps(enterprises), form=ConfirmForm(),
     )
 
 
@@ -112,20 +124,20 @@ def enterprise_new():
     suggested = None
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            ent = listings.create_enterprise(current_user, form.as_data())
+            ent = create_enterprise(current_user, form.as_data())
             flash("企业资料已保存为草稿。下一步：添加网店。", "success")
             return redirect(url_for("merchant.shop_new", enterprise_id=ent.id))
         _apply_errors(form, refusal.error)
     if form.uscc.data:
-        suggested = listings.suggest_city(form.uscc.data)
+        suggested = suggest_city(form.uscc.data)
     return render_template("merchant/enterprise_form.html", form=form, ent=None, suggested=suggested)
 
 
 @bp.route("/enterprises/<int:enterprise_id>")
 def enterprise_view(enterprise_id: int):
     """One enterprise as its merchant sees it: status, shops, pending changes, history."""
-    ent = listings.get_owned_enterprise(current_user, enterprise_id)
-    applications = [a for a in listings.user_applications(current_user) if a.enterprise_id == ent.id]
+    ent = get_owned_enterprise(current_user, enterprise_id)
+    applications = [a for a in user_applications(current_user) if a.enterprise_id == ent.id]
     return render_template("merchant/enterprise.html", p=_enterprise_panel(ent), ent=ent,
                            applications=applications, form=ConfirmForm())
 
@@ -163,12 +175,12 @@ def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str
 @bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
 def enterprise_edit(enterprise_id: int):
     """Edit directly while unpublished; for a certified enterprise the change goes to review."""
-    ent = listings.get_owned_enterprise(current_user, enterprise_id)
+    ent = get_owned_enterprise(current_user, enterprise_id)
     form = EnterpriseForm()
     _enterprise_choices(form)
     if request.method == "GET":
         form.version.data = ent.version
-        pending = listings.pending_application(ent, AppKind.ENTERPRISE_EDIT)
+        pending = pending_application(ent, AppKind.ENTERPRISE_EDIT)
         values = {
             "name": ent.name, "brands": "；".join(ent.brand_names), "city_id": ent.city_id,
             "industry_ids": [i.id for i in ent.industries], "description": ent.description,
@@ -179,26 +191,26 @@ def enterprise_edit(enterprise_id: int):
             payload["brands"] = "；".join(payload["brands"])
         _prefill(form, values, payload)
     elif form.validate_on_submit():
-        done = _submit_edit(form, lambda data: listings.update_enterprise(current_user, ent.id, data), ent.id, (
+        done = _submit_edit(form, lambda data: update_enterprise(current_user, ent.id, data), ent.id, (
             "企业资料已保存。",
             "修改已提交审核。审核通过前，公开页面仍显示已认证的内容。",
             "修改已恢复为已认证的内容，待审核的变更已撤回。"))
         if done is not None:
             return done
     return render_template("merchant/enterprise_form.html", form=form, ent=ent,
-                           suggested=listings.suggest_city(ent.uscc))
+                           suggested=suggest_city(ent.uscc))
 
 
 @bp.route("/enterprises/<int:enterprise_id>/logo", methods=["GET", "POST"])
 def enterprise_logo(enterprise_id: int):
     """Upload a logo (re-encoded by the image pipeline; 5 MB cap)."""
-    ent = listings.get_owned_enterprise(current_user, enterprise_id)
+    ent = get_owned_enterprise(current_user, enterprise_id)
     form = LogoForm()
     if request.method == "GET":
         form.version.data = ent.version
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            result = listings.set_logo(current_user, ent.id, form.logo.data.read(), form.version.data)
+            result = set_logo(current_user, ent.id, form.logo.data.read(), form.version.data)
             flash("企业标志已更新。" if result.applied else "新标志已提交审核，通过后公开显示。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
         _apply_errors(form, refusal.error)
@@ -208,12 +220,12 @@ def enterprise_logo(enterprise_id: int):
 @bp.route("/enterprises/<int:enterprise_id>/submit", methods=["GET", "POST"])
 def enterprise_submit(enterprise_id: int):
     """Confirm, then submit the enterprise with its shops for certification."""
-    ent = listings.get_owned_enterprise(current_user, enterprise_id)
+    ent = get_owned_enterprise(current_user, enterprise_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         on_refusal(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        app_ = listings.submit_for_certification(current_user, ent.id)
-        flash(f"认证申请已提交，当前排在审核队列第 {listings.queue_position(app_)} 位。", "success")
+        app_ = submit_for_certification(current_user, ent.id)
+        flash(f"认证申请已提交，当前排在审核队列第 {queue_position(app_)} 位。", "success")
         return redirect(url_for("merchant.application_view", application_id=app_.id))
     if request.method == "POST":
         abort(400)
@@ -227,7 +239,7 @@ def enterprise_submit(enterprise_id: int):
 def claim_search():
     """Search imported, unowned enterprises by USCC or name."""
     q = (request.args.get("q") or "")[:120]
-    results = listings.find_claimable(q) if q.strip() else []
+    results = find_claimable(q) if q.strip() else []
     return render_template("merchant/claim_search.html", q=q, results=results)
 
 
@@ -240,7 +252,7 @@ def claim(enterprise_id: int):
     form = ClaimForm()
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            app_ = listings.claim_enterprise(current_user, ent.id, form.note.data or "")
+            app_ = claim_enterprise(current_user, ent.id, form.note.data or "")
             flash("认领申请已提交，工作人员核实后您即可管理该企业。", "success")
             return redirect(url_for("merchant.application_view", application_id=app_.id))
         _apply_errors(form, refusal.error)
@@ -253,12 +265,12 @@ def claim(enterprise_id: int):
 @bp.route("/enterprises/<int:enterprise_id>/shops/new", methods=["GET", "POST"])
 def shop_new(enterprise_id: int):
     """Add a shop; to a certified enterprise it goes to review first."""
-    ent = listings.get_owned_enterprise(current_user, enterprise_id)
+    ent = get_owned_enterprise(current_user, enterprise_id)
     form = ShopForm()
     _shop_choices(form)
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            shop = listings.add_shop(current_user, ent.id, form.as_data())
+            shop = add_shop(current_user, ent.id, form.as_data())
             if shop.status == Status.PENDING:
                 flash("店铺已添加并提交审核，审核通过后公开显示。", "success")
             else:
@@ -271,7 +283,7 @@ def shop_new(enterprise_id: int):
 @bp.route("/shops/<int:shop_id>/edit", methods=["GET", "POST"])
 def shop_edit(shop_id: int):
     """Edit a shop; a certified shop's change waits for review (the live URL stays)."""
-    shop = listings.get_owned_shop(current_user, shop_id)
+    shop = get_owned_shop(current_user, shop_id)
     ent = shop.enterprise
     form = ShopForm()
     _shop_choices(form)
@@ -279,10 +291,10 @@ def shop_edit(shop_id: int):
         form.version.data = shop.version
         values = {"platform_id": shop.platform_id, "name": shop.name, "url": shop.url,
                   "shop_type": shop.shop_type}
-        pending = listings.pending_application(ent, AppKind.SHOP_EDIT, shop)
+        pending = pending_application(ent, AppKind.SHOP_EDIT, shop)
         _prefill(form, values, (pending.payload or {}) if pending is not None else {})
     elif form.validate_on_submit():
-        done = _submit_edit(form, lambda data: listings.update_shop(current_user, shop.id, data), ent.id, (
+        done = _submit_edit(form, lambda data: update_shop(current_user, shop.id, data), ent.id, (
             "店铺资料已保存。",
             "店铺修改已提交审核。审核通过前，消费者看到和跳转的仍是已认证的网址。",
             "店铺资料已恢复为已认证的内容，待审核的变更已撤回。"))
@@ -294,13 +306,13 @@ def shop_edit(shop_id: int):
 @bp.route("/shops/<int:shop_id>/delete", methods=["GET", "POST"])
 def shop_delete(shop_id: int):
     """Confirm, then remove a shop (takes effect at once)."""
-    shop = listings.get_owned_shop(current_user, shop_id)
+    shop = get_owned_shop(current_user, shop_id)
     ent = shop.enterprise
     form = ConfirmForm()
     if form.validate_on_submit():
         back = url_for("merchant.enterprise_view", enterprise_id=ent.id)
         on_refusal(back)
-        listings.remove_shop(current_user, shop.id)
+        remove_shop(current_user, shop.id)
         flash("店铺已删除。", "success")
         return redirect(back)
     if request.method == "POST":
@@ -311,13 +323,13 @@ def shop_delete(shop_id: int):
 @bp.route("/shops/<int:shop_id>/submit", methods=["POST"])
 def shop_submit(shop_id: int):
     """Send a draft or rejected shop of a certified enterprise to review."""
-    shop = listings.get_owned_shop(current_user, shop_id)
+    shop = get_owned_shop(current_user, shop_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
     back = url_for("merchant.enterprise_view", enterprise_id=shop.enterprise_id)
     on_refusal(back)
-    listings.submit_shop(current_user, shop.id)
+    submit_shop(current_user, shop.id)
     flash("店铺已提交审核。", "success")
     return redirect(back)
 
@@ -328,25 +340,25 @@ def shop_submit(shop_id: int):
 @bp.route("/applications/<int:application_id>")
 def application_view(application_id: int):
     """One application: what was asked, its status, queue position and the decision."""
-    app_ = listings.get_own_application(current_user, application_id)
+    app_ = get_own_application(current_user, application_id)
     rows = []
     if app_.kind == AppKind.ENTERPRISE_EDIT:
-        rows = listings.describe_enterprise_change(app_.enterprise, app_.payload)
+        rows = describe_enterprise_change(app_.enterprise, app_.payload)
     elif app_.kind == AppKind.SHOP_EDIT and app_.shop is not None:
-        rows = listings.describe_shop_change(app_.shop, app_.payload)
+        rows = describe_shop_change(app_.shop, app_.payload)
     return render_template("merchant/application.html", app_=app_, rows=rows,
-                           position=listings.queue_position(app_), form=ConfirmForm())
+                           position=queue_position(app_), form=ConfirmForm())
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
 def application_withdraw(application_id: int):
     """Withdraw a pending application (the listing goes back to draft)."""
-    app_ = listings.get_own_application(current_user, application_id)
+    app_ = get_own_application(current_user, application_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
     back = url_for("merchant.application_view", application_id=app_.id)
     on_refusal(back)
-    listings.withdraw_application(current_user, app_.id)
+    withdraw_application(current_user, app_.id)
     flash("申请已撤回。", "success")
     return redirect(back)

@@ -60,7 +60,7 @@ def article(article_id: int):
         "news/article.html", article=item, public=public, state=news.state_of(item, now),
         states=news.State.LABELS, body=rich_text.render(item.body), description=news.excerpt(item, 150),
         related=news.latest(RELATED, now, item.category, exclude=item.id),
-        url=linking.url("news.article", f"/news/{item.id}", article_id=item.id),
+        url=linking.url("news.article", article_id=item.id),
         modified=news.last_modified(item),
     ))
     if not public:
@@ -75,13 +75,13 @@ def feed():
     entries = [
         AtomEntry(
             title=f"【{a.category_label}】{a.title}",
-            url=linking.url("news.article", f"/news/{a.id}", article_id=a.id),
+            url=linking.url("news.article", article_id=a.id),
             published=a.publish_at, updated=news.last_modified(a), summary=news.excerpt(a, 200),
             content_html=str(rich_text.render(a.body)), categories=((a.category, a.category_label),),
         )
         for a in news.latest(FEED_SIZE, utc_now())
     ]
     return atom_response(title="广货网上行 · 资讯公告", subtitle="活动公告、政策文件、公示公告和工作动态",
-                         self_url=linking.url("news.feed", "/feeds/news.atom"),
-                         alt_url=linking.url("news.index", "/news"), base_url=linking.base_url() + "/",
+                         self_url=linking.url("news.feed"),
+                         alt_url=linking.url("news.index"), base_url=linking.base_url() + "/",
                          entries=entries)

@@ -11,9 +11,7 @@ from .. import page_cache
 from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
-from ..models import (
-    City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status,
-)
+from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
 from ..services import catalog, news
 from ..services.reference_data import REGIONS
 from ..validation.urls import checked_href, parse_web_url, shop_url_problem
@@ -181,7 +179,7 @@ def go(shop_id: int):
         select(Shop.id, Shop.url, Shop.enterprise_id, Platform, Enterprise.website)
         .join(Enterprise, Enterprise.id == Shop.enterprise_id)
         .join(Platform, Platform.id == Shop.platform_id)
-        .where(Shop.id == _id_or_404(shop_id), Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+        .where(Shop.id == _id_or_404(shop_id), shop_is_public())
     ).first()
     if row is None:
         abort(404)

@@ -20,9 +20,8 @@ COOKIE = "script"
 HANT, HANS = "hant", "hans"
 CONFIG = "s2hk"
 # Paths where text is what people type and submit: never converted.
-EXCLUDED_PREFIXES = ("/merchant", "/staff", "/account", "/auth", "/login", "/logout", "/register",
-                     "/password", "/api/", "/admin")
-EXCLUDED_BLUEPRINTS = {"merchant", "staff", "auth", "account", "accounts", "api", "admin"}
+EXCLUDED_PREFIXES = ("/merchant", "/staff", "/account", "/api/")
+EXCLUDED_BLUEPRINTS = {"merchant", "staff", "auth", "api"}
 
 _converter = None
 _lock = threading.Lock()

@@ -17,8 +17,8 @@ from search_index.query import MAX_QUERY_CHARS, clean_query
 
 from .. import page_cache, search_sync
 from ..extensions import db
-from ..models import Enterprise, Industry, Platform, Status, enterprise_industry
-from ..templating import endpoint_url
+from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
+from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
 
@@ -49,16 +49,10 @@ class Params:
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
-        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
-    value = int(raw)
-    if value < low or value > high:
-        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。")
-    return value
+    try:
+        return bounded_int(args.get(name), default, low, high)
+    except ValueError:
+        raise BadParam(f"{label}无效：请使用 {low} 到 {high} 之间的整数。") from None
 
 
 def parse_params(args, api: bool = False) -> Params:
@@ -84,13 +78,12 @@ def parse_params(args, api: bool = False) -> Params:
 
 
 def result_url(kind: str, obj) -> str:
-    """The page on this site for a search result (links degrade to a search if a page is missing)."""
+    """The page on this site for a search result (a shop links to its enterprise's shop list)."""
     if kind == "enterprise":
-        return endpoint_url("public.enterprise", enterprise_id=obj.id) or url_for("search.search_page", q=obj.name)
+        return url_for("public.enterprise", enterprise_id=obj.id)
     if kind == "shop":
-        base = endpoint_url("public.enterprise", enterprise_id=obj.enterprise_id)
-        return (base + "#shops-title") if base else url_for("search.search_page", q=obj.name)
-    return endpoint_url("public.platform", slug=obj.slug) or url_for("search.search_page", q=obj.name)
+        return url_for("public.enterprise", enterprise_id=obj.enterprise_id) + "#shops-title"
+    return url_for("public.platform", slug=obj.slug)
 
 
 def result_dict(hit) -> dict:
@@ -117,7 +110,7 @@ def _popular_industries(limit: int = 12):
         select(Industry, func.count(enterprise_industry.c.enterprise_id).label("n"))
         .join(enterprise_industry, enterprise_industry.c.industry_id == Industry.id)
         .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-        .where(Enterprise.status == Status.CERTIFIED, Industry.active.is_(True))
+        .where(enterprise_is_public(), Industry.active.is_(True))
         .group_by(Industry.id).order_by(func.count(enterprise_industry.c.enterprise_id).desc(), Industry.position)
         .limit(limit)).all()
     if rows:
@@ -195,10 +188,10 @@ def api_suggest():
     out = []
     for s in items:
         if s.kind == "enterprise":
-            url = endpoint_url("public.enterprise", enterprise_id=s.id) or url_for("search.search_page", q=s.text)
+            url = url_for("public.enterprise", enterprise_id=s.id)
         else:
             p = plats.get(s.id)
-            url = (endpoint_url("public.platform", slug=p.slug) if p else None) or url_for("search.search_page", q=s.text)
+            url = url_for("public.platform", slug=p.slug) if p else url_for("search.search_page", q=s.text)
         out.append({"text": s.text, "kind": s.kind, "url": url})
     return _api_json({"suggestions": out[:10]})
 

@@ -22,13 +22,13 @@ Every name is re-exported here, so ``from marketplace.services.catalog import X`
 from __future__ import annotations
 
 from .cache import (  # noqa: F401
-    _cache_lock, _cached, _directory_version, clear_cache, T,
+    _cache_lock, _cached, clear_cache, T,
 )
 from .rows import (  # noqa: F401
     CityRow, IndustryRow, PlatformRow,
 )
 from .filters import (  # noqa: F401
-    _card_options, _clean, _home_card_options, _ordered, browse, BrowseFilters, DEFAULT_SORT, FILTER_KEYS, load_cards, newest_ids, newly_certified, parse_filters, public_enterprise_query, SORTS,
+    _card_options, _clean, _home_card_options, _ordered, browse, BrowseFilters, DEFAULT_SORT, FILTER_KEYS, load_cards, newest_ids, newly_certified, parse_filters, public_enterprise_query, SORTS, UnknownFilter,
 )
 from .aggregates import (  # noqa: F401
     _shop_stats, cities_by_region, cities_with_counts, counts, HomeCounts, industries_with_counts, platforms_with_counts,
@@ -48,7 +48,6 @@ __all__ = [
     "browse_facets",
     "_cache_lock",
     "_cached",
-    "_directory_version",
     "clear_cache",
     "T",
     "CityRow",
@@ -68,6 +67,7 @@ __all__ = [
     "parse_filters",
     "public_enterprise_query",
     "SORTS",
+    "UnknownFilter",
     "_shop_stats",
     "cities_by_region",
     "cities_with_counts",

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import City, Enterprise, Industry, Platform, Shop, Status, enterprise_industry
+from ...models import (
+    City, Enterprise, Industry, Platform, Shop, enterprise_industry, enterprise_is_public,
+    shop_is_public,
+)
 from ..reference_data import REGIONS
 from .cache import _cached
 from .rows import CityRow, IndustryRow, PlatformRow
@@ -35,7 +38,7 @@ def _shop_stats() -> dict[int, tuple[int, int]]:
         rows = db.session.execute(
             select(Shop.platform_id, func.count(Shop.id), func.count(func.distinct(Shop.enterprise_id)))
             .join(Enterprise, Enterprise.id == Shop.enterprise_id)
-            .where(Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+            .where(shop_is_public())
             .group_by(Shop.platform_id)).all()
         return {pid: (shops, ents) for pid, shops, ents in rows}
 
@@ -47,7 +50,7 @@ def counts(goal: int) -> HomeCounts:
 
     def compute():
         ents = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                 .where(Enterprise.status == Status.CERTIFIED)) or 0
+                                 .where(enterprise_is_public())) or 0
         plats = db.session.scalar(select(func.count()).select_from(Platform)
                                   .where(Platform.active.is_(True))) or 0
         return ents, plats
@@ -63,7 +66,7 @@ def industries_with_counts(include_empty: bool = True) -> list[tuple[IndustryRow
     def compute():
         n = (select(enterprise_industry.c.industry_id, func.count().label("n"))
              .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-             .where(Enterprise.status == Status.CERTIFIED)
+             .where(enterprise_is_public())
              .group_by(enterprise_industry.c.industry_id).subquery())
         rows = db.session.execute(
             select(Industry.id, Industry.name, Industry.slug, Industry.position, func.coalesce(n.c.n, 0))
@@ -78,7 +81,7 @@ def cities_with_counts() -> list[tuple[CityRow, int]]:
     """All cities in their position order, each with its number of public enterprises."""
 
     def compute():
-        n = (select(Enterprise.city_id, func.count().label("n")).where(Enterprise.status == Status.CERTIFIED)
+        n = (select(Enterprise.city_id, func.count().label("n")).where(enterprise_is_public())
              .group_by(Enterprise.city_id).subquery())
         rows = db.session.execute(
             select(City.id, City.name, City.slug, City.region, City.code, City.position,

@@ -7,10 +7,7 @@ from typing import Callable, TypeVar
 
 from flask import current_app
 
-from sqlalchemy import func, select
-
-from ...extensions import db
-from ...models import SearchOutbox
+from ...models import directory_version
 
 
 # ---------------------------------------------------------------- aggregate cache
@@ -29,10 +26,6 @@ T = TypeVar("T")
 _cache_lock = threading.Lock()
 
 
-def _directory_version() -> int:
-    return db.session.scalar(select(func.max(SearchOutbox.id))) or 0
-
-
 def _cached(name: str, compute: Callable[[], T]) -> T:
     """``compute()`` cached under ``name`` for this app until the directory changes or ages."""
     ttl = current_app.config.get("CATALOG_CACHE_SECONDS", 60)
@@ -42,7 +35,7 @@ def _cached(name: str, compute: Callable[[], T]) -> T:
     version = store.get("_version")
     now = time.monotonic()
     if version is None or now - version[1] > 0.5:  # check the version at most twice a second
-        current = _directory_version()
+        current = directory_version()
         if version is None or current != version[0]:
             with _cache_lock:
                 store.clear()

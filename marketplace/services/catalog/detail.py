@@ -5,15 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Enterprise, Platform, Shop, ShopType, Status
+from ...models import Enterprise, Platform, Shop, ShopType, shop_is_public
 from .filters import _card_options
 
 
 def platform_shops(platform: Platform, shop_type: str | None = None, page: int = 1, per_page: int = 20):
     """One page of a platform's public shops (newest certified first), enterprises eager-loaded."""
     q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id)
-         .where(Shop.platform_id == platform.id, Shop.status == Status.CERTIFIED,
-                Enterprise.status == Status.CERTIFIED))
+         .where(Shop.platform_id == platform.id, shop_is_public()))
     if shop_type in ShopType.ALL:
         q = q.where(Shop.shop_type == shop_type)
     q = q.order_by(Shop.certified_at.desc().nulls_last(), Shop.id.desc()).options(

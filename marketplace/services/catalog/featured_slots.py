@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 from ...clock import utc_now
 from ...extensions import db
 from ...models import (
-    Enterprise, FeaturedSlot, Industry, Placement, Status, enterprise_badge, enterprise_industry,
+    Enterprise, FeaturedSlot, Industry, Placement, enterprise_badge, enterprise_industry,
+    enterprise_is_public,
 )
 from .aggregates import industries_with_counts
 from .cache import _cached
@@ -43,7 +44,7 @@ def _live(q, at: datetime):
     """Restrict a query joined to Enterprise to slots live at ``at`` with a public enterprise."""
     return q.where(FeaturedSlot.starts_at <= at,
                    or_(FeaturedSlot.ends_at.is_(None), FeaturedSlot.ends_at > at),
-                   Enterprise.status == Status.CERTIFIED)
+                   enterprise_is_public())
 
 
 def live_slots(at: datetime, placement: str | None = None) -> list[FeaturedSlot]:
@@ -89,7 +90,7 @@ def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
     def compute():
         badge_n = (select(func.count()).select_from(enterprise_badge)
                    .where(enterprise_badge.c.enterprise_id == Enterprise.id).scalar_subquery())
-        q = (select(Enterprise.id).where(Enterprise.status == Status.CERTIFIED)
+        q = (select(Enterprise.id).where(enterprise_is_public())
              .order_by(badge_n.desc(), Enterprise.click_count.desc(), _last_curated().desc().nulls_last(),
                        Enterprise.certified_at.desc().nulls_last(), Enterprise.id.desc())
              .limit(limit))
@@ -124,7 +125,7 @@ def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[in
         ).label("rn")
         ranked = (select(enterprise_industry.c.industry_id, Enterprise.id.label("eid"), rn)
                   .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-                  .where(Enterprise.status == Status.CERTIFIED,
+                  .where(enterprise_is_public(),
                          enterprise_industry.c.industry_id.in_([i.id for i in top]))
                   .subquery())
         # a few spare candidates per industry, so an enterprise in several industries is shown once

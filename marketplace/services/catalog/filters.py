@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 from ...extensions import db
 from ...models import (
     Badge, Brand, City, Enterprise, Industry, Platform, Shop, ShopType, Status, enterprise_badge,
-    enterprise_industry,
+    enterprise_industry, enterprise_is_public,
 )
 from ..reference_data import REGIONS
 from .cache import _cached
@@ -87,31 +87,58 @@ def _clean(value: object, max_len: int = 80) -> str:
     return value
 
 
-def parse_filters(args: Mapping[str, str]) -> BrowseFilters:
+class UnknownFilter(ValueError):
+    """A filter value that names nothing (strict parsing only); ``key`` is the argument's name.
+
+    ``value`` is what was given; for ``key == "region"`` with ``value == ""`` the city lies
+    outside the given region. The API turns it into a message that says where valid values are.
+    """
+
+    def __init__(self, key: str, value: str):
+        super().__init__(f"{key}={value}")
+        self.key, self.value = key, value
+
+
+def parse_filters(args: Mapping[str, str], strict: bool = False) -> BrowseFilters:
     """Resolve filter arguments (slugs; region and shop type by name) to rows.
 
-    Unknown or malformed values are ignored rather than refused: a stale bookmark still shows a
-    useful list. A city wins over a region when both are given.
+    Pages ignore unknown or malformed values rather than refusing them: a stale bookmark still
+    shows a useful list, and a city wins over a region. With ``strict`` (the API) an unknown value
+    raises ``UnknownFilter``, and so does a city outside the given region.
     """
     f = BrowseFilters()
-    slug = _clean(args.get("industry"))
-    if slug:
-        f.industry = db.session.scalar(select(Industry).where(Industry.slug == slug, Industry.active.is_(True)))
-    slug = _clean(args.get("city"))
-    if slug:
-        f.city = db.session.scalar(select(City).where(City.slug == slug))
-    region = _clean(args.get("region"))
-    if region in REGIONS and not f.city:
-        f.region = region
-    slug = _clean(args.get("platform"))
-    if slug:
-        f.platform = db.session.scalar(select(Platform).where(Platform.slug == slug, Platform.active.is_(True)))
-    shop_type = _clean(args.get("shop_type"))
-    if shop_type in ShopType.ALL:
-        f.shop_type = shop_type
-    slug = _clean(args.get("badge"))
-    if slug:
-        f.badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
+    max_len = 100 if strict else 80
+
+    def resolve(key: str, value: str, found):
+        if found is None and strict:
+            raise UnknownFilter(key, value)
+        return found
+
+    def value(key: str) -> str:
+        return _clean(args.get(key), max_len)
+
+    def row(key: str, model, active_only: bool = False):
+        slug = value(key)
+        if not slug:
+            return None
+        stmt = select(model).where(model.slug == slug)
+        if active_only:
+            stmt = stmt.where(model.active.is_(True))
+        return resolve(key, slug, db.session.scalar(stmt))
+
+    f.industry = row("industry", Industry, active_only=True)
+    f.city = row("city", City)
+    region = value("region")
+    if region and resolve("region", region, region if region in REGIONS else None):
+        if f.city is None:
+            f.region = region
+        elif strict and f.city.region != region:
+            raise UnknownFilter("region", "")
+    f.platform = row("platform", Platform, active_only=True)
+    shop_type = value("shop_type")
+    if shop_type:
+        f.shop_type = resolve("shop_type", shop_type, shop_type if shop_type in ShopType.ALL else None)
+    f.badge = row("badge", Badge)
     return f
 
 
@@ -148,7 +175,7 @@ def _home_card_options():
 
 def public_enterprise_query(f: BrowseFilters | None = None):
     """A select() of public enterprises matching ``f`` (no order, no eager loads)."""
-    q = select(Enterprise).where(Enterprise.status == Status.CERTIFIED)
+    q = select(Enterprise).where(enterprise_is_public())
     if not f:
         return q
     # IN (subquery) rather than EXISTS: both databases build the small id set once from the
@@ -201,7 +228,7 @@ def newest_ids(limit: int) -> tuple[int, ...]:
     """
 
     def compute():
-        q = _ordered(select(Enterprise.id).where(Enterprise.status == Status.CERTIFIED), "newest")
+        q = _ordered(select(Enterprise.id).where(enterprise_is_public()), "newest")
         return tuple(db.session.scalars(q.limit(2 * limit)))
 
     return _cached(f"newest:{limit}", compute)

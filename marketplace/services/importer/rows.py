@@ -6,12 +6,12 @@ Pure checks against cached reference data (``_Refs``); nothing is written here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
+from ...clock import china_today
 from ...extensions import db
-from ...models import CHINA_TZ, Badge, City, Enterprise, Industry, Platform, ShopType
+from ...models import Badge, City, Enterprise, Industry, Platform, ShopType
 from ...validation import ValidationError
 from ...validation.text import clean_text, normalize_key, split_list
 from ...validation.urls import normalize_url, validate_shop_url
@@ -80,7 +80,7 @@ def _parse_year(raw: str) -> int | None:
     if not value.isdigit() or len(value) != 4:
         raise ValidationError("成立年份应为四位数字，例如 1998。")
     year = int(value)
-    if year < 1800 or year > datetime.now(CHINA_TZ).year:
+    if year < 1800 or year > china_today().year:
         raise ValidationError(f"成立年份 {year} 不在合理范围内。")
     return year
 

@@ -11,10 +11,12 @@ import time
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
+from ... import search_sync
 from ...extensions import db
 from ...models import (
-    AuditLog, Brand, Enterprise, Shop, Status, enterprise_badge, enterprise_industry, utcnow,
+    AuditLog, Brand, Enterprise, Shop, Status, enterprise_badge, enterprise_industry,
 )
+from ...clock import utc_now
 from ...validation import ValidationError
 from ...validation.text import pinyin_sort_key
 from ...validation.uscc import normalize_uscc
@@ -168,7 +170,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
             "industry": {i.id: i for i in refs.industries.values()},
             "badge": {b.id: b for b in refs.badges.values()},
         }
-        now = utcnow()
+        now = utc_now()
         certify_usccs: set[str] = set()
         plans = []
         for row in ent_rows:
@@ -332,8 +334,4 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
 def _queue_reindex(enterprise_ids: list[int]) -> None:
     """Queue the enterprises (and with them their shops) that Core inserts touched for search."""
-    try:
-        from ... import search_sync
-    except ImportError:  # pragma: no cover - the search bridge is part of the app
-        return
     search_sync.enqueue("enterprise", enterprise_ids)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from ...extensions import db
-from ...models import AppKind, Application, AppStatus, Enterprise, Status, User, utcnow
+from ...models import AppKind, Application, AppStatus, Enterprise, Status, User
+from ...clock import utc_now
 from .. import ServiceError
 from ..audit import record
 from .common import _set_withdrawn, SUBMITTABLE_STATUSES
@@ -31,13 +32,13 @@ def submit_for_certification(user: User, enterprise_id: int) -> Application:
     moved = db.session.execute(
         update(Enterprise)
         .where(Enterprise.id == ent.id, Enterprise.status.in_(SUBMITTABLE_STATUSES))
-        .values(status=Status.PENDING, status_reason="", updated_at=utcnow(), version=Enterprise.version + 1)
+        .values(status=Status.PENDING, status_reason="", updated_at=utc_now(), version=Enterprise.version + 1)
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
         raise ServiceError("该企业已在审核中，请耐心等待。")
     db.session.refresh(ent, ["status", "status_reason", "updated_at", "version"])
-    ent.updated_at = utcnow()  # an ORM change too, so the search outbox hears about it
+    ent.updated_at = utc_now()  # an ORM change too, so the search outbox hears about it
     for shop in ent.shops:
         if shop.status in (Status.DRAFT, Status.REJECTED):
             shop.status = Status.PENDING

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...models import Application, AppStatus, Enterprise, Shop, Status, User
+from ...models import Application, AppStatus, Status, User
 from .. import ServiceError
 from ..audit import record
 from ..decisions import decide
@@ -18,8 +18,6 @@ MAX_BRANDS = 10
 MAX_INDUSTRIES = 5
 MIN_FOUNDED_YEAR = 1800
 
-# Statuses in which the merchant edits the row itself (nothing of it is public).
-DIRECT_EDIT_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
 # Statuses from which an enterprise can be submitted for (re-)certification.
 SUBMITTABLE_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
 ENTERPRISE_EDIT_FIELDS = ("name", "brands", "city_id", "industry_ids", "description", "website",
@@ -33,24 +31,6 @@ class FieldErrors(ServiceError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("；".join(errors.values()))
-
-
-def _snapshot(ent: Enterprise) -> dict:
-    """The editable fields of an enterprise in payload form (for diffs and the audit log)."""
-    return {
-        "name": ent.name,
-        "brands": list(ent.brand_names),
-        "city_id": ent.city_id,
-        "industry_ids": [i.id for i in ent.industries],
-        "description": ent.description or "",
-        "website": ent.website or "",
-        "founded_year": ent.founded_year,
-        "logo_sha256": ent.logo_sha256,
-    }
-
-
-def _shop_snapshot(shop: Shop) -> dict:
-    return {"name": shop.name, "url": shop.url, "shop_type": shop.shop_type, "platform_id": shop.platform_id}
 
 
 @dataclass

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import (
     AppKind, Application, AppStatus, City, ClickEvent, Complaint, Enterprise, Industry, Platform,
-    Shop, Status, User, utcnow,
+    Shop, Status, User,
 )
-from .common import _shop_snapshot, _snapshot
+from ...clock import utc_now
+from ..enterprise_fields import enterprise_snapshot, shop_snapshot
 
 
 def pending_changes(ent: Enterprise) -> dict:
@@ -34,7 +35,7 @@ def describe_enterprise_change(ent: Enterprise, payload: dict) -> list[tuple[str
     """Rows (field label, live value, pending value) for showing a pending enterprise edit."""
     labels = {"name": "企业名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
               "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志"}
-    live = _snapshot(ent)
+    live = enterprise_snapshot(ent)
 
     def show(key, value):
         if key == "brands":
@@ -55,7 +56,7 @@ def describe_enterprise_change(ent: Enterprise, payload: dict) -> list[tuple[str
 def describe_shop_change(shop: Shop, payload: dict) -> list[tuple[str, str, str]]:
     """Rows (field label, live value, pending value) for a pending shop edit."""
     labels = {"name": "店铺名称", "url": "网址", "shop_type": "店铺类型", "platform_id": "平台"}
-    live = _shop_snapshot(shop)
+    live = shop_snapshot(shop)
 
     def show(key, value):
         if key == "platform_id":
@@ -68,7 +69,7 @@ def describe_shop_change(shop: Shop, payload: dict) -> list[tuple[str, str, str]
 
 def clicks_by_day(shop_ids: list[int], days: int = 30, now: datetime | None = None) -> dict[int, list[tuple[date, int]]]:
     """Click-throughs per shop per China-time day over the last ``days`` days (oldest first)."""
-    now = now or utcnow()
+    now = now or utc_now()
     today = now.replace(tzinfo=None) + timedelta(hours=8)
     first_day = today.date() - timedelta(days=days - 1)
     cutoff = datetime.combine(first_day, datetime.min.time()) - timedelta(hours=8)

@@ -3,25 +3,26 @@ edits of draft/rejected rows, queued ``enterprise_edit`` applications for certif
 """
 from __future__ import annotations
 
-from datetime import date
+from functools import partial
 
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, City, Enterprise, Industry, Status, User, utcnow,
+    AppKind, Application, AppStatus, City, Enterprise, Industry, Status, User,
 )
+from ...clock import china_today, utc_now
 from ...validation import ValidationError
 from ...validation.text import clean_text, normalize_key, split_list
 from ...validation.urls import normalize_url
 from ...validation.uscc import normalize_uscc
 from .. import ServiceError
 from ..audit import record
-from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key
+from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, enterprise_snapshot
 from ..versioning import begin_edit
 from .common import (
     _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
-    MIN_FOUNDED_YEAR, _set_withdrawn, _snapshot,
+    MIN_FOUNDED_YEAR, _set_withdrawn,
 )
 from .lookups import get_owned_enterprise, pending_application, _require_merchant, suggest_city
 
@@ -30,97 +31,108 @@ def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
     """Validate the editable enterprise fields; return them cleaned or raise ``FieldErrors``.
 
     ``data`` keys: name, brands (text), city_id, industry_ids, description, website,
-    founded_year. ``for_uscc`` lets the city default to the one suggested by the code.
+    founded_year. ``for_uscc`` lets the city default to the one suggested by the code. Every
+    field is checked (one message per field), so the form shows all problems at once.
     """
+    cleaners = {
+        "name": _clean_name, "brands": _clean_brands, "city_id": partial(_clean_city_id, for_uscc=for_uscc),
+        "industry_ids": _clean_industry_ids, "description": _clean_description, "website": _clean_website,
+        "founded_year": _clean_founded_year,
+    }
     errors: dict[str, str] = {}
     out: dict = {}
-    try:
-        out["name"] = clean_text(data.get("name"), field="企业名称", max_length=120, required=True)
-        if len(out["name"]) < 2:
-            raise ValidationError("企业名称太短。")
-    except ValidationError as err:
-        errors["name"] = str(err)
-    try:
-        brands: list[str] = []
-        keys: set[str] = set()
-        raw = data.get("brands") or ""
-        if isinstance(raw, (list, tuple)):
-            raw = ";".join(raw)
-        clean_text(raw, field="品牌", max_length=1000)  # NUL / bidi checks on the whole cell
-        for part in split_list(raw):
-            name = clean_text(part, field="品牌名称", max_length=60, required=True)
-            key = normalize_key(name)
-            if key and key not in keys:
-                keys.add(key)
-                brands.append(name)
-        if len(brands) > MAX_BRANDS:
-            raise ValidationError(f"品牌最多 {MAX_BRANDS} 个。")
-        out["brands"] = brands
-    except ValidationError as err:
-        errors["brands"] = str(err)
-    city = None
-    city_id = data.get("city_id")
-    if city_id not in (None, "", 0, "0"):
+    for field, clean in cleaners.items():
         try:
-            city = db.session.get(City, int(city_id))
-        except (TypeError, ValueError):
-            city = None
-        if city is None:
-            errors["city_id"] = "请选择有效的城市。"
-    elif for_uscc:
-        city = suggest_city(for_uscc)
-    if city is None and "city_id" not in errors:
-        errors["city_id"] = "请选择企业所在城市。"
-    if city is not None:
-        out["city_id"] = city.id
-    ids: list[int] = []
-    for raw_id in data.get("industry_ids") or []:
-        try:
-            ids.append(int(raw_id))
-        except (TypeError, ValueError):
-            errors["industry_ids"] = "请选择有效的行业。"
-    ids = list(dict.fromkeys(ids))
-    if "industry_ids" not in errors:
-        found = set(db.session.scalars(
-            select(Industry.id).where(Industry.id.in_(ids), Industry.active.is_(True))
-        )) if ids else set()
-        if not ids:
-            errors["industry_ids"] = "请至少选择一个行业。"
-        elif len(found) != len(ids):
-            errors["industry_ids"] = "请选择有效的行业。"
-        elif len(ids) > MAX_INDUSTRIES:
-            errors["industry_ids"] = f"行业最多选择 {MAX_INDUSTRIES} 个。"
-        else:
-            out["industry_ids"] = ids
-    try:
-        out["description"] = clean_text(data.get("description"), field="企业简介", max_length=2000,
-                                        multiline=True)
-    except ValidationError as err:
-        errors["description"] = str(err)
-    website = (data.get("website") or "").strip()
-    if website:
-        try:
-            clean_text(website, field="官网", max_length=500)
-            out["website"] = normalize_url(website, field="官网")
-            if len(out["website"]) > 500:
-                raise ValidationError("官网网址过长。")
+            out[field] = clean(data.get(field))
         except ValidationError as err:
-            errors["website"] = str(err)
-    else:
-        out["website"] = ""
-    year = data.get("founded_year")
-    year = "" if year is None else str(year).strip()
-    if year:
-        this_year = date.today().year
-        if not year.isdigit() or len(year) != 4 or not (MIN_FOUNDED_YEAR <= int(year) <= this_year):
-            errors["founded_year"] = f"成立年份应为 {MIN_FOUNDED_YEAR}–{this_year} 之间的四位数字。"
-        else:
-            out["founded_year"] = int(year)
-    else:
-        out["founded_year"] = None
+            errors[field] = str(err)
     if errors:
         raise FieldErrors(errors)
     return out
+
+
+def _clean_name(raw) -> str:
+    name = clean_text(raw, field="企业名称", max_length=120, required=True)
+    if len(name) < 2:
+        raise ValidationError("企业名称太短。")
+    return name
+
+
+def _clean_brands(raw) -> list[str]:
+    """Brand names from a ``；``/``、``-separated cell or a list; duplicates (by key) dropped."""
+    raw = raw or ""
+    if isinstance(raw, (list, tuple)):
+        raw = ";".join(raw)
+    clean_text(raw, field="品牌", max_length=1000)  # NUL / bidi checks on the whole cell
+    brands: list[str] = []
+    keys: set[str] = set()
+    for part in split_list(raw):
+        name = clean_text(part, field="品牌名称", max_length=60, required=True)
+        key = normalize_key(name)
+        if key and key not in keys:
+            keys.add(key)
+            brands.append(name)
+    if len(brands) > MAX_BRANDS:
+        raise ValidationError(f"品牌最多 {MAX_BRANDS} 个。")
+    return brands
+
+
+def _clean_city_id(raw, *, for_uscc: str | None) -> int:
+    """The chosen city, or (when none is chosen) the one the 统一社会信用代码 suggests."""
+    if raw not in (None, "", 0, "0"):
+        try:
+            city = db.session.get(City, int(raw))
+        except (TypeError, ValueError):
+            city = None
+        if city is None:
+            raise ValidationError("请选择有效的城市。")
+        return city.id
+    city = suggest_city(for_uscc) if for_uscc else None
+    if city is None:
+        raise ValidationError("请选择企业所在城市。")
+    return city.id
+
+
+def _clean_industry_ids(raw) -> list[int]:
+    """One to MAX_INDUSTRIES active industries, in the order chosen, duplicates dropped."""
+    try:
+        ids = list(dict.fromkeys(int(raw_id) for raw_id in raw or []))
+    except (TypeError, ValueError):
+        raise ValidationError("请选择有效的行业。") from None
+    if not ids:
+        raise ValidationError("请至少选择一个行业。")
+    found = set(db.session.scalars(select(Industry.id).where(Industry.id.in_(ids), Industry.active.is_(True))))
+    if len(found) != len(ids):
+        raise ValidationError("请选择有效的行业。")
+    if len(ids) > MAX_INDUSTRIES:
+        raise ValidationError(f"行业最多选择 {MAX_INDUSTRIES} 个。")
+    return ids
+
+
+def _clean_description(raw) -> str:
+    return clean_text(raw, field="企业简介", max_length=2000, multiline=True)
+
+
+def _clean_website(raw) -> str:
+    """The official site as a normalised http(s) URL, or "" when none is given."""
+    website = (raw or "").strip()
+    if not website:
+        return ""
+    clean_text(website, field="官网", max_length=500)
+    url = normalize_url(website, field="官网")
+    if len(url) > 500:
+        raise ValidationError("官网网址过长。")
+    return url
+
+
+def _clean_founded_year(raw) -> int | None:
+    year = "" if raw is None else str(raw).strip()
+    if not year:
+        return None
+    this_year = china_today().year
+    if not year.isdigit() or len(year) != 4 or not (MIN_FOUNDED_YEAR <= int(year) <= this_year):
+        raise ValidationError(f"成立年份应为 {MIN_FOUNDED_YEAR}–{this_year} 之间的四位数字。")
+    return int(year)
 
 
 def _check_name_free(name: str, *, exclude_id: int | None = None) -> None:
@@ -180,7 +192,7 @@ def create_enterprise(user: User, data: dict) -> Enterprise:
     db.session.add(ent)
     db.session.flush()
     record("enterprise.create", actor=user, entity_kind="enterprise", entity_id=ent.id,
-           enterprise_id=ent.id, after={"uscc": code, **_snapshot(ent)})
+           enterprise_id=ent.id, after={"uscc": code, **enterprise_snapshot(ent)})
     return ent
 
 
@@ -197,7 +209,7 @@ def _queue_enterprise_edit(user: User, ent: Enterprise, changes: dict) -> EditRe
     The payload always holds only the fields that differ from the live row; an edit that puts
     everything back withdraws the pending application.
     """
-    live = _snapshot(ent)
+    live = enterprise_snapshot(ent)
     app_ = pending_application(ent, AppKind.ENTERPRISE_EDIT)
     merged = dict(app_.payload or {}) if app_ else {}
     merged.update(changes)
@@ -238,14 +250,14 @@ def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:
     if ent.status == Status.CERTIFIED:
         fields.pop("logo_sha256", None)
         return _queue_enterprise_edit(user, ent, fields)
-    before = _snapshot(ent)
+    before = enterprise_snapshot(ent)
     changed = _diff(before, fields, ENTERPRISE_EDIT_FIELDS)
     if not changed:
         return EditResult(applied=True)
     if "name" in changed:
         _check_name_free(changed["name"], exclude_id=ent.id)
     _apply_fields(ent, changed)
-    ent.updated_at = utcnow()
+    ent.updated_at = utc_now()
     db.session.flush()
     record("enterprise.update", actor=user, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before={k: before[k] for k in changed}, after=changed)

@@ -7,15 +7,17 @@ from sqlalchemy import select, update
 
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, Enterprise, Platform, Shop, ShopType, Status, User, utcnow,
+    AppKind, Application, AppStatus, Enterprise, Platform, Shop, ShopType, Status, User,
 )
+from ...clock import utc_now
 from ...validation import ValidationError
 from ...validation.text import clean_text
 from ...validation.urls import validate_shop_url
 from .. import ServiceError
 from ..audit import record
-from .common import _diff, EditResult, FieldErrors, _set_withdrawn, SHOP_EDIT_FIELDS, _shop_snapshot
+from ..enterprise_fields import shop_snapshot
 from ..versioning import begin_edit
+from .common import _diff, EditResult, FieldErrors, _set_withdrawn, SHOP_EDIT_FIELDS
 from .lookups import get_owned_enterprise, get_owned_shop, pending_application
 
 
@@ -105,7 +107,7 @@ def add_shop(user: User, enterprise_id: int, data: dict) -> Shop:
     db.session.add(shop)
     db.session.flush()
     record("shop.create", actor=user, entity_kind="shop", entity_id=shop.id, enterprise_id=ent.id,
-           after=_shop_snapshot(shop))
+           after=shop_snapshot(shop))
     if ent.status == Status.CERTIFIED:
         _submit_shop_application(user, ent, shop)
     return shop
@@ -146,7 +148,7 @@ def update_shop(user: User, shop_id: int, data: dict) -> EditResult:
         raise ServiceError(f"该店铺{shop.status_label}，不能修改；如有疑问请联系工作人员。")
     fields = clean_shop_fields(ent, data, exclude_shop_id=shop.id)
     begin_edit(shop, data.get("version"))
-    live = _shop_snapshot(shop)
+    live = shop_snapshot(shop)
     if shop.status == Status.CERTIFIED:
         payload = _diff(live, fields, SHOP_EDIT_FIELDS)
         app_ = pending_application(ent, AppKind.SHOP_EDIT, shop)
@@ -177,7 +179,7 @@ def update_shop(user: User, shop_id: int, data: dict) -> EditResult:
         setattr(shop, key, value)
     if "platform_id" in changed:
         shop.platform = db.session.get(Platform, changed["platform_id"])
-    shop.updated_at = utcnow()
+    shop.updated_at = utc_now()
     db.session.flush()
     record("shop.update", actor=user, entity_kind="shop", entity_id=shop.id, enterprise_id=ent.id,
            before={k: live[k] for k in changed}, after=changed)
@@ -195,7 +197,7 @@ def remove_shop(user: User, shop_id: int) -> None:
     _check_shops_editable(ent)
     if shop.status in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"该店铺{shop.status_label}，不能自行删除；如有疑问请联系工作人员。")
-    snapshot = {**_shop_snapshot(shop), "status": shop.status}
+    snapshot = {**shop_snapshot(shop), "status": shop.status}
     for app_ in db.session.scalars(select(Application).where(
         Application.shop_id == shop.id, Application.status == AppStatus.PENDING,
     )):

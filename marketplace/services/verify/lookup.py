@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 from sqlalchemy import func, or_, select
 
+from ...clock import china_today
 from ...extensions import db
-from ...models import CertStatus, Certification, Enterprise, Platform, Shop, Status
+from ...models import CertStatus, Certification, Enterprise, Platform, Shop
 from ...validation import ValidationError
 from ...validation.urls import WebUrl, parse_web_url, shop_url_problem
 from ...validation.uscc import normalize_uscc
@@ -34,7 +34,7 @@ def _platforms() -> list[Platform]:
 
 
 def _public_shops(ent: Enterprise) -> list[Shop]:
-    return [s for s in ent.shops if s.status == Status.CERTIFIED] if ent.status == Status.CERTIFIED else []
+    return ent.public_shops if ent.is_public else []
 
 
 def _candidate_shops(url: WebUrl, ident: ShopIdentity, platforms: list[Platform]) -> list[Shop]:
@@ -192,7 +192,7 @@ def _certificate_result(query_type: str, query: str, cert: Certification) -> Ver
     if outcome == Outcome.CERTIFIED:
         message = f"证书 {cert.number} 有效：{ent.name} 是广货网上行认证企业，{_validity(cert)}。"
     elif latest is not None and latest.id != cert.id and cert.status == CertStatus.VALID \
-            and cert.valid_until >= date.today():
+            and cert.valid_until >= china_today():
         message = f"证书 {cert.number} 已被新证书 {latest.number} 取代，本证书已失效。"
     elif outcome == Outcome.SUSPENDED:
         message = f"证书 {cert.number}（{ent.name}）的认证已暂停，暂停期间不是有效的认证。"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ...clock import china_today
 from ...models import CertStatus, Certification, Enterprise, Platform, Shop, Status
 
 
@@ -105,7 +106,7 @@ def certificate_outcome(cert: Certification, today: date | None = None) -> str:
     Combines the certificate's own status and date, the enterprise's status and whether a newer
     certificate superseded it.
     """
-    today = today or date.today()
+    today = today or china_today()
     ent = cert.enterprise
     if cert.status == CertStatus.REVOKED or ent.status == Status.REVOKED:
         return Outcome.REVOKED
@@ -116,14 +117,9 @@ def certificate_outcome(cert: Certification, today: date | None = None) -> str:
     latest = ent.certificate
     if latest is not None and latest.id != cert.id:
         return Outcome.EXPIRED  # superseded by a newer certificate
-    if ent.status != Status.CERTIFIED:
+    if not ent.is_public:
         return Outcome.SUSPENDED
     return Outcome.CERTIFIED
-
-
-def is_certificate_valid(cert: Certification) -> bool:
-    """True when the certificate (and its enterprise) is valid today: what the badge shows."""
-    return certificate_outcome(cert) == Outcome.CERTIFIED
 
 
 def was_ever_public(listing: Enterprise | Shop) -> bool:

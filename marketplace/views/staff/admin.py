@@ -9,8 +9,8 @@ from ...extensions import db
 from ...models import AuditLog, Enterprise, Role, User
 from ...services.audit import record
 from ...unit_of_work import catch_refusal
-from ..helpers import page_arg, role_required
-from .blueprint import bp, int_arg, staff_only
+from ..helpers import int_arg, page_arg, role_required
+from .blueprint import bp, staff_only
 from .forms import EmptyForm, StaffAccountForm
 
 

@@ -8,7 +8,7 @@ none of them, so there is no import cycle.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
 from ...extensions import login_manager
@@ -31,9 +31,3 @@ def _guard():
         return login_manager.unauthorized()
     if current_user.role not in STAFF_ROLES:
         abort(403)
-
-
-def int_arg(name: str) -> int | None:
-    """A positive integer query argument, or None when missing or malformed."""
-    raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None

@@ -7,12 +7,14 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...clock import china_local_to_utc, china_wall_time, utc_now
 from ...extensions import db
-from ...models import Enterprise, Industry, Placement, utcnow
+from ...models import Enterprise, Industry, Placement
 from ...services import curation
 from ...unit_of_work import catch_refusal, on_refusal
-from ..helpers import choice_arg, page_arg
-from .blueprint import bp, int_arg, staff_only
+from ..helpers import choice_arg, int_arg, page_arg
+from ..public import render_home
+from .blueprint import bp, staff_only
 from .forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
 
@@ -22,7 +24,7 @@ def _industry_choices():
 
 
 def _to_utc(value: datetime | None) -> datetime | None:
-    return curation.china_to_utc(value) if value else None
+    return china_local_to_utc(value) if value else None
 
 
 @bp.route("/curation", methods=["GET", "POST"])
@@ -36,7 +38,7 @@ def curation_list():
         if picked:
             form.enterprise_id.data = picked
         if form.starts_at.data is None:
-            form.starts_at.data = curation.utc_to_china(utcnow()).replace(second=0, microsecond=0)
+            form.starts_at.data = china_wall_time(utc_now()).replace(second=0, microsecond=0)
     if form.validate_on_submit():
         with catch_refusal() as refusal:
             slot = curation.create_slot(
@@ -54,13 +56,13 @@ def curation_list():
     q = (request.args.get("q") or "").strip()[:60]
     candidates = curation.find_enterprises(q) if q else []
     picked_ent = db.session.get(Enterprise, form.enterprise_id.data) if form.enterprise_id.data else None
-    now = utcnow()
+    now = utc_now()
     return render_template(
         "staff/curation.html", form=form, pagination=pagination, placement=placement, state=state,
         industry_id=industry_id, industries=db.session.scalars(select(Industry).order_by(Industry.position)).all(),
         placements=Placement.LABELS, states=curation.STATE_LABELS, slot_state=curation.slot_state, now=now,
         q=q, candidates=candidates, picked=picked_ent, action_form=EmptyForm(),
-        preview_default=curation.utc_to_china(now).strftime("%Y-%m-%dT%H:%M"),
+        preview_default=china_wall_time(now).strftime("%Y-%m-%dT%H:%M"),
     )
 
 
@@ -72,8 +74,8 @@ def curation_edit(slot_id: int):
     slot = curation.get_slot(slot_id)
     form = SlotTimesForm()
     if request.method == "GET":
-        form.starts_at.data = curation.utc_to_china(slot.starts_at)
-        form.ends_at.data = curation.utc_to_china(slot.ends_at) if slot.ends_at else None
+        form.starts_at.data = china_wall_time(slot.starts_at)
+        form.ends_at.data = china_wall_time(slot.ends_at) if slot.ends_at else None
         form.title.data = slot.title
         form.version.data = slot.version
     if form.validate_on_submit():
@@ -128,16 +130,7 @@ def curation_preview():
     if at is None:
         flash("请输入有效的预览时间。", "error")
         return redirect(url_for("staff.curation_list"))
-    at_utc = curation.china_to_utc(at)
-    try:
-        from ..public import render_home
-    except ImportError:
-        render_home = None
-    if render_home is None:
-        # Until the public home page offers a preview, list what would be live.
-        slots = curation.live_slots(at_utc, Placement.CAROUSEL)
-        rows = curation.live_slots(at_utc, Placement.INDUSTRY)
-        return render_template("staff/curation_preview.html", at=at, slots=slots, rows=rows)
+    at_utc = china_local_to_utc(at)
     return render_home(at_utc, preview=True)
 
 

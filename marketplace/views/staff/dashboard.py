@@ -6,9 +6,11 @@ from datetime import timedelta
 from flask import current_app, render_template
 from sqlalchemy import func, select
 
+from ...clock import china_today
 from ...extensions import db
 from ...models import (
-    AppKind, Application, AppStatus, Certification, CertStatus, Complaint, ComplaintStatus, Enterprise, Status,
+    AppKind, Application, AppStatus, Certification, CertStatus, Complaint, ComplaintStatus, Enterprise,
+    enterprise_is_public,
 )
 from ...services import review
 from .blueprint import bp, staff_only
@@ -24,12 +26,12 @@ def dashboard():
     open_complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.status.in_((ComplaintStatus.NEW, ComplaintStatus.ASSIGNED)))) or 0
     certified = db.session.scalar(select(func.count()).select_from(Enterprise).where(
-        Enterprise.status == Status.CERTIFIED)) or 0
+        enterprise_is_public())) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]
     oldest = review.next_pending()
-    today = review.china_today()
+    today = china_today()
     expiring = db.session.scalars(select(Certification).join(Certification.enterprise).where(
-        Certification.status == CertStatus.VALID, Enterprise.status == Status.CERTIFIED,
+        Certification.status == CertStatus.VALID, enterprise_is_public(),
         Certification.valid_until <= today + timedelta(days=30)).order_by(Certification.valid_until).limit(10)).all()
     recent = db.session.scalars(select(Application).where(Application.decided_at.is_not(None))
                                 .order_by(Application.decided_at.desc()).limit(8)).all()

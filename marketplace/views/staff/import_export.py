@@ -10,18 +10,20 @@ import json
 import re
 import secrets
 import shutil
-import time
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from ...clock import timestamp, utc_now
 from ...extensions import db
-from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry, utcnow
+from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry
 from ...services.audit import record
+from ...services.importer import run_import
 from ...unit_of_work import after_commit, rollback
 from ...validation.text import normalize_key
+from ..helpers import positive_int
 from .blueprint import bp, staff_only
 from .forms import ApplyImportForm, EmptyForm, ImportForm
 
@@ -39,7 +41,7 @@ def _stash_root() -> Path:
 def _clean_stale(root: Path) -> None:
     for d in root.iterdir():
         try:
-            if d.is_dir() and time.time() - d.stat().st_mtime > STASH_TTL:
+            if d.is_dir() and timestamp() - d.stat().st_mtime > STASH_TTL:
                 shutil.rmtree(d, ignore_errors=True)
         except OSError:
             continue
@@ -54,7 +56,7 @@ def _stash(files: dict[str, bytes | None]) -> str:
     for name, data in files.items():
         if data is not None:
             (d / f"{name}.csv").write_bytes(data)
-    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utcnow().isoformat()}))
+    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utc_now().isoformat()}))
     return token
 
 
@@ -76,34 +78,23 @@ def _read(field) -> bytes | None:
     return data or None
 
 
-def _importer():
-    try:
-        from ...services import importer
-    except ImportError:
-        return None
-    return importer if hasattr(importer, "run_import") else None
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @staff_only
 def import_upload():
     """Upload enterprises.csv / shops.csv and see the dry-run report of every bad row."""
     form = ImportForm()
-    importer = _importer()
     report = token = None
     if form.validate_on_submit():
         files = {"enterprises": _read(form.enterprises), "shops": _read(form.shops)}
-        if importer is None:
-            flash("导入功能暂不可用。", "error")
-        elif not any(files.values()):
+        if not any(files.values()):
             flash("请至少选择一个 CSV 文件。", "error")
         else:
-            report = importer.run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
+            report = run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
             rollback()  # a dry run writes nothing, whatever happened inside
             if report.ok:
                 token = _stash(files)
     return render_template("staff/import.html", form=form, report=report, token=token,
-                           apply_form=ApplyImportForm(token=token), available=importer is not None)
+                           apply_form=ApplyImportForm(token=token))
 
 
 @bp.route("/import/apply", methods=["POST"])
@@ -111,31 +102,25 @@ def import_upload():
 def import_apply():
     """Apply the upload checked in the dry run (identified by its token)."""
     form = ApplyImportForm()
-    importer = _importer()
-    if not form.validate_on_submit() or importer is None:
+    if not form.validate_on_submit():
         abort(400)
     stash = _unstash(form.token.data)
     if stash is None:
         flash("导入文件已失效，请重新上传。", "error")
         return redirect(url_for("staff.import_upload"))
     folder, files = stash
-    report = importer.run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
+    report = run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
     if not report.ok:
         rollback()
         return render_template("staff/import.html", form=ImportForm(), report=report, token=None,
-                               apply_form=ApplyImportForm(), available=True)
+                               apply_form=ApplyImportForm())
     record("import.apply", actor=current_user, entity_kind="import", note=json.dumps(
         {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}, ensure_ascii=False))
     after_commit(lambda: shutil.rmtree(folder, ignore_errors=True))  # a failed commit keeps it to retry
     flash("导入完成：新增 {}，更新 {}，未变 {}。".format(
         sum(report.created.values()), sum(report.updated.values()), sum(report.unchanged.values())), "success")
     return render_template("staff/import.html", form=ImportForm(), report=report, token=None, applied=True,
-                           apply_form=ApplyImportForm(), available=True)
-
-
-def _pos_int(values, name: str) -> int | None:
-    raw = (values.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 and int(raw) > 0 else None
+                           apply_form=ApplyImportForm())
 
 
 def export_query(values):
@@ -149,11 +134,11 @@ def export_query(values):
     stmt = select(Enterprise)
     if status != "all":
         stmt = stmt.where(Enterprise.status == status)
-    if _pos_int(values, "city"):
-        stmt = stmt.where(Enterprise.city_id == _pos_int(values, "city"))
-    if _pos_int(values, "industry"):
+    if positive_int(values.get("city")):
+        stmt = stmt.where(Enterprise.city_id == positive_int(values.get("city")))
+    if positive_int(values.get("industry")):
         stmt = stmt.where(Enterprise.id.in_(select(enterprise_industry.c.enterprise_id)
-                                            .where(enterprise_industry.c.industry_id == _pos_int(values, "industry"))))
+                                            .where(enterprise_industry.c.industry_id == positive_int(values.get("industry")))))
     q = (values.get("q") or "").strip()[:60]
     key = normalize_key(q).replace("%", "").replace("_", "").replace("\\", "")
     if key:
@@ -190,7 +175,7 @@ def export_csv():
         data, what, label = export_enterprises_csv(rows), "enterprises", f"{len(rows)} 家企业"
     filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file") and v}
     record(f"export.{what}", actor=current_user, entity_kind="export", after=filters, note=f"导出 {label}")
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    stamp = utc_now().strftime("%Y%m%d-%H%M")
     return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=gdws-{what}-{stamp}.csv",
                              "Cache-Control": "no-store"})

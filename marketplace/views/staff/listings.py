@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
 from ...services import curation, lifecycle
-from ...validation.text import normalize_key
 from ...unit_of_work import on_refusal
-from ..helpers import choice_arg, page_arg
-from .blueprint import bp, int_arg, staff_only
+from ...validation.text import normalize_key
+from ..helpers import choice_arg, int_arg, page_arg
+from .blueprint import bp, staff_only
 from .forms import BadgeForm, ReinstateForm, StatusChangeForm
 
 

@@ -10,8 +10,8 @@ from ...extensions import db
 from ...models import AppKind, Application, AppStatus, City, Industry
 from ...services import AlreadyDecided, review, review_checks
 from ...unit_of_work import on_refusal
-from ..helpers import choice_arg, page_arg
-from .blueprint import bp, int_arg, staff_only
+from ..helpers import choice_arg, int_arg, page_arg
+from .blueprint import bp, staff_only
 from .forms import ApproveForm, RejectForm
 
 
@@ -69,9 +69,9 @@ def application(app_id: int):
         position = db.session.scalar(select(func.count()).select_from(
             review.queue_query(**filters).where(Application.submitted_at <= app_row.submitted_at).subquery()))
     return render_template(
-        "staff/application.html", a=app_row, ent=app_row.enterprise, diff=review.diff(app_row),
-        uscc=review.uscc_check(app_row.enterprise), shops=review.shop_checks(app_row),
-        warnings=review.duplicate_warnings(app_row), claim_warnings=review_checks.claim_warnings(app_row), history=history,
+        "staff/application.html", a=app_row, ent=app_row.enterprise, diff=review_checks.diff(app_row),
+        uscc=review_checks.uscc_check(app_row.enterprise), shops=review_checks.shop_checks(app_row),
+        warnings=review_checks.duplicate_warnings(app_row), claim_warnings=review_checks.claim_warnings(app_row), history=history,
         next_app=nxt, fargs=filter_args(filters), approve_form=ApproveForm(version=app_row.version),
         reject_form=RejectForm(version=app_row.version), position=position,
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),

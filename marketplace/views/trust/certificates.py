@@ -7,7 +7,6 @@ from xml.sax.saxutils import escape
 
 from flask import current_app, render_template, request
 
-from ...models import Status
 from ...services.verify.results import Outcome, certificate_outcome
 from .. import linking
 from .blueprint import bp, certificate_or_404
@@ -30,8 +29,8 @@ def certificate(number: str):
     response = current_app.make_response(render_template(
         "trust/certificate.html", cert=cert, ent=ent, outcome=outcome, Outcome=Outcome,
         valid=outcome == Outcome.CERTIFIED, page_url=page_url, badge_url=badge_url, embed_html=embed_html,
-        enterprise_url=linking.enterprise_url(ent) if ent.status == Status.CERTIFIED else None,
-        shops=ent.public_shops if ent.status == Status.CERTIFIED else [],
+        enterprise_url=linking.enterprise_url(ent) if ent.is_public else None,
+        shops=ent.public_shops if ent.is_public else [],
         qr_data_uri=qr_code(page_url).svg_data_uri(scale=4, border=2, dark="#1a1a1a"),
     ))
     if outcome != Outcome.CERTIFIED:

@@ -8,7 +8,7 @@ import segno
 from flask import abort, current_app, request
 
 from ...extensions import db
-from ...models import Enterprise, Status
+from ...models import Enterprise
 from .. import linking
 from .blueprint import bp, certificate_or_404
 
@@ -40,7 +40,7 @@ def enterprise_qr(enterprise_id: int, fmt: str):
     if fmt not in ("svg", "png") or enterprise_id > 2_147_483_647:
         abort(404)
     ent = db.session.get(Enterprise, enterprise_id)
-    if ent is None or ent.status != Status.CERTIFIED:
+    if ent is None or not ent.is_public:
         abort(404)
     return qr_response(linking.enterprise_url(ent), fmt, f"{ent.display_name} 二维码")
 

@@ -68,7 +68,7 @@ def verify():
             result.enterprise if result and result.names_listing else None,
             result.shop if result and result.found_listing else None,
         ) if result else None,
-        api_url=linking.url("api.verify", "/api/v1/verify",
+        api_url=linking.url("api.verify",
                             **({result.query_type: value} if result is not None else {})),
     ), status
 
@@ -130,8 +130,8 @@ def trust_links(ent: Enterprise) -> dict:
     valid = cert is not None and certificate_outcome(cert) == Outcome.CERTIFIED
     return {
         "page": linking.enterprise_url(ent),
-        "qr_svg": linking.url("trust.enterprise_qr", f"/qr/enterprises/{ent.id}.svg", enterprise_id=ent.id, fmt="svg"),
-        "qr_png": linking.url("trust.enterprise_qr", f"/qr/enterprises/{ent.id}.png", enterprise_id=ent.id, fmt="png"),
+        "qr_svg": linking.url("trust.enterprise_qr", enterprise_id=ent.id, fmt="svg"),
+        "qr_png": linking.url("trust.enterprise_qr", enterprise_id=ent.id, fmt="png"),
         "logo": linking.logo_url(ent),
         "certificate": linking.certificate_url(cert) if cert is not None else None,
         "badge": linking.badge_url(cert) if cert is not None else None,
