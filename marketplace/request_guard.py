@@ -79,9 +79,18 @@ def undecodable() -> bool:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     if request.mimetype == "application/x-www-form-urlencoded":
-        # Cached: the form is later parsed from these same bytes.
-        return not _is_utf8(unquote_to_bytes(request.get_data(cache=True)))
+        return _urlencoded_undecodable()
     return False
+
+
+def _urlencoded_undecodable() -> bool:
+    """Werkzeug leaves undecodable bytes as ``%XX`` in the parsed values, so a form whose values
+    hold no ``%`` is clean (the common case, checked at C speed); otherwise the raw body decides,
+    since a typed ``%FF`` arrives as ``%25FF`` and is fine."""
+    raw = request.get_data(cache=True)  # kept: the form is parsed from these same bytes
+    if not any("%" in key or "%" in value for key, value in request.form.items(multi=True)):
+        return False
+    return not _is_utf8(unquote_to_bytes(raw))
 
 
 def init_app(app: Flask) -> None:
