@@ -18,6 +18,7 @@ class RowError:
     line: int
     column: str
     reason: str
+    value: str = ""  # the bad cell as written (shortened), when there is one
 
     def __str__(self) -> str:
         where = f"第 {self.line} 行" if self.line else "文件"
