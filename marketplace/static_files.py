@@ -97,7 +97,7 @@ def static_root(app: Flask) -> Path:
     if built_from and built_from == source_fingerprint(source):
         return build
     if app.config.get("PRODUCTION"):
-        log.warning("static files served uncompressed: run `flask --app app build-static` (%s)",
+        log.info("static files served uncompressed: run `flask --app app build-static` (%s)",
                     "the build is out of date" if built_from else "no build")
     return source
 
