@@ -1,5 +1,6 @@
 """Requests refused before any view, hook or rate limit runs: a Host that is not this site's, and
-bytes that are not UTF-8. Both get a 400 page in Chinese and nothing is read or stored.
+bytes that are not UTF-8. Both get a 400 page in Chinese and nothing is read or stored. (Also:
+werkzeug's redirects to a route's canonical URL get a Chinese body.)
 
 * **Host.** Flask checks the Host header against ``TRUSTED_HOSTS`` (``config.link_settings``:
   the host of ``SERVER_NAME_FOR_LINKS`` plus ``EXTRA_TRUSTED_HOSTS``) while it builds the URL
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, request
+from flask import Flask, Request, Response, request
+from markupsafe import escape
 from werkzeug.exceptions import BadRequest, SecurityError
+from werkzeug.routing import RequestRedirect
 
 UNTRUSTED_HOST = ("请求的网址不属于本站", "请求中的网站地址（Host）不是本站的地址，请从本站首页重新访问。")
 
@@ -93,6 +96,16 @@ def _urlencoded_undecodable() -> bool:
     return not _is_utf8(unquote_to_bytes(raw))
 
 
+def moved(redirect: RequestRedirect) -> Response:
+    """werkzeug's redirect to the canonical URL (``/merchant`` → ``/merchant/``), with a Chinese
+    body instead of its English "Redirecting..." page (Flask sends routing redirects past the
+    error handlers)."""
+    url = escape(redirect.new_url)
+    body = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>页面地址已变更 · 广货网上行</title>'
+            f'<p>页面地址已变更，正在前往 <a href="{url}">{url}</a>。</p></html>')
+    return Response(body, redirect.code, {"Location": redirect.new_url}, mimetype="text/html")
+
+
 def init_app(app: Flask) -> None:
     """Run the checks first, before the hooks that the extensions registered."""
     app.request_class = StrictRequest
@@ -100,6 +113,8 @@ def init_app(app: Flask) -> None:
     def _guard():
         if isinstance(request.routing_exception, SecurityError):
             raise request.routing_exception
+        if isinstance(request.routing_exception, RequestRedirect):
+            return moved(request.routing_exception)
         if undecodable():
             raise UndecodableInput()
 

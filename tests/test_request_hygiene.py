@@ -228,3 +228,11 @@ def test_malformed_multipart_body_is_a_400_not_an_empty_form(app, client):
                        content_type="multipart/form-data")
     assert resp.status_code == 200  # valid UTF-8 file names pass
     assert extract_csrf(resp.get_data(as_text=True))
+
+
+def test_routing_redirects_have_a_chinese_body(app, client):
+    """Where the app controls the answer it is Chinese: werkzeug's "Redirecting..." page too."""
+    resp = client.get("/merchant")
+    assert resp.status_code == 308 and resp.headers["Location"].endswith("/merchant/")
+    body = resp.get_data(as_text=True)
+    assert "页面地址已变更" in body and "Redirecting" not in body
