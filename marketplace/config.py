@@ -22,7 +22,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "SEARCH_INDEX_DIR": (None, str),  # default: instance/search_index
     "PRODUCTION": (False, _BOOL),  # the production shape (gunicorn.conf.py, `make serve`): stricter checks at start
     "SERVER_NAME_FOR_LINKS": ("", str),  # canonical base of every absolute link; required when PRODUCTION
-    "EXTRA_TRUSTED_HOSTS": ("", str),  # more Host names to accept (comma-separated); see trusted_hosts()
+    "EXTRA_TRUSTED_HOSTS": ("", str),  # more Host names to accept (comma-separated); see link_settings()
     "LOAD_DEMO_DATA": (True, _BOOL),  # `python app.py` loads the demo data into an empty database
     "SEARCH_SYNC_INLINE": (True, _BOOL),  # apply the search outbox inside the web process
     "SEARCH_SYNC_INTERVAL": (1.0, float),  # seconds between background applier passes

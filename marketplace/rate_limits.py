@@ -44,6 +44,8 @@ def limited_here() -> bool:
     if view is None:
         return False
     limits = limiter.limit_manager.decorated_limits(get_qualified_name(view))
+    if request.blueprint:
+        limits += limiter.limit_manager.blueprint_limits(current_app, request.blueprint)
     return any(not lim.method_exempt for lim in limits)
 
 
