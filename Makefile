@@ -37,8 +37,9 @@ e2e: $(VENV)/.dev-deps
 clean-instance:
 	rm -rf instance
 
-## Production shape on this machine: gunicorn + one search applier against the local PostgreSQL
-## (database $(SERVE_DB), created and filled with the demo data when missing). Ctrl+C stops both.
+## Production shape on this machine: gunicorn + one search applier (the Procfile, run by honcho)
+## against the local PostgreSQL (database $(SERVE_DB), created and filled with the demo data when
+## missing) and Redis (rate limits). Ctrl+C stops both.
 SERVE_DB ?= gdws
 serve: $(VENV)/.run-deps
 	SERVE_DB=$(SERVE_DB) PY=$(PY) bash scripts/serve.sh

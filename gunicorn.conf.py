@@ -54,16 +54,28 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 proc_name = "gdws"
 
-# Defaults for the app in this shape (real environment variables win).
+# Defaults for the app in this shape (real environment variables win). PRODUCTION makes the app
+# refuse to start without SERVER_NAME_FOR_LINKS or with per-process (memory://) rate limits;
+# the limits are counted in Redis, shared by every worker and machine.
 raw_env = [
     f"{key}={value}"
     for key, value in {
+        "PRODUCTION": "true",
         "SEARCH_SYNC_INLINE": "false",
-        "STATIC_COMPRESS": "true",
         "LOAD_DEMO_DATA": "false",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     }.items()
     if not os.environ.get(key)
 ]
+
+
+def on_starting(server):  # noqa: D401 - gunicorn hook
+    """Check the settings once, in the master, before any worker starts: a missing
+    SERVER_NAME_FOR_LINKS stops gunicorn with the reason instead of every worker failing to boot.
+    (raw_env is already in os.environ here.)"""
+    from marketplace.config import check_settings, read_settings
+
+    check_settings(read_settings())  # ConfigError (a RuntimeError): gunicorn prints it and exits 1
 
 
 def post_fork(server, worker):  # noqa: D401 - gunicorn hook

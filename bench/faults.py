@@ -1,6 +1,11 @@
 """Fault tests against the production shape (`scripts/serve.sh`: gunicorn + supervised search
 applier + PostgreSQL), with a prober reading pages throughout.
 
+`make serve` runs both processes under honcho, which stops everything when one exits (as foreman
+does); in production each is a systemd unit with `Restart=always` (README, production). Here
+serve.sh runs only the web process and this script restarts the applier the way systemd would
+(1 s after it exits), so the applier fault measures the production behaviour.
+
 Faults, each followed by a recovery check:
   worker   kill -9 gunicorn workers while merchants' edits are being written
   applier  kill -9 the search applier while it commits a burst of index changes
@@ -21,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -92,8 +96,11 @@ class Site:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, SERVE_DB=DB, GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_WORKERS="3",
                         SEARCH_INDEX_DIR=str(INDEX), SECRET_KEY="faults-secret", RATELIMIT_ENABLED="false",
-                        DATABASE_URL=SITE_PG + DB, PGUSER=ROLE, GUNICORN_ACCESSLOG="/dev/null")
+                        DATABASE_URL=SITE_PG + DB, PGUSER=ROLE, GUNICORN_ACCESSLOG="/dev/null",
+                        SERVE_PROCESSES="web")
         self.proc = None
+        self.applier: subprocess.Popen | None = None
+        self.stopping = threading.Event()
 
     def start(self):
         self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=self.env,
@@ -104,6 +111,18 @@ class Site:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("serve.sh did not come up; see bench/out/faults_serve.log")
             time.sleep(0.5)
+        threading.Thread(target=self._supervise_applier, daemon=True).start()
+
+    def _supervise_applier(self):
+        """The search applier, restarted 1 s after it exits (systemd's Restart=always, RestartSec=1)."""
+        env = dict(self.env, PRODUCTION="true", SEARCH_SYNC_INLINE="false",
+                   SERVER_NAME_FOR_LINKS=self.base, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+        with open(OUT / "faults_applier.log", "a") as log:
+            while not self.stopping.is_set():
+                self.applier = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "search", "sync",
+                                                 "--loop"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                self.applier.wait()
+                time.sleep(1)
 
     def up(self) -> bool:
         try:
@@ -112,6 +131,9 @@ class Site:
             return False
 
     def stop(self):
+        self.stopping.set()
+        if self.applier and self.applier.poll() is None:
+            self.applier.terminate()
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -128,7 +150,7 @@ class Site:
         return children(master)
 
     def appliers(self) -> list[int]:
-        return [p for p in children(self.proc.pid) if "search sync --loop" in cmdline(p)]
+        return [self.applier.pid] if self.applier and self.applier.poll() is None else []
 
 
 class Prober(threading.Thread):

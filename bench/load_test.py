@@ -23,7 +23,6 @@ import os
 import random
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -330,7 +329,8 @@ def main() -> None:
     base = args.base_url
     if not base:
         port = free_port()
-        env = dict(os.environ, LOAD_DEMO_DATA="false", RATELIMIT_ENABLED="false")
+        env = dict(os.environ, LOAD_DEMO_DATA="false", RATELIMIT_ENABLED="false",
+                   SERVER_NAME_FOR_LINKS=f"http://127.0.0.1:{port}")  # the production shape requires it
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "search", "sync", "--loop"], cwd=ROOT, env=env,
             stdout=open(OUT / "load_applier.log", "w"), stderr=subprocess.STDOUT))

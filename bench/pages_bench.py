@@ -80,7 +80,7 @@ def get_status(url: str, timeout: float = 30) -> int:
 def start_gunicorn(app_spec: str, port: int, env: dict, workers: int, threads: int, log: Path,
                    extra_path: str = "") -> tuple[subprocess.Popen, float]:
     """Start gunicorn with the project's gunicorn.conf.py; return it and the cold start time."""
-    env = dict(env)
+    env = dict(env, SERVER_NAME_FOR_LINKS=f"http://127.0.0.1:{port}")  # the production shape requires it
     if extra_path:
         env["PYTHONPATH"] = os.pathsep.join([extra_path, str(ROOT)])
     started = time.monotonic()
@@ -198,9 +198,11 @@ def main() -> None:
     threads = args.threads or 1
     OUT.mkdir(parents=True, exist_ok=True)
     page_cache_dir = tempfile.mkdtemp(prefix="pages-bench-cache-")  # each run starts with an empty shared cache
-    env = dict(os.environ, SEARCH_SYNC_INLINE="false", LOAD_DEMO_DATA="false", STATIC_COMPRESS="true",
+    env = dict(os.environ, SEARCH_SYNC_INLINE="false", LOAD_DEMO_DATA="false",
                PAGE_CACHE_DIR=os.environ.get("PAGE_CACHE_DIR") or page_cache_dir,
                SECRET_KEY=os.environ.get("SECRET_KEY") or "bench-secret", RATELIMIT_ENABLED="false")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "build-static"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # compressed static files, as in production
     paths = {kind: urls for kind, urls in pick_paths(database_url).items() if kind in args.pages.split(",")}
     results: dict = {"page_cache_seconds": os.environ.get("PAGE_CACHE_SECONDS", "default"), "connections": args.connections, "duration_s": args.duration, "workers": workers,
                      "threads": threads, "loadavg_before": os.getloadavg()[0], "pages": {}}

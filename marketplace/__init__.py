@@ -19,7 +19,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     stores the final response; static files are wrapped last, in front of everything.
     """
     from . import (
-        auth_session, cli, errors, extensions, page_cache, proxy, search_sync, security, static_files, templating,
+        auth_session, cli, errors, extensions, page_cache, proxy, rate_limits, request_guard, search_sync, security,
+        static_files, templating,
     )
     from .config import load_config
     from .services import mail
@@ -39,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     page_cache.init_app(app)
     extensions.init_app(app)
     mail.init_app(app)
+    request_guard.init_app(app)  # its hook runs before the extensions' hooks
+    rate_limits.init_app(app)
     proxy.init_app(app)
     auth_session.init_app(app)
     templating.init_app(app)

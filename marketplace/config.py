@@ -10,6 +10,9 @@ import os
 import secrets
 from pathlib import Path
 
+from .validation import ValidationError
+from .validation.urls import parse_site_base
+
 log = logging.getLogger(__name__)
 
 # name -> (default, parser). A default of None means "derived at load time" (see load_config).
@@ -19,7 +22,9 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "DATABASE_URL": (None, str),  # default: sqlite file in the instance folder
     "SECRET_KEY": (None, str),  # default: random key kept in instance/secret_key
     "SEARCH_INDEX_DIR": (None, str),  # default: instance/search_index
-    "SERVER_NAME_FOR_LINKS": ("", str),  # absolute links in mails/feeds when not in a request
+    "PRODUCTION": (False, _BOOL),  # the production shape (gunicorn.conf.py, `make serve`): stricter checks at start
+    "SERVER_NAME_FOR_LINKS": ("", str),  # canonical base of every absolute link; required when PRODUCTION
+    "EXTRA_TRUSTED_HOSTS": ("", str),  # more Host names to accept (comma-separated); see link_settings()
     "LOAD_DEMO_DATA": (True, _BOOL),  # `python app.py` loads the demo data into an empty database
     "SEARCH_SYNC_INLINE": (True, _BOOL),  # apply the search outbox inside the web process
     "SEARCH_SYNC_INTERVAL": (1.0, float),  # seconds between background applier passes
@@ -29,7 +34,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "MAIL_PASSWORD": ("", str),
     "MAIL_USE_TLS": (True, _BOOL),
     "MAIL_SENDER": ("noreply@gdws.example", str),
-    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),  # memory:// only on the embedded default; redis:// when PRODUCTION
+    "RATELIMIT_NAMESPACE": ("gdws", str),  # prefix of the counters' keys in Redis (one per site sharing it)
     "RATELIMIT_ENABLED": (True, _BOOL),
     "SESSION_COOKIE_SECURE": (False, _BOOL),  # set true behind HTTPS
     "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, int),  # whole request body; uploads have their own cap
@@ -57,7 +63,6 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "HOST": ("127.0.0.1", str),  # `python app.py` listens here
     "PORT": (5000, int),
     "STATIC_MAX_AGE": (31_536_000, int),  # static URLs carry ?v=<hash>, so cache them for a year
-    "STATIC_COMPRESS": (True, _BOOL),  # gzip copies of static files in instance/static_build (not under TESTING)
     # Who runs the site, shown in every page's footer; the defaults are demo placeholders.
     "SITE_ORGANIZER": ("广货网上行活动办公室（演示）", str),  # 主办单位
     "SITE_OPERATOR": ("广货网上行名录运营单位（演示）", str),  # 承办单位
@@ -67,6 +72,10 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "SITE_SERVICE_HOURS": ("工作日 9:00–12:00，14:00–17:30", str),
     "ICP_NUMBER": ("粤ICP备00000000号", str),  # the site's ICP备案号 (placeholder), linked to beian.miit.gov.cn
 }
+
+
+class ConfigError(RuntimeError):
+    """A setting the site cannot start with (said in the message, with the fix)."""
 
 
 def _instance_secret_key(instance_path: Path) -> str:
@@ -81,11 +90,9 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key
 
 
-def load_config(instance_path: str, overrides: dict | None = None, debug: bool = False) -> dict:
-    """Build the config mapping: defaults, then environment variables, then ``overrides``."""
+def read_settings(overrides: dict | None = None) -> dict:
+    """Every key: its default, then the environment variable, then ``overrides``."""
     overrides = dict(overrides or {})
-    inst = Path(instance_path)
-    inst.mkdir(parents=True, exist_ok=True)
     cfg: dict[str, object] = {}
     for key, (default, parse) in DEFAULTS.items():
         if key in overrides:
@@ -95,7 +102,20 @@ def load_config(instance_path: str, overrides: dict | None = None, debug: bool =
         else:
             cfg[key] = default
     cfg.update(overrides)  # extra Flask keys such as TESTING pass straight through
+    return cfg
 
+
+def check_settings(cfg: dict) -> dict:
+    """The settings derived from ``cfg`` that can refuse a start (raises ``ConfigError``)."""
+    return {**link_settings(cfg), **rate_limit_settings(cfg)}
+
+
+def load_config(instance_path: str, overrides: dict | None = None, debug: bool = False) -> dict:
+    """Build the config mapping: defaults, then environment variables, then ``overrides``."""
+    cfg = read_settings(overrides)
+    cfg.update(check_settings(cfg))  # before anything is written: a refused start leaves no files
+    inst = Path(instance_path)
+    inst.mkdir(parents=True, exist_ok=True)
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = f"sqlite:///{inst / 'gdws.sqlite3'}"
     if not cfg["SEARCH_INDEX_DIR"]:
@@ -118,6 +138,62 @@ def load_config(instance_path: str, overrides: dict | None = None, debug: bool =
     cfg.setdefault("REMEMBER_COOKIE_DURATION", 60 * 60 * 24 * 30)
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)  # token lives as long as the session
     return cfg
+
+
+def link_settings(cfg: dict) -> dict:
+    """The canonical base of absolute links and the Host names a request may carry.
+
+    Links in mails, feeds, sitemaps and the API are never built from a request's Host header:
+    they start with ``SERVER_NAME_FOR_LINKS``. It is required in the production shape; on the
+    embedded default it is the dev server's own address. Flask's ``SERVER_NAME`` takes its host
+    (so ``url_for(..., _external=True)`` names it too) and ``TRUSTED_HOSTS`` lists it plus
+    ``EXTRA_TRUSTED_HOSTS`` (and, on the embedded default, the loopback names): a request for
+    any other host is refused with 400 (``marketplace.request_guard``).
+    """
+    raw = str(cfg.get("SERVER_NAME_FOR_LINKS") or "").strip()
+    if not raw:
+        if cfg.get("PRODUCTION"):
+            raise ConfigError("SERVER_NAME_FOR_LINKS is required in the production shape: set it to the "
+                              "site's public base URL, e.g. SERVER_NAME_FOR_LINKS=https://gdws.example.cn")
+        host = str(cfg.get("HOST") or "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # nosec B104 - naming, not binding
+        raw = f"http://{host}:{cfg.get('PORT') or 5000}"
+    try:
+        base = parse_site_base(raw)
+    except ValidationError:
+        raise ConfigError(f"SERVER_NAME_FOR_LINKS={raw!r} is not a base URL: use scheme://host[:port] "
+                          "without a path, e.g. https://gdws.example.cn") from None
+    hosts = [base.host]
+    hosts += [h.strip().lower() for h in str(cfg.get("EXTRA_TRUSTED_HOSTS") or "").split(",") if h.strip()]
+    if not cfg.get("PRODUCTION"):
+        hosts += ["localhost", "127.0.0.1"]
+    return {
+        "SERVER_NAME_FOR_LINKS": f"{base.scheme}://{base.authority}",
+        "SERVER_NAME": base.authority,
+        "PREFERRED_URL_SCHEME": base.scheme,
+        "TRUSTED_HOSTS": list(dict.fromkeys(hosts)),
+    }
+
+
+def rate_limit_settings(cfg: dict) -> dict:
+    """Flask-Limiter's storage settings: counters must be shared by every process of the
+    production shape, so ``memory://`` (one count per process) is refused there.
+
+    While the store is unreachable, reads are counted in each process's memory instead
+    (Flask-Limiter's in-memory fallback: degraded, never unlimited, and the store is not asked
+    again until its back-off retry) and other storage errors are swallowed; the forms that must
+    fail closed check the store first (``marketplace.rate_limits``). Short socket timeouts keep
+    an unreachable store from holding requests up.
+    """
+    uri = str(cfg["RATELIMIT_STORAGE_URI"])
+    if cfg.get("PRODUCTION") and cfg.get("RATELIMIT_ENABLED") and uri.startswith("memory:"):
+        raise ConfigError("RATELIMIT_STORAGE_URI=memory:// counts per process: in the production shape "
+                          "set a shared store, e.g. RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0")
+    options = {}
+    if uri.startswith("redis"):
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1, "key_prefix": cfg["RATELIMIT_NAMESPACE"]}
+    return {"RATELIMIT_STORAGE_OPTIONS": options, "RATELIMIT_SWALLOW_ERRORS": True,
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}
 
 
 def engine_options(url: str) -> dict:

@@ -15,11 +15,13 @@ import logging
 
 from flask import Flask, flash, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import unit_of_work
+from .request_guard import UNTRUSTED_HOST
 from .services import EditConflict, Forbidden, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,20 @@ def render_error(code: int, detail: str | None = None):
         return render_template("errors/error.html", code=code, title=title, message=detail or message), code
     except Exception:  # e.g. the layout needs the database that just failed: answer plainly
         log.exception("error page could not be rendered")
-        page = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{title} · 广货网上行</title>'
-                f"<h1>{title}</h1><p>{message}</p><p><a href=\"/\">返回首页</a></p></html>")
-        return page, code, {"Content-Type": "text/html; charset=utf-8"}
+        return plain_page(code, title, detail or message)
+
+
+def plain_page(code: int, title: str, message: str):
+    """The error page without the layout: for when the layout cannot be rendered (no database,
+    or no URL adapter for a refused Host). Same stylesheet, no script, no link built from the
+    request."""
+    page = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="robots" content="noindex"><title>{escape(title)} · 广货网上行</title>'
+            f'<link rel="stylesheet" href="/static/css/site.css"></head><body><main class="wrap">'
+            f'<section class="error-page"><p class="error-code">{code}</p><h1>{escape(title)}</h1>'
+            f'<p>{escape(message)}</p><p><a class="button" href="/">返回首页</a></p></section></main></body></html>')
+    return page, code, {"Content-Type": "text/html; charset=utf-8"}
 
 
 def _database_unavailable(err: Exception) -> bool:
@@ -97,12 +110,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         _rollback()
-        detail = None
+        detail = getattr(err, "user_message", None)  # our own HTTPExceptions say what went wrong
         if isinstance(err, CSRFError):
             detail = "页面已过期或表单校验失败（CSRF），请刷新页面后重试。"
+        if isinstance(err, SecurityError):  # untrusted Host (request_guard): no URL adapter, no layout
+            if wants_json():
+                return jsonify({"error": UNTRUSTED_HOST[1]}), 400
+            return plain_page(400, *UNTRUSTED_HOST)
         response = make_response(render_error(err.code or 500, detail))
         if err.code == 405 and getattr(err, "valid_methods", None):
             response.headers["Allow"] = ", ".join(err.valid_methods)
+        retry_after = dict(err.get_headers()).get("Retry-After")
+        if retry_after:
+            response.headers["Retry-After"] = retry_after
         return response
 
     @app.errorhandler(Exception)

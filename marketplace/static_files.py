@@ -10,28 +10,29 @@ Caching: every ``url_for('static', filename=...)`` gets ``?v=<content hash>``, s
 cached for a year (``STATIC_MAX_AGE``): a changed file gets a new URL. Reference static files
 only through ``url_for`` (templates) so they carry the version.
 
-Compression: with ``STATIC_COMPRESS`` on (not under TESTING), the first worker to start mirrors
-``static/`` into ``<instance>/static_build`` with a gzip variant of every compressible file,
-under a file lock and incrementally (only changed files are redone), writing atomically so a
-concurrent worker never serves a half-written file.
+Compression happens at build time, not when a worker starts: ``flask --app app build-static``
+(run by ``make serve`` and by a deployment after each release) copies ``static/`` into
+``<instance>/static_build`` and compresses it there with WhiteNoise's own compressor. The build
+records a fingerprint of the sources (every file's path, size and modification time); the app
+serves the build only while that fingerprint still matches ``static/``, so an edited file is
+never answered from a stale compressed copy (it is served uncompressed until the next build).
 """
 from __future__ import annotations
 
-import fcntl
-import gzip
 import hashlib
 import logging
 import os
+import shutil
 from pathlib import Path
 
+import click
 from flask import Flask
 from whitenoise import WhiteNoise
+from whitenoise.compress import Compressor
 
 log = logging.getLogger(__name__)
 
-# Formats that are already compressed: gzip would only cost CPU.
-_SKIP_COMPRESS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".gz", ".br", ".zip", ".ico"}
-_MIN_COMPRESS_BYTES = 512
+FINGERPRINT = ".source-fingerprint"
 
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
@@ -55,71 +56,56 @@ def file_version(static_folder: str, filename: str) -> str | None:
     return version
 
 
-def _write_atomic(target: Path, data: bytes, mtime_ns: int) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.utime(tmp, ns=(mtime_ns, mtime_ns))
-    os.replace(tmp, target)
+def source_fingerprint(source: Path) -> str:
+    """A digest of every file's relative path, size and modification time under ``source``."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        st = path.stat()
+        digest.update(f"{path.relative_to(source)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def build_static(source: Path, out: Path) -> int:
-    """Mirror ``source`` into ``out`` with ``.gz`` variants; return how many files were (re)built.
+    """Copy ``source`` into ``out`` afresh and add a ``.gz`` variant of every file that WhiteNoise's
+    compressor finds worth it; return the number of compressed files. Built beside ``out`` and
+    swapped in, so a running server never sees half a build."""
+    fresh = out.with_name(out.name + f".new-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(source, fresh, ignore=shutil.ignore_patterns(".*"))
+    compressor = Compressor(quiet=True)
+    compressed = 0
+    for path in sorted(p for p in fresh.rglob("*") if p.is_file()):
+        if compressor.should_compress(path.name):
+            compressed += len(compressor.compress(str(path)))
+    (fresh / FINGERPRINT).write_text(source_fingerprint(source))
+    old = out.with_name(out.name + f".old-{os.getpid()}")
+    if out.exists():
+        out.rename(old)
+    fresh.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return compressed
 
-    Safe to call from several processes at once (file lock) and cheap when nothing changed.
-    Files that disappeared from ``source`` are removed from ``out``.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    built = 0
-    with open(out.parent / (out.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        wanted: set[Path] = set()
-        for src in source.rglob("*"):
-            if not src.is_file() or src.name.startswith("."):
-                continue
-            rel = src.relative_to(source)
-            dst = out / rel
-            wanted.add(dst)
-            st = src.stat()
-            compress = src.suffix.lower() not in _SKIP_COMPRESS and st.st_size >= _MIN_COMPRESS_BYTES
-            gz = dst.with_name(dst.name + ".gz")
-            if compress:
-                wanted.add(gz)
-            try:
-                dst_st = dst.stat()
-                fresh = dst_st.st_mtime_ns == st.st_mtime_ns and dst_st.st_size == st.st_size
-            except OSError:
-                fresh = False
-            if fresh and (not compress or gz.exists()):
-                continue
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            data = src.read_bytes()
-            _write_atomic(dst, data, st.st_mtime_ns)
-            if compress:
-                packed = gzip.compress(data, compresslevel=9, mtime=0)
-                if len(packed) < len(data) * 0.95:
-                    _write_atomic(gz, packed, st.st_mtime_ns)
-                else:
-                    wanted.discard(gz)
-                    gz.unlink(missing_ok=True)
-            built += 1
-        for stale in [p for p in out.rglob("*") if p.is_file() and p not in wanted]:
-            stale.unlink(missing_ok=True)
-    return built
+
+def static_root(app: Flask) -> Path:
+    """The folder WhiteNoise serves: the build when it matches the sources, else ``static/``."""
+    source = Path(app.static_folder or "static")
+    build = Path(app.instance_path) / "static_build"
+    try:
+        built_from = (build / FINGERPRINT).read_text().strip()
+    except OSError:
+        built_from = ""
+    if built_from and built_from == source_fingerprint(source):
+        return build
+    if app.config.get("PRODUCTION"):
+        log.info("static files served uncompressed: run `flask --app app build-static` (%s)",
+                    "the build is out of date" if built_from else "no build")
+    return source
 
 
 def init_app(app: Flask) -> None:
     """Put WhiteNoise in front of the app and version every ``url_for('static', ...)`` URL."""
     static_folder = app.static_folder or "static"
-    root = Path(static_folder)
-    if app.config.get("STATIC_COMPRESS") and not app.config.get("TESTING"):
-        out = Path(app.instance_path) / "static_build"
-        try:
-            count = build_static(root, out)
-            if count:
-                log.info("static files built: %d into %s", count, out)
-            root = out
-        except OSError:
-            log.exception("could not build compressed static files; serving %s uncompressed", root)
+    root = static_root(app)
 
     max_age = int(app.config.get("STATIC_MAX_AGE", 31_536_000))
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = max_age  # the Flask fallback route caches alike
@@ -146,3 +132,10 @@ def init_app(app: Flask) -> None:
             version = file_version(static_folder, values["filename"])
             if version:
                 values["v"] = version
+
+    @app.cli.command("build-static")
+    def build_static_command():
+        """Copy static/ into the instance folder with gzip variants (WhiteNoise's compressor)."""
+        out = Path(app.instance_path) / "static_build"
+        count = build_static(Path(static_folder), out)
+        click.echo(f"静态文件已构建：{out}（压缩 {count} 个文件）")

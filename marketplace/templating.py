@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by every template (dates in China time, paging links)."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, request, url_for
@@ -24,17 +25,41 @@ def cn_date(value: date | datetime | None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+LINK_ARG_KEY = re.compile(r"[a-z_]{1,32}")
+LINK_ARG_MAX = 64  # slugs, sort keys, page numbers: anything longer is not a value the site made
+LINK_QUERY_MAX = 256  # a search query: the engine reads at most this many characters
+
+
+def link_args() -> dict[str, str]:
+    """The current query arguments worth carrying into links, bounded.
+
+    A page repeats them in every filter, sort and page link (dozens per page), so whatever a
+    visitor puts in the query string is multiplied: 15 KB of made-up arguments made a 700 KB
+    browse page. Only short lower-case keys are carried, one value each, ``q`` cut to what the
+    search reads and any other value dropped when longer than a slug.
+    """
+    out = {}
+    for key, value in request.args.items():
+        if not LINK_ARG_KEY.fullmatch(key):
+            continue
+        if key == "q":
+            out[key] = value[:LINK_QUERY_MAX]
+        elif len(value) <= LINK_ARG_MAX:
+            out[key] = value
+    return out
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); resets nothing else.
 
     Used by filters and pagination so that filters combine and survive paging.
     """
-    args = request.args.to_dict(flat=False)
+    args = link_args()
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)
         else:
-            args[key] = [str(value)]
+            args[key] = str(value)
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # Production shape on this machine: gunicorn (several workers) + one search applier, against the
-# local PostgreSQL. Used by `make serve`. Ctrl+C (or SIGTERM) stops both.
+# local PostgreSQL and Redis. Used by `make serve`. Prepares the database and the static build,
+# then runs the Procfile's processes with honcho. Ctrl+C (or SIGTERM) stops them all; so does
+# the exit of any one of them (in production, systemd restarts each unit on its own).
 #
 #   SERVE_DB     database name (default gdws); created with createdb when missing
 #   PGHOST/PGPORT/PGUSER  where PostgreSQL listens (default 127.0.0.1:5432, user postgres)
 #   DATABASE_URL overrides the URL built from the above
 #   GUNICORN_BIND, GUNICORN_WORKERS, ... see gunicorn.conf.py
+#   SERVER_NAME_FOR_LINKS  the site's base URL (default http://<GUNICORN_BIND>)
+#   RATELIMIT_STORAGE_URI  where the rate limits count (default redis://127.0.0.1:6379/0)
+#   SERVE_PROCESSES        the Procfile processes to run (default all: web and search)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PY:-.venv/bin/python}
-FLASK=(${PY} -m flask --app app)
+export PY=${PY:-.venv/bin/python}
+FLASK=("${PY}" -m flask --app app)
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 SERVE_DB=${SERVE_DB:-gdws}
 export DATABASE_URL=${DATABASE_URL:-postgresql+psycopg://${PGUSER}@${PGHOST}:${PGPORT}/${SERVE_DB}}
-export SEARCH_SYNC_INLINE=false STATIC_COMPRESS=true
+export PRODUCTION=true SEARCH_SYNC_INLINE=false
+export GUNICORN_BIND=${GUNICORN_BIND:-127.0.0.1:8000}
+export SERVER_NAME_FOR_LINKS=${SERVER_NAME_FOR_LINKS:-http://${GUNICORN_BIND/0.0.0.0/127.0.0.1}}
+export RATELIMIT_STORAGE_URI=${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}
+
+if ! "${PY}" -c "import os, redis; redis.Redis.from_url(os.environ['RATELIMIT_STORAGE_URI'], socket_connect_timeout=2).ping()" 2>/dev/null; then
+  echo "!! Redis does not answer at ${RATELIMIT_STORAGE_URI}: the rate limits are counted there" >&2
+  echo "   (start it, e.g. apt-get install redis-server; or set RATELIMIT_STORAGE_URI)" >&2
+  exit 1
+fi
 
 if ! psql -d "${SERVE_DB}" -Atqc "select 1" >/dev/null 2>&1; then
   echo "== createdb ${SERVE_DB}"
@@ -43,34 +57,9 @@ PYEOF
 echo "== ANALYZE"
 psql -d "${SERVE_DB}" -qc "ANALYZE" || echo "!! ANALYZE failed (continuing)" >&2
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "== stopping (${pids[*]:-})"
-  for pid in "${pids[@]}"; do kill -TERM "${pid}" 2>/dev/null || true; done
-  wait || true
-}
-trap stop INT TERM EXIT
+echo "== build-static (compressed copies for WhiteNoise)"
+"${FLASK[@]}" build-static
 
-if "${FLASK[@]}" search --help 2>/dev/null | grep -q sync; then
-  echo "== search applier: flask --app app search sync --loop (restarted if it dies)"
-  # Supervised: a killed or crashed applier is restarted; its outbox checkpoint lives in the
-  # index directory, so it resumes where the last committed batch ended.
-  ( trap 'kill -TERM "${child}" 2>/dev/null; exit 0' TERM INT
-    while true; do
-      "${FLASK[@]}" search sync --loop & child=$!
-      wait "${child}" || true
-      echo "!! search applier exited; restarting in 1 s" >&2
-      sleep 1
-    done ) &
-  pids+=($!)
-else
-  echo "!! 'flask --app app search sync' is not available: the index is not being updated" >&2
-fi
-
-echo "== gunicorn -c gunicorn.conf.py (bind ${GUNICORN_BIND:-127.0.0.1:8000})"
-"${PY}" -m gunicorn -c gunicorn.conf.py &
-pids+=($!)
-
-# Stop everything as soon as either process exits.
-wait -n
+echo "== honcho start ${SERVE_PROCESSES:-web search} (Procfile; gunicorn on ${GUNICORN_BIND}, links on ${SERVER_NAME_FOR_LINKS})"
+# shellcheck disable=SC2086 - SERVE_PROCESSES is a list of process names
+exec "${PY}" -m honcho start -f Procfile ${SERVE_PROCESSES:-}

@@ -157,22 +157,27 @@ def test_tampered_reset_links(app, client):
 
 
 def test_reset_link_ignores_hostile_host_header(app, client):
-    """The mailed link is built from SERVER_NAME_FOR_LINKS, not from a forged Host header."""
+    """A forged Host header is refused (400, no mail); the link is built on SERVER_NAME_FOR_LINKS."""
     make_user(email="owner@example.com")
     db.session.commit()
-    request_reset(client, "owner@example.com", headers={"Host": "evil.example"})
+    resp = client.post("/account/forgot", data={"email": "owner@example.com"}, headers={"Host": "evil.example"})
+    assert resp.status_code == 400 and read_outbox() == []
+    request_reset(client, "owner@example.com")
     assert urlsplit(reset_link()).netloc == "localhost"
 
 
 @pytest.fixture
-def no_link_base(app_config):
-    app_config["SERVER_NAME_FOR_LINKS"] = ""
+def alias_host(app_config):
+    app_config["SERVER_NAME_FOR_LINKS"] = "https://gdws.example"
+    app_config["EXTRA_TRUSTED_HOSTS"] = "www.gdws.example"
 
 
-def test_reset_link_uses_request_host_without_configured_base(no_link_base, app, client):
+def test_reset_link_uses_the_canonical_base_on_an_alias_host(alias_host, app, client):
+    """A request on another configured host (here over HTTPS) still mails the canonical link."""
     make_user(email="owner@example.com")
     db.session.commit()
-    browser = {"base_url": "https://gdws.example", "headers": {"Referer": "https://gdws.example/account/forgot"}}
+    browser = {"base_url": "https://www.gdws.example",
+               "headers": {"Referer": "https://www.gdws.example/account/forgot"}}
     assert request_reset(client, "owner@example.com", **browser).status_code == 302
     link = reset_link()
     assert link.startswith("https://gdws.example/account/reset/")

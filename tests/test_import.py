@@ -390,3 +390,67 @@ def test_rollback_after_import_leaves_nothing(app):
     db.session.rollback()
     assert count(Enterprise) == 0 and count(Shop) == 0 and count(AuditLog) == 0
     assert count(SearchOutbox) == outbox_before and count(Certification) == 0
+
+
+# --- bounded reports (issue 11 item 8) --------------------------------------------------------
+
+
+def test_a_hundred_thousand_unknown_columns_make_one_small_problem(app):
+    """A CSV with 100,000 unknown columns made a 34 MB error page: one problem per column, each
+    repeating the list of valid columns. Now the header is refused as too wide, once."""
+    header = "uscc,name,city," + ",".join(f"列{n}" for n in range(100_000))
+    report = run_import((header + "\n").encode(), None, dry_run=True)
+    assert report.error_count == 1 and len(report.errors) == 1
+    assert "100003 列" in report.errors[0].reason
+    assert sum(len(str(e)) for e in report.errors) < 500
+
+
+def test_unknown_columns_are_listed_once(app):
+    header = "uscc,name,city," + ",".join(f"colour{n}" for n in range(40))
+    report = run_import((header + "\n").encode(), None, dry_run=True)
+    assert report.error_count == 1
+    reason = report.errors[0].reason
+    assert "colour0" in reason and "colour19" in reason and "colour20" not in reason and "等 40 个" in reason
+    assert reason.count("可用的列") == 1
+
+
+def test_report_lists_the_first_200_problems_and_counts_the_rest(app):
+    rows = "".join(f"{make_uscc(700000 + n)},公司{n},火星\n" for n in range(1000))
+    report = run_import(("uscc,name,city\n" + rows).encode(), None, dry_run=True)
+    assert not report.ok
+    assert len(report.errors) == 200 and report.error_count == 1000 and report.unlisted == 800
+    assert [e.line for e in report.errors[:3]] == [2, 3, 4]
+
+
+def test_every_problem_is_small_and_shows_the_bad_value(app):
+    huge_city = "火" * 15_000
+    unknown = "；".join(f"行业{n}" for n in range(3000))
+    ents = f"uscc,name,city,industries\n{make_uscc(700001)},某公司,{huge_city},家电\n{make_uscc(700002)},某公司二,佛山,{unknown}\n"
+    report = run_import(ents.encode(), None, dry_run=True)
+    by_column = {e.column: e for e in report.errors}
+    assert set(by_column) == {"city", "industries"}
+    assert by_column["city"].value.startswith("火火火") and len(by_column["city"].value) <= 61
+    assert "等 3000 个" in by_column["industries"].reason and len(by_column["industries"].reason) < 400
+    assert all(len(str(e)) < 700 for e in report.errors)
+
+
+def test_rows_longer_than_the_limit_are_refused(app):
+    from marketplace.services.importer.csvfile import MAX_ROW_CHARS
+
+    ents = f"uscc,name,city,description\n{make_uscc(700003)},某公司,佛山,{'长' * (MAX_ROW_CHARS + 1)}\n"
+    report = run_import(ents.encode(), None, dry_run=True)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "")]
+    assert str(MAX_ROW_CHARS) in report.errors[0].reason
+    unclosed = f'uscc,name,city\n{make_uscc(700004)},"某公司,佛山\n' + "x" * 200_000
+    report = run_import(unclosed.encode(), None, dry_run=True)
+    assert not report.ok and "双引号" in report.errors[0].reason and "field" not in report.errors[0].reason
+
+
+def test_cli_prints_the_first_problems_and_the_count(app, runner, tmp_path):
+    rows = "".join(f"{make_uscc(710000 + n)},公司{n},火星\n" for n in range(300))
+    path = tmp_path / "bad.csv"
+    path.write_text("uscc,name,city\n" + rows, encoding="utf-8")
+    result = runner.invoke(args=["import-data", "--enterprises", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert "发现 300 处错误" in result.output and "另有 100 处错误未列出" in result.output
+    assert result.output.count("bad.csv 第") == 200

@@ -180,8 +180,11 @@ def test_hostile_queries_answer_200(client, midea, q):
 
 
 def test_invalid_utf8_in_query_string(client, midea):
-    assert client.get("/search?q=%ff%fe%fd").status_code == 200
-    assert client.get("/api/v1/search?q=%ff%fe&city=%c3").status_code == 200
+    """Bytes that are not UTF-8 are refused before the search runs (issue 11 item 7): a Chinese 400."""
+    page = client.get("/search?q=%ff%fe%fd")
+    assert page.status_code == 400 and "UTF-8" in page.get_data(as_text=True)
+    api = client.get("/api/v1/search?q=%ff%fe&city=%c3")
+    assert api.status_code == 400 and "UTF-8" in api.get_json()["error"]
 
 
 def test_highlight_escapes_description(client, app):

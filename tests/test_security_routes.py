@@ -499,3 +499,218 @@ def test_oversized_multipart_upload_is_413(app, world):
     resp = client.post(url, data=io.BytesIO(body), content_type=f"multipart/form-data; boundary={boundary}",
                        content_length=len(body))
     assert resp.status_code == 413
+
+
+# --------------------------------------------------------------------------- requests and headers
+# RELIABILITY.md "Requests and headers" and "Limits and concurrency across processes": a Host that
+# is not this site's, bytes that are not UTF-8, rate-limit counters shared between processes
+# (and what happens while their store is down), reports bounded whatever the input.
+
+EVIL_HOST = "evil.example"
+UNDECODABLE = "%E5%B9%BF%FF%FE%C0%AF"  # 广 followed by bytes that are not UTF-8
+
+
+def test_every_route_refuses_an_untrusted_host(app, world):
+    """GET and POST on every route with ``Host: evil.example`` → 400, the host never echoed,
+    nothing written, for anonymous users and staff."""
+    failures = []
+    for who in (None, world["staff"]):
+        client = as_user(app, who) if who else new_client(app)
+        for method in ("GET", "POST"):
+            for rule, endpoint, _args in routes(app, method):
+                url = fill(rule, world["public_values"] if method == "GET" else world["a_values"][1])
+                before = db_state()
+                resp = client.open(url, method=method, headers={"Host": EVIL_HOST},
+                                   data=dict(HOSTILE_FORM) if method == "POST" else None)
+                if resp.status_code != 400:
+                    failures.append(f"{who and who.role} {method} {url} with Host {EVIL_HOST} → {resp.status_code}")
+                if EVIL_HOST.encode() in resp.get_data():
+                    failures.append(f"{method} {url}: the untrusted host is echoed in the answer")
+                if state_diff(before, db_state()):
+                    failures.append(f"{method} {url} with Host {EVIL_HOST} changed {state_diff(before, db_state())}")
+    assert not failures, "\n".join(failures)
+
+
+def _raw_form(client, extra: str) -> str:
+    """HOSTILE_FORM urlencoded with a valid CSRF token, every value followed by ``extra`` as is."""
+    from urllib.parse import urlencode
+
+    pairs = urlencode({"csrf_token": client.csrf_token()})
+    return pairs + "".join(f"&{k}={quote(v)}{extra}" for k, v in HOSTILE_FORM.items())
+
+
+def test_every_form_route_refuses_undecodable_bytes(app, world):
+    """POST to every route (valid CSRF token) with bytes that are not UTF-8 in every field, or as
+    a multipart file name → 400 with the Chinese message, nothing written; anonymous, merchant,
+    staff."""
+    failures = []
+    boundary = "gdwsboundary"
+    for who in (None, world["a"], world["staff"]):
+        client = as_user(app, who) if who else new_client(app)
+        for rule, endpoint, _args in routes(app, "POST"):
+            url = fill(rule, world["a_values"][0])
+            token = client.csrf_token()
+            multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                         f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").encode() + \
+                b"\xff\xfe.csv\"\r\n\r\nuscc,name\r\n" + f"--{boundary}--\r\n".encode()
+            for body, ctype in ((_raw_form(client, UNDECODABLE), "application/x-www-form-urlencoded"),
+                                (multipart, f"multipart/form-data; boundary={boundary}")):
+                before = db_state()
+                resp = client.post(url, data=body, content_type=ctype, csrf=False)
+                if resp.status_code != 400 or "UTF-8" not in resp.get_data(as_text=True):
+                    failures.append(f"{who and who.role} POST {url} ({ctype.split(';')[0]}) → {resp.status_code}")
+                if state_diff(before, db_state()):
+                    failures.append(f"{who and who.role} POST {url} changed {state_diff(before, db_state())}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_get_route_refuses_undecodable_query_strings(app, world):
+    failures = []
+    client = as_user(app, world["staff"])
+    for rule, endpoint, _args in routes(app, "GET"):
+        url = fill(rule, world["public_values"])
+        resp = client.get(f"{url}?q={UNDECODABLE}&page=1&industry={UNDECODABLE}")
+        if resp.status_code != 400:
+            failures.append(f"GET {url}?q={UNDECODABLE} → {resp.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def limited_routes(app) -> list[tuple[str, str, str]]:
+    """(rule, endpoint, method) of every route whose view carries a rate limit for that method."""
+    from flask_limiter.util import get_qualified_name
+
+    from marketplace.extensions import limiter
+
+    out = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        if view is None:
+            continue
+        limits = limiter.limit_manager.decorated_limits(get_qualified_name(view))
+        blueprint = rule.endpoint.rpartition(".")[0]
+        limits += limiter.limit_manager.blueprint_limits(app, blueprint) if blueprint else []
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if any(lim.methods is None or method.lower() in lim.methods for lim in limits):
+                out.append((rule.rule, rule.endpoint, method))
+    return sorted(set(out))
+
+
+@pytest.fixture
+def redis_namespace():
+    import uuid
+
+    import redis
+
+    namespace = f"test-sec-routes-{uuid.uuid4().hex[:12]}"
+    yield namespace
+    conn = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = list(conn.scan_iter(f"{namespace}*"))
+    if keys:
+        conn.delete(*keys)
+    conn.close()
+
+
+@pytest.fixture
+def store_down(app_config, redis_namespace):
+    from marketplace.extensions import limiter
+
+    app_config.update(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", RATELIMIT_NAMESPACE=redis_namespace)
+    yield
+    limiter._storage_dead = False  # the limiter object outlives this app (see test_auth_limits.py)
+
+
+def test_rate_limited_forms_fail_closed_and_reads_fail_open_while_the_store_is_down(store_down, app, world):
+    """With the rate-limit store unreachable: every POST to a rate-limited route → 503 in Chinese,
+    nothing written; every GET route still answers (no 5xx)."""
+    limited_posts = [(rule, endpoint) for rule, endpoint, method in limited_routes(app) if method == "POST"]
+    assert {"auth.login", "auth.register", "auth.forgot_password", "complaints.new"} <= {e for _r, e in limited_posts}
+    failures = []
+    client = new_client(app)
+    for rule, endpoint in limited_posts:
+        url = fill(rule, world["public_values"])
+        before = db_state()
+        resp = client.post(url, data=dict(HOSTILE_FORM, password="wrong horse battery"))
+        if resp.status_code != 503 or "暂时不可用" not in resp.get_data(as_text=True):
+            failures.append(f"POST {url} with the store down → {resp.status_code}, expected 503")
+        if state_diff(before, db_state()):
+            failures.append(f"POST {url} with the store down changed {state_diff(before, db_state())}")
+    for rule, endpoint, _args in routes(app, "GET"):
+        url = fill(rule, world["public_values"])
+        resp = client.get(url)
+        if resp.status_code >= 500:
+            failures.append(f"GET {url} with the store down → {resp.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def shared_store(app_config, redis_namespace):
+    app_config.update(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0", RATELIMIT_NAMESPACE=redis_namespace)
+    return app_config
+
+
+def test_every_rate_limit_is_counted_across_processes(shared_store, app, world):
+    """Per-process counters are N times too loose under N workers. Every limited route is hit once
+    through this app and once through a second app (another worker) on the same store: the
+    second sees the first one's request in its remaining budget."""
+    from marketplace import create_app
+
+    other = create_app(dict(shared_store))
+    checked, failures = [], []
+    clients = (new_client(app), other.test_client())
+    for rule, endpoint, method in limited_routes(app):
+        url = fill(rule, world["public_values"])
+        remaining = []
+        for client in clients:
+            if method == "POST":
+                client.get(url)  # the form's page first, as a browser does
+            resp = client.open(url, method=method, data=dict(HOSTILE_FORM, password="wrong horse battery")
+                               if method == "POST" else None)
+            remaining.append((int(resp.headers.get("X-RateLimit-Limit", 0)),
+                              int(resp.headers.get("X-RateLimit-Remaining", -1))))
+        (limit_a, left_a), (_limit_b, left_b) = remaining
+        if left_a < 0 or left_a == limit_a:
+            continue  # this request was not counted (e.g. a form that did nothing): nothing to compare
+        checked.append(endpoint)
+        if not left_b < left_a:
+            failures.append(f"{method} {url}: the second process saw {left_b} left after the first's {left_a}")
+    with other.app_context():
+        db.engine.dispose()
+    assert {"auth.login", "api.platforms", "complaints.lookup"} <= set(checked), checked
+    assert not failures, "\n".join(failures)
+
+
+def _hostile_list(items: int) -> str:
+    return "；".join(f"未知项{n}" for n in range(items))
+
+
+def test_no_form_or_query_is_amplified_into_an_unbounded_page(app, world):
+    """Every report built from user input is bounded: a long list in every field of every form,
+    and in every query parameter, gets an answer no bigger than a few times what was sent.
+    Each route is tried by the role it is for (staff, merchant, or anyone)."""
+    clients = {"staff": as_user(app, world["staff"]), "merchant": as_user(app, world["a"]), None: new_client(app)}
+
+    def client_for(rule: str):
+        return clients["staff" if rule.startswith(STAFF_PREFIXES) else
+                       "merchant" if rule.startswith(MERCHANT_PREFIXES) else None]
+
+    big = _hostile_list(1500)  # ~13 KB per field
+    failures = []
+    for rule, endpoint, _args in routes(app, "POST"):
+        url = fill(rule, world["a_values"][0])
+        form = {k: big for k in HOSTILE_FORM}
+        sent = sum(len(v.encode()) for v in form.values())
+        resp = client_for(rule).post(url, data=form)
+        size = len(resp.get_data())
+        if resp.status_code >= 500 or size > 3 * sent + 200_000:
+            failures.append(f"POST {url}: {sent} bytes sent → {resp.status_code}, {size} bytes")
+    query = {k: _hostile_list(150) for k in ("q", "industry", "city", "platform", "badge", "ref", "url")}
+    sent = sum(len(v.encode()) for v in query.values())
+    for rule, endpoint, _args in routes(app, "GET"):
+        url = fill(rule, world["public_values"])
+        client = client_for(rule)
+        baseline = len(client.get(url).get_data())
+        resp = client.get(url, query_string=query)
+        size = len(resp.get_data())
+        if resp.status_code >= 500 or size > baseline + 3 * sent + 50_000:
+            failures.append(f"GET {url}: {sent} bytes of query → {resp.status_code}, {size} bytes (plain: {baseline})")
+    assert not failures, "\n".join(failures)

@@ -2,6 +2,7 @@
 (formula injection neutralised, UTF-8 BOM), and the read-only audit log."""
 import csv
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -160,3 +161,44 @@ def test_csv_cells_never_start_with_formula_character(values):
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_import_of_a_hundred_thousand_unknown_columns_is_a_small_page(app, client, login_as):
+    """Issue 11 item 8: the dry run of such a file rendered a 34 MB page."""
+    _staff(login_as)
+    header = "uscc,name,city," + ",".join("x" * 100_000)  # 200 KB: the test client keeps it in memory
+    resp = client.post("/staff/import", data={"enterprises": (io.BytesIO((header + "\n").encode()), "wide.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 200
+    assert len(resp.data) < 100_000
+    html = resp.get_data(as_text=True)
+    assert "1 处错误" in html and "100003 列" in html and "wide.csv" in html
+
+
+def test_import_dry_run_lists_200_problems_with_their_values_and_a_count(app, client, login_as):
+    """Issue 17 item 6: the dry run shows each bad value."""
+    _staff(login_as)
+    rows = "".join(f"{make_uscc(720000 + n)},公司{n},火星{n}\n" for n in range(450))
+    resp = client.post("/staff/import", data={"enterprises": (io.BytesIO(("uscc,name,city\n" + rows).encode()),
+                                                              "enterprises.csv")},
+                       content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "450 处错误" in html and "前 200 处，另有 250 处未列出" in html
+    assert "<code>火星0</code>" in html and "<code>火星199</code>" in html and "火星200<" not in html
+    assert len(resp.data) < 300_000
+
+
+def test_import_dry_run_says_which_file_is_kept_for_apply(app, client, login_as):
+    """Issue 17 item 6: the file checked in the dry run is kept; "apply" imports it without a new upload."""
+    _staff(login_as)
+    good = make_uscc(987655)
+    csv_bytes = ("uscc,name,city\n" + f"{good},广东保留文件测试有限公司,佛山\n").encode()
+    resp = client.post("/staff/import", data={"enterprises": (io.BytesIO(csv_bytes), "名录-第一批.csv")},
+                       content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "已保存刚才检查的文件（名录-第一批.csv" in html and "无需重新上传" in html
+    token = re.search(r'name="token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="token"', html)
+    token = next(g for g in token.groups() if g)
+    resp = client.post("/staff/import/apply", data={"token": token})
+    assert "导入完成" in resp.get_data(as_text=True)
+    assert db.session.query(Enterprise).filter_by(uscc=good).one().name == "广东保留文件测试有限公司"

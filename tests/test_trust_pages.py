@@ -199,9 +199,16 @@ def test_robots_txt(client):
     assert "Sitemap: http://localhost/sitemap.xml" in text
 
 
-def test_sitemap_uses_the_request_host(client, ent):
-    resp = client.get("/sitemap.xml", base_url="https://gdws.example.cn")
-    assert b"https://gdws.example.cn/sitemaps/1.xml" in resp.data
+@pytest.fixture
+def canonical_base(app_config):
+    app_config["SERVER_NAME_FOR_LINKS"] = "https://gdws.example.cn"
+    app_config["EXTRA_TRUSTED_HOSTS"] = "www.gdws.example.cn"
+
+
+def test_sitemap_uses_the_canonical_base(canonical_base, client, ent):
+    """Links never follow the request's host: an alias host still gets the canonical links."""
+    resp = client.get("/sitemap.xml", base_url="http://www.gdws.example.cn")
+    assert b"https://gdws.example.cn/sitemaps/1.xml" in resp.data and b"www.gdws" not in resp.data
 
 
 def _feed_entries(client, path):

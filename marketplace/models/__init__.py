@@ -10,7 +10,6 @@ from .engagement import (
 )
 from .media import Image
 from .outbox import SearchOutbox, directory_changed_at, directory_version
-from .ratelimit import RateLimitCounter  # also registers RATELIMIT_STORAGE_URI=database://
 from .reference import Badge, City, Industry, Platform
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog

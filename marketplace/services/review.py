@@ -278,8 +278,7 @@ def _mail_decision(application: Application, *, approved: bool, detail: str) -> 
 
 def site_link(path: str) -> str:
     """An absolute link for mails (``SERVER_NAME_FOR_LINKS`` + path)."""
-    base = (current_app.config.get("SERVER_NAME_FOR_LINKS") or "").rstrip("/")
-    return f"{base}{path}"
+    return current_app.config["SERVER_NAME_FOR_LINKS"] + path
 
 
 def review_seconds_median(since: datetime | None = None) -> float | None:

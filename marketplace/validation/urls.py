@@ -241,3 +241,28 @@ def shop_url_problem(url: str, platform_hosts: list[str], *, platform_name: str,
     except ValidationError as err:
         return str(err)
     return None
+
+
+@dataclass(frozen=True)
+class SiteBase:
+    """The site's own canonical base (``SERVER_NAME_FOR_LINKS``): scheme, host and authority (``host[:port]``)."""
+
+    scheme: str
+    host: str
+    authority: str
+
+
+def parse_site_base(raw: str) -> SiteBase:
+    """``scheme://host[:port]`` of the site itself, read by the same WHATWG parser as every other
+    URL. Unlike a shop URL, a port and an IP host are fine here (a dev server on 127.0.0.1:5000);
+    a path, query, fragment or user info is not. Raises ``ValidationError`` (in English: operators
+    read it in the start-up log)."""
+    try:
+        parts = parse_url(raw)
+    except ValueError:
+        raise ValidationError(f"{raw!r} is not a URL") from None
+    scheme = parts["protocol"].rstrip(":")
+    if (scheme not in ("http", "https") or not parts["hostname"] or parts["pathname"] not in ("", "/")
+            or parts["search"] or parts["hash"] or parts["username"] or parts["password"]):
+        raise ValidationError(f"{raw!r} is not a base URL")
+    return SiteBase(scheme=scheme, host=parts["hostname"], authority=parts["host"])

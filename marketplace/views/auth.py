@@ -223,11 +223,8 @@ def forgot_password():
 
 
 def _reset_link(token: str) -> str:
-    """Absolute reset link; SERVER_NAME_FOR_LINKS (when set) wins over the request's Host header."""
-    base = str(current_app.config.get("SERVER_NAME_FOR_LINKS") or "").rstrip("/")
-    if base:
-        return base + url_for("auth.reset_password", token=token)
-    return url_for("auth.reset_password", token=token, _external=True)
+    """Absolute reset link, on SERVER_NAME_FOR_LINKS: never on the request's Host header."""
+    return current_app.config["SERVER_NAME_FOR_LINKS"] + url_for("auth.reset_password", token=token)
 
 
 def _send_reset_mail(user) -> None:

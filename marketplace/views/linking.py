@@ -1,21 +1,20 @@
 """Absolute links to the site's pages, for the API, feeds, sitemaps, QR codes and share tags.
 
-Inside a request links use the request's host (so a mirror or a test host links to itself);
-outside one they use ``SERVER_NAME_FOR_LINKS``. Every link is built by ``url_for`` from an
-endpoint, which fails loudly on a typo or a missing route.
+Every link starts with the configured canonical base ``SERVER_NAME_FOR_LINKS``, in a request or
+not: never with the request's Host header (a forged one must not reach a feed, a sitemap or an API
+answer that a cache or a reader keeps). Every link is built by ``url_for`` from an endpoint, which
+fails loudly on a typo or a missing route.
 """
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, url_for
 
 from ..models import Certification, City, Enterprise, Industry, Platform, Shop
 
 
 def base_url() -> str:
-    """``scheme://host`` of the site, without a trailing slash."""
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return (current_app.config.get("SERVER_NAME_FOR_LINKS") or "http://localhost").rstrip("/")
+    """``scheme://host`` of the site, without a trailing slash (``config.link_settings``)."""
+    return current_app.config["SERVER_NAME_FOR_LINKS"]
 
 
 def absolute(path: str) -> str:

@@ -114,8 +114,9 @@ def live_server(tmp_path_factory):
         E2E_INSTANCE_PATH=str(instance),
         PYTHONPATH=os.pathsep.join([str(ROOT), str(E2E_DIR)]),
         LOAD_DEMO_DATA="false",
-        STATIC_COMPRESS="true",
         MAIL_SERVER="",
+        SERVER_NAME_FOR_LINKS=f"http://127.0.0.1:{port}",  # required by the production shape
+        RATELIMIT_NAMESPACE=f"e2e-{port}-{os.getpid()}",  # this run's own counters in the shared Redis
     )
     started = time.monotonic()
     subprocess.run([sys.executable, str(E2E_DIR / "e2e_wsgi.py")], env=env, cwd=ROOT, check=True, timeout=600)
@@ -126,6 +127,8 @@ def live_server(tmp_path_factory):
         env=env, cwd=ROOT, input=ADMIN_PASSWORD + "\n", capture_output=True, text=True, timeout=120,
     )
     assert made.returncode == 0, made.stdout + made.stderr
+    subprocess.run([sys.executable, "-m", "flask", "--app", "e2e_wsgi:create", "build-static"], env=env, cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)  # compressed static files, as in production
     procs: list[subprocess.Popen] = []
     logs = []
     if _has_search_sync(env):

@@ -22,7 +22,9 @@ Package layout (each module one step, imports flow downwards):
 * ``report``  — ``RowError``, ``ImportReport``, the progress bar;
 * ``csvfile`` — decoding and header mapping, file -> rows;
 * ``rows``    — validating one row against the reference data;
-* ``writer``  — ``run_import``: match, update, bulk insert, certificates, audit log;
+* ``parse``   — step 1: both files read and validated, the stored rows they match loaded;
+* ``plan``    — step 2: what each row changes, creates or certifies (a dry run stops here);
+* ``writer``  — step 3 and ``run_import``: update, bulk insert, certificates, audit log;
 * ``export``  — enterprises.csv / shops.csv export with formula neutralisation;
 * ``cli``     — ``flask import-data``.
 
@@ -42,9 +44,14 @@ from .rows import (  # noqa: F401
     FALSE_WORDS, MAX_BRANDS, TRUE_WORDS, _EntRow, _Refs, _ShopRow, _default_shop_type, _parse_bool,
     _parse_year, _validate_enterprise, _validate_shop,
 )
+from .parse import (  # noqa: F401
+    ParsedImport, parse_import, _load_enterprises, _load_shops,
+)
+from .plan import (  # noqa: F401
+    ImportPlan, plan_import, _enterprise_changes, _will_certify,
+)
 from .writer import (  # noqa: F401
-    BATCH, run_import, _apply_enterprise, _enterprise_changes,
-    _load_enterprises, _load_shops, _queue_reindex, _will_certify,
+    BATCH, apply_import, run_import, _apply_enterprise, _queue_reindex,
 )
 from .export import (  # noqa: F401
     export_enterprises_csv, export_shops_csv, neutralise_cell, _csv_bytes,

@@ -49,9 +49,11 @@ def register_cli(app: Flask) -> None:
                             progress=sys.stderr.isatty())
         if not report.ok:
             db.session.rollback()
-            click.echo(f"导入被拒绝：发现 {len(report.errors)} 处错误，未写入任何数据。", err=True)
+            click.echo(f"导入被拒绝：发现 {report.error_count} 处错误，未写入任何数据。", err=True)
             for error in report.errors:
                 click.echo("  " + str(error), err=True)
+            if report.unlisted:
+                click.echo(f"  ……另有 {report.unlisted} 处错误未列出（只列出前 {len(report.errors)} 处）。", err=True)
             raise SystemExit(1)
         if dry_run:
             db.session.rollback()

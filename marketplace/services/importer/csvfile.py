@@ -10,7 +10,7 @@ import csv
 import io
 
 from ...validation import ValidationError
-from .report import RowError
+from .report import RowError, clip, clip_list
 
 ENTERPRISE_COLUMNS = ("uscc", "name", "brands", "city", "industries", "description", "website",
                       "founded", "badges", "certified")
@@ -43,6 +43,11 @@ LABELS = {
 }
 
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+# Bounds of what a file may hold, so that neither the parse nor its report grows without limit.
+MAX_COLUMNS = 100  # header cells (our files have 10 and 5 columns; spreadsheets add a few empty ones)
+MAX_ROW_CHARS = 20_000  # characters in one row (the longest cell we keep, a description, is 5,000)
+UNPARSABLE = "无法解析此行：可能有未闭合的英文双引号，或某个单元格超过 131072 个字符。"
 
 
 def decode_csv_bytes(data: bytes) -> str:
@@ -78,7 +83,7 @@ def _needs_apostrophe(text: str) -> bool:
 
 
 def _read_rows(data: bytes, fname: str, kind: str, errors: list[RowError]):
-    """Parse a CSV file into ``(line, {column: value}, {column: header as written})``.
+    """Parse a CSV file into ``([(line, {column: value})], {column: header as written})``.
 
     Header and encoding problems are appended to ``errors``; returns None when the file cannot
     be read at all.
@@ -88,66 +93,95 @@ def _read_rows(data: bytes, fname: str, kind: str, errors: list[RowError]):
     except ValidationError as exc:
         errors.append(RowError(fname, 0, "", str(exc)))
         return None
-    aliases = ENTERPRISE_HEADERS if kind == "enterprise" else SHOP_HEADERS
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = _read_header(reader, fname, errors)
+    if header is None:
+        return None
+    mapped = _map_header(header, kind, fname, errors)
+    if mapped is None:
+        return None
+    columns, written = mapped
+    return _split_rows(reader, columns, written, fname, errors), written
+
+
+def _read_header(reader, fname: str, errors: list[RowError]) -> list[str] | None:
+    """The header row, or None (with the reason in ``errors``) when there is none or it is too big."""
     try:
         header = next(reader, None)
-    except csv.Error as exc:
-        errors.append(RowError(fname, 1, "", f"表头无法解析（{exc}）。"))
+    except csv.Error:
+        errors.append(RowError(fname, 1, "", UNPARSABLE))
         return None
     if not header:
         errors.append(RowError(fname, 0, "", "文件为空，缺少表头。"))
         return None
+    if len(header) > MAX_COLUMNS:
+        errors.append(RowError(fname, 1, "", f"表头有 {len(header)} 列，超过上限 {MAX_COLUMNS} 列：请只保留导入所需的列。"))
+        return None
+    if sum(map(len, header)) > MAX_ROW_CHARS:
+        errors.append(RowError(fname, 1, "", f"表头超过 {MAX_ROW_CHARS} 个字符，无法识别。"))
+        return None
+    return header
+
+
+def _map_header(header: list[str], kind: str, fname: str,
+                errors: list[RowError]) -> tuple[list[str | None], dict[str, str]] | None:
+    """Our column for each header cell (None = ignored), and the header as written per column;
+    None when a column is unknown, repeated or missing (each problem reported once)."""
+    aliases = ENTERPRISE_HEADERS if kind == "enterprise" else SHOP_HEADERS
     columns: list[str | None] = []
     written: dict[str, str] = {}
+    unknown: list[str] = []
+    problems = 0
     for raw in header:
         name = raw.replace("\ufeff", "").strip().strip("*").strip()
         key = aliases.get(name) or aliases.get(name.lower().replace(" ", "_"))
-        if not name:
-            columns.append(None)
+        if name and key is None:
+            unknown.append(name)
+        elif key in written:
+            errors.append(RowError(fname, 1, name, f"列重复（与「{clip(written[key], 30)}」相同）。"))
+            problems += 1
+        elif key is not None:
+            written[key] = name
+            columns.append(key)
             continue
-        if key is None:
-            errors.append(RowError(fname, 1, name, "未知的列名。可用的列：" + "、".join(
-                f"{c}（{LABELS[c]}）" for c in (ENTERPRISE_COLUMNS if kind == "enterprise" else SHOP_COLUMNS))))
-            columns.append(None)
-            continue
-        if key in written:
-            errors.append(RowError(fname, 1, name, f"列重复（与「{written[key]}」相同）。"))
-            columns.append(None)
-            continue
-        written[key] = name
-        columns.append(key)
+        columns.append(None)
+    if unknown:  # listed once, however many there are
+        errors.append(RowError(fname, 1, clip_list(unknown, 3), f"未知的列名：{clip_list(unknown, 20)}。可用的列：" + "、".join(
+            f"{c}（{LABELS[c]}）" for c in (ENTERPRISE_COLUMNS if kind == "enterprise" else SHOP_COLUMNS))))
+        problems += 1
     for key in REQUIRED[kind]:
         if key not in written:
             errors.append(RowError(fname, 1, key, f"缺少必需的列「{key}」（{LABELS[key]}）。"))
-    if any(e.file == fname for e in errors):
-        return None
+            problems += 1
+    return None if problems else (columns, written)
 
+
+def _split_rows(reader, columns: list[str | None], written: dict[str, str], fname: str,
+                errors: list[RowError]) -> list[tuple[int, dict[str, str]]]:
+    """The data rows as ``(line, {column: cell})``; rows that cannot be used are reported."""
     rows = []
-    line = 1
     while True:
-        start = reader.line_num + 1
+        line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            errors.append(RowError(fname, start, "", f"无法解析此行（{exc}）。"))
+        except csv.Error:
+            errors.append(RowError(fname, line, "", UNPARSABLE))
             break
-        line = start
         if not any(c.strip() for c in cells):
             continue  # blank lines, often left by spreadsheets at the end
+        if sum(map(len, cells)) > MAX_ROW_CHARS:
+            errors.append(RowError(fname, line, "", f"此行超过 {MAX_ROW_CHARS} 个字符（可能有未闭合的英文双引号）。"))
+            continue
         if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
             errors.append(RowError(fname, line, "", f"此行有 {len(cells)} 列，多于表头的 {len(columns)} 列"
                                                     "（含逗号的内容请用英文双引号括起来）。"))
             continue
-        values = {}
-        for key, cell in zip(columns, cells):
-            if key is not None:
-                values[key] = _unneutralise(cell)
+        values = {key: _unneutralise(cell) for key, cell in zip(columns, cells) if key is not None}
         for key in written:
             values.setdefault(key, "")
         rows.append((line, values))
-    return rows, written
+    return rows

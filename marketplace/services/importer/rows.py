@@ -16,7 +16,7 @@ from ...validation import ValidationError
 from ...validation.text import clean_text, normalize_key, split_list
 from ...validation.urls import normalize_url, validate_shop_url
 from ...validation.uscc import normalize_uscc
-from .report import RowError
+from .report import RowError, clip, clip_list
 
 TRUE_WORDS = {"是", "yes", "y", "1", "true", "t", "已认证", "认证", "√", "✓"}
 FALSE_WORDS = {"否", "no", "n", "0", "false", "f", "未认证", "", "×"}
@@ -105,14 +105,14 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
     bad: list[RowError] = []
 
     def err(key: str, reason: str) -> None:
-        bad.append(RowError(fname, line, header.get(key, key), reason))
+        bad.append(RowError(fname, line, header.get(key, key), reason, values.get(key, "")))
 
     def resolve(key: str, table: dict, field: str, label: str) -> None:
         """A cell listing reference names: their sorted ids into ``fields``, or one error that
         names every unknown one."""
         ids, unknown = _resolve_names(values[key], table)
         if unknown:
-            err(key, f"未知的{label}：" + "、".join(unknown) + "。")
+            err(key, f"未知的{label}：{clip_list(unknown)}。")
         else:
             fields[field] = sorted(ids)
 
@@ -128,7 +128,7 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         err("name", str(exc))
     city = refs.cities.get(values["city"].strip()) or refs.cities.get(values["city"].strip().lower())
     if city is None:
-        err("city", f"未知的城市「{values['city'].strip()}」：应为广东省 21 个地级市之一（如 佛山 或 佛山市，或 6 位代码）。"
+        err("city", f"未知的城市「{clip(values['city'].strip(), 30)}」：应为广东省 21 个地级市之一（如 佛山 或 佛山市，或 6 位代码）。"
             if values["city"].strip() else "请填写城市。")
     else:
         fields["city_id"] = city.id
@@ -191,7 +191,7 @@ def _validate_shop(line: int, values: dict, refs: _Refs, header: dict, fname: st
     bad: list[RowError] = []
 
     def err(key: str, reason: str) -> None:
-        bad.append(RowError(fname, line, header.get(key, key), reason))
+        bad.append(RowError(fname, line, header.get(key, key), reason, values.get(key, "")))
 
     uscc = ""
     website = None
@@ -212,7 +212,7 @@ def _validate_shop(line: int, values: dict, refs: _Refs, header: dict, fname: st
     raw_platform = values["platform"].strip()
     platform = refs.platforms.get(raw_platform.lower())
     if platform is None:
-        err("platform", f"未知的平台「{raw_platform}」。" if raw_platform else "请填写平台。")
+        err("platform", f"未知的平台「{clip(raw_platform, 30)}」。" if raw_platform else "请填写平台。")
     name = ""
     try:
         name = clean_text(values["name"], field="店铺名称", max_length=120, required=True)

@@ -1,15 +1,16 @@
-"""Applying a validated import: matching rows to stored enterprises/shops, updating changed ones,
-bulk-inserting new ones in batches, issuing certificates and writing the audit log.
+"""Step 3 of an import, apply: the planned changes written. Stored rows are updated through the
+ORM (the search outbox listener sees them); new rows, the bulk of any large import, are inserted
+with Core executemany in batches and queued for the search index explicitly. Certificates are
+issued and every created or changed row is recorded in the audit log.
 
-``run_import`` is the one entry point; it reads (csvfile), validates (rows), then writes here.
+``run_import`` is the one entry point: parse (parse.py), plan (plan.py), then apply here.
 Services flush, never commit.
 """
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import insert
 
 from ... import search_sync
 from ...extensions import db
@@ -17,59 +18,15 @@ from ...models import (
     AuditLog, Brand, Enterprise, Shop, Status, enterprise_badge, enterprise_industry,
 )
 from ...clock import utc_now
-from ...validation import ValidationError
 from ...validation.text import pinyin_sort_key
-from ...validation.uscc import normalize_uscc
 from ..certificates import issue_certificates
 from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, unique_brands
-from .csvfile import _read_rows
+from .parse import ParsedImport, parse_import
+from .plan import ImportPlan, plan_import
 from .report import ImportReport, RowError, _chunks, _Progress
-from .rows import _default_shop_type, _EntRow, _Refs, _ShopRow, _validate_enterprise, _validate_shop
+from .rows import _default_shop_type
 
 BATCH = 1000
-
-
-def _load_enterprises(usccs: list[str]) -> dict[str, Enterprise]:
-    found: dict[str, Enterprise] = {}
-    for chunk in _chunks(sorted(set(usccs))):
-        q = (select(Enterprise).where(Enterprise.uscc.in_(chunk))
-             .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
-                      selectinload(Enterprise.badges)))
-        for ent in db.session.scalars(q):
-            found[ent.uscc] = ent
-    return found
-
-
-def _load_shops(urls: list[str]) -> dict[str, Shop]:
-    found: dict[str, Shop] = {}
-    for chunk in _chunks(sorted(set(urls))):
-        for shop in db.session.scalars(select(Shop).where(Shop.url.in_(chunk))):
-            found[shop.url] = shop
-    return found
-
-
-def _enterprise_changes(ent: Enterprise | None, row: _EntRow) -> dict:
-    """The fields of ``row`` that differ from ``ent`` (all of them for a new enterprise)."""
-    if ent is None:
-        return dict(row.fields)
-    current = {
-        "name": ent.name,
-        "city_id": ent.city_id,
-        "brands": [b.name for b in ent.brands],
-        "industry_ids": sorted(i.id for i in ent.industries),
-        "description": ent.description or "",
-        "website": ent.website or "",
-        "founded_year": ent.founded_year,
-        "badge_ids": sorted(b.id for b in ent.badges),
-    }
-    return {k: v for k, v in row.fields.items() if current[k] != v}
-
-
-def _will_certify(ent: Enterprise | None, row: _EntRow) -> bool:
-    """Certify when the row says so and the stored status is not a deliberate staff decision."""
-    if not row.certified:
-        return False
-    return ent is None or ent.status in (Status.DRAFT, Status.PENDING, Status.REJECTED, Status.EXPIRED)
 
 
 def _apply_enterprise(ent: Enterprise, changes: dict, refs_by_id: dict) -> None:
@@ -78,6 +35,159 @@ def _apply_enterprise(ent: Enterprise, changes: dict, refs_by_id: dict) -> None:
                             industries_by_id=refs_by_id["industry"])
     if "badge_ids" in changes:
         ent.badges = [refs_by_id["badge"][i] for i in changes["badge_ids"]]
+
+
+class _Writer:
+    """Writes one planned import: the shared moment, audit rows, the enterprises to certify and
+    the enterprises to re-index, collected as the steps go. Certificates are issued by
+    ``certificates.issue_certificates``, the function review uses too."""
+
+    def __init__(self, parsed: ParsedImport, plan: ImportPlan, actor, bar: _Progress):
+        self.parsed, self.plan, self.bar = parsed, plan, bar
+        self.now = utc_now()
+        self.certified: dict[int, dict] = {}  # enterprise id -> its audit "after"; the number is added on issue
+        self.actor_id = getattr(actor, "id", None)
+        self.audit: list[dict] = []
+        self.ent_ids: dict[str, int] = {u: e.id for u, e in parsed.existing.items()}
+        self.reindex: set[int] = set()
+        refs = parsed.refs
+        self.refs_by_id = {
+            "city": {c.id: c for c in refs.cities.values()},
+            "industry": {i.id: i for i in refs.industries.values()},
+            "badge": {b.id: b for b in refs.badges.values()},
+        }
+
+    def audit_row(self, action: str, kind: str, entity_id, enterprise_id, before, after) -> None:
+        self.audit.append({"at": self.now, "actor_id": self.actor_id, "action": action, "entity_kind": kind,
+                           "entity_id": entity_id, "enterprise_id": enterprise_id, "before": before,
+                           "after": after, "note": "CSV 导入"})
+
+    def certify_after(self, ent_id: int, after: dict, certify: bool) -> dict:
+        """The audit's "after" of a row; a certifying row is remembered so that ``issue`` can add
+        its certificate number to this same dict."""
+        if not certify:
+            return after
+        after = self.certified[ent_id] = {**after, "status": Status.CERTIFIED}
+        return after
+
+    def issue(self) -> None:
+        """Certificates for every enterprise this import certifies (the rules review uses too)."""
+        for ent_id, cert in issue_certificates(list(self.certified)).items():
+            self.certified[ent_id]["certificate"] = cert.number
+
+    def update_enterprises(self) -> None:
+        """Stored enterprises: changed fields, and certification, through the ORM."""
+        for row, ent, changes, certify in self.plan.enterprises:
+            if ent is None or not (changes or certify):
+                continue
+            _apply_enterprise(ent, changes, self.refs_by_id)
+            after = self.certify_after(ent.id, dict(changes), certify)
+            if certify:
+                ent.status = Status.CERTIFIED
+                ent.status_reason = ""
+                ent.certified_at = self.now
+            self.audit_row("import.enterprise_update", "enterprise", ent.id, ent.id, None, after)
+        db.session.flush()
+
+    def _enterprise_values(self, row, changes: dict, certify: bool) -> dict:
+        f = changes
+        return {
+            "uscc": row.uscc, "name": f["name"], "name_key": enterprise_name_key(f["name"]),
+            "name_sort": pinyin_sort_key(f["name"]), "description": f.get("description", ""),
+            "website": f.get("website", ""), "founded_year": f.get("founded_year"),
+            "city_id": f["city_id"], "status": Status.CERTIFIED if certify else Status.DRAFT,
+            "status_reason": "", "owner_id": None, "source": "import", "click_count": 0,
+            "created_at": self.now, "updated_at": self.now, "certified_at": self.now if certify else None,
+        }
+
+    def insert_enterprises(self) -> None:
+        """New enterprises in batches, with their brands, industries, badges and certificates."""
+        ent_table = Enterprise.__table__
+        new = [(row, changes, certify) for row, ent, changes, certify in self.plan.enterprises if ent is None]
+        for chunk in self.bar.chunks(new, BATCH, "写入企业"):
+            values = [self._enterprise_values(row, changes, certify) for row, changes, certify in chunk]
+            result = db.session.execute(
+                insert(ent_table).returning(ent_table.c.id, ent_table.c.uscc, sort_by_parameter_order=True),
+                values)
+            links: dict = {Brand.__table__: [], enterprise_industry: [], enterprise_badge: []}
+            for (ent_id, uscc), (_row, changes, certify) in zip(result, chunk):
+                self.ent_ids[uscc] = ent_id
+                self.reindex.add(ent_id)
+                self._linked_rows(links, ent_id, changes)
+                after = self.certify_after(ent_id, dict(changes), certify)
+                self.audit_row("import.enterprise_create", "enterprise", ent_id, ent_id, None, after)
+            for table, rows in links.items():
+                if rows:
+                    db.session.execute(insert(table), rows)
+
+    def _linked_rows(self, links: dict, ent_id: int, changes: dict) -> None:
+        """A new enterprise's brand, industry and badge rows, into ``links``."""
+        links[Brand.__table__] += [{"enterprise_id": ent_id, "name": b, "name_key": key, "position": i}
+                                   for i, (b, key) in enumerate(unique_brands(changes.get("brands", [])))]
+        links[enterprise_industry] += [{"enterprise_id": ent_id, "industry_id": i}
+                                       for i in changes.get("industry_ids", [])]
+        links[enterprise_badge] += [{"enterprise_id": ent_id, "badge_id": i} for i in changes.get("badge_ids", [])]
+
+    def update_shops(self) -> None:
+        """Stored shops: changed columns (and certification) through the ORM."""
+        for _row, shop, changes, _status in self.plan.shops:
+            if shop is None or not changes:
+                continue
+            before = {k: getattr(shop, k) for k in changes}
+            for key, value in changes.items():
+                setattr(shop, key, value)
+            if changes.get("status") == Status.CERTIFIED:
+                shop.certified_at = self.now
+                shop.status_reason = ""
+            self.audit_row("import.shop_update", "shop", shop.id, shop.enterprise_id, before, dict(changes))
+        db.session.flush()
+
+    def insert_shops(self) -> None:
+        """New shops in batches (certified when their enterprise is or becomes certified)."""
+        shop_table = Shop.__table__
+        new = [(row, status) for row, shop, _changes, status in self.plan.shops if shop is None]
+        for chunk in self.bar.chunks(new, BATCH, "写入店铺"):
+            values = []
+            for row, status in chunk:
+                shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
+                values.append({
+                    "enterprise_id": self.ent_ids[row.uscc], "platform_id": row.platform.id, "name": row.name,
+                    "url": row.url, "shop_type": row.shop_type or _default_shop_type(row.platform),
+                    "status": shop_status, "status_reason": "", "click_count": 0, "created_at": self.now,
+                    "updated_at": self.now, "certified_at": self.now if shop_status == Status.CERTIFIED else None,
+                })
+            result = db.session.execute(
+                insert(shop_table).returning(shop_table.c.id, sort_by_parameter_order=True), values)
+            for (shop_id,), value in zip(result, values):
+                self.reindex.add(value["enterprise_id"])
+                self.audit_row("import.shop_create", "shop", shop_id, value["enterprise_id"], None,
+                               {"name": value["name"], "url": value["url"], "status": value["status"]})
+
+    def finish(self, report: ImportReport) -> None:
+        """The audit log (one row per change plus the run's summary) and the search queue."""
+        for chunk in _chunks(self.audit, 2000):
+            db.session.execute(insert(AuditLog), chunk)
+        if report.created["enterprise"] or report.updated["enterprise"] or report.created["shop"] \
+                or report.updated["shop"]:
+            db.session.add(AuditLog(actor_id=self.actor_id, action="import.run", entity_kind="import",
+                                    note="；".join(report.summary_lines()),
+                                    after={"created": report.created, "updated": report.updated,
+                                           "unchanged": report.unchanged}))
+        db.session.flush()
+        if self.reindex:
+            _queue_reindex(sorted(self.reindex))
+
+
+def apply_import(parsed: ParsedImport, plan: ImportPlan, report: ImportReport, actor, bar: _Progress) -> None:
+    """Write the plan: stored enterprises first, then new ones (shops need their ids), their
+    certificates, then shops."""
+    writer = _Writer(parsed, plan, actor, bar)
+    writer.update_enterprises()
+    writer.insert_enterprises()
+    writer.issue()
+    writer.update_shops()
+    writer.insert_shops()
+    writer.finish(report)
 
 
 def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool, actor=None,
@@ -92,242 +202,15 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
     started = time.perf_counter()
     report = ImportReport(dry_run=dry_run)
     bar = _Progress(progress)
-    ent_name, shop_name = filenames
     if enterprises is None and shops is None:
-        report.errors.append(RowError(ent_name, 0, "", "请至少提供 enterprises.csv 或 shops.csv 之一。"))
+        report.errors.append(RowError(filenames[0], 0, "", "请至少提供 enterprises.csv 或 shops.csv 之一。"))
         return report
-
-    refs = _Refs()
-    errors = report.errors
-
-    # 1. Parse and validate every enterprise row.
-    ent_rows: list[_EntRow] = []
-    listed_usccs: set[str] = set()  # every code in enterprises.csv, valid row or not
-    if enterprises is not None:
-        parsed = _read_rows(enterprises, ent_name, "enterprise", errors)
-        if parsed is not None:
-            rows, header = parsed
-            first_line: dict[str, int] = {}
-            for _line, values in rows:
-                listed_usccs.add((values.get("uscc") or "").strip().upper())
-            for line, values in bar(rows, len(rows), "检查企业"):
-                row = _validate_enterprise(line, values, refs, header, ent_name, errors)
-                if row is None:
-                    continue
-                if row.uscc in first_line:
-                    errors.append(RowError(ent_name, line, header["uscc"],
-                                           f"统一社会信用代码与第 {first_line[row.uscc]} 行重复。"))
-                    continue
-                first_line[row.uscc] = line
-                ent_rows.append(row)
-
     with db.session.no_autoflush:
-        existing = _load_enterprises([r.uscc for r in ent_rows])
-        file_ents = {r.uscc: r for r in ent_rows}
-
-        # 2. Parse and validate every shop row (needs the enterprises: file first, then database).
-        shop_rows: list[_ShopRow] = []
-        shop_header: dict[str, str] = {}
-        if shops is not None:
-            parsed = _read_rows(shops, shop_name, "shop", errors)
-            if parsed is not None:
-                rows, shop_header = parsed
-                shop_usccs = set()
-                for _line, values in rows:
-                    try:
-                        shop_usccs.add(normalize_uscc(values["uscc"]))
-                    except ValidationError:
-                        pass
-                missing = [u for u in shop_usccs if u not in file_ents and u not in existing]
-                existing.update(_load_enterprises(missing))
-                first_url: dict[str, int] = {}
-                for line, values in bar(rows, len(rows), "检查店铺"):
-                    row = _validate_shop(line, values, refs, shop_header, shop_name, errors,
-                                         file_ents, existing, listed_usccs, ent_name)
-                    if row is None:
-                        continue
-                    if row.url in first_url:
-                        errors.append(RowError(shop_name, line, shop_header["url"],
-                                               f"店铺网址与第 {first_url[row.url]} 行重复。"))
-                        continue
-                    first_url[row.url] = line
-                    shop_rows.append(row)
-        stored_shops = _load_shops([r.url for r in shop_rows])
-        for row in shop_rows:
-            shop = stored_shops.get(row.url)
-            target = existing.get(row.uscc)
-            if shop is not None and (target is None or shop.enterprise_id != target.id):
-                owner = db.session.get(Enterprise, shop.enterprise_id)
-                errors.append(RowError(shop_name, row.line, shop_header["url"],
-                                       f"该网址已登记在其他企业（{owner.name if owner else '未知'}）名下。"))
-        if errors:
-            report.seconds = time.perf_counter() - started
-            return report
-
-        # 3. Plan (and, unless a dry run, apply) the enterprise rows.
-        refs_by_id = {
-            "city": {c.id: c for c in refs.cities.values()},
-            "industry": {i.id: i for i in refs.industries.values()},
-            "badge": {b.id: b for b in refs.badges.values()},
-        }
-        now = utc_now()
-        certify_usccs: set[str] = set()
-        plans = []
-        for row in ent_rows:
-            ent = existing.get(row.uscc)
-            changes = _enterprise_changes(ent, row)
-            certify = _will_certify(ent, row)
-            if certify:
-                certify_usccs.add(row.uscc)
-            if ent is None:
-                report.created["enterprise"] += 1
-            elif changes or certify:
-                report.updated["enterprise"] += 1
-            else:
-                report.unchanged["enterprise"] += 1
-            plans.append((row, ent, changes, certify))
-        report.certificates = len(certify_usccs)
-
-        def final_status(uscc: str) -> str:
-            if uscc in certify_usccs:
-                return Status.CERTIFIED
-            ent = existing.get(uscc)
-            return ent.status if ent is not None else Status.DRAFT
-
-        shop_plans = []
-        for row in shop_rows:
-            shop = stored_shops.get(row.url)
-            status = final_status(row.uscc)
-            shop_changes: dict = {}
-            if shop is None:
-                report.created["shop"] += 1
-            else:
-                if shop.name != row.name:
-                    shop_changes["name"] = row.name
-                if shop.platform_id != row.platform.id:
-                    shop_changes["platform_id"] = row.platform.id
-                if row.shop_type and shop.shop_type != row.shop_type:
-                    shop_changes["shop_type"] = row.shop_type
-                if status == Status.CERTIFIED and shop.status in (Status.DRAFT, Status.PENDING,
-                                                                   Status.REJECTED, Status.EXPIRED):
-                    shop_changes["status"] = Status.CERTIFIED
-                if shop_changes:
-                    report.updated["shop"] += 1
-                else:
-                    report.unchanged["shop"] += 1
-            shop_plans.append((row, shop, shop_changes, status))
-
-        if dry_run:
-            report.seconds = time.perf_counter() - started
-            return report
-
-        # 4. Write. Changes to stored rows go through the ORM (the search outbox listener sees
-        # them); new rows, the bulk of any large import, are inserted with Core executemany in
-        # batches and queued for the search index explicitly (search_sync.enqueue).
-        audit: list[dict] = []
-        certified: dict[int, dict] = {}  # enterprise id -> its audit "after"; the number is added on issue
-        actor_id = getattr(actor, "id", None)
-
-        def audit_row(action: str, kind: str, entity_id, enterprise_id, before, after) -> dict:
-            return {"at": now, "actor_id": actor_id, "action": action, "entity_kind": kind,
-                    "entity_id": entity_id, "enterprise_id": enterprise_id, "before": before,
-                    "after": after, "note": "CSV 导入"}
-
-        ent_ids: dict[str, int] = {u: e.id for u, e in existing.items()}
-        reindex: set[int] = set()
-        new_plans = [(row, changes, certify) for row, ent, changes, certify in plans if ent is None]
-        for row, ent, changes, certify in plans:
-            if ent is None or not (changes or certify):
-                continue
-            _apply_enterprise(ent, changes, refs_by_id)
-            after = dict(changes)
-            if certify:
-                ent.status = Status.CERTIFIED
-                ent.status_reason = ""
-                ent.certified_at = now
-                after = certified[ent.id] = {**after, "status": Status.CERTIFIED}
-            audit.append(audit_row("import.enterprise_update", "enterprise", ent.id, ent.id, None, after))
-        db.session.flush()
-
-        ent_table = Enterprise.__table__
-        for chunk in bar.chunks(new_plans, BATCH, "写入企业"):
-            values = []
-            for row, changes, certify in chunk:
-                f = changes
-                values.append({
-                    "uscc": row.uscc, "name": f["name"], "name_key": enterprise_name_key(f["name"]),
-                    "name_sort": pinyin_sort_key(f["name"]), "description": f.get("description", ""),
-                    "website": f.get("website", ""), "founded_year": f.get("founded_year"),
-                    "city_id": f["city_id"], "status": Status.CERTIFIED if certify else Status.DRAFT,
-                    "status_reason": "", "owner_id": None, "source": "import", "click_count": 0,
-                    "created_at": now, "updated_at": now, "certified_at": now if certify else None,
-                })
-            result = db.session.execute(
-                insert(ent_table).returning(ent_table.c.id, ent_table.c.uscc, sort_by_parameter_order=True),
-                values)
-            brands, inds, badges = [], [], []
-            for (ent_id, uscc), (row, changes, certify) in zip(result, chunk):
-                ent_ids[uscc] = ent_id
-                reindex.add(ent_id)
-                brands += [{"enterprise_id": ent_id, "name": b, "name_key": key, "position": i}
-                           for i, (b, key) in enumerate(unique_brands(changes.get("brands", [])))]
-                inds += [{"enterprise_id": ent_id, "industry_id": i} for i in changes.get("industry_ids", [])]
-                badges += [{"enterprise_id": ent_id, "badge_id": i} for i in changes.get("badge_ids", [])]
-                after = dict(changes)
-                if certify:
-                    after = certified[ent_id] = {**after, "status": Status.CERTIFIED}
-                audit.append(audit_row("import.enterprise_create", "enterprise", ent_id, ent_id, None, after))
-            for table, rows in ((Brand.__table__, brands), (enterprise_industry, inds),
-                                (enterprise_badge, badges)):
-                if rows:
-                    db.session.execute(insert(table), rows)
-        for ent_id, cert in issue_certificates(list(certified)).items():  # the rules review uses too
-            certified[ent_id]["certificate"] = cert.number
-
-        new_shops = []
-        for row, shop, shop_changes, status in shop_plans:
-            if shop is None:
-                new_shops.append((row, status))
-            elif shop_changes:
-                before = {k: getattr(shop, k) for k in shop_changes}
-                for key, value in shop_changes.items():
-                    setattr(shop, key, value)
-                if shop_changes.get("status") == Status.CERTIFIED:
-                    shop.certified_at = now
-                    shop.status_reason = ""
-                audit.append(audit_row("import.shop_update", "shop", shop.id, shop.enterprise_id, before,
-                                       dict(shop_changes)))
-        db.session.flush()
-
-        shop_table = Shop.__table__
-        for chunk in bar.chunks(new_shops, BATCH, "写入店铺"):
-            values = []
-            for row, status in chunk:
-                shop_status = Status.CERTIFIED if status == Status.CERTIFIED else Status.DRAFT
-                values.append({
-                    "enterprise_id": ent_ids[row.uscc], "platform_id": row.platform.id, "name": row.name,
-                    "url": row.url, "shop_type": row.shop_type or _default_shop_type(row.platform),
-                    "status": shop_status, "status_reason": "", "click_count": 0, "created_at": now,
-                    "updated_at": now, "certified_at": now if shop_status == Status.CERTIFIED else None,
-                })
-            result = db.session.execute(
-                insert(shop_table).returning(shop_table.c.id, sort_by_parameter_order=True), values)
-            for (shop_id,), value in zip(result, values):
-                reindex.add(value["enterprise_id"])
-                audit.append(audit_row("import.shop_create", "shop", shop_id, value["enterprise_id"], None,
-                                       {"name": value["name"], "url": value["url"], "status": value["status"]}))
-
-        for chunk in _chunks(audit, 2000):
-            db.session.execute(insert(AuditLog), chunk)
-        if report.created["enterprise"] or report.updated["enterprise"] or report.created["shop"] \
-                or report.updated["shop"]:
-            db.session.add(AuditLog(actor_id=actor_id, action="import.run", entity_kind="import",
-                                    note="；".join(report.summary_lines()),
-                                    after={"created": report.created, "updated": report.updated,
-                                           "unchanged": report.unchanged}))
-        db.session.flush()
-        if reindex:
-            _queue_reindex(sorted(reindex))
+        parsed = parse_import(enterprises, shops, filenames, report.errors, bar)
+        if not report.errors:
+            plan = plan_import(parsed, report)
+            if not dry_run:
+                apply_import(parsed, plan, report, actor, bar)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -29,6 +29,7 @@ from .forms import ApplyImportForm, EmptyForm, ImportForm
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 STASH_TTL = 24 * 3600
+DEFAULT_NAMES = ("enterprises.csv", "shops.csv")
 MAX_EXPORT = 100_000
 
 
@@ -47,7 +48,9 @@ def _clean_stale(root: Path) -> None:
             continue
 
 
-def _stash(files: dict[str, bytes | None]) -> str:
+def _stash(files: dict[str, bytes | None], names: tuple[str, str]) -> str:
+    """Keep the checked upload for "apply" (stored under our own names; the uploaded names are
+    kept for the report only)."""
     root = _stash_root()
     _clean_stale(root)
     token = secrets.token_urlsafe(24)
@@ -56,26 +59,34 @@ def _stash(files: dict[str, bytes | None]) -> str:
     for name, data in files.items():
         if data is not None:
             (d / f"{name}.csv").write_bytes(data)
-    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utc_now().isoformat()}))
+    (d / "meta.json").write_text(json.dumps({"by": current_user.id, "at": utc_now().isoformat(), "names": names}))
     return token
 
 
-def _unstash(token: str) -> tuple[Path, dict[str, bytes | None]] | None:
+def _unstash(token: str) -> tuple[Path, dict[str, bytes | None], tuple[str, str]] | None:
     if not TOKEN_RE.fullmatch(token or ""):
         return None
     d = _stash_root() / token
     if not d.is_dir():
         return None
-    return d, {name: (d / f"{name}.csv").read_bytes() if (d / f"{name}.csv").exists() else None
-               for name in ("enterprises", "shops")}
+    files = {name: (d / f"{name}.csv").read_bytes() if (d / f"{name}.csv").exists() else None
+             for name in ("enterprises", "shops")}
+    names = json.loads((d / "meta.json").read_text()).get("names") or DEFAULT_NAMES
+    return d, files, tuple(names)
 
 
-def _read(field) -> bytes | None:
+def _read(field) -> tuple[bytes | None, str]:
+    """The uploaded bytes (None when no file) and the file's name as uploaded (shortened, for the
+    report only)."""
     f = field.data
     if not f or not getattr(f, "filename", None):
-        return None
-    data = f.read()
-    return data or None
+        return None, ""
+    return f.read() or None, f.filename[-60:]
+
+
+def _kept(files: dict[str, bytes | None], names: tuple[str, str]) -> list[tuple[str, int]]:
+    """(name, size) of each kept file, for the dry run's "kept for apply" note."""
+    return [(name, len(data)) for name, data in zip(names, (files["enterprises"], files["shops"])) if data]
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -84,16 +95,20 @@ def import_upload():
     """Upload enterprises.csv / shops.csv and see the dry-run report of every bad row."""
     form = ImportForm()
     report = token = None
+    kept: list[tuple[str, int]] = []
     if form.validate_on_submit():
-        files = {"enterprises": _read(form.enterprises), "shops": _read(form.shops)}
+        (ent_data, ent_name), (shop_data, shop_name) = _read(form.enterprises), _read(form.shops)
+        files = {"enterprises": ent_data, "shops": shop_data}
+        names = (ent_name or DEFAULT_NAMES[0], shop_name or DEFAULT_NAMES[1])
         if not any(files.values()):
             flash("请至少选择一个 CSV 文件。", "error")
         else:
-            report = run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user)
+            report = run_import(files["enterprises"], files["shops"], dry_run=True, actor=current_user,
+                                filenames=names)
             rollback()  # a dry run writes nothing, whatever happened inside
             if report.ok:
-                token = _stash(files)
-    return render_template("staff/import.html", form=form, report=report, token=token,
+                token, kept = _stash(files, names), _kept(files, names)
+    return render_template("staff/import.html", form=form, report=report, token=token, kept=kept,
                            apply_form=ApplyImportForm(token=token))
 
 
@@ -108,8 +123,9 @@ def import_apply():
     if stash is None:
         flash("导入文件已失效，请重新上传。", "error")
         return redirect(url_for("staff.import_upload"))
-    folder, files = stash
-    report = run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user)
+    folder, files, names = stash
+    report = run_import(files["enterprises"], files["shops"], dry_run=False, actor=current_user,
+                        filenames=names)
     if not report.ok:
         rollback()
         return render_template("staff/import.html", form=ImportForm(), report=report, token=None,

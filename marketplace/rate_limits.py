@@ -1,0 +1,61 @@
+"""Rate limits across processes, and what happens while their store is down.
+
+The counters live in Flask-Limiter's storage, ``RATELIMIT_STORAGE_URI``: ``memory://`` on the
+embedded default (one process), ``redis://`` in the production shape, so that every gunicorn
+worker on every machine adds to one count (``config.rate_limit_settings`` refuses ``memory://``
+there: with N workers a memory limit is N times too loose).
+
+When the store cannot be reached:
+
+* **reads fail open** — GET and HEAD, the API and the complaint lookup included, are served;
+  Flask-Limiter's in-memory fallback counts them in each process meanwhile (per-process limits,
+  as on the embedded default) and retries the store with a back-off of up to half a minute;
+* **forms fail closed** — a POST to any view that carries a rate limit (log in, register, change
+  password, reset-password mail, complaint report: the forms that guard accounts or send mail)
+  gets a 503 in Chinese and nothing is done. The store is pinged first; a new form that gets a
+  rate limit is covered without further code.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, request
+from flask_limiter.util import get_qualified_name
+from werkzeug.exceptions import ServiceUnavailable
+
+from .extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+class LimiterStoreDown(ServiceUnavailable):
+    """503 for a rate-limited form while the rate-limit store is unreachable."""
+
+    user_message = ("登录、注册和发送邮件等功能暂时不可用（安全限流服务暂时无法连接），未做任何更改。"
+                    "请稍后再试；浏览和查询不受影响。")
+
+    def get_headers(self, environ=None, scope=None):
+        return [*super().get_headers(environ, scope), ("Retry-After", "30")]
+
+
+def limited_here() -> bool:
+    """Does the view of this request carry a rate limit for this request's method?"""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return False
+    limits = limiter.limit_manager.decorated_limits(get_qualified_name(view))
+    if request.blueprint:
+        limits += limiter.limit_manager.blueprint_limits(current_app, request.blueprint)
+    return any(not lim.method_exempt for lim in limits)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _fail_closed():
+        if request.method in ("GET", "HEAD", "OPTIONS") or not limiter.enabled or not limited_here():
+            return None
+        if not limiter.storage.check():
+            log.error("rate-limit store %s unreachable: refusing %s %s",
+                      app.config["RATELIMIT_STORAGE_URI"].split("@")[-1], request.method, request.path)
+            raise LimiterStoreDown()
+        return None
