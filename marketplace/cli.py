@@ -28,6 +28,11 @@ def init_database() -> dict[str, int]:
         from .services import url_audit
 
         url_audit.apply_and_report(say=click.echo)  # alembic's fileConfig silences existing loggers
+    if current_app.extensions.pop("changes_backfill_requested", False):  # revision e5a9c2d7b318
+        from .services import changes
+
+        click.echo(f"认证变更事件：从审计日志补录 {changes.backfill()} 条。")
+        db.session.commit()
     return added
 
 
@@ -39,7 +44,7 @@ def init_app(app: Flask) -> None:
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli, search_sync
-    from .services import demo, importer, lifecycle, synthetic, url_audit
+    from .services import changes, demo, dynamic, importer, lifecycle, synthetic, url_audit
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit):
+    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit, dynamic, changes):
         module.register_cli(app)

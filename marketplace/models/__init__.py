@@ -13,6 +13,12 @@ from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .reference import Badge, City, Industry, Platform
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
+from .authorization import (
+    AuthorizationSource, AuthorizationStatus, BrandAuthorization, ShopAuthorization, brand_authorization_platform,
+)
+from .annual import AnnualConfirmation, ConfirmationStatus
+from .changes import CertificationEvent, EventType
+from .watch import ImpersonationSighting, SightingKind
 
 __all__ = [
     "Role", "ShopType", "Status",
@@ -23,4 +29,7 @@ __all__ = [
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
     "directory_changed_at", "directory_version",
+    "AuthorizationSource", "AuthorizationStatus", "BrandAuthorization", "ShopAuthorization",
+    "brand_authorization_platform", "AnnualConfirmation", "ConfirmationStatus", "CertificationEvent", "EventType",
+    "ImpersonationSighting", "SightingKind",
 ]

@@ -10,9 +10,13 @@
 * ``import_export`` — CSV import (dry run, apply) and export;
 * ``admin``         — the audit log and staff accounts;
 * ``news``          — news and announcements (资讯发布);
+* ``authorizations`` — brand authorization letters to check, withdrawals;
+* ``annual``        — annual confirmations (年度确认) to check;
+* ``watch``         — the impersonation watch (疑似仿冒监测);
 * ``forms``         — the console's Flask-WTF forms.
 
 Importing the package imports every topic module, which registers its routes on ``bp``.
 """
 from . import admin, complaints, curation, dashboard, import_export, listings, news, review, stats  # noqa: F401
+from . import annual, authorizations, watch  # noqa: F401
 from .blueprint import bp  # noqa: F401
