@@ -163,9 +163,11 @@ def _collect(session: Session, flush_context) -> None:
 @event.listens_for(Session, "before_commit")
 def _write_events(session: Session) -> None:
     """Insert the transaction's events last, under the writers' lock (see the module doc)."""
-    if session.in_nested_transaction() or not session.info.get(PENDING_KEY):
+    if session.in_nested_transaction():
         return
-    session.flush()
+    session.flush()  # what commit would flush next: its audit entries are collected now
+    if not session.info.get(PENDING_KEY):
+        return
     ids = sorted(session.info.pop(PENDING_KEY, set()))
     _lock(session)
     for start in range(0, len(ids), BATCH):
