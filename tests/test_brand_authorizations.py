@@ -374,3 +374,16 @@ def test_every_route_that_serves_a_letter_is_private(app, client, login_as, worl
     # a missing or unknown letter
     login_as(world["staff"])
     assert client.get("/staff/authorizations/999999/letter").status_code == 404
+
+
+def test_demo_data_brings_authorizations_to_look_at(app):
+    from marketplace.services.demo import load_demo_data
+
+    assert load_demo_data()["authorizations"] == 3
+    db.session.commit()
+    rows = {(a.brand_name, a.source, a.status) for a in db.session.scalars(select(BrandAuthorization))}
+    assert rows == {("岭苑", "grant", "active"), ("芊田记", "letter", "active"), ("芊庐", "letter", "pending")}
+    dealer = db.session.scalar(select(Shop).where(Shop.url == "https://lingyuanyuelian.tmall.com/"))
+    page = app.test_client().get(f"/enterprises/{dealer.enterprise_id}").get_data(as_text=True)
+    assert "「岭苑」品牌授权专卖店，授权方：广州市霖嘉时装有限公司" in page
+    assert load_demo_data()["authorizations"] == 0  # idempotent
