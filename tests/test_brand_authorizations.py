@@ -18,7 +18,7 @@ from marketplace.models import (
     AuditLog, BrandAuthorization, CertificationEvent, Image, Role, Shop, ShopAuthorization, ShopType,
 )
 from marketplace.services.mail import read_outbox
-from tests.factories import make_enterprise, make_shop, make_user, make_uscc, platform
+from tests.factories import make_enterprise, make_shop, make_user, platform
 
 PRIVATE = "private, no-store"
 
@@ -368,7 +368,7 @@ def test_every_route_that_serves_a_letter_is_private(app, client, login_as, worl
     assert anonymous.get(f"/media/{auth.letter_sha256}").status_code == 404
     # nothing public mentions it
     for url in ("/api/v1/certified-shops", f"/enterprises/{world['dealer_ent'].id}", "/sitemap.xml",
-                f"/api/v1/verify?url=https://yuelian-cihai.tmall.com/", "/feeds/new.atom"):
+                "/api/v1/verify?url=https://yuelian-cihai.tmall.com/", "/feeds/new.atom"):
         body = anonymous.get(url).get_data(as_text=True)
         assert auth.letter_sha256 not in body and f"/authorizations/{auth.id}/letter" not in body
     # a missing or unknown letter
@@ -387,3 +387,15 @@ def test_demo_data_brings_authorizations_to_look_at(app):
     page = app.test_client().get(f"/enterprises/{dealer.enterprise_id}").get_data(as_text=True)
     assert "「岭苑」品牌授权专卖店，授权方：广州市霖嘉时装有限公司" in page
     assert load_demo_data()["authorizations"] == 0  # idempotent
+
+
+def test_a_suspended_shop_shows_no_authorization(app, client, login_as, world):
+    auth = _grant(client, login_as, world)
+    _link(client, login_as, world, auth, [world["exclusive"]])
+    login_as(world["staff"])
+    client.post(f"/staff/shops/{world['exclusive'].id}/status", data={"action": "suspended", "reason": "核查中"})
+    anonymous = app.test_client()
+    page = anonymous.get("/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"}).get_data(as_text=True)
+    assert "认证已暂停" in page and "品牌授权专卖店" not in page
+    answer = anonymous.get("/api/v1/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"}).get_json()
+    assert answer["result"] == "suspended" and answer["authorizations"] == []

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from marketplace.extensions import db
-from marketplace.models import AuditLog, CertificationEvent, Enterprise, Role, Shop
+from marketplace.models import CertificationEvent, Role, Shop
 from marketplace.services import changes, review
 from marketplace.services.changes import event_type
 from marketplace.services.importer import run_import
@@ -219,3 +220,24 @@ def test_both_endpoints_are_in_the_openapi_document_and_the_index(client):
     assert "http://localhost/api/v1/changes" in endpoints and "http://localhost/api/v1/certified-shops" in endpoints
     page = client.get("/developers").get_data(as_text=True)
     assert "/api/v1/changes" in page and "changes_cursor" in page
+
+
+def test_event_writers_take_turns_on_postgresql(app):
+    """Two transactions writing events cannot commit them out of order: the second waits for the
+    first one's commit before it takes its ids (the advisory lock of ``changes._lock``)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        changes._lock(first)
+        taken = second.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": changes.LOCK_KEY}).scalar()
+        assert taken is False
+        second.rollback()
+        first.commit()
+        assert second.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": changes.LOCK_KEY}).scalar() is True
+    finally:
+        first.close()
+        second.close()

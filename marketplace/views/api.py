@@ -347,7 +347,7 @@ def verify(key_and_value: tuple[str, str]):
     except ValidationError as err:
         raise ApiError(str(err)) from None
     impersonation.note_verify(result)
-    shop = result.shop if result.found_listing else None
+    shop = result.shop if result.is_certified else None  # a suspended shop vouches for nothing
     return With(result, page_url=linking.absolute(url_for("trust.verify", **{key: value})),
                 authorizations=_authorizations([shop])[shop.id] if shop is not None else [])
 

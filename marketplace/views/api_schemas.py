@@ -313,7 +313,7 @@ class VerifyResultSchema(Answer):
     matches = fields.List(fields.Nested(NameMatchSchema),
                           metadata={"description": "按名称查询时，名称或品牌相符的认证企业及其认证店铺"})
     authorizations = fields.List(fields.Nested(AuthorizationSchema),
-                                 metadata={"description": "找到的店铺当前有效的品牌授权（专卖店、专营店）"})
+                                 metadata={"description": "认证有效的店铺当前有效的品牌授权（专卖店、专营店）"})
     report_url = Link(allow_none=True)
     page_url = Link()
 

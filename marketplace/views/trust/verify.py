@@ -65,7 +65,7 @@ def verify():
     if error:
         form.q.errors = [error]
     status = 200
-    found_shop = result.shop if result is not None and result.found_listing else None
+    found_shop = result.shop if result is not None and result.is_certified else None
     return render_template(
         "trust/verify.html", form=form, result=result, error=error, enterprise_url=linking.enterprise_url,
         authorization_lines=authorizations.shop_labels([found_shop]).get(found_shop.id, []) if found_shop else [],
