@@ -399,3 +399,20 @@ def test_a_suspended_shop_shows_no_authorization(app, client, login_as, world):
     assert "认证已暂停" in page and "品牌授权专卖店" not in page
     answer = anonymous.get("/api/v1/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"}).get_json()
     assert answer["result"] == "suspended" and answer["authorizations"] == []
+
+
+def test_staff_see_an_enterprise_s_authorizations_and_the_review_page_checks_them(client, login_as, world):
+    from tests.factories import make_application
+
+    auth = _grant(client, login_as, world)
+    _link(client, login_as, world, auth, [world["exclusive"]])
+    unlinked = make_shop(world["dealer_ent"], platform_slug="jd", url="https://mall.jd.com/index-1000888.html",
+                         name="粤联京东专营店", shop_type=ShopType.FRANCHISE, status="pending")
+    app_row = make_application(world["dealer_ent"], "shop", shop=unlinked)
+    db.session.commit()
+    login_as(world["staff"])
+    page = client.get(f"/staff/enterprises/{world['dealer_ent'].id}").get_data(as_text=True)
+    assert f"#{auth.id}「慈海」" in page and "关联 1 家店铺" in page
+    review = client.get(f"/staff/review/{app_row.id}").get_data(as_text=True)
+    assert "品牌授权（专卖店、专营店）" in review
+    assert "「慈海」授权方 潮州慈海陶瓷有限公司" in review and "未关联品牌授权" in review
