@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import time
 from pathlib import Path
 
@@ -34,6 +35,9 @@ PALETTE = [
     (44, 62, 80), (176, 58, 46), (31, 97, 141), (17, 122, 101), (183, 149, 11), (120, 66, 18),
 ]
 _FONTS: dict[int, ImageFont.ImageFont] = {}
+# The generated directory, plus two fictional distributors for the brand authorization demo.
+ENTERPRISE_FILES = ("enterprises.csv", "distributors.csv")
+SHOP_FILES = ("shops.csv", "distributor_shops.csv")
 
 
 def initials(brand: str) -> str:
@@ -63,6 +67,12 @@ def make_logo(brand: str) -> bytes:
     return image_bytes_from_pil(im)
 
 
+def _joined(directory: Path, names: tuple[str, ...]) -> bytes:
+    """CSV files of one format as one file (the header once)."""
+    parts = [(directory / name).read_bytes() for name in names]
+    return parts[0] + b"".join(part.split(b"\n", 1)[1] for part in parts[1:])
+
+
 def load_demo_data(directory: Path | None = None) -> dict:
     """Import the demo enterprises and shops and give each enterprise a generated logo.
 
@@ -71,12 +81,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     """
     started = time.perf_counter()
     directory = directory or DEMO_DIR
-    report = run_import((directory / "enterprises.csv").read_bytes(), (directory / "shops.csv").read_bytes(),
+    report = run_import(_joined(directory, ENTERPRISE_FILES), _joined(directory, SHOP_FILES),
                         dry_run=False, filenames=("demo/enterprises.csv", "demo/shops.csv"))
     if not report.ok:
         raise ServiceError("演示数据导入失败：" + "；".join(str(e) for e in report.errors[:5]))
-    with open(directory / "enterprises.csv", encoding="utf-8", newline="") as fh:
-        usccs = [row["uscc"] for row in csv.DictReader(fh)]
+    usccs = [row["uscc"] for row in csv.DictReader(io.StringIO(_joined(directory, ENTERPRISE_FILES).decode()))]
     missing = [ent for ent in db.session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs),
                                                                         Enterprise.logo_sha256.is_(None)))
                if ent.brands]

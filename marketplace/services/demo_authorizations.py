@@ -1,8 +1,9 @@
-"""Demo brand authorizations, so that ``make run`` shows the feature: two fictional distributors
-(``data/demo/distributors.csv`` and ``distributor_shops.csv``, imported like the rest of the demo)
-and the authorizations in ``data/demo/authorizations.csv``: one granted on the portal, one letter
-staff accepted, one letter waiting for staff. Letters are a generated picture of a document.
-Idempotent: an authorization already there (same brand and distributor) is left alone.
+"""Demo brand authorizations, so that ``make run`` shows the feature: the authorizations in
+``data/demo/authorizations.csv`` between demo brands and two fictional distributors
+(``distributors.csv`` and ``distributor_shops.csv``, imported with the rest of the demo by
+``services.demo``): one granted on the portal, one letter staff accepted, one letter waiting for
+staff. Letters are a generated picture of a document. Idempotent: an authorization already there
+(same brand and distributor) is left alone.
 """
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ from sqlalchemy import select
 from ..clock import china_today, utc_now
 from ..extensions import db
 from ..models import BrandAuthorization, Platform, Shop, ShopAuthorization
-from . import ServiceError
 from .audit import record
 from .authorizations import LETTER_MAX_SIDE, enterprise_with_code
 from .images import image_bytes_from_pil, process_image
-from .importer import run_import
 
 
 def demo_letter(brand: str) -> bytes:
@@ -45,11 +44,7 @@ def _rows(path: Path) -> list[dict]:
 
 
 def load_demo_authorizations(directory: Path) -> int:
-    """Import the demo distributors and add their authorizations; returns how many were added."""
-    report = run_import((directory / "distributors.csv").read_bytes(), (directory / "distributor_shops.csv").read_bytes(),
-                        dry_run=False, filenames=("demo/distributors.csv", "demo/distributor_shops.csv"))
-    if not report.ok:
-        raise ServiceError("演示授权数据导入失败：" + "；".join(str(e) for e in report.errors[:5]))
+    """Add the demo authorizations (their enterprises and shops are imported); returns how many."""
     added = 0
     today = china_today()
     for row in _rows(directory / "authorizations.csv"):
