@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import rjieba  # noqa: E402
 
 from marketplace.services.synthetic import PLATFORM_NAMES, generate_rows  # noqa: E402
-from search_index import SearchEngine, SearchRequest  # noqa: E402
+from search_index import SearchEngine  # noqa: E402
+from search_index.api import SearchRequest  # noqa: E402
 from search_index.analysis import default_pinyin, initials_variants  # noqa: E402
 from search_index.schema import TEXT_BOOSTS, doc_digest  # noqa: E402
 

@@ -27,8 +27,9 @@ def init_app(app: Flask) -> None:
         added = init_database()
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
-    from . import account_cli, search_sync
+    from . import account_cli
+    from .search_sync import cli as search_cli
     from .services import demo, importer, lifecycle, synthetic
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo):
+    for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo):
         module.register_cli(app)

@@ -2,13 +2,17 @@
 
 * ``normalize`` – the one normalisation used for documents AND queries: drop Unicode format
   characters (category Cf: zero-width spaces, bidi overrides ...) and control characters, NFKC
-  (full-width ``ＭＩＤＥＡ`` -> ``MIDEA``), Traditional -> Simplified (OpenCC ``t2s``), lower case.
+  (full-width ``ＭＩＤＥＡ`` -> ``MIDEA``), Latin accents and pinyin tone marks folded
+  (``Měidì`` -> ``meidi``), Traditional -> Simplified (OpenCC ``t2s``), lower case.
 * ``JiebaTokenizer`` – a Whoosh tokenizer over rjieba. Positions are numbered in emission order
   (jieba's own ``ChineseAnalyzer`` uses character offsets as positions, which breaks phrase
   queries); ``startchar``/``endchar`` point into the ORIGINAL text so highlights line up even
   when normalisation changed lengths. Its import path is pickled into the index: never move it.
 * ``add_user_words`` / ``load_user_dictionary`` – brand and platform names are added to
   rjieba's dictionary so a brand stays one token (``岭南风`` instead of ``岭南`` + ``风``).
+* ``hidden_bigrams`` – the character bigrams of Chinese text that segmentation did not emit as
+  words (``大板岩板`` is segmented 大/板岩/板: ``岩板`` is hidden), indexed in a sub-word field
+  so a word inside a longer compound is still found, below whole-word matches.
 * ``pinyin_variants`` / ``initials_variants`` – every reading of polyphonic characters
   (美的 -> ``meidi``, ``meide``; initials ``md``), so people can type what they say.
 """
@@ -46,7 +50,19 @@ def _t2s(text: str) -> str:
         return _T2S.convert(text)
 
 
-_SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00ff\u3001-\u3011\u4e00-\u9fff]")
+# Characters the fast path leaves alone: printable ASCII, Latin-1 symbols (not its accented
+# letters, which are folded), CJK punctuation and the common CJK block.
+_SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00bf\u3001-\u3011\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=4096)
+def _fold_latin(ch: str) -> str:
+    """A Latin letter without its accent or tone mark (``ǎ`` -> ``a``, ``ü`` -> ``u``), so pinyin
+    typed with tone marks meets the plain pinyin in the index; any other character unchanged."""
+    if ch.isascii() or not ch.isalpha():
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if len(base) == 1 and base.isascii() else ch
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
@@ -73,7 +89,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
         norm = unicodedata.normalize("NFKC", ch)
         for c in norm:
             if not _is_dropped(c):
-                out.append(c)
+                out.append(_fold_latin(c))
                 idx.append(i)
     joined = "".join(out)
     converted = _t2s(joined) if _CJK_RE.search(joined) else joined
@@ -197,6 +213,33 @@ class SpaceTokenizer(Tokenizer):
             yield t
 
 
+_CJK_RUN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+
+
+def hidden_bigrams(norm: str, mode: str = "search") -> list[str]:
+    """Character bigrams of the Chinese runs in already normalised ``norm`` that the segmenter
+    did not emit as two-character words at that place, each once.
+
+    Together with the word tokens they cover every bigram of the text, so a two-character query
+    word finds ``岩板`` inside ``大板岩板`` (segmented 大/板岩/板) through this field, while the
+    common case (the word was emitted) costs nothing extra in the index."""
+    runs = list(_CJK_RUN_RE.finditer(norm))
+    if not runs:
+        return []
+    emitted = {(s, e) for _w, s, e in rjieba.tokenize(norm, mode=mode) if e - s == 2}
+    out: dict[str, None] = {}
+    for m in runs:
+        for k in range(m.start(), m.end() - 1):
+            if (k, k + 2) not in emitted:
+                out[norm[k:k + 2]] = None
+    return list(out)
+
+
+def bigrams(word: str) -> list[str]:
+    """The overlapping character bigrams of a Chinese word (``抛釉瓷砖`` -> 抛釉, 釉瓷, 瓷砖)."""
+    return [word[k:k + 2] for k in range(len(word) - 1)]
+
+
 def chinese_analyzer() -> Composable:
     """The analyzer for Chinese text fields (documents); queries are built from ``query_tokens``."""
     return JiebaTokenizer("search")
@@ -283,8 +326,10 @@ def _char_readings(ch: str, style: Style) -> tuple[str, ...]:
         return (ch.lower(),) if ch.isalnum() and ch.isascii() else ("",)
     parts = pinyin(ch, style=style, heteronym=True, errors=lambda s: [s.lower()])
     opts = [x.lower() for x in dict.fromkeys(parts[0] if parts else []) if x]
-    opts = [x for x in opts if re.fullmatch(r"[a-z0-9]+", x)]
-    return tuple(opts[:3]) or ("",)
+    opts = [x for x in opts if re.fullmatch(r"[a-z0-9]+", x)][:3]
+    # pypinyin spells ü as v (绿 lv); people also type u (and tone-marked ǜ folds to u)
+    opts += [x.replace("v", "u") for x in opts if "v" in x and x.replace("v", "u") not in opts]
+    return tuple(opts[:4]) or ("",)
 
 
 @lru_cache(maxsize=65536)

@@ -3,17 +3,18 @@
 Whoosh scores a query by walking a tree of matchers one document at a time, several Python
 method calls per document per term: a word like ``旗舰店`` that matches 40,000 documents costs
 tens of milliseconds before anything else happens. Our queries have a fixed, simple shape
-(``ParsedQuery.build``): every token is an OR of plain terms over a few fields, and tokens are
-combined with AND (or OR for the partial retry). This module evaluates exactly that shape from
-the posting blocks in bulk and gives the same scores Whoosh's ``TF_IDF`` gives:
+(``query.parse``): groups combined with AND (or OR for the partial retry); a group is the best
+of its alternatives, each a weighted AND of parts; a part is an OR of plain terms over a few
+fields. This module evaluates exactly that shape from the posting blocks in bulk and, for one
+word, gives the same scores Whoosh's ``TF_IDF`` gives:
 
-    score(doc) = sum over matching terms of  posting weight x idf(term)
+    score(doc) = sum over matching terms of  posting weight x idf(term)  (x the term's weight)
 
 (the posting weight already carries the field boost and the document's badge boost, as in
 Whoosh). Documents are then picked for the page with ``top_scored`` / ``top_ranked``, which
 break ties the way Whoosh's collector does (lower document number first).
 
-Anything else (fuzzy terms) still goes through Whoosh's own searcher.
+Fuzzy terms are looked up first (``searching``) and then evaluated here like any other term.
 """
 from __future__ import annotations
 
@@ -99,13 +100,13 @@ class PostingCache:
         return got
 
 
-def token_scores(searcher, terms: list[tuple[str, str]], scored: bool = True,
-                 cache: PostingCache | None = None) -> dict[int, float]:
-    """{global docnum: score} for documents matching ANY of ``terms`` ((field, text) pairs)."""
+def token_scores(searcher, terms, scored: bool = True, cache: PostingCache | None = None,
+                 skip_fields: frozenset = frozenset()) -> dict[int, float]:
+    """{global docnum: score} for documents matching ANY of ``terms`` ((field, text, weight))."""
     acc: dict[int, float] = {}
     cache = cache or PostingCache()
-    for field, text in terms:
-        if field not in searcher.schema:
+    for field, text, weight in terms:
+        if field not in searcher.schema or field in skip_fields:
             continue
         btext = searcher.schema[field].to_bytes(text)
         ids, scores = cache.get(searcher, field, btext)
@@ -113,26 +114,28 @@ def token_scores(searcher, terms: list[tuple[str, str]], scored: bool = True,
             continue
         if not scored:
             acc.update(dict.fromkeys(ids, 0.0))
-        elif not acc:
+        elif not acc and weight == 1.0:
             acc = dict(zip(ids, scores))
         else:
             get = acc.get
-            for d, sc in zip(ids, scores):
-                acc[d] = get(d, 0.0) + sc
+            if weight == 1.0:
+                for d, sc in zip(ids, scores):
+                    acc[d] = get(d, 0.0) + sc
+            else:
+                for d, sc in zip(ids, scores):
+                    acc[d] = get(d, 0.0) + sc * weight
     return acc
 
 
-def query_scores(searcher, token_terms: list[list[tuple[str, str]]], mode: str, scored: bool = True,
-                 cache: PostingCache | None = None) -> dict[int, float]:
-    """{global docnum: score} for the AND (every token) or OR (any token) of token clauses."""
-    per_token = [token_scores(searcher, terms, scored, cache) for terms in token_terms]
-    if not per_token:
+def combine(per_part: list[dict[int, float]], mode: str, scored: bool = True) -> dict[int, float]:
+    """The AND (every part) or OR (any part) of per-part scores, scores summed."""
+    if not per_part:
         return {}
-    if len(per_token) == 1:
-        return per_token[0]
+    if len(per_part) == 1:
+        return per_part[0]
     if mode == "and":
-        common = set(min(per_token, key=len))
-        for d in per_token:
+        common = set(min(per_part, key=len))
+        for d in per_part:
             common.intersection_update(d)
             if not common:
                 return {}
@@ -141,16 +144,82 @@ def query_scores(searcher, token_terms: list[list[tuple[str, str]]], mode: str, 
         out = {}
         for doc in common:
             s = 0.0
-            for d in per_token:
+            for d in per_part:
                 s += d[doc]
             out[doc] = s
         return out
-    out = dict(per_token[0])
-    for d in per_token[1:]:
+    out = dict(per_part[0])
+    for d in per_part[1:]:
         get = out.get
         for doc, s in d.items():
             out[doc] = get(doc, 0.0) + s
     return out
+
+
+class Evaluator:
+    """Scores a parsed query (groups of alternatives, see ``query``) against one searcher.
+
+    ``partial`` leaves out sub-word and fuzzy matching (a partial match must rest on whole
+    words). ``trace`` keeps, for every labelled alternative (a synonym or place), the documents
+    it matched, so the caller can tell the user which expansions its results used."""
+
+    def __init__(self, searcher, cache: PostingCache, scored: bool = True, partial: bool = False):
+        self.searcher = searcher
+        self.cache = cache
+        self.scored = scored
+        self.partial = partial
+        self.skip = frozenset({"sub"}) if partial else frozenset()
+        self.trace: list[tuple[str, object, dict[int, float]]] = []  # (group text, alt, docs)
+
+    def query(self, groups, mode: str = "and") -> dict[int, float]:
+        per_group = []
+        for g in groups:
+            d = self.group(g)
+            if mode == "and" and not d:
+                return {}
+            per_group.append(d)
+        return combine(per_group, mode, self.scored)
+
+    def group(self, group) -> dict[int, float]:
+        alts = group.alts
+        if len(alts) == 1 and alts[0].weight == 1.0 and not alts[0].label:
+            return self.alt(alts[0])
+        acc: dict[int, float] = {}
+        for alt in alts:
+            if alt.fallback and acc:
+                continue
+            if self.partial and alt.kind in ("sub", "fuzzy"):
+                continue
+            d = self.alt(alt)
+            if alt.label:
+                self.trace.append((group.text, alt, d))
+            if not d:
+                continue
+            w = alt.weight
+            if not acc:
+                if w == 1.0:
+                    acc = dict(d) if alt.label else d  # a traced dict must not change under us
+                else:
+                    acc = {k: v * w for k, v in d.items()}
+                continue
+            get = acc.get
+            for k, v in d.items():
+                v *= w
+                if v > get(k, -1.0):
+                    acc[k] = v
+        return acc
+
+    def alt(self, alt) -> dict[int, float]:
+        per_part = []
+        for part in alt.parts:
+            if isinstance(part, list):
+                d = token_scores(self.searcher, part, self.scored, self.cache, self.skip)
+            else:
+                d = self.group(part)
+            if not d:
+                return {}
+            per_part.append(d)
+        return combine(per_part, "and", self.scored)
 
 
 def top_scored(rows: list[int], scores: dict[int, float], k: int) -> list[int]:

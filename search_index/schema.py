@@ -7,10 +7,15 @@ benchmark builds synthetically) looks like::
     {"kind": "enterprise", "id": 12, "name": "佛山市美的电器有限公司", "brands": ["美的", "Midea"],
      "enterprise_name": "", "description": "...", "city": "佛山", "region": "珠三角",
      "industries": ["家电"], "platforms": ["天猫"], "shop_types": ["旗舰店"],
-     "badges": ["中华老字号"], "certified_at": datetime | None, "visits": 0}
+     "badges": ["中华老字号"], "places": ["顺德区", "顺德"], "certified_at": datetime | None,
+     "visits": 0}
+
+``places`` are extra place names (the district the enterprise is registered in), searchable like
+the city through the ``tags`` field.
 
 Boosts: brand (4) > name (3) > enterprise name of a shop (2) > pinyin (2) > tags (1.2) >
-description (1); a per-document boost rewards badges modestly (x1.1 per badge, at most x1.3).
+description (1) > sub-word bigrams (0.5); a per-document boost rewards badges modestly (x1.1 per
+badge, at most x1.3).
 """
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import (
-    default_pinyin, dictionary_word, has_cjk, name_pinyin, normalize, segment, space_analyzer,
-    chinese_analyzer,
+    chinese_analyzer, dictionary_word, has_cjk, hidden_bigrams, name_pinyin, normalize, pinyin_variants,
+    segment, space_analyzer,
 )
 
 KINDS = ("enterprise", "shop", "platform")
@@ -49,6 +54,13 @@ TEXT_BOOSTS = {
     "description": 1.0,
 }
 PINYIN_BOOSTS = {"pinyin": 2.0, "initials": 1.5}
+# Character bigrams hidden inside longer words: found, but below any whole-word match.
+SUB_BOOST = 0.5
+
+# The index format: bump it whenever the schema or the analysis of documents changes, so an
+# index written by older code is rebuilt (``store`` reports it unavailable) instead of being
+# searched with a different analysis than it was written with.
+FORMAT_VERSION = 2
 
 SEP = "\x1f"  # between facet groups in the meta column
 VSEP = "\x1e"  # between values of one facet
@@ -67,6 +79,7 @@ def build_schema() -> Schema:
         "ent_name": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["ent_name"]),
         "description": TEXT(analyzer=ana, stored=True, phrase=True, field_boost=TEXT_BOOSTS["description"]),
         "tags": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["tags"]),
+        "sub": TEXT(analyzer=sp, phrase=False, field_boost=SUB_BOOST),
         "pinyin": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["pinyin"]),
         "initials": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["initials"]),
         # whole normalised names, for autocomplete by Chinese prefix
@@ -189,6 +202,7 @@ def to_fields(doc: dict) -> dict:
             full.append(nb.replace(" ", ""))
 
     tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
+    tag_values += [_clean_kw(p) for p in _as_list(doc.get("places"))]
 
     # did-you-mean lexicon: words people type (places, industries, brands, name words)
     lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
@@ -207,10 +221,15 @@ def to_fields(doc: dict) -> dict:
         w = _clean_kw(normalize(w))
         if not w:
             continue
-        py = default_pinyin(w) if has_cjk(w) else w
-        if py and re.fullmatch(r"[a-z0-9]+", py):
-            pykeys.add(py)
-            pymap.add(f"{py}:{w}")
+        # every reading, so 崇光 (chongguang) finds 重光 (zhongguang, chongguang)
+        for py in (pinyin_variants(w) if has_cjk(w) else (w,)):
+            if py and re.fullmatch(r"[a-z0-9]+", py):
+                pykeys.add(py)
+                pymap.add(f"{py}:{w}")
+    sub_words: dict[str, None] = {}
+    for text in brands + [name, ent_name, str(doc.get("description") or "")]:
+        if text:
+            sub_words.update(dict.fromkeys(hidden_bigrams(normalize(text))))
 
     bonus = 1.0 + min(0.3, 0.1 * len(facets["badge"]))
     fields = {
@@ -222,6 +241,7 @@ def to_fields(doc: dict) -> dict:
         "ent_name": ent_name,
         "description": str(doc.get("description") or ""),
         "tags": " ".join(tag_values),
+        "sub": " ".join(sub_words),
         "pinyin": " ".join(full),
         "initials": " ".join(inits),
         "names": ",".join(_clean_kw(normalize(n)).replace(" ", "") for n in names if n),

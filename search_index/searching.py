@@ -9,16 +9,18 @@ from collections import Counter
 from itertools import compress
 from typing import TYPE_CHECKING
 
-from whoosh.query import Term
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from .analysis import has_cjk, pinyin_variants
 from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
-from .fastpath import query_scores, top_ranked, top_scored
+from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
 from .schema import FACET_FIELDS, KINDS, decode_meta
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
+
+FUZZY_FIELDS = ("brand", "name", "pinyin")
 
 
 class SearchMixin:
@@ -225,47 +227,28 @@ class SearchMixin:
             # process's writer added to the user dictionary. Parsed earlier, the first search after
             # a new brand was indexed split that brand (澜汐臻选 -> 澜汐/臻/选) and found nothing,
             # and the full-page cache then kept that empty page.
-            pq = parse(req.q)
+            pq = parse(req.q, req.thesaurus)
             sort = req.sort if req.sort in SORTS else "relevance"
-            if not pq.tokens and sort == "relevance":
+            if pq.empty and sort == "relevance":
                 sort = "newest"  # browsing without words: newest first
             self._arrays(ref)
-            partial = fuzzy = False
-            scored = sort == "relevance"
-            if pq.text and not pq.tokens:
-                scores = {}  # only punctuation/symbols: a clear "no results", not everything
-            elif not pq.tokens:
-                scores = dict.fromkeys(self._live(ref), 0.0)
-            else:
-                terms = [pq.token_terms(t) for t in pq.tokens]
-                scores = query_scores(ref.searcher, terms, "and", scored, ref.postings)
-                if not scores and len(pq.tokens) > 1:
-                    scores = query_scores(ref.searcher, terms, "or", scored, ref.postings)
-                    partial = bool(scores)
+            scores, partial, ev = self._score(ref, pq, sort == "relevance")
             rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
-            if pq.tokens and len(rows) < FEW_RESULTS and pq.latin_tokens:
-                fz = self._match(ref, pq.build("or" if partial else "and", fuzzy=True), kind, sort)
-                if len(fz) > nmatched:
-                    scores = {docnum: score for score, docnum in fz}
-                    rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
-                    fuzzy = True
+            fuzzy = False
+            if not pq.empty and len(rows) < FEW_RESULTS and pq.latin_tokens:
+                if pq.add_fuzzy(lambda token: self._fuzzy_terms(ref, token)):
+                    ev2 = Evaluator(ref.searcher, ref.postings, sort == "relevance")
+                    fz = ev2.query(pq.groups, "or" if partial else "and")
+                    frows, fcounts, fmatched = self._filter_and_count(ref, fz, filters, kind)
+                    if fmatched > nmatched:
+                        scores, ev, fuzzy = fz, ev2, True
+                        rows, counts, nmatched = frows, fcounts, fmatched
             total = len(rows)
-            start = (page - 1) * per_page
-            if start >= total:
-                page_docs = []
-            elif sort == "relevance":
-                page_docs = top_scored(rows, scores, start + per_page)[start:]
-            else:
-                page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
-            hits = []
-            for docnum in page_docs:
-                stored = ref.searcher.stored_fields(docnum)
-                hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(scores[docnum]), 4),
-                                name=stored.get("name", ""),
-                                highlight=highlight(stored.get("description", ""), pq.tokens)))
+            hits = self._page_hits(ref, pq, rows, scores, sort, page, per_page)
             suggestion = None
-            if pq.tokens and total < FEW_RESULTS:
+            if not pq.empty and (total == 0 or partial or fuzzy):
                 suggestion = self._did_you_mean(ref, pq)
+            expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
@@ -274,50 +257,123 @@ class SearchMixin:
             facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
         return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
                               facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
-                              tokens=pq.tokens)
+                              tokens=pq.tokens, expansions=expansions)
 
-    def _match(self, ref: _SearcherRef, q, kind: str, sort: str) -> list[tuple[float, int]]:
-        """All (score, docnum) pairs matching ``q`` (every document when q is None)."""
-        s = ref.searcher
-        flt = Term("kind", kind) if kind else None
-        if q is None:
-            if flt is not None:
-                return [(0.0, d) for d in s.docs_for_query(flt)]
-            return [(0.0, d) for d in s.reader().all_doc_ids()]
-        results = s.search(q, limit=None, filter=flt, scored=(sort == "relevance"))
-        return [(score or 0.0, docnum) for score, docnum in results.top_n]
+    def _score(self, ref: _SearcherRef, pq: ParsedQuery, scored: bool):
+        """(scores, partial, evaluator): every group required; when nothing has them all, any
+        group on whole words (partial). No words: every document; only symbols: nothing."""
+        if pq.text and pq.empty:
+            return {}, False, None  # only punctuation/symbols: a clear "no results", not everything
+        if pq.empty:
+            return dict.fromkeys(self._live(ref), 0.0), False, None
+        ev = Evaluator(ref.searcher, ref.postings, scored)
+        scores = ev.query(pq.groups, "and")
+        if scores or len(pq.groups) < 2:
+            return scores, False, ev
+        ev = Evaluator(ref.searcher, ref.postings, scored, partial=True)
+        scores = ev.query(pq.groups, "or")
+        return scores, bool(scores), ev
+
+    def _page_hits(self, ref: _SearcherRef, pq: ParsedQuery, rows, scores, sort: str, page: int,
+                   per_page: int) -> list[Hit]:
+        """The hits of one page, with highlighted description snippets."""
+        start = (page - 1) * per_page
+        if start >= len(rows):
+            return []
+        if sort == "relevance":
+            page_docs = top_scored(rows, scores, start + per_page)[start:]
+        else:
+            page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
+        marks = pq.highlight_tokens()
+        hits = []
+        for docnum in page_docs:
+            stored = ref.searcher.stored_fields(docnum)
+            hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(scores[docnum]), 4),
+                            name=stored.get("name", ""),
+                            highlight=highlight(stored.get("description", ""), marks)))
+        return hits
+
+    def _fuzzy_terms(self, ref: _SearcherRef, token: str) -> list[tuple[str, str]]:
+        """Brand, name and pinyin terms within one edit of a Latin word, a swap of two neighbouring
+        letters counting as one edit (``mdiea`` -> ``midea``); two edits for words of 9+ letters."""
+        reader = ref.searcher.reader()
+        if any((f, token) in reader for f in ("brand", "name", "pinyin", "initials")):
+            return []  # the word itself is known: approximate matches would only add noise
+        limit = 2 if len(token) >= 9 else 1
+        swapped = token[1] + token[0] + token[2:]
+        out: list[tuple[str, str]] = []
+        for f in FUZZY_FIELDS:
+            # a transposition is two Levenshtein edits: ask for 2, keep what Damerau allows
+            cands = set(reader.terms_within(f, token, 2, prefix=1))
+            if (f, swapped) in reader:
+                cands.add(swapped)
+            out += [(f, c) for c in sorted(cands)
+                    if c != token and damerau_levenshtein(token, c) <= limit][:10]
+        return out
 
     def _did_you_mean(self, ref: _SearcherRef, pq: ParsedQuery) -> str | None:
-        """Correct each word through the pinyin lexicon: 广洲 -> guangzhou -> 广州."""
+        """Correct each word through the pinyin lexicon in every reading of its characters:
+        广洲 -> guangzhou -> 广州; 崇光 -> chongguang -> 重光. Asked only when nothing (or only a
+        partial or approximate match) was found, and never when the query names a brand or
+        enterprise exactly."""
         reader = ref.searcher.reader()
-        changed = False
-        out = []
+        if reader.doc_frequency("names", pq.compact):
+            return None
+        out, changed = [], False
         for word in pq.words:
-            best = None
-            py = None
-            if has_cjk(word):
-                variants = pinyin_variants(word)
-                py = variants[0] if variants else None
-            elif word.isalnum() and word.isascii() and len(word) >= 2:
-                py = word
-            if py:
-                candidates = [py]
-                if len(py) >= 4:
-                    try:
-                        candidates += sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})
-                    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
-                        pass
-                best_df = 0
-                for cand in candidates[:20]:
-                    for btext in reader.expand_prefix("pymap", cand + ":"):
-                        text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                        w = text.split(":", 1)[1]
-                        df = reader.doc_frequency("pymap", text)
-                        if w != word and df > best_df:
-                            best, best_df = w, df
-            if best:
-                out.append(best)
-                changed = True
-            else:
-                out.append(word)
+            best = _correct_word(reader, word)
+            out.append(best or word)
+            changed = changed or bool(best)
         return " ".join(out) if changed else None
+
+
+def _correct_word(reader, word: str) -> str | None:
+    """The lexicon word that sounds like ``word`` (same pinyin in any reading first, then one
+    edit away), most frequent first; None when ``word`` is itself a known word or has no match."""
+    if has_cjk(word):
+        readings = list(pinyin_variants(word))
+    elif word.isalnum() and word.isascii() and len(word) >= 2:
+        readings = [word]
+    else:
+        return None
+    if not readings or any(reader.doc_frequency("pymap", f"{py}:{word}") for py in readings):
+        return None
+    for tier in (readings, _near_readings(reader, readings[0])):
+        best, best_df = None, 0
+        for py in tier:
+            for btext in reader.expand_prefix("pymap", py + ":"):
+                text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                w = text.split(":", 1)[1]
+                df = reader.doc_frequency("pymap", text)
+                if w != word and df > best_df:
+                    best, best_df = w, df
+        if best:
+            return best
+    return None
+
+
+def _near_readings(reader, py: str) -> list[str]:
+    """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
+    if len(py) < 4:
+        return []
+    try:
+        return sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})[:20]
+    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
+        return []
+
+
+def _used_expansions(ev: Evaluator, rows, scores: dict, filtered: bool) -> list[dict]:
+    """The synonyms and places that matched at least one result, in query order, each once."""
+    if not ev.trace or not rows:
+        return []
+    found = set(rows) if filtered else scores
+    out, seen = [], set()
+    for text, alt, docs in ev.trace:
+        key = (alt.kind, text, alt.label)
+        if key in seen or not docs:
+            continue
+        small, big = (docs, found) if len(docs) <= len(found) else (found, docs)
+        if any(d in big for d in small):
+            seen.add(key)
+            out.append({"kind": alt.kind, "text": text, "label": alt.label})
+    return out

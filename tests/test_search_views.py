@@ -44,7 +44,7 @@ def test_every_way_of_typing_finds_the_same_enterprise(client, midea, q):
 def test_api_response_shape(client, midea):
     ent, _ = midea
     data = api(client, q="美的")
-    assert set(data) == {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
+    assert set(data) == {"query", "total", "page", "per_page", "results", "facets", "suggestion", "partial", "synonyms"}
     assert data["query"] == "美的" and data["page"] == 1 and data["per_page"] == 20
     r = next(r for r in data["results"] if r["kind"] == "enterprise")
     assert set(r) == {"kind", "id", "name", "url", "highlight", "city", "industries", "platform"}

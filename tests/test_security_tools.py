@@ -25,7 +25,6 @@ EXPLAINED = {
     ("marketplace/services/synthetic.py", "B311"): "seeded random builds the synthetic benchmark set",
     ("marketplace/views/trust.py", "B405"): "ElementTree only WRITES the sitemap/feed XML; no XML is parsed",
     ("marketplace/views/trust.py", "B406"): "saxutils.escape escapes text for generated XML; no XML is parsed",
-    ("search_index/engine.py", "B110"): "best-effort close of a broken searcher / optional suggestion; errors logged elsewhere",
     ("search_index/schema.py", "B324"): "SHA-1 fingerprints document content to skip unchanged re-indexing; not security",
 }
 

@@ -11,6 +11,7 @@ from .media import Image
 from .outbox import SearchOutbox
 from .ratelimit import RateLimitCounter  # also registers RATELIMIT_STORAGE_URI=database://
 from .reference import Badge, City, Industry, Platform
+from .synonym import SearchSynonym, SynonymCategory, SynonymKind
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
@@ -21,4 +22,5 @@ __all__ = [
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
+    "SearchSynonym", "SynonymCategory", "SynonymKind",
 ]

@@ -129,6 +129,8 @@ SCHEMAS: dict[str, dict] = {
         "facets": _obj({k: {"type": "array", "items": _ref("FacetValue")}
                         for k in ("industry", "city", "region", "platform", "shop_type", "badge")}, closed=False),
         "suggestion": _nullable(STR),
+        "partial": {"type": "boolean", "description": "没有完全匹配的结果时为 true：结果只包含部分关键词"},
+        "synonyms": {"type": "array", "items": STR, "description": "本次搜索同时查找并用到的同义词"},
     }, closed=False),
     "Suggestion": _obj({"text": STR, "kind": STR, "url": STR}, closed=False),
     "SuggestResponse": _obj({"suggestions": {"type": "array", "maxItems": 10, "items": _ref("Suggestion")}},

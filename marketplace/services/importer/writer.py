@@ -241,7 +241,7 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
         # 4. Write. Changes to stored rows go through the ORM (the search outbox listener sees
         # them); new rows, the bulk of any large import, are inserted with Core executemany in
-        # batches and queued for the search index explicitly (search_sync.enqueue).
+        # batches and queued for the search index explicitly (search_sync.outbox.enqueue).
         numbers = iter(_certificate_numbers(len(certify_usccs), today.year))
         audit: list[dict] = []
         actor_id = getattr(actor, "id", None)
@@ -359,8 +359,6 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
 def _queue_reindex(enterprise_ids: list[int]) -> None:
     """Queue the enterprises (and with them their shops) that Core inserts touched for search."""
-    try:
-        from ... import search_sync
-    except ImportError:  # pragma: no cover - the search bridge is part of the app
-        return
-    search_sync.enqueue("enterprise", enterprise_ids)
+    from ...search_sync.outbox import enqueue
+
+    enqueue("enterprise", enterprise_ids)
