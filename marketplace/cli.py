@@ -10,12 +10,15 @@ from flask_migrate import upgrade
 
 from .extensions import db
 from .services.reference_data import seed_reference_data
+from .services.synonyms import seed_synonyms
 
 
 def init_database() -> dict[str, int]:
-    """Create or upgrade the schema with Alembic, then add missing reference data."""
+    """Create or upgrade the schema with Alembic, then add missing reference data and the shipped
+    search synonyms (rows staff switched off or edited stay as they are)."""
     upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     added = seed_reference_data()
+    added["synonym"] = seed_synonyms()
     db.session.commit()
     return added
 

@@ -26,8 +26,8 @@ from .engines import ENTITIES, get_engine, SMALL_INDEX
 from .thesaurus import current as current_thesaurus
 
 FACETS = tuple(FACET_FIELDS)  # industry, city, region, platform, shop_type, badge
-__all__ = ["FACETS", "MAX_QUERY_CHARS", "ResolvedHit", "SearchOutcome", "clean_text", "resolve", "search",
-           "status", "suggest"]
+__all__ = ["FACETS", "MAX_QUERY_CHARS", "ResolvedHit", "SearchOutcome", "clean_text", "explain_expansions",
+           "resolve", "search", "status", "suggest"]
 
 log = logging.getLogger("marketplace.search_sync")
 
@@ -55,6 +55,16 @@ def clean_text(raw) -> str:
     """Query text as the engine reads it: no control or format characters, whitespace collapsed,
     at most MAX_QUERY_CHARS characters (never raises)."""
     return clean_query(raw)
+
+
+def explain_expansions(q: str) -> list[dict]:
+    """How the search reads ``q`` with the current synonyms and places (for the staff console):
+    one entry per word, with what it also looks for. Searches nothing."""
+    out = []
+    for group in parse(q, current_thesaurus()).groups:
+        also = [{"kind": a.kind, "label": a.label, "weight": a.weight} for a in group.alts if a.label]
+        out.append({"text": group.text, "also": also})
+    return out
 
 
 def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
