@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import opencc
 import rjieba
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 from whoosh.analysis import Composable, Token, Tokenizer
 
 _T2S = opencc.OpenCC("t2s")
@@ -363,7 +363,10 @@ def initials_variants(word: str) -> tuple[str, ...]:
 
 
 def name_pinyin(names) -> tuple[list[str], list[str]]:
-    """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it."""
+    """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it.
+
+    The reading people say (pypinyin's phrase-aware one) is listed twice, so it outweighs the
+    rare readings of polyphonic characters (溪岸家 can also be read qiangu, which is 芊谷)."""
     full, inits = _name_pinyin(tuple(names))
     return list(full), list(inits)
 
@@ -372,6 +375,7 @@ def name_pinyin(names) -> tuple[list[str], list[str]]:
 def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
     full: list[str] = []
     inits: list[str] = []
+    spoken: list[str] = []
     for name in names:
         norm = normalize(name)
         if not norm:
@@ -382,6 +386,7 @@ def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
             if not has_cjk(piece):
                 continue
             compact = re.sub(r"\s+", "", piece)
-            full.extend(pinyin_variants(compact))
+            spoken.append("".join(lazy_pinyin(compact)))
+            full.extend([spoken[-1], *pinyin_variants(compact)])
             inits.extend(initials_variants(compact))
-    return list(dict.fromkeys(full)), list(dict.fromkeys(inits))
+    return list(dict.fromkeys(full)) + list(dict.fromkeys(spoken)), list(dict.fromkeys(inits))

@@ -156,6 +156,9 @@ def combine(per_part: list[dict[int, float]], mode: str, scored: bool = True) ->
     return out
 
 
+PLACE_BOOST = 2.0
+
+
 class Evaluator:
     """Scores a parsed query (groups of alternatives, see ``query``) against one searcher.
 
@@ -170,15 +173,38 @@ class Evaluator:
         self.partial = partial
         self.skip = frozenset({"sub"}) if partial else frozenset()
         self.trace: list[tuple[str, object, dict[int, float]]] = []  # (group text, alt, docs)
+        self.complete = True  # some document matched every group, places included
 
     def query(self, groups, mode: str = "and") -> dict[int, float]:
+        """AND (or, for the partial retry, OR) of the groups. With AND, place groups
+        (``soft``) multiply the score of the documents they match by PLACE_BOOST and exclude
+        none, unless every group is a place."""
+        hard = [g for g in groups if not g.soft] if mode == "and" else groups
+        soft = [g for g in groups if g.soft] if hard else []
+        hard = hard or groups
         per_group = []
-        for g in groups:
+        for g in hard:
             d = self.group(g)
             if mode == "and" and not d:
                 return {}
             per_group.append(d)
-        return combine(per_group, mode, self.scored)
+        result = combine(per_group, mode, self.scored)
+        if soft and result:
+            result = self._boost(result, soft)
+        return result
+
+    def _boost(self, out: dict[int, float], soft) -> dict[int, float]:
+        """Boost ``out`` (a fresh dict, changed in place) by the place groups ``soft``."""
+        everywhere = None
+        for g in soft:
+            d = self.group(g)
+            common = out.keys() & d.keys()
+            everywhere = common if everywhere is None else everywhere & common
+            if self.scored:
+                for doc in common:
+                    out[doc] = (out[doc] + d[doc]) * PLACE_BOOST
+        self.complete = bool(everywhere)
+        return out
 
     def group(self, group) -> dict[int, float]:
         alts = group.alts

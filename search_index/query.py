@@ -6,7 +6,8 @@ call it: input is capped, stripped of control and format characters, normalised 
 and accents folded, Traditional to Simplified), cut into words with rjieba, and every word
 becomes a **group** of **alternatives** over plain terms. Syntax characters are just separators.
 
-A query is an AND of groups (``佛山 瓷砖`` wants both); a group is the best of its
+A query is an AND of groups (``电饭煲 电磁炉`` wants both), except that a group naming a place
+only boosts (``佛山 瓷砖``: Foshan's tiles first, then other tiles); a group is the best of its
 alternatives; an alternative is an AND of parts; a part is an OR of (field, text, weight) terms
 or, for pinyin typed with spaces, a nested group. ``fastpath`` evaluates exactly this shape.
 
@@ -99,6 +100,7 @@ class Group:
 
     text: str
     alts: list[Alt]
+    soft: bool = False  # a place: boosts the documents it matches, excludes none (see fastpath)
 
 
 @dataclass
@@ -135,7 +137,7 @@ class ParsedQuery:
 
     def add_fuzzy(self, lookup) -> bool:
         """Add a fuzzy alternative to every Latin word of at least FUZZY_MIN_LEN letters:
-        ``lookup(word)`` returns the (field, text) terms within reach. True if any was added."""
+        ``lookup(word)`` returns the (field, text, weight) terms within reach. True if any was added."""
         added = False
         for group in self.groups:
             for g in _walk_groups(group):
@@ -147,7 +149,7 @@ class ParsedQuery:
                     continue
                 terms = lookup(token)
                 if terms:
-                    g.alts.append(Alt(parts=[[(f, t, 1.0) for f, t in terms]], weight=0.5, kind="fuzzy"))
+                    g.alts.append(Alt(parts=[list(terms)], weight=0.5, kind="fuzzy"))
                     added = True
         return added
 
@@ -251,6 +253,8 @@ def _groups(units, thesaurus: Thesaurus | None) -> list[Group]:
             i += run
         if group.text not in seen:
             seen.add(group.text)
+            group.soft = bool(thesaurus) and (thesaurus.is_place(group.text) or any(
+                a.kind == "place" for a in group.alts))
             groups.append(group)
     return groups
 

@@ -11,7 +11,7 @@ benchmark builds synthetically) looks like::
      "visits": 0}
 
 ``places`` are extra place names (the district the enterprise is registered in), searchable like
-the city through the ``tags`` field.
+the city through the ``tags`` field. A shop document also carries ``enterprise_id``.
 
 Boosts: brand (4) > name (3) > enterprise name of a shop (2) > pinyin (2) > tags (1.2) >
 description (1) > sub-word bigrams (0.5); a per-document boost rewards badges modestly (x1.1 per
@@ -144,15 +144,17 @@ def doc_digest(doc: dict) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
-def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: int, visits: int) -> bytes:
+def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: int, visits: int,
+                group: int = 0) -> bytes:
     parts = [kind, str(ident), str(certified), str(visits)]
     parts += [VSEP.join(facets[f]) for f in FACET_FIELDS]
+    parts.append(str(group))
     return SEP.join(parts).encode("utf-8")
 
 
 def decode_meta(raw: bytes):
-    """(kind, id, certified, visits, {facet: tuple(values)}, ((facet, value), ...)) from the
-    meta column."""
+    """(kind, id, certified, visits, {facet: tuple(values)}, ((facet, value), ...), group) from
+    the meta column; ``group`` is the enterprise a document belongs to (0 for a platform)."""
     if not raw:
         return None
     parts = raw.decode("utf-8").split(SEP)
@@ -161,7 +163,8 @@ def decode_meta(raw: bytes):
         v = parts[4 + i] if len(parts) > 4 + i else ""
         facets[f] = tuple(v.split(VSEP)) if v else ()
     flat = tuple((f, v) for f, vals in facets.items() for v in vals)  # for one-pass counting
-    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets, flat
+    group = parts[4 + len(FACET_FIELDS)] if len(parts) > 4 + len(FACET_FIELDS) else "0"
+    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets, flat, int(group or 0)
 
 
 def dictionary_words(doc: dict) -> list[str]:
@@ -176,6 +179,14 @@ def dictionary_words(doc: dict) -> list[str]:
         if w:
             words.append(w)
     return words
+
+
+def _group(doc: dict) -> int:
+    """The enterprise a document belongs to (its own id, or its shop's enterprise), 0 for a
+    platform: results are spread over enterprises rather than one enterprise's shops in a row."""
+    if doc["kind"] == "enterprise":
+        return int(doc["id"])
+    return int(doc.get("enterprise_id") or 0)
 
 
 def to_fields(doc: dict) -> dict:
@@ -250,7 +261,7 @@ def to_fields(doc: dict) -> dict:
         "digest": doc.get("digest") or doc_digest(doc),
         "certified": certified,
         "visits": visits,
-        "meta": encode_meta(kind, ident, facets, certified, visits),
+        "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
         "_boost": bonus,
     }
     return fields

@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import heapq
 import os
 from array import array
 from collections import Counter
@@ -15,12 +16,16 @@ from .analysis import has_cjk, pinyin_variants
 from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
 from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
+from .thesaurus import compact
 from .schema import FACET_FIELDS, KINDS, decode_meta
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
 
 FUZZY_FIELDS = ("brand", "name", "pinyin")
+DIVERSIFY_WINDOW = 100
+REPEAT_DECAY = 0.3
+EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
 
 
 class SearchMixin:
@@ -62,7 +67,7 @@ class SearchMixin:
         return flat
 
     def _with_signature(self, meta):
-        """Append an integer id of the document's facet combination: documents sharing one
+        """Append (as item 7) an integer id of the document's facet combination: documents sharing one
         (most shops of a brand) are counted together, so facet counting touches each distinct
         combination once instead of every value of every match."""
         if meta is None:
@@ -80,7 +85,7 @@ class SearchMixin:
         if ref.arrays is None:
             metas = self._metas(ref)
             codes = {k: i + 1 for i, k in enumerate(KINDS)}
-            sig = array("i", [-1 if m is None else m[6] for m in metas])
+            sig = array("i", [-1 if m is None else m[7] for m in metas])
             kinds = bytes(0 if m is None else codes.get(m[0], 0) for m in metas)
             groups = []
             with self._thread_lock:
@@ -111,6 +116,13 @@ class SearchMixin:
                 rank[d] = pos
             ref.ranks[sort] = rank
         return rank
+
+    def _owners(self, ref: _SearcherRef):
+        """docnum -> enterprise the document belongs to (platforms: a number of their own)."""
+        if ref.owners is None:
+            metas = self._metas(ref)
+            ref.owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(metas)])
+        return ref.owners
 
     def _live(self, ref: _SearcherRef) -> list[int]:
         if ref.live is None:
@@ -269,10 +281,30 @@ class SearchMixin:
         ev = Evaluator(ref.searcher, ref.postings, scored)
         scores = ev.query(pq.groups, "and")
         if scores or len(pq.groups) < 2:
-            return scores, False, ev
+            if scored:
+                self._exact_bonus(ref, pq, scores)
+            return scores, bool(scores) and not ev.complete, ev
         ev = Evaluator(ref.searcher, ref.postings, scored, partial=True)
         scores = ev.query(pq.groups, "or")
         return scores, bool(scores), ev
+
+    def _exact_bonus(self, ref: _SearcherRef, pq: ParsedQuery, scores: dict) -> None:
+        """A document whose name or brand is exactly the query (or, for a one-word query, exactly
+        one of its synonyms) goes first: 京东 the platform before every 京东 shop, 榕野 before
+        榕野堂."""
+        wanted = {pq.compact: 1.0}
+        if len(pq.groups) == 1:
+            for alt in pq.groups[0].alts:
+                if alt.kind == "synonym" and alt.label:
+                    wanted.setdefault(compact(alt.label), alt.weight)
+        field = ref.searcher.schema["names"]
+        for text, weight in wanted.items():
+            if not text:
+                continue
+            ids, _ = ref.postings.get(ref.searcher, "names", field.to_bytes(text))
+            for d in ids:
+                if d in scores:
+                    scores[d] *= 1.0 + EXACT_BONUS * weight
 
     def _page_hits(self, ref: _SearcherRef, pq: ParsedQuery, rows, scores, sort: str, page: int,
                    per_page: int) -> list[Hit]:
@@ -281,7 +313,7 @@ class SearchMixin:
         if start >= len(rows):
             return []
         if sort == "relevance":
-            page_docs = top_scored(rows, scores, start + per_page)[start:]
+            page_docs = self._relevance_order(ref, rows, scores, start + per_page)[start:]
         else:
             page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
         marks = pq.highlight_tokens()
@@ -293,7 +325,16 @@ class SearchMixin:
                             highlight=highlight(stored.get("description", ""), marks)))
         return hits
 
-    def _fuzzy_terms(self, ref: _SearcherRef, token: str) -> list[tuple[str, str]]:
+    def _relevance_order(self, ref: _SearcherRef, rows, scores, k: int) -> list[int]:
+        """The first ``k`` rows by score, spread over enterprises: within the first
+        DIVERSIFY_WINDOW, each further document of an enterprise already listed (its shops after
+        it) counts REPEAT_DECAY times less, so one brand's five shops do not fill the first page.
+        The same order for every page (the window is fixed; beyond it, plain score order)."""
+        window = top_scored(rows, scores, max(k, DIVERSIFY_WINDOW))
+        head = spread(window[:DIVERSIFY_WINDOW], scores, self._owners(ref))
+        return (head + window[DIVERSIFY_WINDOW:])[:k]
+
+    def _fuzzy_terms(self, ref: _SearcherRef, token: str) -> list[tuple[str, str, float]]:
         """Brand, name and pinyin terms within one edit of a Latin word, a swap of two neighbouring
         letters counting as one edit (``mdiea`` -> ``midea``); two edits for words of 9+ letters."""
         reader = ref.searcher.reader()
@@ -301,14 +342,15 @@ class SearchMixin:
             return []  # the word itself is known: approximate matches would only add noise
         limit = 2 if len(token) >= 9 else 1
         swapped = token[1] + token[0] + token[2:]
-        out: list[tuple[str, str]] = []
+        out: list[tuple[str, str, float]] = []
         for f in FUZZY_FIELDS:
             # a transposition is two Levenshtein edits: ask for 2, keep what Damerau allows
             cands = set(reader.terms_within(f, token, 2, prefix=1))
             if (f, swapped) in reader:
                 cands.add(swapped)
-            out += [(f, c) for c in sorted(cands)
-                    if c != token and damerau_levenshtein(token, c) <= limit][:10]
+            near = [c for c in sorted(cands) if c != token and damerau_levenshtein(token, c) <= limit][:10]
+            # two neighbouring letters swapped is the commonest slip of the fingers: it ranks first
+            out += [(f, c, 1.0 if _is_swap(token, c) else 0.7) for c in near]
         return out
 
     def _did_you_mean(self, ref: _SearcherRef, pq: ParsedQuery) -> str | None:
@@ -325,6 +367,33 @@ class SearchMixin:
             out.append(best or word)
             changed = changed or bool(best)
         return " ".join(out) if changed else None
+
+
+def _is_swap(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with two neighbouring letters swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def spread(docs: list[int], scores: dict, owners) -> list[int]:
+    """``docs`` (best first) re-ordered so that the n-th document of one enterprise scores
+    REPEAT_DECAY**n of its score; ties keep the lower document number first."""
+    heap = [(-scores[d], d, 0) for d in docs]
+    heapq.heapify(heap)
+    taken: dict[int, int] = {}
+    out = []
+    while heap:
+        neg, d, seen = heapq.heappop(heap)
+        owner = owners[d]
+        n = taken.get(owner, 0)
+        if n != seen:
+            heapq.heappush(heap, (-scores[d] * REPEAT_DECAY ** n, d, n))
+            continue
+        out.append(d)
+        taken[owner] = n + 1
+    return out
 
 
 def _correct_word(reader, word: str) -> str | None:

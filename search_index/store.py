@@ -40,6 +40,7 @@ class _SearcherRef:
         self.arrays = None  # (signature id per docnum, kind code per docnum)
         self.ranks = {}  # sort name -> array: docnum -> position in that order
         self.live = None  # live (not deleted) docnums
+        self.owners = None  # docnum -> the enterprise it belongs to (see schema._group)
         self.postings = PostingCache(posting_cache)  # decoded postings of this index state
 
     def release(self):

@@ -7,6 +7,8 @@ Modelled on Elasticsearch synonym sets and Algolia's synonyms:
   for 水果 also finds 荔枝, a search for 荔枝 does not find every fruit;
 * a **place** entry is a one-way rule onto the place's name as documents spell it (the nickname
   ``羊城`` onto ``广州``, the town ``北滘`` onto its district ``顺德``, ``gz`` onto ``广州``).
+  A query word that names a place (those, or a city or district name itself) *boosts* the
+  documents there: ``羊城 凉茶`` lists Guangzhou's 凉茶 first, then the others.
 
 Expansions are applied when a query is parsed, never when documents are indexed, so editing
 them needs no rebuild. The query keeps the words the user typed as the best-scoring
@@ -51,6 +53,7 @@ class Thesaurus:
 
     def __init__(self) -> None:
         self._map: dict[str, dict[str, Expansion]] = {}
+        self._places: set[str] = set()
         self.max_key_chars = 0
 
     def __bool__(self) -> bool:
@@ -86,20 +89,35 @@ class Thesaurus:
         """A place name typed by people (nickname, town, pinyin) onto the name documents use."""
         self._add(key, Expansion(target, weight, "place", label or target))
 
+    def add_place_name(self, name: str) -> None:
+        """A name documents carry for a place (佛山, 顺德区): a query word naming a place boosts
+        the documents there instead of excluding every other document."""
+        key = compact(name)
+        if key and len(key) <= MAX_KEY_CHARS:
+            self._places.add(key)
+            self.max_key_chars = max(self.max_key_chars, len(key))
+
+    def is_place(self, key: str) -> bool:
+        """Whether an already compact key names a place (a place name, or a key with a place
+        expansion such as 羊城 or gz)."""
+        return key in self._places or any(e.kind == "place" for e in self._map.get(key, {}).values())
+
     def expansions(self, key: str) -> list[Expansion]:
         """The expansions of an already compact key (empty when it has none)."""
         slot = self._map.get(key)
         return list(slot.values()) if slot else []
 
     def has(self, key: str) -> bool:
-        return key in self._map
+        return key in self._map or key in self._places
 
 
 def build(groups: Iterable[Sequence[str]] = (), rules: Iterable[tuple[Sequence[str], Sequence[str]]] = (),
-          places: Iterable[tuple[str, str, float, str]] = ()) -> Thesaurus:
-    """A thesaurus from two-way groups, one-way (inputs, outputs) rules and
-    (key, target, weight, label) place entries."""
+          places: Iterable[tuple[str, str, float, str]] = (), place_names: Iterable[str] = ()) -> Thesaurus:
+    """A thesaurus from two-way groups, one-way (inputs, outputs) rules,
+    (key, target, weight, label) place entries and the place names documents carry."""
     th = Thesaurus()
+    for name in place_names:
+        th.add_place_name(name)
     for words in groups:
         th.add_group(list(words))
     for inputs, outputs in rules:

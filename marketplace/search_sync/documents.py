@@ -51,7 +51,7 @@ def shop_doc(shop: Shop) -> dict:
     """The search document of a public shop (it carries its enterprise's brands and facets)."""
     ent = shop.enterprise
     doc = {
-        "kind": "shop", "id": shop.id, "name": shop.name, "brands": ent.brand_names,
+        "kind": "shop", "id": shop.id, "enterprise_id": ent.id, "name": shop.name, "brands": ent.brand_names,
         "enterprise_name": ent.name, "description": "",
         "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
         "industries": [i.name for i in ent.industries], "badges": [b.name for b in ent.badges],

@@ -63,7 +63,7 @@ def build_thesaurus(rules) -> Thesaurus:
     rules = list(rules)
     groups = [terms for kind, terms, _t in rules if kind == SynonymKind.GROUP]
     oneway = [(terms, targets) for kind, terms, targets in rules if kind == SynonymKind.ONEWAY]
-    return build(groups, oneway, place_entries())
+    return build(groups, oneway, place_entries(), place_names())
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +83,12 @@ def place_entries() -> tuple[tuple[str, str, float, str], ...]:
         entries += [(py, p.short_name, PLACE_WEIGHT, p.short_name) for py in _readings(p.short_name)
                     if owners[py] == 1 and (p.is_city or len(py) >= 5)]
     return tuple(entries)
+
+
+@lru_cache(maxsize=1)
+def place_names() -> tuple[str, ...]:
+    """The city and district names documents carry (佛山, 顺德区, 顺德): such a query word boosts."""
+    return tuple(n for p in all_places() for n in {p.name, p.short_name} if n != "城区")
 
 
 def _readings(name: str) -> list[str]:
