@@ -216,7 +216,19 @@ class SpaceTokenizer(Tokenizer):
 _CJK_RUN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
 
 
-def hidden_bigrams(norm: str, mode: str = "search") -> list[str]:
+def hidden_bigrams(norm: str) -> list[str]:
+    """See ``_hidden_bigrams``; short texts (names, brands: repeated on every shop) are cached."""
+    if len(norm) <= 64:
+        return list(_hidden_bigrams_cached(norm))
+    return _hidden_bigrams(norm)
+
+
+@lru_cache(maxsize=65536)
+def _hidden_bigrams_cached(norm: str) -> tuple[str, ...]:
+    return tuple(_hidden_bigrams(norm))
+
+
+def _hidden_bigrams(norm: str, mode: str = "search") -> list[str]:
     """Character bigrams of the Chinese runs in already normalised ``norm`` that the segmenter
     did not emit as two-character words at that place, each once.
 
@@ -362,6 +374,17 @@ def initials_variants(word: str) -> tuple[str, ...]:
     return _readings(word, Style.FIRST_LETTER)
 
 
+@lru_cache(maxsize=65536)
+def _spoken_word(word: str) -> str:
+    return "".join(lazy_pinyin(word)).lower()
+
+
+def spoken_pinyin(text: str) -> str:
+    """The pinyin of ``text`` as people say it: pypinyin's phrase-aware reading, word by word
+    (words are cached: names share most of their words)."""
+    return "".join(_spoken_word(w) for w in rjieba.cut(text))
+
+
 def name_pinyin(names) -> tuple[list[str], list[str]]:
     """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it.
 
@@ -380,13 +403,12 @@ def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
         norm = normalize(name)
         if not norm:
             continue
-        pieces = [norm] if len(norm) <= 12 else []
-        pieces += [w for w, _s, _e in segment(norm, "default") if len(w) >= 2 and has_cjk(w)]
-        for piece in pieces:
-            if not has_cjk(piece):
-                continue
-            compact = re.sub(r"\s+", "", piece)
-            spoken.append("".join(lazy_pinyin(compact)))
-            full.extend([spoken[-1], *pinyin_variants(compact)])
+        words = [w for w, _s, _e in segment(norm, "default")]
+        pieces = [(w, _spoken_word(w)) for w in words if len(w) >= 2 and has_cjk(w)]
+        if len(norm) <= 12 and has_cjk(norm):  # the whole name, spoken word by word
+            pieces.insert(0, (re.sub(r"\s+", "", norm), "".join(map(_spoken_word, words))))
+        for compact, said in pieces:
+            spoken.append(said)
+            full.extend([said, *pinyin_variants(compact)])
             inits.extend(initials_variants(compact))
     return list(dict.fromkeys(full)) + list(dict.fromkeys(spoken)), list(dict.fromkeys(inits))

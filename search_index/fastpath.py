@@ -157,6 +157,7 @@ def combine(per_part: list[dict[int, float]], mode: str, scored: bool = True) ->
 
 
 PLACE_BOOST = 2.0
+FILL_BELOW = 20  # a page of results
 
 
 class Evaluator:
@@ -176,9 +177,11 @@ class Evaluator:
         self.complete = True  # some document matched every group, places included
 
     def query(self, groups, mode: str = "and") -> dict[int, float]:
-        """AND (or, for the partial retry, OR) of the groups. With AND, place groups
-        (``soft``) multiply the score of the documents they match by PLACE_BOOST and exclude
-        none, unless every group is a place."""
+        """AND (or, for the partial retry, OR) of the groups. With AND, place groups (``soft``)
+        are required when at least FILL_BELOW documents match everything (佛山 陶瓷 with
+        hundreds of Foshan ceramics: those); with fewer, the other groups' matches follow the
+        complete ones (whose score is multiplied by PLACE_BOOST), so a place boosts rather than
+        empties the page. Every group is required when all of them are places."""
         hard = [g for g in groups if not g.soft] if mode == "and" else groups
         soft = [g for g in groups if g.soft] if hard else []
         hard = hard or groups
@@ -194,16 +197,19 @@ class Evaluator:
         return result
 
     def _boost(self, out: dict[int, float], soft) -> dict[int, float]:
-        """Boost ``out`` (a fresh dict, changed in place) by the place groups ``soft``."""
-        everywhere = None
-        for g in soft:
-            d = self.group(g)
-            common = out.keys() & d.keys()
-            everywhere = common if everywhere is None else everywhere & common
-            if self.scored:
-                for doc in common:
-                    out[doc] = (out[doc] + d[doc]) * PLACE_BOOST
+        """Apply the place groups ``soft`` to ``out`` (a fresh dict, changed in place)."""
+        matched = [self.group(g) for g in soft]
+        everywhere = set(out.keys())
+        for d in matched:
+            everywhere.intersection_update(d.keys())
         self.complete = bool(everywhere)
+        if len(everywhere) >= FILL_BELOW:  # enough documents in that place: only those
+            return {doc: sum(d[doc] for d in matched) + out[doc] for doc in everywhere} if self.scored \
+                else dict.fromkeys(everywhere, 0.0)
+        if self.scored:
+            for d in matched:
+                for doc in out.keys() & d.keys():
+                    out[doc] = (out[doc] + d[doc]) * PLACE_BOOST
         return out
 
     def group(self, group) -> dict[int, float]:

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .analysis import JiebaTokenizer, bigrams, has_cjk, normalize, query_tokens
+from .analysis import bigrams, has_cjk, normalize, normalize_with_map, query_tokens
 from .schema import TEXT_BOOSTS
 from .thesaurus import Thesaurus
 
@@ -278,21 +278,17 @@ def parse(raw, thesaurus: Thesaurus | None = None) -> ParsedQuery:
 
 # ---------------------------------------------------------------- highlighting
 
-_HL_TOKENIZER = JiebaTokenizer("search")
-
 
 def highlight(text: str, tokens, maxlen: int = 120, before: int = 24) -> str | None:
     """An HTML snippet of ``text`` around the first match of ``tokens``, matches in ``<mark>``.
 
-    Every piece of the original text is HTML-escaped here, so the result can be inserted as
-    markup. Returns None when no token occurs in ``text``."""
+    Matches are found in the normalised text (so 岩板 is marked inside 大板岩板, which the
+    segmenter cuts 大/板岩/板; Latin words only as whole words) and mapped back to the original
+    characters. Every piece of the original text is HTML-escaped here, so the result can be
+    inserted as markup. Returns None when no token occurs in ``text``."""
     if not text or not tokens:
         return None
-    wanted = set(tokens)
-    spans: list[list[int]] = []
-    for tok in _HL_TOKENIZER(text, chars=True):
-        if tok.text in wanted:
-            spans.append([tok.startchar, tok.endchar])
+    spans = _spans(text, tokens)
     if not spans:
         return None
     spans.sort()
@@ -318,6 +314,26 @@ def highlight(text: str, tokens, maxlen: int = 120, before: int = 24) -> str | N
     if end < len(text):
         out.append("…")
     return "".join(out)
+
+
+def _spans(text: str, tokens) -> list[list[int]]:
+    """[start, end) character ranges of ``text`` where any token occurs."""
+    norm, idx = normalize_with_map(text)
+    found: list[list[int]] = []
+    for tok in set(tokens):
+        if not tok:
+            continue
+        if is_latin(tok):
+            pattern = r"(?<![a-z0-9])" + re.escape(tok) + r"(?![a-z0-9])"
+            hits = [(m.start(), m.end()) for m in re.finditer(pattern, norm)]
+        else:
+            hits, at = [], norm.find(tok)
+            while at >= 0:
+                hits.append((at, at + len(tok)))
+                at = norm.find(tok, at + 1)
+        for s, e in hits:
+            found.append([s, e] if idx is None else [idx[s], idx[e - 1] + 1])
+    return found
 
 
 def is_chinese(word: str) -> bool:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .store import _SearcherRef
 
 FUZZY_FIELDS = ("brand", "name", "pinyin")
-DIVERSIFY_WINDOW = 100
+DIVERSIFY_WINDOW = 40  # two pages
 REPEAT_DECAY = 0.3
 EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
 
