@@ -189,37 +189,26 @@ def _group(doc: dict) -> int:
     return int(doc.get("enterprise_id") or 0)
 
 
-def to_fields(doc: dict) -> dict:
-    """Whoosh fields for a document dict (see the module docstring)."""
-    kind = doc["kind"]
-    ident = int(doc["id"])
-    brands = _as_list(doc.get("brands"))
-    name = str(doc.get("name") or "")
-    ent_name = str(doc.get("enterprise_name") or "")
-    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
-    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
-    certified_at = doc.get("certified_at")
-    certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
-    visits = max(0, int(doc.get("visits") or 0))
-
-    names = [name] + brands + ([ent_name] if ent_name else [])
-    # a shop carries its own name and its brands in pinyin; the enterprise's legal name and the
-    # did-you-mean lexicon live on the enterprise document only (fewer postings, same answers)
+def _pinyin_terms(name: str, brands: list[str]) -> tuple[list[str], list[str]]:
+    """(full pinyin, initials) of a document's own name and brands. A shop carries its own name
+    and its brands in pinyin; the enterprise's legal name stays on the enterprise document."""
     full, inits = name_pinyin([name] + brands)
     # Latin brand names are searchable "as pinyin" too (midea typed in the pinyin box)
     for b in brands:
         nb = normalize(b)
         if nb and not has_cjk(nb) and re.fullmatch(r"[a-z0-9 ]+", nb):
             full.append(nb.replace(" ", ""))
+    return full, inits
 
-    tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
-    tag_values += [_clean_kw(p) for p in _as_list(doc.get("places"))]
 
-    # did-you-mean lexicon: words people type (places, industries, brands, name words)
-    lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
+def _lexicon(kind: str, name: str, brands: list[str], facets: dict) -> tuple[set[str], set[str]]:
+    """The did-you-mean lexicon of an enterprise or platform (shops add nothing: same answers,
+    fewer postings): words people type (places, industries, brands, name words), as ``pykey``
+    (their pinyin in every reading, so 崇光 chongguang finds 重光) and ``pymap`` (pinyin:word)."""
     if kind == "shop":
-        lex_words = set()
-    for n in ([name] + brands if kind != "shop" else []):
+        return set(), set()
+    lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
+    for n in [name] + brands:
         nn = normalize(n)
         if has_cjk(nn):
             lex_words.update(w for w, _s, _e in segment(nn, "default") if len(w) >= 2 and has_cjk(w))
@@ -230,29 +219,50 @@ def to_fields(doc: dict) -> dict:
     pykeys, pymap = set(), set()
     for w in lex_words:
         w = _clean_kw(normalize(w))
-        if not w:
-            continue
-        # every reading, so 崇光 (chongguang) finds 重光 (zhongguang, chongguang)
-        for py in (pinyin_variants(w) if has_cjk(w) else (w,)):
+        for py in (pinyin_variants(w) if has_cjk(w) else (w,)) if w else ():
             if py and re.fullmatch(r"[a-z0-9]+", py):
                 pykeys.add(py)
                 pymap.add(f"{py}:{w}")
-    sub_words: dict[str, None] = {}
-    for text in brands + [name, ent_name, str(doc.get("description") or "")]:
-        if text:
-            sub_words.update(dict.fromkeys(hidden_bigrams(normalize(text))))
+    return pykeys, pymap
 
-    bonus = 1.0 + min(0.3, 0.1 * len(facets["badge"]))
-    fields = {
+
+def _sub_words(texts) -> str:
+    """The hidden bigrams of a document's texts, each once, for the ``sub`` field."""
+    out: dict[str, None] = {}
+    for text in texts:
+        if text:
+            out.update(dict.fromkeys(hidden_bigrams(normalize(text))))
+    return " ".join(out)
+
+
+def to_fields(doc: dict) -> dict:
+    """Whoosh fields for a document dict (see the module docstring)."""
+    kind = doc["kind"]
+    ident = int(doc["id"])
+    brands = _as_list(doc.get("brands"))
+    name = str(doc.get("name") or "")
+    ent_name = str(doc.get("enterprise_name") or "")
+    description = str(doc.get("description") or "")
+    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
+    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
+    certified_at = doc.get("certified_at")
+    certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
+    visits = max(0, int(doc.get("visits") or 0))
+    names = [name] + brands + ([ent_name] if ent_name else [])
+    full, inits = _pinyin_terms(name, brands)
+    tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
+    tag_values += [_clean_kw(p) for p in _as_list(doc.get("places"))]
+    pykeys, pymap = _lexicon(kind, name, brands, facets)
+    return {
         "key": doc_key(kind, ident),
         "kind": kind,
         "db_id": ident,
         "name": name,
         "brand": "\n".join(brands),
         "ent_name": ent_name,
-        "description": str(doc.get("description") or ""),
+        "description": description,
         "tags": " ".join(tag_values),
-        "sub": " ".join(sub_words),
+        "sub": _sub_words(brands + [name, ent_name, description]),
         "pinyin": " ".join(full),
         "initials": " ".join(inits),
         "names": ",".join(_clean_kw(normalize(n)).replace(" ", "") for n in names if n),
@@ -262,6 +272,5 @@ def to_fields(doc: dict) -> dict:
         "certified": certified,
         "visits": visits,
         "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
-        "_boost": bonus,
+        "_boost": 1.0 + min(0.3, 0.1 * len(facets["badge"])),  # badges: a modest boost
     }
-    return fields
