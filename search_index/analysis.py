@@ -55,6 +55,10 @@ def _t2s(text: str) -> str:
 _SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00bf\u3001-\u3011\u4e00-\u9fff]")
 
 
+# Full-width ASCII (！ to ～) and the ideographic space: NFKC maps each to one half-width character.
+_FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 @lru_cache(maxsize=4096)
 def _fold_latin(ch: str) -> str:
     """A Latin letter without its accent or tone mark (``ǎ`` -> ``a``, ``ü`` -> ``u``), so pinyin
@@ -70,13 +74,16 @@ def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
     (None when the two line up one to one, the common case).
 
     The map lets tokenizers report offsets into the original text (for highlighting)."""
-    if not _SLOW_RE.search(text) and unicodedata.is_normalized("NFKC", text):
-        # fast path: printable ASCII/Latin-1 and common CJK only; nothing to drop or fold
-        converted = _t2s(text) if _CJK_RE.search(text) else text
-        if len(converted) == len(text):
-            lowered = converted.lower()
-            if len(lowered) == len(text):
-                return lowered, None
+    fast = text if not _SLOW_RE.search(text) else text.translate(_FULL_TO_HALF)
+    if fast is text or not _SLOW_RE.search(fast):
+        if unicodedata.is_normalized("NFKC", fast):
+            # fast path: printable ASCII/Latin-1 and common CJK only (full-width ASCII such as
+            # （ turned half-width one for one); nothing to drop or fold
+            converted = _t2s(fast) if _CJK_RE.search(fast) else fast
+            if len(converted) == len(text):
+                lowered = converted.lower()
+                if len(lowered) == len(text):
+                    return lowered, None
     out: list[str] = []
     idx: list[int] = []
     for i, ch in enumerate(text):

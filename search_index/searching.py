@@ -282,29 +282,34 @@ class SearchMixin:
         scores = ev.query(pq.groups, "and")
         if scores or len(pq.groups) < 2:
             if scored:
-                self._exact_bonus(ref, pq, scores)
+                scores = self._exact_bonus(ref, pq, scores)
             return scores, bool(scores) and not ev.complete, ev
         ev = Evaluator(ref.searcher, ref.postings, scored, partial=True)
         scores = ev.query(pq.groups, "or")
         return scores, bool(scores), ev
 
-    def _exact_bonus(self, ref: _SearcherRef, pq: ParsedQuery, scores: dict) -> None:
+    def _exact_bonus(self, ref: _SearcherRef, pq: ParsedQuery, scores: dict) -> dict:
         """A document whose name or brand is exactly the query (or, for a one-word query, exactly
         one of its synonyms) goes first: 京东 the platform before every 京东 shop, 榕野 before
-        榕野堂."""
+        榕野堂. Returns ``scores`` or, when a bonus applies, a changed copy (``scores`` may be
+        shared, see ``fastpath.token_scores``)."""
         wanted = {pq.compact: 1.0}
         if len(pq.groups) == 1:
             for alt in pq.groups[0].alts:
                 if alt.kind == "synonym" and alt.label:
                     wanted.setdefault(compact(alt.label), alt.weight)
         field = ref.searcher.schema["names"]
+        owned = False
         for text, weight in wanted.items():
             if not text:
                 continue
             ids, _ = ref.postings.get(ref.searcher, "names", field.to_bytes(text))
             for d in ids:
                 if d in scores:
+                    if not owned:
+                        scores, owned = dict(scores), True
                     scores[d] *= 1.0 + EXACT_BONUS * weight
+        return scores
 
     def _page_hits(self, ref: _SearcherRef, pq: ParsedQuery, rows, scores, sort: str, page: int,
                    per_page: int) -> list[Hit]:
