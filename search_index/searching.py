@@ -97,6 +97,7 @@ class SearchMixin:
                         if gid is None:
                             gid = ids[key] = len(sigs)
                             sigs.append(key)
+                            self._group_vals[g].append(tuple(map(self._value_id, key)))
                         of.append(gid)
                     lookup = of + [-1]  # index -1 (no meta) maps to -1
                     groups.append(array("i", map(lookup.__getitem__, sig)))
@@ -129,6 +130,14 @@ class SearchMixin:
             ref.live = list(ref.searcher.reader().all_doc_ids())
         return ref.live
 
+    def _value_id(self, pair: tuple[str, str]) -> int:
+        """A number for one (facet, value) pair (facet counts add up in a list indexed by it)."""
+        vid = self._value_ids.get(pair)
+        if vid is None:
+            vid = self._value_ids[pair] = len(self._values)
+            self._values.append(pair)
+        return vid
+
     def _sig_set(self, sid: int) -> dict:
         """{facet: frozenset(values)} of one facet signature (cached)."""
         sets = self._sig_sets
@@ -155,17 +164,23 @@ class SearchMixin:
         counts = {f: {} for f in FACET_FIELDS}
         if not filters:
             # the common case: count small per-group signatures (city+region, platform+shop
-            # type, industry+badge) in C, then spread each group's count over its values
+            # type, industry+badge) in C, then spread each group's count over its values,
+            # adding up in a list indexed by value number (cheaper than a dict per value)
+            acc = [0] * len(self._values)
             for g, garr in enumerate(groups):
                 gcounts = Counter(map(garr.__getitem__, docs))
                 if -1 in gcounts:  # documents without a meta value: never counted nor listed
                     del gcounts[-1]
                     docs = [d for d in docs if sig[d] >= 0]
-                gsigs = self._group_sigs[g]
+                gvals = self._group_vals[g]
                 for gid, c in gcounts.items():
-                    for f, v in gsigs[gid]:
-                        dct = counts[f]
-                        dct[v] = dct.get(v, 0) + c
+                    for vid in gvals[gid]:
+                        acc[vid] += c
+            values = self._values
+            for vid, c in enumerate(acc):
+                if c:
+                    f, v = values[vid]
+                    counts[f][v] = c
             return docs, counts, matched
         sigcounts = Counter(map(sig.__getitem__, docs))
         if -1 in sigcounts:

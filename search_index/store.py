@@ -76,6 +76,9 @@ class IndexStore:
         self._group_ids: list[dict] = [{} for _ in FACET_GROUPS]
         self._group_sigs: list[list] = [[] for _ in FACET_GROUPS]
         self._group_of: list[list] = [[] for _ in FACET_GROUPS]
+        self._group_vals: list[list] = [[] for _ in FACET_GROUPS]  # per group id: value numbers
+        self._values: list[tuple[str, str]] = []  # value number -> (facet, value)
+        self._value_ids: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ layout and health
 
