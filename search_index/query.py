@@ -100,7 +100,7 @@ class Group:
 
     text: str
     alts: list[Alt]
-    soft: bool = False  # a place: boosts the documents it matches, excludes none (see fastpath)
+    soft: bool = False  # a place: boosts its documents; required only if a page of them match (fastpath)
 
 
 @dataclass
