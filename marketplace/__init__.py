@@ -19,10 +19,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     stores the final response; static files are wrapped last, in front of everything.
     """
     from . import (
-        auth_session, cli, errors, extensions, page_cache, proxy, rate_limits, request_guard, search_sync, security,
+        auth_session, cli, errors, extensions, page_cache, proxy, rate_limits, request_guard, security,
         static_files, templating,
     )
     from .config import load_config
+    from .search_sync import cli as search_cli
     from .services import mail
     from .unit_of_work import UnitOfWorkFlask
 
@@ -48,7 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    search_sync.init_app(app)
+    search_cli.init_app(app)
     _register_blueprints(app)
     static_files.init_app(app)
     return app

@@ -11,6 +11,7 @@ from .engagement import (
 from .media import Image
 from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .reference import Badge, City, Industry, Platform
+from .synonym import SearchSynonym, SynonymCategory, SynonymKind
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
@@ -23,4 +24,5 @@ __all__ = [
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
     "directory_changed_at", "directory_version",
+    "SearchSynonym", "SynonymCategory", "SynonymKind",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import (
-    Badge, Brand, Certification, Enterprise, FeaturedSlot, Industry, Platform, SearchOutbox, Shop,
+    Badge, Brand, Certification, Enterprise, FeaturedSlot, Industry, Platform, SearchOutbox, SearchSynonym, Shop,
     enterprise_badge, enterprise_industry,
 )
 from ..clock import utc_now
@@ -49,6 +49,10 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
             keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
     elif isinstance(obj, (Certification, FeaturedSlot)):
         keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
+    elif isinstance(obj, SearchSynonym):
+        # nothing to re-index (synonyms apply at query time), but search pages change: the row
+        # moves the outbox head, which drops the full-page cache everywhere
+        keys.add(("synonym", obj.id))
     elif isinstance(obj, (Industry, Badge)) and obj.id is not None:
         table, col = (enterprise_industry, enterprise_industry.c.industry_id) if isinstance(obj, Industry) \
             else (enterprise_badge, enterprise_badge.c.badge_id)
@@ -63,7 +67,7 @@ def _changed(obj, *attrs: str) -> bool:
     return any(state.attrs[a].history.has_changes() for a in attrs)
 
 
-_WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge)
+_WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge, SearchSynonym)
 
 
 def _after_flush(session: Session, flush_context) -> None:

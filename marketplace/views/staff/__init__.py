@@ -10,9 +10,10 @@
 * ``import_export`` — CSV import (dry run, apply) and export;
 * ``admin``         — the audit log and staff accounts;
 * ``news``          — news and announcements (资讯发布);
+* ``synonyms``      — search synonyms (搜索同义词);
 * ``forms``         — the console's Flask-WTF forms.
 
 Importing the package imports every topic module, which registers its routes on ``bp``.
 """
-from . import admin, complaints, curation, dashboard, import_export, listings, news, review, stats  # noqa: F401
+from . import admin, complaints, curation, dashboard, import_export, listings, news, review, stats, synonyms  # noqa: F401
 from .blueprint import bp  # noqa: F401
