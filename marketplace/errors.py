@@ -56,6 +56,8 @@ def _database_unavailable(err: Exception) -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        if err.response is not None:  # the view built its own answer (Flask-Limiter's on_breach)
+            return err.response
         detail = None
         if isinstance(err, CSRFError):
             detail = "页面已过期或表单校验失败（CSRF），请刷新页面后重试。"

@@ -5,12 +5,16 @@ from .directory import (
     public_enterprises, public_shops,
 )
 from .engagement import (
-    ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
+    ClickEvent, Complaint, ComplaintFeedback, ComplaintKind, ComplaintMessage, ComplaintStatus, DesiredOutcome,
+    FeaturedSlot, Placement,
 )
+from .forms import UsedFormToken
 from .media import Image
 from .outbox import SearchOutbox
 from .ratelimit import RateLimitCounter  # also registers RATELIMIT_STORAGE_URI=database://
 from .reference import Badge, City, Industry, Platform
+from .reminders import ReminderSent
+from .reporting import MonthlyReport, MonthlyReportLine, ReportStatus
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
@@ -21,4 +25,6 @@ __all__ = [
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
+    "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
+    "ReportStatus",
 ]

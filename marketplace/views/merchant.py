@@ -13,8 +13,7 @@ from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
 from ..services import NotFound, ServiceError
 from ..services import listings
-from ..services.listings import FieldErrors
-from .helpers import role_required
+from .helpers import role_required, show_errors
 from .merchant_forms import ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
@@ -35,19 +34,6 @@ def _get_or_404(fn, *args):
         return fn(*args)
     except NotFound:
         abort(404)
-
-
-def _apply_errors(form, err: ServiceError) -> None:
-    """Show a service refusal under the right fields (or as a flash when it has none)."""
-    if isinstance(err, FieldErrors):
-        for name, message in err.errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = list(field.errors or []) + [message]
-            else:
-                flash(message, "error")
-    else:
-        flash(str(err), "error")
 
 
 def _enterprise_choices(form: EnterpriseForm) -> None:
@@ -115,7 +101,7 @@ def enterprise_new():
             ent = listings.create_enterprise(current_user, form.as_data())
         except ServiceError as err:
             db.session.rollback()
-            _apply_errors(form, err)
+            show_errors(form, err)
         else:
             db.session.commit()
             flash("企业资料已保存为草稿。下一步：添加网店。", "success")
@@ -152,7 +138,7 @@ def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str
         result = update(form.as_data())
     except ServiceError as err:
         db.session.rollback()
-        _apply_errors(form, err)
+        show_errors(form, err)
         return None
     db.session.commit()
     if result.applied:
@@ -204,7 +190,7 @@ def enterprise_logo(enterprise_id: int):
             result = listings.set_logo(current_user, ent.id, form.logo.data.read())
         except ServiceError as err:
             db.session.rollback()
-            _apply_errors(form, err)
+            show_errors(form, err)
         else:
             db.session.commit()
             flash("企业标志已更新。" if result.applied else "新标志已提交审核，通过后公开显示。", "success")
@@ -255,7 +241,7 @@ def claim(enterprise_id: int):
             app_ = listings.claim_enterprise(current_user, ent.id, form.note.data or "")
         except ServiceError as err:
             db.session.rollback()
-            _apply_errors(form, err)
+            show_errors(form, err)
         else:
             db.session.commit()
             flash("认领申请已提交，工作人员核实后您即可管理该企业。", "success")
@@ -277,7 +263,7 @@ def shop_new(enterprise_id: int):
             shop = listings.add_shop(current_user, ent.id, form.as_data())
         except ServiceError as err:
             db.session.rollback()
-            _apply_errors(form, err)
+            show_errors(form, err)
         else:
             db.session.commit()
             if shop.status == Status.PENDING:

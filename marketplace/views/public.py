@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import (
     City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
 )
-from ..services import catalog
+from ..services import catalog, complaint_record
 from ..services.reference_data import REGIONS
 from .helpers import choice_arg, page_arg
 
@@ -148,6 +148,7 @@ def enterprise(enterprise_id: int):
         unpublished=unpublished,
         shop_groups=catalog.shops_by_platform(ent, include_all=unpublished),
         certificate=ent.certificate,
+        complaint_record=complaint_record.public_record(ent.id),
     ))
     if unpublished:
         response.headers["X-Robots-Tag"] = "noindex"

@@ -62,7 +62,7 @@ def dashboard():
     by_kind = dict(db.session.execute(select(Application.kind, func.count()).where(
         Application.status == AppStatus.PENDING).group_by(Application.kind)).all())
     open_complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.status.in_((ComplaintStatus.NEW, ComplaintStatus.ASSIGNED)))) or 0
+        Complaint.status.in_(ComplaintStatus.OPEN))) or 0
     certified = db.session.scalar(select(func.count()).select_from(Enterprise).where(
         Enterprise.status == Status.CERTIFIED)) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]
@@ -192,3 +192,4 @@ def reject(app_id: int):
 
 # Topic modules add their routes to ``bp``; import them last so ``bp`` exists.
 from . import staff_admin, staff_complaints, staff_curation, staff_io, staff_listings, staff_stats  # noqa: E402,F401
+from . import staff_complaint_process  # noqa: E402,F401

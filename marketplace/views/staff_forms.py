@@ -9,7 +9,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..models import ComplaintStatus, Placement, Role
+from ..models import Placement, Role
 
 REQUIRED = "此项为必填。"
 DT_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -63,12 +63,6 @@ class AssignForm(FlaskForm):
 class ReplyForm(FlaskForm):
     body = TextAreaField("回复内容", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
     public = BooleanField("公开（举报人和商家可见；不勾选则为内部备注）", default=True)
-
-
-class CloseForm(FlaskForm):
-    outcome = SelectField("处理结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.DISMISSED, "不予受理")],
-                          validators=[InputRequired(REQUIRED)])
-    note = TextAreaField("处理说明（公开）", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
 
 
 class ImportForm(FlaskForm):

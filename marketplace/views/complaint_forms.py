@@ -1,0 +1,140 @@
+"""Flask-WTF forms of the complaint pages (consumer, merchant, staff), messages in Chinese.
+
+The report form is a one-time form (``views.once``): a reload or a double click files once.
+Dates and amounts are parsed here into types, leniently (full-width digits, ``2026/9/28``,
+``¥1,299.00 元``); what they mean (not in the future, not negative) is checked by the service.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..models import ComplaintKind, ComplaintStatus, DesiredOutcome
+from ..validation.text import fold_fullwidth_alnum
+from .once import OneTimeForm
+
+REQUIRED = "此项为必填。"
+DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+class TypedTextField(StringField):
+    """A text input whose value is parsed; what was typed is shown again when it does not parse."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+class ChinaDateField(TypedTextField):
+    """A date typed as 2026-09-28, 2026/9/28 or 2026年9月28日 (a date picker sends the first)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = fold_fullwidth_alnum(valuelist[0] if valuelist else "").strip()
+        if not raw:
+            return
+        match = DATE_RE.fullmatch(raw)
+        try:
+            self.data = date(*(int(g) for g in match.groups())) if match else None
+        except ValueError:
+            self.data = None
+        if self.data is None:
+            raise ValueError("请按“年-月-日”填写日期，如 2026-09-28。")
+
+
+class YuanField(TypedTextField):
+    """An amount in yuan with at most two decimals (``¥``, ``元`` and thousands separators allowed)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = fold_fullwidth_alnum(valuelist[0] if valuelist else "")
+        raw = re.sub(r"[\s,，¥￥元]", "", raw)
+        if not raw:
+            return
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value.as_tuple().exponent < -2:
+            raise ValueError("金额请填写数字，最多两位小数，如 199.00。")
+        self.data = value
+
+
+class ReportForm(OneTimeForm):
+    purpose = "complaint"
+    kind = SelectField("投诉类型", choices=[(k, k) for k in ComplaintKind.ALL],
+                       validators=[InputRequired("请选择投诉类型。")])
+    description = TextAreaField("问题描述", validators=[
+        DataRequired("请填写问题描述。"), Length(min=10, max=2000, message="问题描述需要 10 到 2000 个字。")])
+    order_number = StringField("订单号（可选）", validators=[Optional(), Length(max=60, message="订单号不能超过 40 位。")])
+    purchase_date = ChinaDateField("购买日期（可选）")
+    amount = YuanField("涉及金额（元，可选）")
+    desired_outcome = SelectField("您的诉求（可选）", choices=[("", "请选择")] + [(o, o) for o in DesiredOutcome.ALL],
+                                  validators=[Optional()])
+    phone = StringField("联系电话（可选，仅工作人员可见）",
+                        validators=[Optional(), Length(max=30, message="联系电话不能超过 20 位。")])
+    evidence = FileField("证据图片（可选，PNG/JPEG/WebP，不超过 5 MB）")
+    contact = StringField("其他联系方式（可选，仅工作人员可见）",
+                          validators=[Optional(), Length(max=120, message="联系方式不能超过 120 个字符。")])
+
+
+class ResponseForm(FlaskForm):
+    body = TextAreaField("回复内容", validators=[DataRequired("请填写回复内容。"),
+                                             Length(max=2000, message="回复不能超过 2000 个字。")])
+
+
+class SettleForm(FlaskForm):
+    outcome = TextAreaField("和解结果（公开，消费者可确认或提出异议）", validators=[
+        DataRequired("请填写与消费者达成的和解结果。"), Length(max=2000, message="不能超过 2000 个字。")])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField("协商未成的原因（公开）", validators=[
+        DataRequired("请说明协商未能达成一致的原因。"), Length(max=2000, message="不能超过 2000 个字。")])
+
+
+class FeedbackForm(FlaskForm):
+    code = StringField("反馈码（提交投诉时页面上显示的 8 位码）", validators=[
+        DataRequired("请填写反馈码。"), Length(max=20, message="反馈码是 8 位字母和数字。")])
+    answer = RadioField("您对处理结果", choices=[("satisfied", "满意，确认办结"), ("objection", "不满意，提出异议")],
+                        validators=[InputRequired("请选择“满意”或“提出异议”。")])
+    note = TextAreaField("异议理由（提出异议时必填）", validators=[
+        Optional(), Length(max=2000, message="不能超过 2000 个字。")])
+
+
+class ReferralForm(FlaskForm):
+    code = StringField("反馈码", validators=[DataRequired("请填写反馈码。"),
+                                          Length(max=20, message="反馈码是 8 位字母和数字。")])
+
+
+# ------------------------------------------------------------------ staff
+
+
+class RefuseForm(FlaskForm):
+    reason = TextAreaField("不予受理的理由（公开）", validators=[
+        DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class MediateForm(FlaskForm):
+    mediate_note = TextAreaField("说明（可选）", validators=[Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class CloseForm(FlaskForm):
+    outcome = SelectField("办结结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.UNRESOLVED, "未解决")],
+                          validators=[InputRequired(REQUIRED)])
+    note = TextAreaField("处理说明（公开）", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+    upheld = BooleanField("经核实投诉属实（查实；假冒伪劣查实会计入企业的公开记录）")
+
+
+class ObjectionReviewForm(FlaskForm):
+    decision = RadioField("复核结果", choices=[("reopen", "异议成立，重新调解"), ("maintain", "维持办结结果")],
+                          validators=[InputRequired("请选择复核结果。")])
+    review_note = TextAreaField("复核说明（维持原结果时必填）", validators=[
+        Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
