@@ -173,9 +173,9 @@ def _move(c: Complaint, expected: tuple[str, ...], *conditions, **values) -> Non
     values.setdefault("updated_at", clock.utc_now())
     result = db.session.execute(
         update(Complaint).where(Complaint.id == c.id, Complaint.status.in_(expected), *conditions).values(**values)
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session=False))
+    db.session.refresh(c)  # read back what the UPDATE wrote (or what the winner wrote)
     if result.rowcount != 1:
-        db.session.refresh(c)
         raise StageChanged(f"该投诉已被其他人处理（当前状态：{c.status_label}），请查看最新状态。")
 
 
@@ -300,7 +300,8 @@ def consumer_feedback(c: Complaint, satisfied: bool, note: str = "") -> None:
     result = db.session.execute(
         update(Complaint).where(Complaint.id == c.id, Complaint.feedback == "")
         .values(feedback=value, feedback_note=note, feedback_at=clock.utc_now())
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session=False))
+    db.session.refresh(c)
     if result.rowcount != 1:
         raise ServiceError("您已经对处理结果作出过确认或异议，不能重复提交。")
     record("complaint.objection" if not satisfied else "complaint.confirmed", entity_kind="complaint",

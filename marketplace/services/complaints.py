@@ -143,6 +143,16 @@ def _checked(data: ComplaintInput) -> dict:
             "desired_outcome": data.desired_outcome}
 
 
+def input_errors(data: ComplaintInput) -> dict[str, str]:
+    """Field name -> message for everything wrong with ``data`` (empty when it would be accepted),
+    so a form refused for one field also names the others at once."""
+    try:
+        _checked(data)
+    except FieldErrors as err:
+        return err.errors
+    return {}
+
+
 def create_complaint(*, enterprise: Enterprise, shop: Shop | None, data: ComplaintInput,
                      evidence_sha256: str | None = None) -> tuple[Complaint, str, list[Notice]]:
     """Record a consumer's report.

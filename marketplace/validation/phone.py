@@ -11,7 +11,8 @@ from . import ValidationError
 from .text import fold_fullwidth_alnum
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"(0\d{2,3})(\d{7,8})")
+# Area codes 010 and 02X have three digits, all others four (the national numbering plan).
+LANDLINE = re.compile(r"(0[12]\d|0[3-9]\d{2})([2-9]\d{6,7})")
 MESSAGE = "请填写正确的手机号（11 位，以 1 开头）或带区号的固定电话（如 020-12345678）。"
 
 

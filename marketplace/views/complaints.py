@@ -95,6 +95,10 @@ def new():
             return redirect(url_for("complaints.submitted"), code=303)
         return redirect(url_for("complaints.lookup", ref=done), code=303)
     if not form.validate_on_submit():
+        if form.is_submitted():  # name every bad field at once, not one round trip per field
+            for name, message in svc.input_errors(_complaint_input(form)).items():
+                field = getattr(form, name)
+                field.errors = list(field.errors) or [message]
         return _render_form(form, ent, shop)
     try:
         evidence = _evidence_sha(form)
