@@ -50,7 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
-    from .views import api, auth, complaints, media, merchant, public, search, staff, trust
+    from .views import api, auth, complaints, media, merchant, public, reports, search, staff, trust
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, api):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, api, reports):
         app.register_blueprint(module.bp)

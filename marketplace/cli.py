@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli, search_sync
-    from .services import complaint_reminders, demo, importer, lifecycle, synthetic
+    from .services import complaint_reminders, demo, importer, lifecycle, reports, synthetic
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, complaint_reminders):
+    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, complaint_reminders, reports):
         module.register_cli(app)

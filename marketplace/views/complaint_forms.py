@@ -1,14 +1,10 @@
 """Flask-WTF forms of the complaint pages (consumer, merchant, staff), messages in Chinese.
 
 The report form is a one-time form (``views.once``): a reload or a double click files once.
-Dates and amounts are parsed here into types, leniently (full-width digits, ``2026/9/28``,
-``¥1,299.00 元``); what they mean (not in the future, not negative) is checked by the service.
+Dates and amounts are parsed into types by ``form_fields``; what they mean (not in the future,
+not negative) is checked by the service.
 """
 from __future__ import annotations
-
-import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -16,55 +12,10 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..models import ComplaintKind, ComplaintStatus, DesiredOutcome
-from ..validation.text import fold_fullwidth_alnum
+from .form_fields import ChinaDateField, YuanField
 from .once import OneTimeForm
 
 REQUIRED = "此项为必填。"
-DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-
-
-class TypedTextField(StringField):
-    """A text input whose value is parsed; what was typed is shown again when it does not parse."""
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-
-class ChinaDateField(TypedTextField):
-    """A date typed as 2026-09-28, 2026/9/28 or 2026年9月28日 (a date picker sends the first)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        raw = fold_fullwidth_alnum(valuelist[0] if valuelist else "").strip()
-        if not raw:
-            return
-        match = DATE_RE.fullmatch(raw)
-        try:
-            self.data = date(*(int(g) for g in match.groups())) if match else None
-        except ValueError:
-            self.data = None
-        if self.data is None:
-            raise ValueError("请按“年-月-日”填写日期，如 2026-09-28。")
-
-
-class YuanField(TypedTextField):
-    """An amount in yuan with at most two decimals (``¥``, ``元`` and thousands separators allowed)."""
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        raw = fold_fullwidth_alnum(valuelist[0] if valuelist else "")
-        raw = re.sub(r"[\s,，¥￥元]", "", raw)
-        if not raw:
-            return
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value.as_tuple().exponent < -2:
-            raise ValueError("金额请填写数字，最多两位小数，如 199.00。")
-        self.data = value
 
 
 class ReportForm(OneTimeForm):

@@ -192,4 +192,4 @@ def reject(app_id: int):
 
 # Topic modules add their routes to ``bp``; import them last so ``bp`` exists.
 from . import staff_admin, staff_complaints, staff_curation, staff_io, staff_listings, staff_stats  # noqa: E402,F401
-from . import staff_complaint_process  # noqa: E402,F401
+from . import staff_complaint_process, staff_reports  # noqa: E402,F401
