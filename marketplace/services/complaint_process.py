@@ -65,9 +65,16 @@ def open_deadlines(c: Complaint) -> None:
     c.accept_due = clock.add_working_days(filed_on(c), ACCEPT_DAYS)
 
 
+def accept_due_of(c: Complaint) -> date:
+    """The acceptance deadline (computed for rows filed before deadlines were stored)."""
+    return c.accept_due or clock.add_working_days(filed_on(c), ACCEPT_DAYS)
+
+
 def current_due(c: Complaint) -> date | None:
     """The deadline of the stage the complaint is in (None once it is closed)."""
-    return {S.NEW: c.accept_due, S.NEGOTIATING: c.negotiation_due, S.MEDIATING: c.mediation_due}.get(c.status)
+    if c.status == S.NEW:
+        return accept_due_of(c)
+    return {S.NEGOTIATING: c.negotiation_due, S.MEDIATING: c.mediation_due}.get(c.status)
 
 
 def current_due_column():
@@ -127,10 +134,10 @@ def timeline(c: Complaint) -> list[Step]:
     closed = clock.china_date_of(c.closed_at) if c.closed_at else None
     steps = [Step("提交投诉", "done", done_on=filed)]
     if c.status == S.DISMISSED:
-        steps.append(Step("不予受理", "done", done_on=closed, due=c.accept_due, note=c.resolution_note))
+        steps.append(Step("不予受理", "done", done_on=closed, due=accept_due_of(c), note=c.resolution_note))
         return steps
-    steps.append(Step("受理", "done" if accepted else "current", done_on=accepted, due=c.accept_due))
-    negotiation_end = c.negotiation_due or clock.add_working_days(c.accept_due, NEGOTIATION_DAYS)
+    steps.append(Step("受理", "done" if accepted else "current", done_on=accepted, due=accept_due_of(c)))
+    negotiation_end = c.negotiation_due or clock.add_working_days(accept_due_of(c), NEGOTIATION_DAYS)
     if c.status == S.NEGOTIATING:
         steps.append(Step("商家协商", "current", due=c.negotiation_due))
     elif accepted and c.negotiation_due is None:
@@ -161,7 +168,7 @@ def timeline(c: Complaint) -> list[Step]:
 
 def expected_answer(c: Complaint) -> date:
     """The day by which the consumer hears whether the complaint is accepted."""
-    return c.accept_due
+    return accept_due_of(c)
 
 
 # ------------------------------------------------------------------ changes of stage
