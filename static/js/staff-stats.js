@@ -28,10 +28,16 @@
     return cols;
   }
   function column(t, c) { return t.rows.map(function (r) { return r[c]; }); }
+  // On a phone the legend goes under the chart and wraps onto as many rows as it needs (a scrolling
+  // legend hides items under its pager, and a legend on top collides with the axis names).
+  function legend(narrow) {
+    return narrow ? { bottom: 0, type: "plain", itemGap: 8, itemWidth: 14, textStyle: { fontSize: 10 } } : { top: 0 };
+  }
   function base(narrow) {
     return { color: palette, textStyle: { fontFamily: font, fontSize: narrow ? 11 : 12 }, tooltip: { trigger: "axis", confine: true },
-             legend: { top: 0, type: narrow ? "scroll" : "plain" },
-             grid: { left: 8, right: narrow ? 24 : 16, top: 36, bottom: 8, containLabel: true } };
+             legend: legend(narrow),
+             grid: narrow ? { left: 8, right: 24, top: 12, bottom: 72, containLabel: true }
+                          : { left: 8, right: 16, top: 36, bottom: 8, containLabel: true } };
   }
   function categoryLabels(narrow, width) {
     return { interval: narrow ? "auto" : 0, hideOverlap: true, width: width, overflow: "truncate",
@@ -62,6 +68,7 @@
       return o;
     },
     bar: function (t, narrow) {
+      if (narrow) { return builders.hbar(t, narrow); }  // rotated labels collide on a phone: bars go sideways
       var o = base(narrow), cols = numericColumns(t);
       o.xAxis = { type: "category", data: column(t, 0),
                   axisLabel: Object.assign(categoryLabels(narrow, narrow ? 48 : 90), { rotate: narrow ? 45 : 35 }) };
@@ -82,7 +89,8 @@
     },
     line: function (t, narrow) {
       var o = base(narrow), cols = numericColumns(t);
-      o.xAxis = { type: "category", data: column(t, 0), boundaryGap: false, axisLabel: categoryLabels(narrow, 60) };
+      // on a phone the first month must not sit under the y axis labels
+      o.xAxis = { type: "category", data: column(t, 0), boundaryGap: narrow, axisLabel: categoryLabels(narrow, 60) };
       o.yAxis = { type: "value", minInterval: 1, axisLabel: { hideOverlap: true } };
       o.series = cols.map(function (c) {
         return { name: t.columns[c], type: "line", smooth: true, areaStyle: { opacity: 0.15 }, data: column(t, c),
@@ -94,20 +102,22 @@
       var cols = numericColumns(t);
       var radii = narrow ? [["0", "34%"], ["46%", "62%"]] : [["0", "38%"], ["52%", "72%"]];
       return { color: palette, textStyle: { fontFamily: font }, tooltip: { trigger: "item", confine: true },
-        legend: { top: 0, type: narrow ? "scroll" : "plain" },
+        legend: legend(narrow),
         series: cols.slice(0, 2).map(function (c, i) {
-          return { name: t.columns[c], type: "pie", radius: radii[i], top: 24, avoidLabelOverlap: true,
+          return { name: t.columns[c], type: "pie", radius: radii[i], top: narrow ? 0 : 24, bottom: narrow ? 48 : 0,
+                   avoidLabelOverlap: true,
                    minShowLabelAngle: 10, labelLayout: { hideOverlap: true },
-                   label: { formatter: i === 0 ? "{b}\n{c}" : "{b} {c}", position: i === 0 ? "inner" : "outside",
-                            show: !(narrow && i === 0), fontSize: narrow ? 10 : 12 },
+                   // a phone has no room beside the rings: the numbers go inside, the names in the legend
+                   label: narrow ? { show: i === 1, position: "inside", formatter: "{c}", fontSize: 10, color: "#fff" }
+                                 : { formatter: i === 0 ? "{b}\n{c}" : "{b} {c}", position: i === 0 ? "inner" : "outside" },
                    data: t.rows.map(function (r) { return { name: r[0], value: r[c] }; }) };
         }) };
     },
     weekly: function (t, narrow) {
       var o = base(narrow);
       o.xAxis = { type: "category", data: column(t, 0), axisLabel: categoryLabels(narrow, 48) };
-      o.yAxis = [{ type: "value", name: "件", minInterval: 1, axisLabel: { hideOverlap: true } },
-                 { type: "value", name: "小时", splitLine: { show: false }, axisLabel: { hideOverlap: true } }];
+      o.yAxis = [{ type: "value", name: narrow ? "" : "件", minInterval: 1, axisLabel: { hideOverlap: true } },
+                 { type: "value", name: narrow ? "" : "小时", splitLine: { show: false }, axisLabel: { hideOverlap: true } }];
       o.series = [1, 2, 3].map(function (c) { return { name: t.columns[c], type: "bar", data: column(t, c) }; });
       o.series.push({ name: t.columns[4], type: "line", yAxisIndex: 1, connectNulls: true, data: column(t, 4) });
       return o;
