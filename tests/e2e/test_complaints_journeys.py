@@ -34,7 +34,7 @@ SMALL_TARGETS_JS = """
     // a checkbox or radio button is also toggled by its label: the label is the target
     const target = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label') ? el.closest('label') : el;
     const r = target.getBoundingClientRect();
-    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden' || el.closest('.visually-hidden')) continue;
     if (r.width >= 24 && r.height >= 24) continue;
     // WCAG 2.5.8 exception: a link inside a sentence is constrained by the line height of the text
     if (el.tagName === 'A' && getComputedStyle(el).display === 'inline') {
@@ -198,6 +198,24 @@ def test_g2_staff_accept_with_evidence_first_on_a_phone(new_context, live_server
     page.wait_for_load_state()
     page.get_by_text("已受理。").first.wait_for()
     assert live_server.sql("SELECT status FROM complaint WHERE id = :c", c=STATE["complaint_id"])[0][0] == "negotiating"
+
+
+def test_g2b_review_page_shows_the_application_before_the_decision_bar_on_a_phone(new_context, live_server, merchant):
+    """The staff review page: at 390 px the application comes first; at 1280 px the bar stays on top."""
+    live_server.sql("INSERT INTO application (kind, enterprise_id, applicant_id, payload, status, submitted_at, reason) "
+                    "VALUES ('enterprise_edit', :e, :u, '{}', 'pending', :t, '')", e=merchant["ent_id"],
+                    u=merchant["user_id"], t=datetime(2026, 12, 1, 2))
+    app_id = live_server.sql("SELECT max(id) FROM application")[0][0]
+    page = new_context().new_page()
+    login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"/staff/review/{app_id}")
+    assert page.locator("#decision").bounding_box()["y"] < page.locator("h2", has_text="企业信息").first.bounding_box()["y"]
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(200)
+    assert page.locator("h2", has_text="企业信息").first.bounding_box()["y"] < page.locator("#decision").bounding_box()["y"]
+    _check_phone_page(page, "review page")
+    shoot(page, "c17-g2b-staff-review")
+    live_server.sql("UPDATE application SET status = 'withdrawn' WHERE id = :a", a=app_id)
 
 
 def test_g3_merchant_answers_and_asks_for_mediation(new_context, live_server, merchant):
