@@ -56,8 +56,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience; each module exposes ``bp``."""
-    from .views import api, auth, complaints, feeds, media, merchant, news, public, search, staff, trust
+    from .views import api, auth, complaints, feeds, media, merchant, news, public, reports, search, staff, trust
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, reports):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

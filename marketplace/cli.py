@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli, search_sync
-    from .services import demo, importer, lifecycle, synthetic, url_audit
+    from .services import complaint_reminders, demo, importer, lifecycle, reports, synthetic, url_audit
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit):
+    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit, complaint_reminders,
+                   reports):
         module.register_cli(app)

@@ -115,12 +115,17 @@ def make_application(ent: Enterprise, kind: str = "enterprise", *, applicant: Us
 
 
 def make_complaint(ent: Enterprise, *, shop: Shop | None = None, kind: str = "假冒伪劣",
-                   description: str = "收到的商品与描述不符，疑似假冒。", contact: str = "13800000000"):
-    """A new consumer complaint with a fresh reference number."""
+                   description: str = "收到的商品与描述不符，疑似假冒。", contact: str = "13800000000",
+                   created_at=None):
+    """A new consumer complaint (待受理) with a fresh reference number and its acceptance deadline."""
+    from marketplace import clock
     from marketplace.models import Complaint
+    from marketplace.services.complaint_process import open_deadlines
 
+    at = created_at or clock.utc_now()
     c = Complaint(reference=f"TS-20260101-{next(_seq):08d}", enterprise=ent, shop=shop, kind=kind,
-                  description=description, contact=contact, status="new")
+                  description=description, contact=contact, status="new", created_at=at, updated_at=at)
+    open_deadlines(c)
     db.session.add(c)
     db.session.flush()
     return c

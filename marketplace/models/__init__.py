@@ -6,11 +6,15 @@ from .directory import (
     enterprise_is_public, shop_is_public,
 )
 from .engagement import (
-    ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
+    ClickEvent, Complaint, ComplaintFeedback, ComplaintKind, ComplaintMessage, ComplaintStatus, DesiredOutcome,
+    FeaturedSlot, Placement,
 )
+from .forms import UsedFormToken
 from .media import Image
 from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .reference import Badge, City, Industry, Platform
+from .reminders import ReminderSent
+from .reporting import MonthlyReport, MonthlyReportLine, ReportStatus
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 
@@ -23,4 +27,6 @@ __all__ = [
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
     "directory_changed_at", "directory_version",
+    "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
+    "ReportStatus",
 ]

@@ -12,7 +12,7 @@ from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
 from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
-from ..services import catalog, news
+from ..services import catalog, complaint_record, news
 from ..services.reference_data import REGIONS
 from ..validation.urls import checked_href, parse_web_url, shop_url_problem
 from .helpers import choice_arg, page_arg
@@ -157,6 +157,7 @@ def enterprise(enterprise_id: int):
         unpublished=unpublished,
         shop_groups=catalog.shops_by_platform(ent, include_all=unpublished),
         certificate=ent.certificate,
+        complaint_record=complaint_record.public_record(ent.id),
     ))
     if unpublished:
         response.headers["X-Robots-Tag"] = "noindex"

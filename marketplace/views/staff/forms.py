@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
-    StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField,
+    SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -74,10 +74,27 @@ class ReplyForm(FlaskForm):
     public = BooleanField("公开（举报人和商家可见；不勾选则为内部备注）", default=True)
 
 
+class RefuseForm(FlaskForm):
+    reason = TextAreaField("不予受理的理由（公开）", validators=[
+        DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class MediateForm(FlaskForm):
+    mediate_note = TextAreaField("说明（可选）", validators=[Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
 class CloseForm(FlaskForm):
-    outcome = SelectField("处理结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.DISMISSED, "不予受理")],
+    outcome = SelectField("办结结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.UNRESOLVED, "未解决")],
                           validators=[InputRequired(REQUIRED)])
     note = TextAreaField("处理说明（公开）", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+    upheld = BooleanField("经核实投诉属实（查实；假冒伪劣查实会计入企业的公开记录）")
+
+
+class ObjectionReviewForm(FlaskForm):
+    decision = RadioField("复核结果", choices=[("reopen", "异议成立，重新调解"), ("maintain", "维持办结结果")],
+                          validators=[InputRequired("请选择复核结果。")])
+    review_note = TextAreaField("复核说明（维持原结果时必填）", validators=[
+        Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
 
 
 class ImportForm(FlaskForm):
