@@ -50,8 +50,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per audience (see DESIGN.md); each module exposes ``bp``."""
-    from .views import api, auth, complaints, media, merchant, public, search, staff, trust
+    from .views import api, auth, complaints, events, media, merchant, public, search, staff, trust
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, events):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

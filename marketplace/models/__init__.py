@@ -1,5 +1,8 @@
 """All models, importable from one place: ``from marketplace.models import Enterprise``."""
 from .base import CHINA_TZ, Role, ShopType, Status, utcnow
+from .campaign import (
+    EVENT_STATE_LABELS, Offer, OfferKind, OfferStatus, ShoppingEvent, shopping_event_industry,
+)
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
     public_enterprises, public_shops,
@@ -21,4 +24,5 @@ __all__ = [
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "SearchOutbox", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
+    "EVENT_STATE_LABELS", "Offer", "OfferKind", "OfferStatus", "ShoppingEvent", "shopping_event_industry",
 ]

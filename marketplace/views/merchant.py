@@ -381,3 +381,7 @@ def application_withdraw(application_id: int):
         db.session.commit()
         flash("申请已撤回。", "success")
     return redirect(url_for("merchant.application_view", application_id=app_.id))
+
+
+# Topic modules add their routes to ``bp``; import them last so ``bp`` exists.
+from . import merchant_events  # noqa: E402,F401

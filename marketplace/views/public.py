@@ -7,11 +7,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select, update
 
+from .. import page_cache
 from ..extensions import db
 from ..models import (
     City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, Status, utcnow,
 )
 from ..services import catalog
+from ..services.events import listing as event_listing
 from ..services.reference_data import REGIONS
 from .helpers import choice_arg, page_arg
 
@@ -52,13 +54,16 @@ def render_home(at: datetime, preview: bool = False) -> str:
         industries=catalog.industries_with_counts(),
         regions=catalog.cities_by_region(),
         newest=newest,
+        event=event_listing.featured_event(at),
     )
 
 
 @bp.route("/")
 def home():
-    """The campaign's front page."""
-    return render_home(utcnow())
+    """The campaign's front page (featuring the live 网购节; cached no later than its next change)."""
+    now = utcnow()
+    page_cache.fresh_until(event_listing.next_change(now))
+    return render_home(now)
 
 
 def _browse_context(fixed: dict[str, str] | None = None):
@@ -169,21 +174,23 @@ def go(shop_id: int):
     if not target.lower().startswith(("https://", "http://")):  # stored URLs are validated; belt and braces
         abort(404)
     if request.method == "GET":  # HEAD (link checkers, previews) answers the same without counting
-        _count_click(row.id, row.enterprise_id)
+        _count_click(row.id, row.enterprise_id, event_listing.click_source(row.id, request.args.get("offer")))
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _count_click(shop_id: int, enterprise_id: int) -> None:
-    """Atomic counter updates (no read-modify-write race between workers) plus a ClickEvent."""
+def _count_click(shop_id: int, enterprise_id: int, source: tuple[int, int] | None = None) -> None:
+    """Atomic counter updates (no read-modify-write race between workers) plus a ClickEvent,
+    which keeps the 网购节 and offer the click came from (``source``), if any."""
     db.session.execute(update(Shop).where(Shop.id == shop_id).values(click_count=Shop.click_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
                        .values(click_count=Enterprise.click_count + 1)
                        .execution_options(synchronize_session=False))
-    db.session.add(ClickEvent(shop_id=shop_id))
+    event_id, offer_id = source or (None, None)
+    db.session.add(ClickEvent(shop_id=shop_id, event_id=event_id, offer_id=offer_id))
     db.session.commit()
 
 

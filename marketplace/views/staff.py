@@ -3,8 +3,8 @@
 Every route requires a logged-in staff or admin user: each view is decorated with
 ``@login_required`` + ``@role_required(STAFF, ADMIN)`` and, as a safety net for any route added
 later, the blueprint's ``before_request`` applies the same rule. Other topics live in
-``staff_listings``, ``staff_curation``, ``staff_complaints``, ``staff_stats``, ``staff_io`` and
-``staff_admin``; they add their routes to this blueprint.
+``staff_listings``, ``staff_curation``, ``staff_complaints``, ``staff_stats``, ``staff_io``,
+``staff_events`` and ``staff_admin``; they add their routes to this blueprint.
 """
 from __future__ import annotations
 
@@ -191,4 +191,4 @@ def reject(app_id: int):
 
 
 # Topic modules add their routes to ``bp``; import them last so ``bp`` exists.
-from . import staff_admin, staff_complaints, staff_curation, staff_io, staff_listings, staff_stats  # noqa: E402,F401
+from . import staff_admin, staff_complaints, staff_curation, staff_events, staff_io, staff_listings, staff_stats  # noqa: E402,F401,E501
