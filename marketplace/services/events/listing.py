@@ -300,7 +300,7 @@ def click_source(shop_id: int, raw_offer: str | None) -> tuple[int, int] | None:
     """``(event_id, offer_id)`` when ``/go/<shop_id>?offer=<id>`` names an approved offer of that
     shop, else None (a forged or stale argument is simply not attributed)."""
     raw = (raw_offer or "").strip()
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         return None
     row = db.session.execute(select(Offer.event_id, Offer.id).where(
         Offer.id == int(raw), Offer.shop_id == shop_id, Offer.status == OfferStatus.APPROVED)).first()
