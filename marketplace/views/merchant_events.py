@@ -11,8 +11,7 @@ from flask_login import current_user
 from .. import clock
 from ..extensions import db
 from ..models import OfferKind, OfferStatus
-from ..services import NotFound, ServiceError
-from ..services import listings
+from ..services import NotFound, ServiceError, listings
 from ..services.events import offers
 from .event_forms import OfferForm
 from .merchant import _apply_errors, _get_or_404, bp

@@ -56,7 +56,9 @@ def get_public_event(slug: str) -> ShoppingEvent:
 
 @dataclass
 class EventCard:
-    event: ShoppingEvent
+    """An event with its state and counts at a moment, for the event lists and the home page."""
+
+    event: ShoppingEvent | ScheduledEvent
     state: str
     shops: int = 0  # shops with a visible offer
     offers: int = 0  # visible offers
@@ -105,7 +107,7 @@ class ScheduledEvent:
 
     def card(self, at: datetime) -> EventCard:
         running = [shop for shop, _start, end in self.offers if end > at]
-        return EventCard(self, self.state(at), len(set(running)), len(running))  # type: ignore[arg-type]
+        return EventCard(self, self.state(at), len(set(running)), len(running))
 
 
 def _load_schedule(since: datetime) -> tuple[ScheduledEvent, ...]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ... import clock
 from ...extensions import db
-from ...models import ClickEvent, Enterprise, Offer, OfferKind, OfferStatus, Shop, ShoppingEvent
+from ...models import ClickEvent, Offer, OfferKind, OfferStatus, Shop, ShoppingEvent
 from ..stats import Table
 
 MAX_DAYS = 93
