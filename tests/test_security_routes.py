@@ -94,6 +94,8 @@ def world(app):
     complaint = Complaint(reference="TS-XSS-0001", enterprise=a_cert, shop=a_cert_shop, kind="假冒伪劣",
                           description=XSS_DESC, contact="c@example.com")
     db.session.add(complaint)
+    event = f.make_event(slug="xss-event", name=XSS_NAME[:40])
+    offer = f.make_offer(event, a_cert_shop, kind="gift", terms=XSS_DESC, coupon_code="XSS")
     db.session.commit()
     return {
         "a": a, "b": b, "staff": staff, "a_draft": a_draft, "a_draft_shop": a_draft_shop,
@@ -102,9 +104,11 @@ def world(app):
         # A's objects by URL argument name, in two sets (unpublished and certified)
         "a_values": [
             {"enterprise_id": a_draft.id, "shop_id": a_draft_shop.id, "application_id": application.id,
-             "complaint_id": complaint.id, "id": a_draft.id, "period": last_month},
+             "complaint_id": complaint.id, "id": a_draft.id, "period": last_month, "event_id": event.id,
+             "offer_id": offer.id},
             {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "application_id": application.id,
-             "complaint_id": complaint.id, "id": a_cert.id, "period": last_month},
+             "complaint_id": complaint.id, "id": a_cert.id, "period": last_month, "event_id": event.id,
+             "offer_id": offer.id},
         ],
         "public_values": {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "complaint_id": complaint.id,
                           "slug": "foshan", "reference": "TS-XSS-0001", "number": "GDWS-0000-000000",

@@ -1,6 +1,9 @@
 """All models, importable from one place: ``from marketplace.models import Enterprise``."""
 from .base import Role, ShopType, Status
 from .content import NewsArticle, NewsCategory, NewsStatus
+from .campaign import (
+    EVENT_STATE_LABELS, Offer, OfferKind, OfferStatus, ShoppingEvent, shopping_event_industry,
+)
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
     enterprise_is_public, shop_is_public,
@@ -29,4 +32,5 @@ __all__ = [
     "directory_changed_at", "directory_version",
     "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
     "ReportStatus",
+    "EVENT_STATE_LABELS", "Offer", "OfferKind", "OfferStatus", "ShoppingEvent", "shopping_event_industry",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,12 +13,19 @@ from ..clock import utc_now
 
 
 class ClickEvent(db.Model):
-    """One click-through via ``/go/<shop id>``; feeds the merchants' 30-day chart and statistics."""
+    """One click-through via ``/go/<shop id>``; feeds the merchants' 30-day chart and statistics.
+
+    A click from a 网购节 page (``/go/<shop id>?offer=<offer id>``) also keeps the offer and its
+    event, so the event report can count clicks per day.
+    """
 
     __tablename__ = "click_event"
+    __table_args__ = (Index("ix_click_event_event_id_at", "event_id", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("shopping_event.id", ondelete="SET NULL"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"), index=True)
 
 
 class ComplaintKind:

@@ -70,6 +70,14 @@ def page_arg(name: str = "page") -> int:
         abort(400, description="页码无效。")
 
 
+def slug_or_404(slug: str) -> str:
+    """A slug from the URL, or 404 without asking the database: slugs are short words, and
+    anything else (NUL bytes that PostgreSQL refuses, 300 characters) cannot name a row."""
+    if len(slug) > 100 or not slug.isprintable():
+        abort(404)
+    return slug
+
+
 def choice_arg(name: str, allowed, default: str = "") -> str:
     """A query argument restricted to ``allowed`` values; unknown values fall back to default."""
     value = request.args.get(name, default)

@@ -5,6 +5,7 @@
 * ``review``        — the review queue, one application, approve / reject;
 * ``listings``      — find an enterprise, suspend / revoke / reinstate it or a shop, badges;
 * ``curation``      — featured slots and the home preview;
+* ``events``        — 网购节: create, edit, hide; offer review; the event report;
 * ``complaints``    — complaint triage (list, one complaint, assign, reply, 办结);
 * ``complaint_process`` — the complaint stages (accept, refuse, mediate, objections) and the SLA view;
 * ``stats``         — statistics page and chart data;
@@ -17,6 +18,7 @@
 Importing the package imports every topic module, which registers its routes on ``bp``.
 """
 from . import (  # noqa: F401
-    admin, complaint_process, complaints, curation, dashboard, import_export, listings, news, reports, review, stats,
+    admin, complaint_process, complaints, curation, dashboard, events, import_export, listings, news, reports, review,
+    stats,
 )
 from .blueprint import bp  # noqa: F401
