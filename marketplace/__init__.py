@@ -56,9 +56,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """One blueprint per audience; each module exposes ``bp``."""
-    from .views import api, auth, complaints, feeds, media, merchant, news, public, search, staff, trust
+    """One blueprint per audience; each module exposes ``bp``. ``merchant_events`` adds its routes to
+    ``merchant.bp`` (imported here, before that blueprint is registered: merchant.py does not import
+    it back)."""
+    from .views import (  # noqa: F401
+        api, auth, complaints, events, feeds, media, merchant, merchant_events, news, public, reports, search,
+        staff, trust,
+    )
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, reports, events):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

@@ -43,7 +43,8 @@ def init_app(app: Flask) -> None:
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli
     from .search_sync import cli as search_cli
-    from .services import demo, importer, lifecycle, synthetic, url_audit
+    from .services import complaint_reminders, demo, importer, lifecycle, reports, synthetic, url_audit
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo, url_audit):
+    for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo, url_audit, complaint_reminders,
+                   reports):
         module.register_cli(app)

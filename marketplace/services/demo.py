@@ -1,7 +1,8 @@
 """Load the shipped demo data (marketplace/data/demo) through the normal CSV import path.
 
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
-``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it.
+``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, and the
+demo's live and ended 网购节 from ``events.demo``.
 Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Enterprise
 from . import ServiceError
+from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
 from .news_seed import load_demo_news
@@ -85,9 +87,10 @@ def load_demo_data(directory: Path | None = None) -> dict:
     logos = len(missing)
     db.session.flush()
     news = load_demo_news()["news"]
+    events = load_demo_events()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "certificates": report.certificates, "logos": logos, "news": news,
+        "certificates": report.certificates, "logos": logos, "news": news, "events": events,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

@@ -78,8 +78,8 @@ def _decode(data: bytes, max_pixels: int) -> PILImage.Image:
     return im
 
 
-def _normalise(im: PILImage.Image) -> PILImage.Image:
-    """Orientation applied, RGB or RGBA, at most 512x512, as a fresh image without metadata."""
+def _normalise(im: PILImage.Image, max_side: int = MAX_SIDE) -> PILImage.Image:
+    """Orientation applied, RGB or RGBA, at most ``max_side`` a side, as a fresh image without metadata."""
     try:
         im = ImageOps.exif_transpose(im)
     except (OSError, ValueError, SyntaxError, KeyError, TypeError):
@@ -95,7 +95,7 @@ def _normalise(im: PILImage.Image) -> PILImage.Image:
         raise ValidationError(MSG_BROKEN) from exc
     if has_alpha and im.getchannel("A").getextrema() == (255, 255):
         im = im.convert("RGB")  # fully opaque: store as a (smaller) JPEG
-    im.thumbnail((MAX_SIDE, MAX_SIDE), PILImage.Resampling.LANCZOS)
+    im.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
     # Copy the pixels into a brand-new image: its ``info`` is empty, so no EXIF, ICC profile,
     # text chunk or anything else from the upload can reach the encoder.
     clean = PILImage.frombytes(im.mode, im.size, im.tobytes())
@@ -112,8 +112,11 @@ def encode(im: PILImage.Image) -> tuple[bytes, str]:
     return buf.getvalue(), MIME["JPEG"]
 
 
-def process_image(data: bytes) -> tuple[bytes, str, int, int]:
+def process_image(data: bytes, max_side: int = MAX_SIDE) -> tuple[bytes, str, int, int]:
     """Validate and re-encode an upload; return ``(bytes, mime, width, height)``.
+
+    ``max_side`` bounds the stored size: 512 for logos and evidence, more for wide pictures such
+    as a 网购节 banner, which would be blurred at 512 pixels across.
 
     Raises ``ValidationError`` with a Chinese message for anything that is not a safe, static
     PNG / JPEG / WebP image within the configured byte and pixel limits.
@@ -127,21 +130,21 @@ def process_image(data: bytes) -> tuple[bytes, str, int, int]:
         raise ValidationError(_size_message(max_bytes))
     im = _decode(data, max_pixels)
     try:
-        clean = _normalise(im)
+        clean = _normalise(im, max_side)
     finally:
         im.close()
     out, mime = encode(clean)
     return out, mime, clean.width, clean.height
 
 
-def store_image(data: bytes) -> Image:
+def store_image(data: bytes, max_side: int = MAX_SIDE) -> Image:
     """Validate, re-encode and store an uploaded image; return its ``Image`` row.
 
     The key is the SHA-256 of the re-encoded bytes, so the same picture uploaded twice is stored
     once (the existing row is returned). Flushes, never commits. Two concurrent uploads of the
     same picture are safe: the loser of the insert race gets the winner's row.
     """
-    out, mime, width, height = process_image(data)
+    out, mime, width, height = process_image(data, max_side)
     sha = hashlib.sha256(out).hexdigest()
     existing = db.session.get(Image, sha)
     if existing is not None:
