@@ -19,10 +19,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     stores the final response; static files are wrapped last, in front of everything.
     """
     from . import (
-        auth_session, cli, errors, extensions, page_cache, proxy, rate_limits, request_guard, search_sync, security,
+        auth_session, cli, errors, extensions, page_cache, proxy, rate_limits, request_guard, security,
         static_files, templating,
     )
     from .config import load_config
+    from .search_sync import cli as search_cli
     from .services import mail
     from .unit_of_work import UnitOfWorkFlask
 
@@ -48,16 +49,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    search_sync.init_app(app)
+    search_cli.init_app(app)
     _register_blueprints(app)
     static_files.init_app(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    """One blueprint per audience; each module exposes ``bp``."""
-    from .views import api, auth, complaints, feeds, media, merchant, merchant_trust, news, public, search, staff, trust
+    """One blueprint per audience; each module exposes ``bp``. ``merchant_events`` adds its routes to
+    ``merchant.bp`` (imported here, before that blueprint is registered: merchant.py does not import
+    it back)."""
+    from .views import (  # noqa: F401
+        api, auth, complaints, events, feeds, media, merchant, merchant_events, merchant_trust, news, public, reports,
+        search, staff, trust,
+    )
 
-    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, merchant_trust):
+    for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, reports, events,
+                   merchant_trust):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

@@ -23,4 +23,6 @@ def prepare_site(app: Flask) -> None:
         summary = load_demo_data()
         db.session.commit()
         log.info("demo data loaded: %s", summary)
-    from .search_sync import ensure_index; ensure_index()  # noqa: E702  (build a missing/damaged search index)
+    from .search_sync.applier import ensure_index
+
+    ensure_index()  # build a missing or damaged search index

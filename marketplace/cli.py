@@ -11,11 +11,13 @@ from flask_migrate import upgrade
 from .extensions import db
 from .services.news_seed import seed_documents
 from .services.reference_data import seed_reference_data
+from .services.synonyms import seed_synonyms
 
 
 def init_database() -> dict[str, int]:
-    """Create or upgrade the schema with Alembic, then add missing reference data and
-    the seed policy document.
+    """Create or upgrade the schema with Alembic, then add missing reference data, the seed
+    policy document and the shipped search synonyms (rows staff switched off or edited stay as
+    they are).
 
     A data migration may ask for the stored URLs to be re-checked (revision ``9d2f6b1c4e7a``):
     that runs here, after the upgrade, because it needs the application (see ``url_audit``).
@@ -23,6 +25,7 @@ def init_database() -> dict[str, int]:
     upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     added = seed_reference_data()
     added.update(seed_documents())
+    added["synonym"] = seed_synonyms()
     db.session.commit()
     if current_app.extensions.pop("url_recheck_requested", False):
         from .services import url_audit
@@ -43,8 +46,10 @@ def init_app(app: Flask) -> None:
         added = init_database()
         click.echo(f"数据库已就绪：{current_app.config['DATABASE_URL'].split('@')[-1]}")
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
-    from . import account_cli, search_sync
-    from .services import changes, demo, dynamic, importer, lifecycle, synthetic, url_audit
+    from . import account_cli
+    from .search_sync import cli as search_cli
+    from .services import changes, complaint_reminders, demo, dynamic, importer, lifecycle, reports, synthetic, url_audit
 
-    for module in (account_cli, lifecycle, importer, synthetic, search_sync, demo, url_audit, dynamic, changes):
+    for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo, url_audit, complaint_reminders,
+                   reports, dynamic, changes):
         module.register_cli(app)

@@ -110,6 +110,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         _rollback()
+        if err.response is not None:  # the view built its own answer (Flask-Limiter's on_breach)
+            return err.response
         detail = getattr(err, "user_message", None)  # our own HTTPExceptions say what went wrong
         if isinstance(err, CSRFError):
             detail = "页面已过期或表单校验失败（CSRF），请刷新页面后重试。"

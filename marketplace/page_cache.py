@@ -39,8 +39,9 @@ Safety rules (each one a test in tests/test_page_cache.py):
 * Freshness: an entry is fresh for ``PAGE_CACHE_SECONDS`` (0 turns the cache off) minus up to 20 %
   of jitter, so pages stored together do not all expire together. What the TTL bounds is only the
   time-based content (featured-slot schedules, click-ordered fallbacks); listing changes go
-  through the outbox. After that, for ``PAGE_CACHE_STALE_SECONDS`` more, the shared entry is
-  served stale while exactly one worker (a lease in the shared store) renders the new copy
+  through the outbox. A view whose page changes at a known instant (a 网购节 offer ending) calls
+  :func:`fresh_until`: the entry is never served from that instant on, not even stale. After
+  that, for ``PAGE_CACHE_STALE_SECONDS`` more, the shared entry is served stale while exactly one worker (a lease in the shared store) renders the new copy
   (stale-while-revalidate, RFC 5861), so an expiry never makes every worker render at once.
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ import os
 import random
 import threading
 from collections import OrderedDict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
@@ -71,6 +73,7 @@ _ENV_GEN = "marketplace.page_cache.generation"
 _ENV_KEY = "marketplace.page_cache.key"
 _ENV_HEAD = "marketplace.page_cache.head"
 _ENV_SKIP = "marketplace.page_cache.skip"
+_ENV_UNTIL = "marketplace.page_cache.until"
 # Set in a request's WSGI environ to go around the cache entirely (gunicorn.conf.py's warm-up: a
 # warm-up answered from the cache would leave the worker's search stack and templates cold).
 ENV_BYPASS = "marketplace.page_cache.bypass"
@@ -81,6 +84,7 @@ class Entry(NamedTuple):
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    hard_until: float = math.inf  # never served after this, not even stale (see ``fresh_until``)
 
 
 class PageCache:
@@ -208,7 +212,8 @@ class PageCache:
                     self._remember(key, generation, found)
                     return _serve(found, "hit", start_response)
                 # Stale: one worker renders the new copy, the others keep serving this one.
-                if not _safe(shared.add, "lease|" + skey, os.getpid(), timeout=LEASE_SECONDS):
+                if now < found.hard_until and not _safe(shared.add, "lease|" + skey, os.getpid(),
+                                                        timeout=LEASE_SECONDS):
                     return _serve(found, "stale", start_response)
         environ[_ENV_GEN] = generation
         environ[_ENV_KEY] = key
@@ -228,10 +233,14 @@ class PageCache:
         return True
 
     def store(self, key: tuple, generation: int, head: int | None, status: str,
-              headers: list[tuple[str, str]], body: bytes) -> bool:
+              headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf) -> bool:
         """Keep a finished page in both tiers unless the cache was dropped while it was rendered."""
         ttl = self.ttl
-        entry = Entry(timestamp() + ttl * random.uniform(0.8, 1.0), status, headers, body)  # nosec B311 - jitter
+        now = timestamp()
+        fresh = min(now + ttl * random.uniform(0.8, 1.0), hard_until)  # nosec B311 - jitter
+        if fresh <= now:
+            return False
+        entry = Entry(fresh, status, headers, body, hard_until)
         if not self._remember(key, generation, entry):
             return False
         shared = self.shared()
@@ -279,6 +288,16 @@ def skip_store() -> None:
     request.environ[_ENV_SKIP] = True
 
 
+def fresh_until(when: datetime | None) -> None:
+    """Called by a view whose page changes by itself at ``when`` (naive UTC), such as a 网购节
+    page when an offer ends: the cached copy is never served from that instant on, not even
+    stale. Several calls keep the earliest instant."""
+    if when is None:
+        return
+    at = when.replace(tzinfo=timezone.utc).timestamp()
+    request.environ[_ENV_UNTIL] = min(at, request.environ.get(_ENV_UNTIL, math.inf))
+
+
 def request_head() -> int | None:
     """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
     return request.environ.get(_ENV_HEAD)
@@ -320,6 +339,6 @@ def init_app(app: Flask) -> None:
         if _storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-page-cache"]
             cache.store(key, request.environ[_ENV_GEN], request.environ.get(_ENV_HEAD), response.status,
-                        headers, response.get_data())
+                        headers, response.get_data(), request.environ.get(_ENV_UNTIL, math.inf))
         response.headers["X-Page-Cache"] = "miss"
         return response

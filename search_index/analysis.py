@@ -2,13 +2,17 @@
 
 * ``normalize`` – the one normalisation used for documents AND queries: drop Unicode format
   characters (category Cf: zero-width spaces, bidi overrides ...) and control characters, NFKC
-  (full-width ``ＭＩＤＥＡ`` -> ``MIDEA``), Traditional -> Simplified (OpenCC ``t2s``), lower case.
+  (full-width ``ＭＩＤＥＡ`` -> ``MIDEA``), Latin accents and pinyin tone marks folded
+  (``Měidì`` -> ``meidi``), Traditional -> Simplified (OpenCC ``t2s``), lower case.
 * ``JiebaTokenizer`` – a Whoosh tokenizer over rjieba. Positions are numbered in emission order
   (jieba's own ``ChineseAnalyzer`` uses character offsets as positions, which breaks phrase
   queries); ``startchar``/``endchar`` point into the ORIGINAL text so highlights line up even
   when normalisation changed lengths. Its import path is pickled into the index: never move it.
 * ``add_user_words`` / ``load_user_dictionary`` – brand and platform names are added to
   rjieba's dictionary so a brand stays one token (``岭南风`` instead of ``岭南`` + ``风``).
+* ``hidden_bigrams`` – the character bigrams of Chinese text that segmentation did not emit as
+  words (``大板岩板`` is segmented 大/板岩/板: ``岩板`` is hidden), indexed in a sub-word field
+  so a word inside a longer compound is still found, below whole-word matches.
 * ``pinyin_variants`` / ``initials_variants`` – every reading of polyphonic characters
   (美的 -> ``meidi``, ``meide``; initials ``md``), so people can type what they say.
 """
@@ -23,7 +27,7 @@ from functools import lru_cache
 
 import opencc
 import rjieba
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 from whoosh.analysis import Composable, Token, Tokenizer
 
 _T2S = opencc.OpenCC("t2s")
@@ -46,7 +50,23 @@ def _t2s(text: str) -> str:
         return _T2S.convert(text)
 
 
-_SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00ff\u3001-\u3011\u4e00-\u9fff]")
+# Characters the fast path leaves alone: printable ASCII, Latin-1 symbols (not its accented
+# letters, which are folded), CJK punctuation and the common CJK block.
+_SLOW_RE = re.compile(r"[^\u0020-\u007e\u00a0-\u00bf\u3001-\u3011\u4e00-\u9fff]")
+
+
+# Full-width ASCII (！ to ～) and the ideographic space: NFKC maps each to one half-width character.
+_FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+@lru_cache(maxsize=4096)
+def _fold_latin(ch: str) -> str:
+    """A Latin letter without its accent or tone mark (``ǎ`` -> ``a``, ``ü`` -> ``u``), so pinyin
+    typed with tone marks meets the plain pinyin in the index; any other character unchanged."""
+    if ch.isascii() or not ch.isalpha():
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if len(base) == 1 and base.isascii() else ch
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
@@ -54,13 +74,16 @@ def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
     (None when the two line up one to one, the common case).
 
     The map lets tokenizers report offsets into the original text (for highlighting)."""
-    if not _SLOW_RE.search(text) and unicodedata.is_normalized("NFKC", text):
-        # fast path: printable ASCII/Latin-1 and common CJK only; nothing to drop or fold
-        converted = _t2s(text) if _CJK_RE.search(text) else text
-        if len(converted) == len(text):
-            lowered = converted.lower()
-            if len(lowered) == len(text):
-                return lowered, None
+    fast = text if not _SLOW_RE.search(text) else text.translate(_FULL_TO_HALF)
+    if fast is text or not _SLOW_RE.search(fast):
+        if unicodedata.is_normalized("NFKC", fast):
+            # fast path: printable ASCII/Latin-1 and common CJK only (full-width ASCII such as
+            # （ turned half-width one for one); nothing to drop or fold
+            converted = _t2s(fast) if _CJK_RE.search(fast) else fast
+            if len(converted) == len(text):
+                lowered = converted.lower()
+                if len(lowered) == len(text):
+                    return lowered, None
     out: list[str] = []
     idx: list[int] = []
     for i, ch in enumerate(text):
@@ -73,7 +96,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int] | None]:
         norm = unicodedata.normalize("NFKC", ch)
         for c in norm:
             if not _is_dropped(c):
-                out.append(c)
+                out.append(_fold_latin(c))
                 idx.append(i)
     joined = "".join(out)
     converted = _t2s(joined) if _CJK_RE.search(joined) else joined
@@ -197,6 +220,45 @@ class SpaceTokenizer(Tokenizer):
             yield t
 
 
+_CJK_RUN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+
+
+def hidden_bigrams(norm: str) -> list[str]:
+    """See ``_hidden_bigrams``; short texts (names, brands: repeated on every shop) are cached."""
+    if len(norm) <= 64:
+        return list(_hidden_bigrams_cached(norm))
+    return _hidden_bigrams(norm)
+
+
+@lru_cache(maxsize=65536)
+def _hidden_bigrams_cached(norm: str) -> tuple[str, ...]:
+    return tuple(_hidden_bigrams(norm))
+
+
+def _hidden_bigrams(norm: str, mode: str = "search") -> list[str]:
+    """Character bigrams of the Chinese runs in already normalised ``norm`` that the segmenter
+    did not emit as two-character words at that place, each once.
+
+    Together with the word tokens they cover every bigram of the text, so a two-character query
+    word finds ``岩板`` inside ``大板岩板`` (segmented 大/板岩/板) through this field, while the
+    common case (the word was emitted) costs nothing extra in the index."""
+    runs = list(_CJK_RUN_RE.finditer(norm))
+    if not runs:
+        return []
+    emitted = {(s, e) for _w, s, e in rjieba.tokenize(norm, mode=mode) if e - s == 2}
+    out: dict[str, None] = {}
+    for m in runs:
+        for k in range(m.start(), m.end() - 1):
+            if (k, k + 2) not in emitted:
+                out[norm[k:k + 2]] = None
+    return list(out)
+
+
+def bigrams(word: str) -> list[str]:
+    """The overlapping character bigrams of a Chinese word (``抛釉瓷砖`` -> 抛釉, 釉瓷, 瓷砖)."""
+    return [word[k:k + 2] for k in range(len(word) - 1)]
+
+
 def chinese_analyzer() -> Composable:
     """The analyzer for Chinese text fields (documents); queries are built from ``query_tokens``."""
     return JiebaTokenizer("search")
@@ -283,8 +345,10 @@ def _char_readings(ch: str, style: Style) -> tuple[str, ...]:
         return (ch.lower(),) if ch.isalnum() and ch.isascii() else ("",)
     parts = pinyin(ch, style=style, heteronym=True, errors=lambda s: [s.lower()])
     opts = [x.lower() for x in dict.fromkeys(parts[0] if parts else []) if x]
-    opts = [x for x in opts if re.fullmatch(r"[a-z0-9]+", x)]
-    return tuple(opts[:3]) or ("",)
+    opts = [x for x in opts if re.fullmatch(r"[a-z0-9]+", x)][:3]
+    # pypinyin spells ü as v (绿 lv); people also type u (and tone-marked ǜ folds to u)
+    opts += [x.replace("v", "u") for x in opts if "v" in x and x.replace("v", "u") not in opts]
+    return tuple(opts[:4]) or ("",)
 
 
 @lru_cache(maxsize=65536)
@@ -317,8 +381,22 @@ def initials_variants(word: str) -> tuple[str, ...]:
     return _readings(word, Style.FIRST_LETTER)
 
 
+@lru_cache(maxsize=65536)
+def _spoken_word(word: str) -> str:
+    return "".join(lazy_pinyin(word)).lower()
+
+
+def spoken_pinyin(text: str) -> str:
+    """The pinyin of ``text`` as people say it: pypinyin's phrase-aware reading, word by word
+    (words are cached: names share most of their words)."""
+    return "".join(_spoken_word(w) for w in rjieba.cut(text))
+
+
 def name_pinyin(names) -> tuple[list[str], list[str]]:
-    """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it."""
+    """Pinyin (full, initials) tokens for a list of names: the whole name and each word in it.
+
+    The reading people say (pypinyin's phrase-aware one) is listed twice, so it outweighs the
+    rare readings of polyphonic characters (溪岸家 can also be read qiangu, which is 芊谷)."""
     full, inits = _name_pinyin(tuple(names))
     return list(full), list(inits)
 
@@ -327,16 +405,17 @@ def name_pinyin(names) -> tuple[list[str], list[str]]:
 def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
     full: list[str] = []
     inits: list[str] = []
+    spoken: list[str] = []
     for name in names:
         norm = normalize(name)
         if not norm:
             continue
-        pieces = [norm] if len(norm) <= 12 else []
-        pieces += [w for w, _s, _e in segment(norm, "default") if len(w) >= 2 and has_cjk(w)]
-        for piece in pieces:
-            if not has_cjk(piece):
-                continue
-            compact = re.sub(r"\s+", "", piece)
-            full.extend(pinyin_variants(compact))
+        words = [w for w, _s, _e in segment(norm, "default")]
+        pieces = [(w, _spoken_word(w)) for w in words if len(w) >= 2 and has_cjk(w)]
+        if len(norm) <= 12 and has_cjk(norm):  # the whole name, spoken word by word
+            pieces.insert(0, (re.sub(r"\s+", "", norm), "".join(map(_spoken_word, words))))
+        for compact, said in pieces:
+            spoken.append(said)
+            full.extend([said, *pinyin_variants(compact)])
             inits.extend(initials_variants(compact))
-    return list(dict.fromkeys(full)), list(dict.fromkeys(inits))
+    return list(dict.fromkeys(full)) + list(dict.fromkeys(spoken)), list(dict.fromkeys(inits))

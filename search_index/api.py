@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 
 from whoosh import scoring
 
+from .thesaurus import Thesaurus
+
 
 CURRENT = "current"
 CHECKPOINT_FILE = "checkpoint.json"
+FORMAT_FILE = "format.json"
 USERDICT_FILE = "userdict.txt"
 SORTS = ("relevance", "newest", "visits")
 # TF-IDF with the schema's field boosts (brand > name > description) and document boosts
@@ -47,6 +50,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    thesaurus: Thesaurus | None = None  # synonyms and places applied to ``q``
 
 
 @dataclass
@@ -70,6 +74,8 @@ class SearchResponse:
     partial: bool = False  # no document had every word; these match some of them
     fuzzy: bool = False  # Latin words were matched approximately
     tokens: list[str] = field(default_factory=list)
+    # expansions the results used: {"kind": "synonym"|"place", "text": typed word, "label": expansion}
+    expansions: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +83,7 @@ class SearchResponse:
             "hits": [h.__dict__ for h in self.hits],
             "facets": {f: [{"value": v, "count": c} for v, c in vals] for f, vals in self.facets.items()},
             "suggestion": self.suggestion, "partial": self.partial, "fuzzy": self.fuzzy,
+            "expansions": self.expansions,
         }
 
 

@@ -3,17 +3,18 @@
 Whoosh scores a query by walking a tree of matchers one document at a time, several Python
 method calls per document per term: a word like ``旗舰店`` that matches 40,000 documents costs
 tens of milliseconds before anything else happens. Our queries have a fixed, simple shape
-(``ParsedQuery.build``): every token is an OR of plain terms over a few fields, and tokens are
-combined with AND (or OR for the partial retry). This module evaluates exactly that shape from
-the posting blocks in bulk and gives the same scores Whoosh's ``TF_IDF`` gives:
+(``query.parse``): groups combined with AND (or OR for the partial retry); a group is the best
+of its alternatives, each a weighted AND of parts; a part is an OR of plain terms over a few
+fields. This module evaluates exactly that shape from the posting blocks in bulk and, for one
+word, gives the same scores Whoosh's ``TF_IDF`` gives:
 
-    score(doc) = sum over matching terms of  posting weight x idf(term)
+    score(doc) = sum over matching terms of  posting weight x idf(term)  (x the term's weight)
 
 (the posting weight already carries the field boost and the document's badge boost, as in
 Whoosh). Documents are then picked for the page with ``top_scored`` / ``top_ranked``, which
 break ties the way Whoosh's collector does (lower document number first).
 
-Anything else (fuzzy terms) still goes through Whoosh's own searcher.
+Fuzzy terms are looked up first (``searching``) and then evaluated here like any other term.
 """
 from __future__ import annotations
 
@@ -61,15 +62,38 @@ class PostingCache:
     """Decoded postings of recently used terms for ONE searcher (one index state): global
     document numbers and ``weight x idf`` per posting, as compact arrays.
 
-    This caches an index structure, not results: every search still intersects, scores,
+    It also keeps, for recently searched words, the postings of their fields merged into one
+    {docnum: score} dict (``merged``), like Lucene's query cache keeps the documents of frequent
+    clauses: a word such as 旗舰店 matches 40,000 shops in two fields, and merging them in Python
+    is most of its cost. Those dicts are shared: callers copy before changing one.
+
+    This caches index structures, not results: every search still intersects, scores,
     filters, counts facets, ranks, loads stored fields and highlights. It is dropped with its
-    searcher, so a commit never serves stale postings. Bounded by the number of postings held."""
+    searcher, so a commit never serves stale postings. Bounded by the number of postings held
+    (merged dicts, about eight times larger per entry, by a fifth of that number)."""
 
     def __init__(self, max_postings: int = 2_000_000):
         self.max_postings = max_postings
         self.size = 0
         self.items: dict[tuple, tuple] = {}
         self.lock = threading.Lock()
+        self.max_merged = max_postings // 5
+        self.merged_size = 0
+        self.merged: dict[tuple, dict] = {}
+
+    def merged_get(self, key: tuple):
+        return self.merged.get(key)
+
+    def merged_put(self, key: tuple, value: dict) -> None:
+        n = len(value)
+        if n > self.max_merged:
+            return
+        with self.lock:
+            while self.merged and self.merged_size + n > self.max_merged:  # evict oldest first
+                self.merged_size -= len(self.merged.pop(next(iter(self.merged))))
+            if key not in self.merged:
+                self.merged[key] = value
+                self.merged_size += n
 
     def get(self, searcher, field: str, btext: bytes):
         key = (field, btext)
@@ -99,13 +123,24 @@ class PostingCache:
         return got
 
 
-def token_scores(searcher, terms: list[tuple[str, str]], scored: bool = True,
-                 cache: PostingCache | None = None) -> dict[int, float]:
-    """{global docnum: score} for documents matching ANY of ``terms`` ((field, text) pairs)."""
-    acc: dict[int, float] = {}
+def token_scores(searcher, terms, scored: bool = True, cache: PostingCache | None = None,
+                 skip_fields: frozenset = frozenset()) -> dict[int, float]:
+    """{global docnum: score} for documents matching ANY of ``terms`` ((field, text, weight)).
+
+    The dict may be shared through the cache: do not change it (copy first)."""
     cache = cache or PostingCache()
-    for field, text in terms:
-        if field not in searcher.schema:
+    key = (tuple(terms), skip_fields, scored)
+    got = cache.merged_get(key)
+    if got is None:
+        got = _merge_terms(searcher, terms, scored, cache, skip_fields)
+        cache.merged_put(key, got)
+    return got
+
+
+def _merge_terms(searcher, terms, scored: bool, cache: PostingCache, skip_fields: frozenset) -> dict[int, float]:
+    acc: dict[int, float] = {}
+    for field, text, weight in terms:
+        if field not in searcher.schema or field in skip_fields:
             continue
         btext = searcher.schema[field].to_bytes(text)
         ids, scores = cache.get(searcher, field, btext)
@@ -113,26 +148,28 @@ def token_scores(searcher, terms: list[tuple[str, str]], scored: bool = True,
             continue
         if not scored:
             acc.update(dict.fromkeys(ids, 0.0))
-        elif not acc:
+        elif not acc and weight == 1.0:
             acc = dict(zip(ids, scores))
         else:
             get = acc.get
-            for d, sc in zip(ids, scores):
-                acc[d] = get(d, 0.0) + sc
+            if weight == 1.0:
+                for d, sc in zip(ids, scores):
+                    acc[d] = get(d, 0.0) + sc
+            else:
+                for d, sc in zip(ids, scores):
+                    acc[d] = get(d, 0.0) + sc * weight
     return acc
 
 
-def query_scores(searcher, token_terms: list[list[tuple[str, str]]], mode: str, scored: bool = True,
-                 cache: PostingCache | None = None) -> dict[int, float]:
-    """{global docnum: score} for the AND (every token) or OR (any token) of token clauses."""
-    per_token = [token_scores(searcher, terms, scored, cache) for terms in token_terms]
-    if not per_token:
+def combine(per_part: list[dict[int, float]], mode: str, scored: bool = True) -> dict[int, float]:
+    """The AND (every part) or OR (any part) of per-part scores, scores summed."""
+    if not per_part:
         return {}
-    if len(per_token) == 1:
-        return per_token[0]
+    if len(per_part) == 1:
+        return per_part[0]
     if mode == "and":
-        common = set(min(per_token, key=len))
-        for d in per_token:
+        common = set(min(per_part, key=len))
+        for d in per_part:
             common.intersection_update(d)
             if not common:
                 return {}
@@ -141,16 +178,117 @@ def query_scores(searcher, token_terms: list[list[tuple[str, str]]], mode: str, 
         out = {}
         for doc in common:
             s = 0.0
-            for d in per_token:
+            for d in per_part:
                 s += d[doc]
             out[doc] = s
         return out
-    out = dict(per_token[0])
-    for d in per_token[1:]:
+    out = dict(per_part[0])
+    for d in per_part[1:]:
         get = out.get
         for doc, s in d.items():
             out[doc] = get(doc, 0.0) + s
     return out
+
+
+PLACE_BOOST = 2.0
+FILL_BELOW = 20  # a page of results
+
+
+class Evaluator:
+    """Scores a parsed query (groups of alternatives, see ``query``) against one searcher.
+
+    ``partial`` leaves out sub-word and fuzzy matching (a partial match must rest on whole
+    words). ``trace`` keeps, for every labelled alternative (a synonym or place), the documents
+    it matched, so the caller can tell the user which expansions its results used."""
+
+    def __init__(self, searcher, cache: PostingCache, scored: bool = True, partial: bool = False):
+        self.searcher = searcher
+        self.cache = cache
+        self.scored = scored
+        self.partial = partial
+        self.skip = frozenset({"sub"}) if partial else frozenset()
+        self.trace: list[tuple[str, object, dict[int, float]]] = []  # (group text, alt, docs)
+        self.complete = True  # some document matched every group, places included
+
+    def query(self, groups, mode: str = "and") -> dict[int, float]:
+        """AND (or, for the partial retry, OR) of the groups. With AND, place groups (``soft``)
+        are required when at least FILL_BELOW documents match everything (佛山 陶瓷 with
+        hundreds of Foshan ceramics: those); with fewer, the other groups' matches follow the
+        complete ones (whose score is multiplied by PLACE_BOOST), so a place boosts rather than
+        empties the page. Every group is required when all of them are places."""
+        hard = [g for g in groups if not g.soft] if mode == "and" else groups
+        soft = [g for g in groups if g.soft] if hard else []
+        hard = hard or groups
+        per_group = []
+        for g in hard:
+            d = self.group(g)
+            if mode == "and" and not d:
+                return {}
+            per_group.append(d)
+        result = combine(per_group, mode, self.scored)
+        if soft and result:
+            result = self._boost(result, soft)
+        return result
+
+    def _boost(self, out: dict[int, float], soft) -> dict[int, float]:
+        """``out`` with the place groups ``soft`` applied (a new dict; ``out`` is not changed)."""
+        matched = [self.group(g) for g in soft]
+        everywhere = set(out.keys())
+        for d in matched:
+            everywhere.intersection_update(d.keys())
+        self.complete = bool(everywhere)
+        if len(everywhere) >= FILL_BELOW:  # enough documents in that place: only those
+            return {doc: sum(d[doc] for d in matched) + out[doc] for doc in everywhere} if self.scored \
+                else dict.fromkeys(everywhere, 0.0)
+        if self.scored:
+            out = dict(out)  # may be shared (see token_scores)
+            for d in matched:
+                for doc in out.keys() & d.keys():
+                    out[doc] = (out[doc] + d[doc]) * PLACE_BOOST
+        return out
+
+    def group(self, group) -> dict[int, float]:
+        """The best alternative per document. The returned dict may be shared (see
+        ``token_scores``): do not change it."""
+        alts = group.alts
+        if len(alts) == 1 and alts[0].weight == 1.0 and not alts[0].label:
+            return self.alt(alts[0])
+        acc: dict[int, float] = {}
+        owned = False
+        for alt in alts:
+            if alt.fallback and acc:
+                continue
+            if self.partial and alt.kind in ("sub", "fuzzy"):
+                continue
+            d = self.alt(alt)
+            if alt.label:
+                self.trace.append((group.text, alt, d))
+            if not d:
+                continue
+            w = alt.weight
+            if not acc:
+                acc, owned = (d, False) if w == 1.0 else ({k: v * w for k, v in d.items()}, True)
+                continue
+            if not owned:
+                acc, owned = dict(acc), True
+            get = acc.get
+            for k, v in d.items():
+                v *= w
+                if v > get(k, -1.0):
+                    acc[k] = v
+        return acc
+
+    def alt(self, alt) -> dict[int, float]:
+        per_part = []
+        for part in alt.parts:
+            if isinstance(part, list):
+                d = token_scores(self.searcher, part, self.scored, self.cache, self.skip)
+            else:
+                d = self.group(part)
+            if not d:
+                return {}
+            per_part.append(d)
+        return combine(per_part, "and", self.scored)
 
 
 def top_scored(rows: list[int], scores: dict[int, float], k: int) -> list[int]:

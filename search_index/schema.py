@@ -7,10 +7,15 @@ benchmark builds synthetically) looks like::
     {"kind": "enterprise", "id": 12, "name": "佛山市美的电器有限公司", "brands": ["美的", "Midea"],
      "enterprise_name": "", "description": "...", "city": "佛山", "region": "珠三角",
      "industries": ["家电"], "platforms": ["天猫"], "shop_types": ["旗舰店"],
-     "badges": ["中华老字号"], "certified_at": datetime | None, "visits": 0}
+     "badges": ["中华老字号"], "places": ["顺德区", "顺德"], "certified_at": datetime | None,
+     "visits": 0}
+
+``places`` are extra place names (the district the enterprise is registered in), searchable like
+the city through the ``tags`` field. A shop document also carries ``enterprise_id``.
 
 Boosts: brand (4) > name (3) > enterprise name of a shop (2) > pinyin (2) > tags (1.2) >
-description (1); a per-document boost rewards badges modestly (x1.1 per badge, at most x1.3).
+description (1) > sub-word bigrams (0.5); a per-document boost rewards badges modestly (x1.1 per
+badge, at most x1.3).
 """
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import (
-    default_pinyin, dictionary_word, has_cjk, name_pinyin, normalize, segment, space_analyzer,
-    chinese_analyzer,
+    chinese_analyzer, dictionary_word, has_cjk, hidden_bigrams, name_pinyin, normalize, pinyin_variants,
+    segment, space_analyzer,
 )
 
 KINDS = ("enterprise", "shop", "platform")
@@ -49,6 +54,13 @@ TEXT_BOOSTS = {
     "description": 1.0,
 }
 PINYIN_BOOSTS = {"pinyin": 2.0, "initials": 1.5}
+# Character bigrams hidden inside longer words: found, but below any whole-word match.
+SUB_BOOST = 0.5
+
+# The index format: bump it whenever the schema or the analysis of documents changes, so an
+# index written by older code is rebuilt (``store`` reports it unavailable) instead of being
+# searched with a different analysis than it was written with.
+FORMAT_VERSION = 2
 
 SEP = "\x1f"  # between facet groups in the meta column
 VSEP = "\x1e"  # between values of one facet
@@ -67,6 +79,7 @@ def build_schema() -> Schema:
         "ent_name": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["ent_name"]),
         "description": TEXT(analyzer=ana, stored=True, phrase=True, field_boost=TEXT_BOOSTS["description"]),
         "tags": TEXT(analyzer=ana, phrase=False, field_boost=TEXT_BOOSTS["tags"]),
+        "sub": TEXT(analyzer=sp, phrase=False, field_boost=SUB_BOOST),
         "pinyin": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["pinyin"]),
         "initials": TEXT(analyzer=sp, phrase=False, field_boost=PINYIN_BOOSTS["initials"]),
         # whole normalised names, for autocomplete by Chinese prefix
@@ -131,15 +144,17 @@ def doc_digest(doc: dict) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
-def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: int, visits: int) -> bytes:
+def encode_meta(kind: str, ident: int, facets: dict[str, list[str]], certified: int, visits: int,
+                group: int = 0) -> bytes:
     parts = [kind, str(ident), str(certified), str(visits)]
     parts += [VSEP.join(facets[f]) for f in FACET_FIELDS]
+    parts.append(str(group))
     return SEP.join(parts).encode("utf-8")
 
 
 def decode_meta(raw: bytes):
-    """(kind, id, certified, visits, {facet: tuple(values)}, ((facet, value), ...)) from the
-    meta column."""
+    """(kind, id, certified, visits, {facet: tuple(values)}, ((facet, value), ...), group) from
+    the meta column; ``group`` is the enterprise a document belongs to (0 for a platform)."""
     if not raw:
         return None
     parts = raw.decode("utf-8").split(SEP)
@@ -148,7 +163,8 @@ def decode_meta(raw: bytes):
         v = parts[4 + i] if len(parts) > 4 + i else ""
         facets[f] = tuple(v.split(VSEP)) if v else ()
     flat = tuple((f, v) for f, vals in facets.items() for v in vals)  # for one-pass counting
-    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets, flat
+    group = parts[4 + len(FACET_FIELDS)] if len(parts) > 4 + len(FACET_FIELDS) else "0"
+    return parts[0], int(parts[1]), int(parts[2]), int(parts[3]), facets, flat, int(group or 0)
 
 
 def dictionary_words(doc: dict) -> list[str]:
@@ -165,36 +181,34 @@ def dictionary_words(doc: dict) -> list[str]:
     return words
 
 
-def to_fields(doc: dict) -> dict:
-    """Whoosh fields for a document dict (see the module docstring)."""
-    kind = doc["kind"]
-    ident = int(doc["id"])
-    brands = _as_list(doc.get("brands"))
-    name = str(doc.get("name") or "")
-    ent_name = str(doc.get("enterprise_name") or "")
-    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
-    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
-    certified_at = doc.get("certified_at")
-    certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
-    visits = max(0, int(doc.get("visits") or 0))
+def _group(doc: dict) -> int:
+    """The enterprise a document belongs to (its own id, or its shop's enterprise), 0 for a
+    platform: results are spread over enterprises rather than one enterprise's shops in a row."""
+    if doc["kind"] == "enterprise":
+        return int(doc["id"])
+    return int(doc.get("enterprise_id") or 0)
 
-    names = [name] + brands + ([ent_name] if ent_name else [])
-    # a shop carries its own name and its brands in pinyin; the enterprise's legal name and the
-    # did-you-mean lexicon live on the enterprise document only (fewer postings, same answers)
+
+def _pinyin_terms(name: str, brands: list[str]) -> tuple[list[str], list[str]]:
+    """(full pinyin, initials) of a document's own name and brands. A shop carries its own name
+    and its brands in pinyin; the enterprise's legal name stays on the enterprise document."""
     full, inits = name_pinyin([name] + brands)
     # Latin brand names are searchable "as pinyin" too (midea typed in the pinyin box)
     for b in brands:
         nb = normalize(b)
         if nb and not has_cjk(nb) and re.fullmatch(r"[a-z0-9 ]+", nb):
             full.append(nb.replace(" ", ""))
+    return full, inits
 
-    tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
 
-    # did-you-mean lexicon: words people type (places, industries, brands, name words)
-    lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
+def _lexicon(kind: str, name: str, brands: list[str], facets: dict) -> tuple[set[str], set[str]]:
+    """The did-you-mean lexicon of an enterprise or platform (shops add nothing: same answers,
+    fewer postings): words people type (places, industries, brands, name words), as ``pykey``
+    (their pinyin in every reading, so 崇光 chongguang finds 重光) and ``pymap`` (pinyin:word)."""
     if kind == "shop":
-        lex_words = set()
-    for n in ([name] + brands if kind != "shop" else []):
+        return set(), set()
+    lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
+    for n in [name] + brands:
         nn = normalize(n)
         if has_cjk(nn):
             lex_words.update(w for w, _s, _e in segment(nn, "default") if len(w) >= 2 and has_cjk(w))
@@ -205,23 +219,50 @@ def to_fields(doc: dict) -> dict:
     pykeys, pymap = set(), set()
     for w in lex_words:
         w = _clean_kw(normalize(w))
-        if not w:
-            continue
-        py = default_pinyin(w) if has_cjk(w) else w
-        if py and re.fullmatch(r"[a-z0-9]+", py):
-            pykeys.add(py)
-            pymap.add(f"{py}:{w}")
+        for py in (pinyin_variants(w) if has_cjk(w) else (w,)) if w else ():
+            if py and re.fullmatch(r"[a-z0-9]+", py):
+                pykeys.add(py)
+                pymap.add(f"{py}:{w}")
+    return pykeys, pymap
 
-    bonus = 1.0 + min(0.3, 0.1 * len(facets["badge"]))
-    fields = {
+
+def _sub_words(texts) -> str:
+    """The hidden bigrams of a document's texts, each once, for the ``sub`` field."""
+    out: dict[str, None] = {}
+    for text in texts:
+        if text:
+            out.update(dict.fromkeys(hidden_bigrams(normalize(text))))
+    return " ".join(out)
+
+
+def to_fields(doc: dict) -> dict:
+    """Whoosh fields for a document dict (see the module docstring)."""
+    kind = doc["kind"]
+    ident = int(doc["id"])
+    brands = _as_list(doc.get("brands"))
+    name = str(doc.get("name") or "")
+    ent_name = str(doc.get("enterprise_name") or "")
+    description = str(doc.get("description") or "")
+    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
+    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
+    certified_at = doc.get("certified_at")
+    certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
+    visits = max(0, int(doc.get("visits") or 0))
+    names = [name] + brands + ([ent_name] if ent_name else [])
+    full, inits = _pinyin_terms(name, brands)
+    tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
+    tag_values += [_clean_kw(p) for p in _as_list(doc.get("places"))]
+    pykeys, pymap = _lexicon(kind, name, brands, facets)
+    return {
         "key": doc_key(kind, ident),
         "kind": kind,
         "db_id": ident,
         "name": name,
         "brand": "\n".join(brands),
         "ent_name": ent_name,
-        "description": str(doc.get("description") or ""),
+        "description": description,
         "tags": " ".join(tag_values),
+        "sub": _sub_words(brands + [name, ent_name, description]),
         "pinyin": " ".join(full),
         "initials": " ".join(inits),
         "names": ",".join(_clean_kw(normalize(n)).replace(" ", "") for n in names if n),
@@ -230,7 +271,6 @@ def to_fields(doc: dict) -> dict:
         "digest": doc.get("digest") or doc_digest(doc),
         "certified": certified,
         "visits": visits,
-        "meta": encode_meta(kind, ident, facets, certified, visits),
-        "_boost": bonus,
+        "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
+        "_boost": 1.0 + min(0.3, 0.1 * len(facets["badge"])),  # badges: a modest boost
     }
-    return fields

@@ -3,22 +3,29 @@
 """
 from __future__ import annotations
 
+import heapq
 import os
 from array import array
 from collections import Counter
 from itertools import compress
 from typing import TYPE_CHECKING
 
-from whoosh.query import Term
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from .analysis import has_cjk, pinyin_variants
 from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
-from .fastpath import query_scores, top_ranked, top_scored
+from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
+from .thesaurus import compact
 from .schema import FACET_FIELDS, KINDS, decode_meta
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
+
+FUZZY_FIELDS = ("brand", "name", "pinyin")
+DIVERSIFY_WINDOW = 40  # two pages
+REPEAT_DECAY = 0.3
+EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
 
 
 class SearchMixin:
@@ -60,7 +67,7 @@ class SearchMixin:
         return flat
 
     def _with_signature(self, meta):
-        """Append an integer id of the document's facet combination: documents sharing one
+        """Append (as item 7) an integer id of the document's facet combination: documents sharing one
         (most shops of a brand) are counted together, so facet counting touches each distinct
         combination once instead of every value of every match."""
         if meta is None:
@@ -78,7 +85,7 @@ class SearchMixin:
         if ref.arrays is None:
             metas = self._metas(ref)
             codes = {k: i + 1 for i, k in enumerate(KINDS)}
-            sig = array("i", [-1 if m is None else m[6] for m in metas])
+            sig = array("i", [-1 if m is None else m[7] for m in metas])
             kinds = bytes(0 if m is None else codes.get(m[0], 0) for m in metas)
             groups = []
             with self._thread_lock:
@@ -90,6 +97,7 @@ class SearchMixin:
                         if gid is None:
                             gid = ids[key] = len(sigs)
                             sigs.append(key)
+                            self._group_vals[g].append(tuple(map(self._value_id, key)))
                         of.append(gid)
                     lookup = of + [-1]  # index -1 (no meta) maps to -1
                     groups.append(array("i", map(lookup.__getitem__, sig)))
@@ -110,10 +118,25 @@ class SearchMixin:
             ref.ranks[sort] = rank
         return rank
 
+    def _owners(self, ref: _SearcherRef):
+        """docnum -> enterprise the document belongs to (platforms: a number of their own)."""
+        if ref.owners is None:
+            metas = self._metas(ref)
+            ref.owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(metas)])
+        return ref.owners
+
     def _live(self, ref: _SearcherRef) -> list[int]:
         if ref.live is None:
             ref.live = list(ref.searcher.reader().all_doc_ids())
         return ref.live
+
+    def _value_id(self, pair: tuple[str, str]) -> int:
+        """A number for one (facet, value) pair (facet counts add up in a list indexed by it)."""
+        vid = self._value_ids.get(pair)
+        if vid is None:
+            vid = self._value_ids[pair] = len(self._values)
+            self._values.append(pair)
+        return vid
 
     def _sig_set(self, sid: int) -> dict:
         """{facet: frozenset(values)} of one facet signature (cached)."""
@@ -141,17 +164,23 @@ class SearchMixin:
         counts = {f: {} for f in FACET_FIELDS}
         if not filters:
             # the common case: count small per-group signatures (city+region, platform+shop
-            # type, industry+badge) in C, then spread each group's count over its values
+            # type, industry+badge) in C, then spread each group's count over its values,
+            # adding up in a list indexed by value number (cheaper than a dict per value)
+            acc = [0] * len(self._values)
             for g, garr in enumerate(groups):
                 gcounts = Counter(map(garr.__getitem__, docs))
                 if -1 in gcounts:  # documents without a meta value: never counted nor listed
                     del gcounts[-1]
                     docs = [d for d in docs if sig[d] >= 0]
-                gsigs = self._group_sigs[g]
+                gvals = self._group_vals[g]
                 for gid, c in gcounts.items():
-                    for f, v in gsigs[gid]:
-                        dct = counts[f]
-                        dct[v] = dct.get(v, 0) + c
+                    for vid in gvals[gid]:
+                        acc[vid] += c
+            values = self._values
+            for vid, c in enumerate(acc):
+                if c:
+                    f, v = values[vid]
+                    counts[f][v] = c
             return docs, counts, matched
         sigcounts = Counter(map(sig.__getitem__, docs))
         if -1 in sigcounts:
@@ -225,47 +254,28 @@ class SearchMixin:
             # process's writer added to the user dictionary. Parsed earlier, the first search after
             # a new brand was indexed split that brand (澜汐臻选 -> 澜汐/臻/选) and found nothing,
             # and the full-page cache then kept that empty page.
-            pq = parse(req.q)
+            pq = parse(req.q, req.thesaurus)
             sort = req.sort if req.sort in SORTS else "relevance"
-            if not pq.tokens and sort == "relevance":
+            if pq.empty and sort == "relevance":
                 sort = "newest"  # browsing without words: newest first
             self._arrays(ref)
-            partial = fuzzy = False
-            scored = sort == "relevance"
-            if pq.text and not pq.tokens:
-                scores = {}  # only punctuation/symbols: a clear "no results", not everything
-            elif not pq.tokens:
-                scores = dict.fromkeys(self._live(ref), 0.0)
-            else:
-                terms = [pq.token_terms(t) for t in pq.tokens]
-                scores = query_scores(ref.searcher, terms, "and", scored, ref.postings)
-                if not scores and len(pq.tokens) > 1:
-                    scores = query_scores(ref.searcher, terms, "or", scored, ref.postings)
-                    partial = bool(scores)
+            scores, partial, ev = self._score(ref, pq, sort == "relevance")
             rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
-            if pq.tokens and len(rows) < FEW_RESULTS and pq.latin_tokens:
-                fz = self._match(ref, pq.build("or" if partial else "and", fuzzy=True), kind, sort)
-                if len(fz) > nmatched:
-                    scores = {docnum: score for score, docnum in fz}
-                    rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
-                    fuzzy = True
+            fuzzy = False
+            if not pq.empty and len(rows) < FEW_RESULTS and pq.latin_tokens:
+                if pq.add_fuzzy(lambda token: self._fuzzy_terms(ref, token)):
+                    ev2 = Evaluator(ref.searcher, ref.postings, sort == "relevance")
+                    fz = ev2.query(pq.groups, "or" if partial else "and")
+                    frows, fcounts, fmatched = self._filter_and_count(ref, fz, filters, kind)
+                    if fmatched > nmatched:
+                        scores, ev, fuzzy = fz, ev2, True
+                        rows, counts, nmatched = frows, fcounts, fmatched
             total = len(rows)
-            start = (page - 1) * per_page
-            if start >= total:
-                page_docs = []
-            elif sort == "relevance":
-                page_docs = top_scored(rows, scores, start + per_page)[start:]
-            else:
-                page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
-            hits = []
-            for docnum in page_docs:
-                stored = ref.searcher.stored_fields(docnum)
-                hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(scores[docnum]), 4),
-                                name=stored.get("name", ""),
-                                highlight=highlight(stored.get("description", ""), pq.tokens)))
+            hits = self._page_hits(ref, pq, rows, scores, sort, page, per_page)
             suggestion = None
-            if pq.tokens and total < FEW_RESULTS:
+            if not pq.empty and (total == 0 or partial or fuzzy):
                 suggestion = self._did_you_mean(ref, pq)
+            expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
@@ -274,50 +284,185 @@ class SearchMixin:
             facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
         return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
                               facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
-                              tokens=pq.tokens)
+                              tokens=pq.tokens, expansions=expansions)
 
-    def _match(self, ref: _SearcherRef, q, kind: str, sort: str) -> list[tuple[float, int]]:
-        """All (score, docnum) pairs matching ``q`` (every document when q is None)."""
-        s = ref.searcher
-        flt = Term("kind", kind) if kind else None
-        if q is None:
-            if flt is not None:
-                return [(0.0, d) for d in s.docs_for_query(flt)]
-            return [(0.0, d) for d in s.reader().all_doc_ids()]
-        results = s.search(q, limit=None, filter=flt, scored=(sort == "relevance"))
-        return [(score or 0.0, docnum) for score, docnum in results.top_n]
+    def _score(self, ref: _SearcherRef, pq: ParsedQuery, scored: bool):
+        """(scores, partial, evaluator): every group required; when nothing has them all, any
+        group on whole words (partial). No words: every document; only symbols: nothing."""
+        if pq.text and pq.empty:
+            return {}, False, None  # only punctuation/symbols: a clear "no results", not everything
+        if pq.empty:
+            return dict.fromkeys(self._live(ref), 0.0), False, None
+        ev = Evaluator(ref.searcher, ref.postings, scored)
+        scores = ev.query(pq.groups, "and")
+        if scores or len(pq.groups) < 2:
+            if scored:
+                scores = self._exact_bonus(ref, pq, scores)
+            return scores, bool(scores) and not ev.complete, ev
+        ev = Evaluator(ref.searcher, ref.postings, scored, partial=True)
+        scores = ev.query(pq.groups, "or")
+        return scores, bool(scores), ev
+
+    def _exact_bonus(self, ref: _SearcherRef, pq: ParsedQuery, scores: dict) -> dict:
+        """A document whose name or brand is exactly the query (or, for a one-word query, exactly
+        one of its synonyms) goes first: 京东 the platform before every 京东 shop, 榕野 before
+        榕野堂. Returns ``scores`` or, when a bonus applies, a changed copy (``scores`` may be
+        shared, see ``fastpath.token_scores``)."""
+        wanted = {pq.compact: 1.0}
+        if len(pq.groups) == 1:
+            for alt in pq.groups[0].alts:
+                if alt.kind == "synonym" and alt.label:
+                    wanted.setdefault(compact(alt.label), alt.weight)
+        field = ref.searcher.schema["names"]
+        owned = False
+        for text, weight in wanted.items():
+            if not text:
+                continue
+            ids, _ = ref.postings.get(ref.searcher, "names", field.to_bytes(text))
+            for d in ids:
+                if d in scores:
+                    if not owned:
+                        scores, owned = dict(scores), True
+                    scores[d] *= 1.0 + EXACT_BONUS * weight
+        return scores
+
+    def _page_hits(self, ref: _SearcherRef, pq: ParsedQuery, rows, scores, sort: str, page: int,
+                   per_page: int) -> list[Hit]:
+        """The hits of one page, with highlighted description snippets."""
+        start = (page - 1) * per_page
+        if start >= len(rows):
+            return []
+        if sort == "relevance":
+            page_docs = self._relevance_order(ref, rows, scores, start + per_page)[start:]
+        else:
+            page_docs = top_ranked(rows, self._rank(ref, sort), start + per_page)[start:]
+        marks = pq.highlight_tokens()
+        hits = []
+        for docnum in page_docs:
+            stored = ref.searcher.stored_fields(docnum)
+            hits.append(Hit(kind=stored["kind"], id=int(stored["db_id"]), score=round(float(scores[docnum]), 4),
+                            name=stored.get("name", ""),
+                            highlight=highlight(stored.get("description", ""), marks)))
+        return hits
+
+    def _relevance_order(self, ref: _SearcherRef, rows, scores, k: int) -> list[int]:
+        """The first ``k`` rows by score, spread over enterprises: within the first
+        DIVERSIFY_WINDOW, each further document of an enterprise already listed (its shops after
+        it) counts REPEAT_DECAY times less, so one brand's five shops do not fill the first page.
+        The same order for every page (the window is fixed; beyond it, plain score order)."""
+        window = top_scored(rows, scores, max(k, DIVERSIFY_WINDOW))
+        head = spread(window[:DIVERSIFY_WINDOW], scores, self._owners(ref))
+        return (head + window[DIVERSIFY_WINDOW:])[:k]
+
+    def _fuzzy_terms(self, ref: _SearcherRef, token: str) -> list[tuple[str, str, float]]:
+        """Brand, name and pinyin terms within one edit of a Latin word, a swap of two neighbouring
+        letters counting as one edit (``mdiea`` -> ``midea``); two edits for words of 9+ letters."""
+        reader = ref.searcher.reader()
+        if any((f, token) in reader for f in ("brand", "name", "pinyin", "initials")):
+            return []  # the word itself is known: approximate matches would only add noise
+        limit = 2 if len(token) >= 9 else 1
+        swapped = token[1] + token[0] + token[2:]
+        out: list[tuple[str, str, float]] = []
+        for f in FUZZY_FIELDS:
+            # a transposition is two Levenshtein edits: ask for 2, keep what Damerau allows
+            cands = set(reader.terms_within(f, token, 2, prefix=1))
+            if (f, swapped) in reader:
+                cands.add(swapped)
+            near = [c for c in sorted(cands) if c != token and damerau_levenshtein(token, c) <= limit][:10]
+            # two neighbouring letters swapped is the commonest slip of the fingers: it ranks first
+            out += [(f, c, 1.0 if _is_swap(token, c) else 0.7) for c in near]
+        return out
 
     def _did_you_mean(self, ref: _SearcherRef, pq: ParsedQuery) -> str | None:
-        """Correct each word through the pinyin lexicon: 广洲 -> guangzhou -> 广州."""
+        """Correct each word through the pinyin lexicon in every reading of its characters:
+        广洲 -> guangzhou -> 广州; 崇光 -> chongguang -> 重光. Asked only when nothing (or only a
+        partial or approximate match) was found, and never when the query names a brand or
+        enterprise exactly."""
         reader = ref.searcher.reader()
-        changed = False
-        out = []
+        if reader.doc_frequency("names", pq.compact):
+            return None
+        out, changed = [], False
         for word in pq.words:
-            best = None
-            py = None
-            if has_cjk(word):
-                variants = pinyin_variants(word)
-                py = variants[0] if variants else None
-            elif word.isalnum() and word.isascii() and len(word) >= 2:
-                py = word
-            if py:
-                candidates = [py]
-                if len(py) >= 4:
-                    try:
-                        candidates += sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})
-                    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
-                        pass
-                best_df = 0
-                for cand in candidates[:20]:
-                    for btext in reader.expand_prefix("pymap", cand + ":"):
-                        text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                        w = text.split(":", 1)[1]
-                        df = reader.doc_frequency("pymap", text)
-                        if w != word and df > best_df:
-                            best, best_df = w, df
-            if best:
-                out.append(best)
-                changed = True
-            else:
-                out.append(word)
+            best = _correct_word(reader, word)
+            out.append(best or word)
+            changed = changed or bool(best)
         return " ".join(out) if changed else None
+
+
+def _is_swap(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with two neighbouring letters swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def spread(docs: list[int], scores: dict, owners) -> list[int]:
+    """``docs`` (best first) re-ordered so that the n-th document of one enterprise scores
+    REPEAT_DECAY**n of its score; ties keep the lower document number first."""
+    heap = [(-scores[d], d, 0) for d in docs]
+    heapq.heapify(heap)
+    taken: dict[int, int] = {}
+    out = []
+    while heap:
+        neg, d, seen = heapq.heappop(heap)
+        owner = owners[d]
+        n = taken.get(owner, 0)
+        if n != seen:
+            heapq.heappush(heap, (-scores[d] * REPEAT_DECAY ** n, d, n))
+            continue
+        out.append(d)
+        taken[owner] = n + 1
+    return out
+
+
+def _correct_word(reader, word: str) -> str | None:
+    """The lexicon word that sounds like ``word`` (same pinyin in any reading first, then one
+    edit away), most frequent first; None when ``word`` is itself a known word or has no match."""
+    if has_cjk(word):
+        readings = list(pinyin_variants(word))
+    elif word.isalnum() and word.isascii() and len(word) >= 2:
+        readings = [word]
+    else:
+        return None
+    if not readings or any(reader.doc_frequency("pymap", f"{py}:{word}") for py in readings):
+        return None
+    for tier in (readings, _near_readings(reader, readings[0])):
+        best, best_df = None, 0
+        for py in tier:
+            for btext in reader.expand_prefix("pymap", py + ":"):
+                text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                w = text.split(":", 1)[1]
+                df = reader.doc_frequency("pymap", text)
+                if w != word and df > best_df:
+                    best, best_df = w, df
+        if best:
+            return best
+    return None
+
+
+def _near_readings(reader, py: str) -> list[str]:
+    """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
+    if len(py) < 4:
+        return []
+    try:
+        return sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})[:20]
+    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
+        return []
+
+
+def _used_expansions(ev: Evaluator, rows, scores: dict, filtered: bool) -> list[dict]:
+    """The synonyms and places that matched at least one result, in query order, each once."""
+    if not ev.trace or not rows:
+        return []
+    found = set(rows) if filtered else scores
+    out, seen = [], set()
+    for text, alt, docs in ev.trace:
+        key = (alt.kind, text, alt.label)
+        if key in seen or not docs:
+            continue
+        small, big = (docs, found) if len(docs) <= len(found) else (found, docs)
+        if any(d in big for d in small):
+            seen.add(key)
+            out.append({"kind": alt.kind, "text": text, "label": alt.label})
+    return out

@@ -21,11 +21,11 @@ from whoosh.writing import CLEAR
 
 from .analysis import append_user_dictionary, load_user_dictionary
 from .api import (
-    CHECKPOINT_FILE, CURRENT, FACET_GROUPS, POSTING_CACHE, REBUILD_LIMITMB, USERDICT_FILE, WEIGHTING,
-    IndexUnavailable, LockBusy,
+    CHECKPOINT_FILE, CURRENT, FACET_GROUPS, FORMAT_FILE, POSTING_CACHE, REBUILD_LIMITMB, USERDICT_FILE,
+    WEIGHTING, IndexUnavailable, LockBusy,
 )
 from .fastpath import PostingCache
-from .schema import RebuildCodec, build_schema, dictionary_words, to_fields
+from .schema import FORMAT_VERSION, RebuildCodec, build_schema, dictionary_words, to_fields
 
 
 class _SearcherRef:
@@ -40,6 +40,7 @@ class _SearcherRef:
         self.arrays = None  # (signature id per docnum, kind code per docnum)
         self.ranks = {}  # sort name -> array: docnum -> position in that order
         self.live = None  # live (not deleted) docnums
+        self.owners = None  # docnum -> the enterprise it belongs to (see schema._group)
         self.postings = PostingCache(posting_cache)  # decoded postings of this index state
 
     def release(self):
@@ -75,6 +76,9 @@ class IndexStore:
         self._group_ids: list[dict] = [{} for _ in FACET_GROUPS]
         self._group_sigs: list[list] = [[] for _ in FACET_GROUPS]
         self._group_of: list[list] = [[] for _ in FACET_GROUPS]
+        self._group_vals: list[list] = [[] for _ in FACET_GROUPS]  # per group id: value numbers
+        self._values: list[tuple[str, str]] = []  # value number -> (facet, value)
+        self._value_ids: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------ layout and health
 
@@ -114,6 +118,9 @@ class IndexStore:
             raise IndexUnavailable("missing")
         if self._ix is not None and self._ix_path == path:
             return self._ix
+        if _read_format(path) != FORMAT_VERSION:
+            # written by older code (other fields or analysis): searching it would miss words
+            raise IndexUnavailable("outdated format")
         err = None
         with warnings.catch_warnings():
             # Whoosh leaves file objects open when it fails half-way through a damaged index;
@@ -323,6 +330,8 @@ class IndexStore:
                 ix.optimize()
             ix.close()
             self._write_checkpoint(path, checkpoint)
+            with open(os.path.join(path, FORMAT_FILE), "w") as fh:
+                json.dump({"format": FORMAT_VERSION}, fh)
             self._swap(name)
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
@@ -346,6 +355,15 @@ class IndexStore:
         with self._lock:
             self._drop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _read_format(path: str) -> int:
+    """The index format a generation was written with (0 for generations older than the file)."""
+    try:
+        with open(os.path.join(path, FORMAT_FILE)) as fh:
+            return int(json.load(fh).get("format", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
 
 
 def _read_checkpoint(path: str) -> int:

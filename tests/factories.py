@@ -115,12 +115,53 @@ def make_application(ent: Enterprise, kind: str = "enterprise", *, applicant: Us
 
 
 def make_complaint(ent: Enterprise, *, shop: Shop | None = None, kind: str = "假冒伪劣",
-                   description: str = "收到的商品与描述不符，疑似假冒。", contact: str = "13800000000"):
-    """A new consumer complaint with a fresh reference number."""
+                   description: str = "收到的商品与描述不符，疑似假冒。", contact: str = "13800000000",
+                   created_at=None):
+    """A new consumer complaint (待受理) with a fresh reference number and its acceptance deadline."""
+    from marketplace import clock
     from marketplace.models import Complaint
+    from marketplace.services.complaint_process import open_deadlines
 
+    at = created_at or clock.utc_now()
     c = Complaint(reference=f"TS-20260101-{next(_seq):08d}", enterprise=ent, shop=shop, kind=kind,
-                  description=description, contact=contact, status="new")
+                  description=description, contact=contact, status="new", created_at=at, updated_at=at)
+    open_deadlines(c)
     db.session.add(c)
     db.session.flush()
     return c
+
+
+# --- 网购节 (events) and offers ----------------------------------------------------------------
+
+def make_event(*, slug: str | None = None, name: str | None = None, starts_in=None, lasts=None,
+               hidden: bool = False, industries: list[str] | None = None):
+    """An event starting ``starts_in`` from now (default: began a day ago) lasting ``lasts``
+    (default 10 days); times naive UTC like the columns."""
+    from marketplace import clock
+    from marketplace.models import ShoppingEvent
+
+    n = next(_seq)
+    start = clock.utc_now() + (starts_in if starts_in is not None else -timedelta(days=1))
+    event = ShoppingEvent(slug=slug or f"event-{n}", name=name or f"测试网购节{n}", description="测试活动。",
+                          starts_at=start, ends_at=start + (lasts or timedelta(days=10)), hidden=hidden,
+                          industries=[industry(i) for i in (industries or [])])
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def make_offer(event, shop, *, kind: str = "threshold", status: str = "approved", starts_at=None, ends_at=None,
+               threshold_fen: int = 30000, amount_fen: int = 5000, coupon_code: str = "", terms: str = "全店通用。"):
+    """An offer (approved by default) over the whole event unless times are given."""
+    from marketplace import clock
+    from marketplace.models import Offer
+
+    offer = Offer(event=event, shop=shop, kind=kind, threshold_fen=threshold_fen, amount_fen=amount_fen,
+                  discount_tenths=85 if kind == "discount" else 0, gift="帆布袋" if kind == "gift" else "",
+                  terms=terms, coupon_code=coupon_code, status=status,
+                  starts_at=starts_at or event.starts_at, ends_at=ends_at or event.ends_at,
+                  decided_at=clock.utc_now() - timedelta(days=2) if status in ("approved", "rejected") else None,
+                  submitted_by_id=shop.enterprise.owner_id)
+    db.session.add(offer)
+    db.session.flush()
+    return offer

@@ -30,17 +30,17 @@ def main() -> None:
                                     uscc=f.make_uscc(900_000 + int(time.time() * 1000) % 90_000), certificate=False)
             db.session.commit()
             if action == "create-apply":
-                from marketplace import search_sync
+                from marketplace.search_sync.applier import apply_pending
 
-                search_sync.apply_pending(blocking=True)
+                apply_pending(blocking=True)
             print(ent.id, flush=True)
         elif action == "churn":
-            from marketplace import search_sync
             from marketplace.models import Brand, Enterprise
+            from marketplace.search_sync.background import _Applier
 
             seconds, tag = float(sys.argv[3]), sys.argv[4]
             offset = 100_000 * (1 + sum(map(ord, tag)) % 50)
-            applier = search_sync._Applier(app)
+            applier = _Applier(app)
             applier.interval = 0.5
             applier.start()
             final: dict[int, str] = {}

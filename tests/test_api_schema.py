@@ -85,7 +85,8 @@ def test_document_is_openapi_3_and_lists_every_endpoint(client):
     # issue 3's search contract is documented next to ours whenever it is served
     if any(r.rule == "/api/v1/search" for r in client.application.url_map.iter_rules()):
         props = doc["components"]["schemas"]["SearchResponse"]["properties"]
-        assert set(props) == {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
+        assert set(props) == {"query", "total", "page", "per_page", "results", "facets", "suggestion", "partial",
+                              "synonyms"}
         assert "/api/v1/suggest" in doc["paths"]
 
 

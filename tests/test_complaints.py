@@ -22,11 +22,31 @@ def _jpeg_with_gps() -> bytes:
     return buf.getvalue()
 
 
-def _report(client, ent, shop=None, **data):
+def form_token(client, url: str) -> str:
+    """The one-time token of the report form at ``url``, as a browser would get it."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="form_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def report_url(ent, shop=None) -> str:
+    return f"/report?enterprise_id={ent.id}" + (f"&shop_id={shop.id}" if shop else "")
+
+
+def _report(client, ent, shop=None, token=None, **data):
+    """Post the report form like a browser: with the token of a freshly opened form."""
     form = {"kind": "假冒伪劣", "description": "收到的货品做工粗糙，包装印刷模糊，疑似假冒。", "contact": "13912345678"}
     form.update(data)
-    url = f"/report?enterprise_id={ent.id}" + (f"&shop_id={shop.id}" if shop else "")
+    url = report_url(ent, shop)
+    form["form_token"] = token or form_token(client, url)
     return client.post(url, data=form, content_type="multipart/form-data")
+
+
+def _receipt(client) -> tuple[str, str]:
+    """The reference and feedback code on the receipt page (the GET after the POST)."""
+    html = client.get("/report/submitted").get_data(as_text=True)
+    ref = re.search(r'id="receipt-ref">(TS-\d{8}-[A-Z0-9]{8})<', html).group(1)
+    code = re.search(r'id="receipt-code">([A-Z0-9]{8})<', html).group(1)
+    return ref, code
 
 
 def test_complaint_flow_end_to_end(app, client, login_as):
@@ -39,30 +59,32 @@ def test_complaint_flow_end_to_end(app, client, login_as):
     page = client.get(f"/report?enterprise_id={ent.id}&shop_id={shop.id}")
     assert page.status_code == 200 and "投诉类型" in page.get_data(as_text=True)
     resp = _report(client, ent, shop, evidence=(io.BytesIO(_jpeg_with_gps()), "证据.jpg"))
-    assert resp.status_code == 200
-    html = resp.get_data(as_text=True)
-    ref = re.search(r"TS-\d{8}-[A-Z0-9]{8}", html).group(0)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/report/submitted")
+    ref, code = _receipt(client)
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == ref))
-    assert complaint.shop_id == shop.id and complaint.status == "new"
+    assert complaint.shop_id == shop.id and complaint.status == "new" and complaint.feedback_code_hash
+    assert code not in complaint.feedback_code_hash
     assert any("收到一条投诉" in m["Subject"] and m["To"] == merchant.email for m in read_outbox())
 
     # public status page: status shown, contact never
     anon = app.test_client()
     status = anon.get(f"/complaints/lookup?ref={ref.lower()}")
     body = status.get_data(as_text=True)
-    assert status.status_code == 200 and "待处理" in body and "13912345678" not in body
+    assert status.status_code == 200 and "待受理" in body and "13912345678" not in body
     assert "没有找到" in anon.get("/complaints/lookup?ref=TS-20200101-XXXXXXXX").get_data(as_text=True)
 
-    # staff: internal note (not public), public reply, assignment
+    # staff: internal note (not public), public reply, assignment, acceptance
     login_as(staff)
     assert "13912345678" in client.get(f"/staff/complaints/{complaint.id}").get_data(as_text=True)
     client.post(f"/staff/complaints/{complaint.id}/reply", data={"body": "内部备注需核查店铺资质"})
     client.post(f"/staff/complaints/{complaint.id}/reply", data={"body": "已受理正在联系商家核实。", "public": "y"})
     client.post(f"/staff/complaints/{complaint.id}/assign", data={"assignee_id": staff.id})
+    client.post(f"/staff/complaints/{complaint.id}/accept")
     body = anon.get(f"/complaints/lookup?ref={ref}").get_data(as_text=True)
-    assert "已受理正在联系商家核实。" in body and "内部备注需核查店铺资质" not in body and "处理中" in body
+    assert "已受理正在联系商家核实。" in body and "内部备注需核查店铺资质" not in body and "商家协商" in body
+    assert any("已受理" in m["Subject"] and m["To"] == merchant.email for m in read_outbox())
 
-    # merchant reads and responds
+    # merchant reads, responds and reports the settlement
     m_client = app.test_client()
     login_as(merchant, m_client)
     view = m_client.get(f"/merchant/complaints/{complaint.id}").get_data(as_text=True)
@@ -70,19 +92,20 @@ def test_complaint_flow_end_to_end(app, client, login_as):
     assert ref in m_client.get("/merchant/complaints").get_data(as_text=True)
     m_client.post(f"/merchant/complaints/{complaint.id}", data={"body": "我司已下架该批次并联系买家退款。"})
     assert "我司已下架该批次" in anon.get(f"/complaints/lookup?ref={ref}").get_data(as_text=True)
-
-    # staff resolves with a public note
-    client.post(f"/staff/complaints/{complaint.id}/close", data={"outcome": "resolved", "note": "商家已整改并退款。"})
+    m_client.post(f"/merchant/complaints/{complaint.id}/settle", data={"outcome": "已为买家全额退款。"})
     body = anon.get(f"/complaints/lookup?ref={ref}").get_data(as_text=True)
-    assert "已解决" in body and "商家已整改并退款。" in body
+    assert "办结·已解决" in body and "已为买家全额退款。" in body
     # closed: no more responses
     m_client.post(f"/merchant/complaints/{complaint.id}", data={"body": "再补充一句"})
+    # the consumer confirms with the feedback code
+    anon.post(f"/complaints/{ref}/feedback", data={"code": code.lower(), "answer": "satisfied"})
     db.session.expire_all()
     c = db.session.get(Complaint, complaint.id)
     assert c.status == "resolved" and c.closed_at is not None and len(c.messages) == 3
+    assert c.feedback == "satisfied"
     actions = {a.action for a in db.session.scalars(select(AuditLog))}
-    assert {"complaint.create", "complaint.reply", "complaint.assign", "complaint.merchant_response",
-            "complaint.resolved"} <= actions
+    assert {"complaint.create", "complaint.reply", "complaint.assign", "complaint.accept",
+            "complaint.merchant_response", "complaint.settled", "complaint.confirmed"} <= actions
 
 
 def test_evidence_image_reencoded_without_exif(app, client):
@@ -102,7 +125,8 @@ def test_bad_evidence_refused_nothing_written(app, client):
     ent = make_enterprise()
     db.session.commit()
     resp = _report(client, ent, evidence=(io.BytesIO(b"<?php echo 1; ?>"), "shell.png"))
-    assert resp.status_code == 200 and "PNG" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "PNG" in html and "收到的货品做工粗糙" in html
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     resp = _report(client, ent, evidence=(io.BytesIO(svg), "x.png"))
     assert "SVG" in resp.get_data(as_text=True)
@@ -148,19 +172,22 @@ def test_report_rate_limited_per_address(app, client):
     ent = make_enterprise()
     db.session.commit()
     codes = [_report(client, ent).status_code for _ in range(6)]
-    assert codes[:5] == [200] * 5 and codes[5] == 429
+    assert codes[:5] == [303] * 5 and codes[5] == 429
     assert db.session.query(Complaint).count() == 5
     other = app.test_client()
-    resp = other.post(f"/report?enterprise_id={ent.id}", data={"kind": "其他", "description": "另一个地址的举报内容足够长"},
+    token = form_token(other, report_url(ent))
+    resp = other.post(report_url(ent), data={"kind": "其他", "description": "另一个地址的举报内容足够长",
+                                             "form_token": token},
                       environ_base={"REMOTE_ADDR": "10.9.8.7"}, content_type="multipart/form-data")
-    assert resp.status_code == 200
+    assert resp.status_code == 303
 
 
 def test_csrf_required(app, client):
     ent = make_enterprise()
     db.session.commit()
-    resp = client.post(f"/report?enterprise_id={ent.id}", data={"kind": "其他", "description": "没有令牌的举报内容足够长"},
-                       csrf=False)
+    resp = client.post(f"/report?enterprise_id={ent.id}", data={
+        "kind": "其他", "description": "没有令牌的举报内容足够长", "form_token": form_token(client, report_url(ent))},
+        csrf=False)
     assert resp.status_code == 400
     assert db.session.query(Complaint).count() == 0
 
@@ -199,13 +226,18 @@ def test_repeated_counterfeit_reports_flagged(app, client, login_as):
     assert by_kind.count("TS-") == 1
 
 
-def test_dismiss_requires_note(app, client, login_as):
+def test_refusal_requires_a_reason(app, client, login_as):
     c = make_complaint(make_enterprise())
     login_as(make_user(Role.STAFF))
     db.session.commit()
-    client.post(f"/staff/complaints/{c.id}/close", data={"outcome": "dismissed", "note": ""})
+    client.post(f"/staff/complaints/{c.id}/refuse", data={"reason": ""})
     db.session.expire_all()
     assert db.session.get(Complaint, c.id).status == "new"
-    client.post(f"/staff/complaints/{c.id}/close", data={"outcome": "dismissed", "note": "与本平台认证店铺无关"})
+    client.post(f"/staff/complaints/{c.id}/refuse", data={"reason": "与本平台认证店铺无关"})
+    db.session.expire_all()
+    c = db.session.get(Complaint, c.id)
+    assert c.status == "dismissed" and c.resolution_note == "与本平台认证店铺无关" and c.closed_at
+    # a refused complaint cannot be closed afterwards
+    client.post(f"/staff/complaints/{c.id}/close", data={"outcome": "resolved", "note": "晚了"})
     db.session.expire_all()
     assert db.session.get(Complaint, c.id).status == "dismissed"

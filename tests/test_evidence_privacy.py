@@ -36,11 +36,12 @@ def _screenshot(color=(240, 240, 240)) -> bytes:
 def _report_with_evidence(client, ent, data: bytes, shop=None) -> Complaint:
     """File a complaint through the real /report form and return the stored complaint."""
     url = f"/report?enterprise_id={ent.id}" + (f"&shop_id={shop.id}" if shop else "")
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', client.get(url).get_data(as_text=True))
     resp = client.post(url, content_type="multipart/form-data", data={
         "kind": "假冒伪劣", "description": "收到的货品做工粗糙，包装印刷模糊，疑似假冒，附聊天截图。",
-        "contact": "13912345678", "evidence": (io.BytesIO(data), "聊天截图.png")})
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    ref = re.search(r"TS-\d{8}-[A-Z0-9]{8}", resp.get_data(as_text=True)).group(0)
+        "contact": "13912345678", "evidence": (io.BytesIO(data), "聊天截图.png"), "form_token": token.group(1)})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    ref = re.search(r"TS-\d{8}-[A-Z0-9]{8}", client.get("/report/submitted").get_data(as_text=True)).group(0)
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == ref))
     assert complaint.evidence_sha256
     return complaint

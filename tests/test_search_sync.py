@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from marketplace import search_sync
+from marketplace.search_sync import applier, consistency, documents, engines, outbox, querying
 from marketplace.extensions import db
-from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status, directory_version
 from marketplace.clock import utc_now
-from search_index import SearchRequest
+from marketplace.models import Brand, Enterprise, FeaturedSlot, SearchOutbox, Status, directory_version
+from search_index.api import SearchRequest
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def found(q: str) -> list[int]:
     """Enterprise ids a search for ``q`` returns (through the same path as the views)."""
-    outcome = search_sync.search(SearchRequest(q=q, kind="enterprise", per_page=100))
+    outcome = querying.search(q, kind="enterprise", per_page=100)
     return [h.id for h in outcome.hits]
 
 
@@ -49,7 +49,7 @@ def test_rollback_indexes_nothing(app):
     db.session.rollback()
     assert outbox_count() == before
     assert found("回滚牌") == []
-    assert search_sync.check_consistency(repair=False).ok
+    assert consistency.check_consistency(repair=False).ok
 
 
 @pytest.mark.parametrize("change", ["brand", "industry", "badge", "certificate", "featured", "shop", "delete"])
@@ -86,13 +86,13 @@ def test_every_related_change_reindexes_the_enterprise(app, change):
         assert found("改名牌") == [ent.id] and found("关联牌") == []
         assert ("shop", shop.id) in keys
     if change == "industry":
-        data = search_sync.search(SearchRequest(q="关联牌", filters={"industry": "陶瓷"}))
+        data = querying.search("关联牌", filters={"industry": "陶瓷"})
         assert [h.id for h in data.hits if h.kind == "enterprise"] == [ent.id]
     if change == "badge":
-        data = search_sync.search(SearchRequest(q="关联牌", filters={"badge": "中华老字号"}))
+        data = querying.search("关联牌", filters={"badge": "中华老字号"})
         assert [h.id for h in data.hits if h.kind == "enterprise"] == [ent.id]
-    search_sync.apply_pending()
-    assert search_sync.check_consistency(repair=False).ok
+    applier.apply_pending()
+    assert consistency.check_consistency(repair=False).ok
 
 
 def test_bulk_update_with_enqueue(app):
@@ -100,7 +100,7 @@ def test_bulk_update_with_enqueue(app):
     db.session.commit()
     assert found("批量牌") == [ent.id]
     db.session.execute(update(Brand).where(Brand.enterprise_id == ent.id).values(name="整批牌"))
-    search_sync.enqueue("enterprise", [ent.id])
+    outbox.enqueue("enterprise", [ent.id])
     db.session.commit()
     assert found("整批牌") == [ent.id]
 
@@ -114,14 +114,14 @@ def test_consistency_check_repairs_what_the_outbox_missed(app, runner):
     db.session.execute(update(Brand).where(Brand.enterprise_id == ent.id).values(name="修复牌"))
     db.session.execute(update(Enterprise).where(Enterprise.id == gone.id).values(status=Status.REVOKED))
     db.session.commit()
-    rep = search_sync.check_consistency(repair=False)
+    rep = consistency.check_consistency(repair=False)
     assert f"enterprise:{ent.id}" in rep.stale and f"enterprise:{gone.id}" in rep.extra
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 0, result.output
     assert "已修复" in result.output
     assert found("修复牌") == [ent.id]
-    assert search_sync.get_engine().search(SearchRequest(q="消失牌")).total == 0
-    assert search_sync.check_consistency(repair=False).ok
+    assert engines.get_engine().search(SearchRequest(q="消失牌")).total == 0
+    assert consistency.check_consistency(repair=False).ok
 
 
 def test_deleted_index_directory_is_rebuilt(app, client):
@@ -131,7 +131,7 @@ def test_deleted_index_directory_is_rebuilt(app, client):
     shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
     resp = client.get("/api/v1/search?q=重建牌")
     assert resp.status_code == 200 and [r["id"] for r in resp.get_json()["results"]] == [ent.id]
-    assert search_sync.get_engine().exists()
+    assert engines.get_engine().exists()
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "toc"])
@@ -139,7 +139,7 @@ def test_damaged_index_is_rebuilt(app, client, damage):
     ent = f.make_enterprise("广东损坏测试有限公司", brands=["损坏牌"])
     db.session.commit()
     assert found("损坏牌") == [ent.id]
-    engine = search_sync.get_engine()
+    engine = engines.get_engine()
     path = Path(engine.current_path())
     for p in path.iterdir():
         if damage == "toc" and p.suffix == ".toc":
@@ -160,9 +160,9 @@ def test_start_builds_a_missing_index(app):
     """What prepare_site (first start) and the applier thread call: never a crash, an index."""
     ent = f.make_enterprise("广东启动测试有限公司", brands=["启动牌"])
     db.session.commit()
-    engine = search_sync.get_engine()
+    engine = engines.get_engine()
     shutil.rmtree(app.config["SEARCH_INDEX_DIR"], ignore_errors=True)
-    assert search_sync.ensure_index() is True
+    assert applier.ensure_index() is True
     assert engine.exists() and engine.health()[0]
     assert engine.search(SearchRequest(q="启动牌")).total == 1
     assert ent.id
@@ -172,14 +172,14 @@ def test_search_does_not_wait_for_a_busy_writer(app, client):
     ent = f.make_enterprise("广东锁测试有限公司", brands=["锁前牌"])
     db.session.commit()
     assert found("锁前牌") == [ent.id]
-    engine = search_sync.get_engine()
+    engine = engines.get_engine()
     with engine.write_lock():
         later = f.make_enterprise("广东锁后测试有限公司", brands=["锁后牌"])
         db.session.commit()
         started = time.monotonic()
         resp = client.get("/api/v1/search?q=锁前牌")
         assert resp.status_code == 200 and time.monotonic() - started < 1.0
-        assert search_sync.apply_pending() is None  # busy: skipped, not waited for
+        assert applier.apply_pending() is None  # busy: skipped, not waited for
     assert found("锁后牌") == [later.id]
 
 
@@ -190,8 +190,8 @@ def test_single_edits_keep_segments_merged(app):
     for i in range(120):
         ent.description = f"第{i}次修改"
         db.session.commit()
-        search_sync.apply_pending()
-    info = search_sync.status()
+        applier.apply_pending()
+    info = querying.status()
     assert info["segments"] <= 12, info
     assert info["lag"] == 0 and found("合并牌") == [ent.id]
 
@@ -201,9 +201,9 @@ def test_cli_rebuild_status_sync(app, runner):
     db.session.commit()
     result = runner.invoke(args=["search", "rebuild"])
     assert result.exit_code == 0 and "已重建索引" in result.output, result.output
-    first = search_sync.get_engine().current_path()
+    first = engines.get_engine().current_path()
     result = runner.invoke(args=["search", "rebuild"])
-    assert search_sync.get_engine().current_path() != first  # a new directory was swapped in
+    assert engines.get_engine().current_path() != first  # a new directory was swapped in
     assert not os.path.exists(first) or True
     f.make_enterprise("广东命令行二有限公司", brands=["命令二牌"])
     db.session.commit()
@@ -220,11 +220,11 @@ def test_search_keeps_working_during_a_rebuild(app):
     ent = f.make_enterprise("广东重建期间有限公司", brands=["期间牌"])
     db.session.commit()
     assert found("期间牌") == [ent.id]
-    engine = search_sync.get_engine()
+    engine = engines.get_engine()
     seen = []
 
     def docs():
-        for d in search_sync.iter_all_documents():
+        for d in documents.iter_all_documents():
             seen.append(engine.search(SearchRequest(q="期间牌")).total)  # old generation still answers
             yield d
 
@@ -265,7 +265,7 @@ def test_first_search_after_another_process_indexed_a_new_word_finds_it(app):
     app.config["SEARCH_SYNC_INLINE"] = False  # only the other process writes the index
     assert found("预热") == []  # index built, searcher open, dictionary loaded
     ent_id = int(_run(app, "create-apply", "广东澜汐臻选家居用品有限公司", "澜汐臻选"))
-    assert search_sync.get_engine().checkpoint() >= directory_version(db.session)
+    assert engines.get_engine().checkpoint() >= directory_version(db.session)
     assert found("澜汐臻选") == [ent_id]  # the first search, not an eventual one
 
 
@@ -277,17 +277,17 @@ def test_renaming_a_platform_reindexes_its_listings(app):
     plat = shop.platform
     plat.name = "京东商城新名"
     db.session.commit()
-    outcome = search_sync.search(SearchRequest(q="改名牌", kind="shop", per_page=100))
+    outcome = querying.search("改名牌", kind="shop", per_page=100)
     assert [h.id for h in outcome.hits] == [shop.id]
     assert ("京东商城新名", 1) in outcome.response.facets["platform"]
-    ents = search_sync.search(SearchRequest(q="改名牌", filters={"platform": "京东商城新名"}, per_page=100))
+    ents = querying.search("改名牌", filters={"platform": "京东商城新名"}, per_page=100)
     assert {(h.kind, h.id) for h in ents.hits} == {("enterprise", ent.id), ("shop", shop.id)}
 
 
 def test_dedicated_applier_process_serves_pure_readers(app):
     """Deployment shape: `flask search sync --loop` applies; web processes only read."""
     app.config["SEARCH_SYNC_INLINE"] = False
-    search_sync.ensure_index()
+    applier.ensure_index()
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"],
                SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"], SECRET_KEY="x", SEARCH_SYNC_INTERVAL="0.3",
                LOAD_DEMO_DATA="false", PYTHONUNBUFFERED="1")
@@ -322,9 +322,9 @@ def test_two_processes_committing_for_30s_lose_no_update(app):
         assert p.returncode == 0, err[-3000:]
         finals.extend(json.loads(out.strip().splitlines()[-1]))
     assert len(finals) > 100
-    search_sync.apply_pending(blocking=True)
+    applier.apply_pending(blocking=True)
     # every final state is in the index: the digest of every public document matches the database
-    rep = search_sync.check_consistency(repair=False)
+    rep = consistency.check_consistency(repair=False)
     assert rep.ok, (rep.missing[:5], rep.extra[:5], rep.stale[:5])
     # and is found by what people type (a sample; the digest check above covers all of them)
     sample = finals[:: max(1, len(finals) // 25)]

@@ -7,7 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
-from search_index import SearchEngine, SearchRequest
+from search_index import SearchEngine
+from search_index.api import SearchRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from search_bench import build_documents  # noqa: E402

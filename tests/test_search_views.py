@@ -44,7 +44,7 @@ def test_every_way_of_typing_finds_the_same_enterprise(client, midea, q):
 def test_api_response_shape(client, midea):
     ent, _ = midea
     data = api(client, q="美的")
-    assert set(data) == {"query", "total", "page", "per_page", "results", "facets", "suggestion"}
+    assert set(data) == {"query", "total", "page", "per_page", "results", "facets", "suggestion", "partial", "synonyms"}
     assert data["query"] == "美的" and data["page"] == 1 and data["per_page"] == 20
     r = next(r for r in data["results"] if r["kind"] == "enterprise")
     assert set(r) == {"kind", "id", "name", "url", "highlight", "city", "industries", "platform"}
@@ -86,10 +86,13 @@ def test_badge_gives_a_modest_boost(client, app):
 
 def test_two_word_query_prefers_documents_with_both(client, midea):
     _, lingnan = midea
-    f.make_enterprise("广州市瓷砖贸易有限公司", brands=["羊城砖"], city_name="广州", description="销售瓷砖。")
+    gz = f.make_enterprise("广州市瓷砖贸易有限公司", brands=["羊城砖"], city_name="广州", description="销售瓷砖。")
     db.session.commit()
-    data = api(client, q="佛山 瓷砖")
+    data = api(client, q="瓷砖 卫浴")
     assert ids(data) == [lingnan.id]
+    # a place only boosts: Foshan's tiles first, then the other tiles (a complete match exists)
+    data = api(client, q="佛山 瓷砖")
+    assert ids(data) == [lingnan.id, gz.id] and data["partial"] is False
     # nothing has both words: partial matches instead of nothing
     data = api(client, q="瓷砖 火星")
     assert lingnan.id in ids(data)

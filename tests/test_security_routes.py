@@ -78,7 +78,9 @@ def world(app):
     """Merchant A with draft and certified listings, an application and a complaint; merchant B
     with its own enterprise; a staff member. Texts carry XSS payloads."""
     from marketplace.models import Application, Complaint
+    from marketplace.services.reports import open_periods
 
+    last_month = open_periods()[0].strftime("%Y-%m")  # a month merchant A may file (monthly reports)
     a = f.make_user(Role.MERCHANT, email="a@example.com")
     b = f.make_user(Role.MERCHANT, email="b@example.com")
     staff = f.make_user(Role.STAFF, email="staff@example.com")
@@ -102,6 +104,8 @@ def world(app):
         letter_data=b"\xff\xd8\xff", letter_mime="image/jpeg", letter_sha256="0" * 64,
         platforms=[a_draft_shop.platform], links=[ShopAuthorization(shop=a_draft_shop)])
     db.session.add(authorization)
+    event = f.make_event(slug="xss-event", name=XSS_NAME[:40])
+    offer = f.make_offer(event, a_cert_shop, kind="gift", terms=XSS_DESC, coupon_code="XSS")
     db.session.commit()
     return {
         "a": a, "b": b, "staff": staff, "a_draft": a_draft, "a_draft_shop": a_draft_shop,
@@ -110,9 +114,11 @@ def world(app):
         # A's objects by URL argument name, in two sets (unpublished and certified)
         "a_values": [
             {"enterprise_id": a_draft.id, "shop_id": a_draft_shop.id, "application_id": application.id,
-             "complaint_id": complaint.id, "id": a_draft.id, "auth_id": authorization.id},
+             "complaint_id": complaint.id, "id": a_draft.id, "period": last_month, "event_id": event.id,
+             "offer_id": offer.id, "auth_id": authorization.id},
             {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "application_id": application.id,
-             "complaint_id": complaint.id, "id": a_cert.id, "auth_id": authorization.id},
+             "complaint_id": complaint.id, "id": a_cert.id, "period": last_month, "event_id": event.id,
+             "offer_id": offer.id, "auth_id": authorization.id},
         ],
         "public_values": {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "complaint_id": complaint.id,
                           "slug": "foshan", "reference": "TS-XSS-0001", "number": "GDWS-0000-000000",

@@ -111,7 +111,8 @@ def test_cacheability_is_declared_at_the_view(app):
     marked = {e for e in app.view_functions if page_cache.is_cacheable(e)}
     assert marked == {"public.home", "public.browse", "public.industry", "public.city", "public.platform",
                       "public.enterprise", "public.platforms", "public.about", "search.search_page",
-                      "public.privacy", "public.terms", "news.index", "news.article"}
+                      "public.privacy", "public.terms", "news.index", "news.article", "events.index",
+                      "events.detail"}
 
 
 # --------------------------------------------------------------------------- refusals

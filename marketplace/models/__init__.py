@@ -1,16 +1,24 @@
 """All models, importable from one place: ``from marketplace.models import Enterprise``."""
 from .base import Role, ShopType, Status
 from .content import NewsArticle, NewsCategory, NewsStatus
+from .campaign import (
+    EVENT_STATE_LABELS, Offer, OfferKind, OfferStatus, ShoppingEvent, shopping_event_industry,
+)
 from .directory import (
     Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
     enterprise_is_public, shop_is_public,
 )
 from .engagement import (
-    ClickEvent, Complaint, ComplaintKind, ComplaintMessage, ComplaintStatus, FeaturedSlot, Placement,
+    ClickEvent, Complaint, ComplaintFeedback, ComplaintKind, ComplaintMessage, ComplaintStatus, DesiredOutcome,
+    FeaturedSlot, Placement,
 )
+from .forms import UsedFormToken
 from .media import Image
 from .outbox import SearchOutbox, directory_changed_at, directory_version
 from .reference import Badge, City, Industry, Platform
+from .synonym import SearchSynonym, SynonymCategory, SynonymKind
+from .reminders import ReminderSent
+from .reporting import MonthlyReport, MonthlyReportLine, ReportStatus
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
 from .authorization import (
@@ -32,4 +40,8 @@ __all__ = [
     "AuthorizationSource", "AuthorizationStatus", "BrandAuthorization", "ShopAuthorization",
     "brand_authorization_platform", "AnnualConfirmation", "ConfirmationStatus", "CertificationEvent", "EventType",
     "ImpersonationSighting", "SightingKind",
+    "SearchSynonym", "SynonymCategory", "SynonymKind",
+    "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
+    "ReportStatus",
+    "EVENT_STATE_LABELS", "Offer", "OfferKind", "OfferStatus", "ShoppingEvent", "shopping_event_industry",
 ]

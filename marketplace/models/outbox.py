@@ -23,7 +23,7 @@ from ..clock import utc_now
 class SearchOutbox(db.Model):
     __tablename__ = "search_outbox"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform
+    entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform; synonym, event (no document)
     entity_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 

@@ -35,6 +35,7 @@ Design:
 Package layout (one job per module; imports only point down this list):
 
 * ``engines`` – this process's ``SearchEngine`` per index directory; tuning constants.
+* ``thesaurus`` – the query-time synonyms (from the database) and place names, cached per process.
 * ``documents`` – index documents built from the database.
 * ``outbox`` – the ``after_flush`` outbox listener and ``enqueue``.
 * ``applier`` – applying outbox rows, rebuild, ``ensure_index``.
@@ -43,85 +44,6 @@ Package layout (one job per module; imports only point down this list):
 * ``querying`` – ``search`` / ``resolve`` / database fallback / ``suggest`` / ``status`` for the views.
 * ``cli`` – ``init_app`` and the ``flask search`` commands.
 
-Every name is re-exported here, so ``from marketplace.search_sync import X`` keeps working.
+Callers import what they use from the module that defines it (``search_sync.querying.search``,
+``search_sync.outbox.enqueue``, ``search_sync.cli.init_app`` ...); this package defines nothing.
 """
-
-from __future__ import annotations
-
-import logging
-
-from .engines import (  # noqa: F401
-    _engines, _engines_lock, CHECK_EVERY, ENTITIES, GAP_GRACE, get_engine, INLINE_BATCH, SMALL_INDEX,
-)
-from .documents import (  # noqa: F401
-    _chunks, _enterprise_options, build_documents, count_public, enterprise_doc, iter_all_documents, platform_doc, shop_doc,
-)
-from .outbox import (  # noqa: F401
-    _after_flush, _keys_for, _listener_installed, _WATCHED, enqueue, install_listener,
-)
-from .applier import (  # noqa: F401
-    _advance, _private_session, _rebuild_locked, _rebuild_threads, _schedule_rebuild, apply_pending, ensure_index, rebuild,
-)
-from .consistency import (  # noqa: F401
-    check_consistency, ConsistencyReport,
-)
-from .background import (  # noqa: F401
-    _Applier, catch_up, sync_loop,
-)
-from .querying import (  # noqa: F401
-    _fallback_search, _small_database, resolve, ResolvedHit, search, SearchOutcome, status, suggest,
-)
-from .cli import (  # noqa: F401
-    init_app, register_cli,
-)
-
-log = logging.getLogger(__name__)
-
-__all__ = [
-    "_engines",
-    "_engines_lock",
-    "CHECK_EVERY",
-    "ENTITIES",
-    "GAP_GRACE",
-    "get_engine",
-    "INLINE_BATCH",
-    "log",
-    "SMALL_INDEX",
-    "_chunks",
-    "_enterprise_options",
-    "build_documents",
-    "count_public",
-    "enterprise_doc",
-    "iter_all_documents",
-    "platform_doc",
-    "shop_doc",
-    "_after_flush",
-    "_keys_for",
-    "_listener_installed",
-    "_WATCHED",
-    "enqueue",
-    "install_listener",
-    "_advance",
-    "_private_session",
-    "_rebuild_locked",
-    "_rebuild_threads",
-    "_schedule_rebuild",
-    "apply_pending",
-    "ensure_index",
-    "rebuild",
-    "check_consistency",
-    "ConsistencyReport",
-    "_Applier",
-    "catch_up",
-    "sync_loop",
-    "_fallback_search",
-    "_small_database",
-    "resolve",
-    "ResolvedHit",
-    "search",
-    "SearchOutcome",
-    "status",
-    "suggest",
-    "init_app",
-    "register_cli",
-]

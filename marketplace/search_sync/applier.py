@@ -10,7 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from search_index import IndexUnavailable, LockBusy, SearchEngine
+from search_index import SearchEngine
+from search_index.api import IndexUnavailable, LockBusy
 
 from ..extensions import db
 from ..models import SearchOutbox, directory_version

@@ -11,6 +11,7 @@ from search_index.schema import doc_digest, doc_key
 
 from ..extensions import db
 from ..models import Enterprise, Platform, Shop, enterprise_is_public, shop_is_public
+from ..services.places import district_for_uscc
 from .engines import ENTITIES
 
 
@@ -24,6 +25,12 @@ def _enterprise_options():
             selectinload(Enterprise.badges), selectinload(Enterprise.shops).joinedload(Shop.platform))
 
 
+def place_names(ent: Enterprise) -> list[str]:
+    """The district an enterprise is registered in, from its 统一社会信用代码 (番禺区, 番禺)."""
+    district = district_for_uscc(ent.uscc)
+    return district.search_names if district is not None else []
+
+
 def enterprise_doc(ent: Enterprise) -> dict:
     """The search document of a public enterprise."""
     shops = ent.public_shops
@@ -32,7 +39,7 @@ def enterprise_doc(ent: Enterprise) -> dict:
         "enterprise_name": "", "description": ent.description or "",
         "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
         "industries": [i.name for i in ent.industries], "badges": [b.name for b in ent.badges],
-        "platforms": sorted({s.platform.name for s in shops}),
+        "places": place_names(ent), "platforms": sorted({s.platform.name for s in shops}),
         "shop_types": sorted({s.shop_type for s in shops}),
         "certified_at": ent.certified_at, "visits": int(ent.click_count or 0) + sum(int(s.click_count or 0) for s in shops),
     }
@@ -44,11 +51,11 @@ def shop_doc(shop: Shop) -> dict:
     """The search document of a public shop (it carries its enterprise's brands and facets)."""
     ent = shop.enterprise
     doc = {
-        "kind": "shop", "id": shop.id, "name": shop.name, "brands": ent.brand_names,
+        "kind": "shop", "id": shop.id, "enterprise_id": ent.id, "name": shop.name, "brands": ent.brand_names,
         "enterprise_name": ent.name, "description": "",
         "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
         "industries": [i.name for i in ent.industries], "badges": [b.name for b in ent.badges],
-        "platforms": [shop.platform.name], "shop_types": [shop.shop_type],
+        "places": place_names(ent), "platforms": [shop.platform.name], "shop_types": [shop.shop_type],
         "certified_at": shop.certified_at or ent.certified_at, "visits": int(shop.click_count or 0),
     }
     doc["digest"] = doc_digest(doc)

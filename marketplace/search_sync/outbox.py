@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import (
-    Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Platform, SearchOutbox,
-    Shop, ShopAuthorization, enterprise_badge, enterprise_industry,
+    Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
+    SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent, enterprise_badge, enterprise_industry,
 )
 from ..clock import utc_now
 from .documents import _chunks
@@ -59,6 +59,17 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
             .where(ShopAuthorization.authorization_id == obj.id)).all()
         keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
         keys.add(("enterprise", conn.execute(select(Enterprise.id).where(Enterprise.uscc == obj.grantor_uscc)).scalar()))
+    elif isinstance(obj, SearchSynonym):
+        # nothing to re-index (synonyms apply at query time), but search pages change: the row
+        # moves the outbox head, which drops the full-page cache everywhere
+        keys.add(("synonym", obj.id))
+    elif isinstance(obj, Offer):
+        # Offers are not indexed, but they show on cached public pages (网购节, home): their shop's
+        # outbox row moves the head the page cache keys on, so a withdrawn offer goes at once.
+        keys.add(("shop", obj.shop_id or (obj.shop.id if obj.shop else None)))
+    elif isinstance(obj, ShoppingEvent):
+        # No search document either; the row only moves the head (the applier skips the kind).
+        keys.add(("event", obj.id))
     elif isinstance(obj, (Industry, Badge)) and obj.id is not None:
         table, col = (enterprise_industry, enterprise_industry.c.industry_id) if isinstance(obj, Industry) \
             else (enterprise_badge, enterprise_badge.c.badge_id)
@@ -73,8 +84,8 @@ def _changed(obj, *attrs: str) -> bool:
     return any(state.attrs[a].history.has_changes() for a in attrs)
 
 
-_WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge, BrandAuthorization,
-            ShopAuthorization)
+_WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge, SearchSynonym, Offer,
+            ShoppingEvent, BrandAuthorization, ShopAuthorization)
 
 
 def _after_flush(session: Session, flush_context) -> None:

@@ -1,5 +1,8 @@
 """Searching for the views: apply-then-search, resolve hits against the database (which has
 the last word), the database fallback, autocomplete and status.
+
+The views reach the engine only through this module (``search``, ``suggest``, ``clean_text``,
+``FACETS``, ``MAX_QUERY_CHARS``): ``search_sync`` is the one importer of ``search_index``.
 """
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from search_index import IndexUnavailable, SearchRequest, SearchResponse
+from search_index.api import IndexUnavailable, SearchRequest, SearchResponse
+from search_index.query import MAX_QUERY_CHARS, clean_query, highlight, parse
+from search_index.schema import FACET_FIELDS
 
 from ..extensions import db
 from ..models import (
@@ -21,6 +26,11 @@ from .applier import _private_session, _schedule_rebuild, ensure_index
 from .background import catch_up
 from .documents import count_public
 from .engines import ENTITIES, get_engine, SMALL_INDEX
+from .thesaurus import current as current_thesaurus
+
+FACETS = tuple(FACET_FIELDS)  # industry, city, region, platform, shop_type, badge
+__all__ = ["FACETS", "MAX_QUERY_CHARS", "ResolvedHit", "SearchOutcome", "clean_text", "explain_expansions",
+           "resolve", "search", "status", "suggest"]
 
 log = logging.getLogger("marketplace.search_sync")
 
@@ -44,9 +54,29 @@ class SearchOutcome:
     checkpoint: int = 0
 
 
-def search(req: SearchRequest) -> SearchOutcome:
-    """Search for a view: catch up, ask the engine, load hits from the database, drop anything
-    no longer public. Falls back to a plain database search when the index is unavailable."""
+def clean_text(raw) -> str:
+    """Query text as the engine reads it: no control or format characters, whitespace collapsed,
+    at most MAX_QUERY_CHARS characters (never raises)."""
+    return clean_query(raw)
+
+
+def explain_expansions(q: str) -> list[dict]:
+    """How the search reads ``q`` with the current synonyms and places (for the staff console):
+    one entry per word, with what it also looks for. Searches nothing."""
+    out = []
+    for group in parse(q, current_thesaurus()).groups:
+        also = [{"kind": a.kind, "label": a.label, "weight": a.weight} for a in group.alts if a.label]
+        out.append({"text": group.text, "also": also})
+    return out
+
+
+def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
+           page: int = 1, per_page: int = 20) -> SearchOutcome:
+    """Search for a view: catch up, ask the engine (with the current synonyms and places), load
+    hits from the database, drop anything no longer public. Falls back to a plain database
+    search when the index is unavailable."""
+    req = SearchRequest(q=q, kind=kind, filters=dict(filters or {}), sort=sort, page=page, per_page=per_page,
+                        thesaurus=current_thesaurus())
     app = current_app._get_current_object()
     catch_up()
     engine = get_engine()
@@ -104,8 +134,6 @@ def resolve(resp: SearchResponse) -> list[ResolvedHit]:
 
 def _fallback_search(req: SearchRequest) -> SearchOutcome:
     """A plain database search of enterprise names and brands (index being rebuilt)."""
-    from search_index.query import clean_query, highlight, parse
-
     text = clean_query(req.q)
     q = select(Enterprise).where(enterprise_is_public())
     words = text.split()[:5]
@@ -122,7 +150,7 @@ def _fallback_search(req: SearchRequest) -> SearchOutcome:
     hits = [ResolvedHit(kind="enterprise", id=e.id, obj=e, highlight=highlight(e.description, tokens), score=0.0)
             for e in ents]
     resp = SearchResponse(query=text, total=int(total), page=max(1, req.page), per_page=per_page, hits=[],
-                          facets={f: [] for f in ("industry", "city", "region", "platform", "shop_type", "badge")})
+                          facets={f: [] for f in FACETS})
     return SearchOutcome(response=resp, hits=hits, degraded=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
+from .. import clock
 from ..extensions import db
 from ..models import AuditLog
 from .changes import note_audit_ids
@@ -17,7 +18,7 @@ def record(action: str, *, actor=None, entity_kind: str, entity_id: int | None =
            enterprise_id: int | None = None, before: dict | None = None, after: dict | None = None,
            note: str = "") -> AuditLog:
     """Add one audit entry in the current transaction (it commits or rolls back with the change)."""
-    entry = AuditLog(action=action, actor_id=getattr(actor, "id", None), entity_kind=entity_kind,
+    entry = AuditLog(at=clock.utc_now(), action=action, actor_id=getattr(actor, "id", None), entity_kind=entity_kind,
                      entity_id=entity_id, enterprise_id=enterprise_id, before=before, after=after,
                      note=note)
     db.session.add(entry)

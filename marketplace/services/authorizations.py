@@ -54,11 +54,11 @@ MAX_REASON = 1000
 
 @dataclass
 class AuthorizationInput:
-    """What a grant or letter form submits; dates as typed (``2026-05-01``) or as dates."""
+    """What a grant or letter form submits (dates parsed by the form; None when left empty)."""
 
     platform_ids: list
-    valid_from: date | str | None
-    valid_until: date | str | None
+    valid_from: date | None
+    valid_until: date | None
     brand_id: int | None = None  # grant: one of the owner's brands (which names the enterprise)
     distributor_uscc: str = ""  # grant
     enterprise_id: int | None = None  # letter: the distributor's enterprise
@@ -153,18 +153,10 @@ def _platforms(ids, errors: dict) -> list[Platform]:
     return rows
 
 
-def _date(raw, field: str, label: str, errors: dict) -> date | None:
-    if isinstance(raw, date):
-        return raw
-    text = (raw or "").strip()
-    if not text:
+def _date(value: date | None, field: str, label: str, errors: dict) -> date | None:
+    if value is None:
         errors[field] = f"请填写{label}。"
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = f"{label}格式应为 2026-05-01。"
-        return None
+    return value
 
 
 def _dates(data: AuthorizationInput, errors: dict) -> tuple[date | None, date | None]:

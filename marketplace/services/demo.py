@@ -1,8 +1,9 @@
 """Load the shipped demo data (marketplace/data/demo) through the normal CSV import path.
 
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
-``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) and brand
-authorizations (``services.demo_authorizations``) come with it.
+``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, the
+demo's live and ended 网购节 from ``events.demo``, and the brand authorizations
+(``services.demo_authorizations``).
 Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
@@ -24,6 +25,7 @@ from ..extensions import db
 from ..models import Enterprise
 from . import ServiceError
 from .demo_authorizations import load_demo_authorizations
+from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
 from .news_seed import load_demo_news
@@ -97,9 +99,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     db.session.flush()
     news = load_demo_news()["news"]
     authorizations = load_demo_authorizations(directory)
+    events = load_demo_events()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "certificates": report.certificates, "logos": logos, "news": news, "authorizations": authorizations,
+        "certificates": report.certificates, "logos": logos, "news": news, "events": events,
+        "authorizations": authorizations,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

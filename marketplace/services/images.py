@@ -79,8 +79,7 @@ def _decode(data: bytes, max_pixels: int) -> PILImage.Image:
 
 
 def _normalise(im: PILImage.Image, max_side: int = MAX_SIDE) -> PILImage.Image:
-    """Orientation applied, RGB or RGBA, at most ``max_side`` pixels a side, as a fresh image
-    without metadata."""
+    """Orientation applied, RGB or RGBA, at most ``max_side`` a side, as a fresh image without metadata."""
     try:
         im = ImageOps.exif_transpose(im)
     except (OSError, ValueError, SyntaxError, KeyError, TypeError):
@@ -116,8 +115,11 @@ def encode(im: PILImage.Image) -> tuple[bytes, str]:
 def process_image(data: bytes, max_side: int = MAX_SIDE) -> tuple[bytes, str, int, int]:
     """Validate and re-encode an upload; return ``(bytes, mime, width, height)``.
 
-    ``max_side`` bounds the stored picture: 512 for logos and screenshots, more for documents
-    that must stay legible (an authorization letter). Raises ``ValidationError`` with a Chinese message for anything that is not a safe, static
+    ``max_side`` bounds the stored size: 512 for logos and evidence, more for wide pictures such
+    as a 网购节 banner, which would be blurred at 512 pixels across, and for documents that must
+    stay legible (an authorization letter).
+
+    Raises ``ValidationError`` with a Chinese message for anything that is not a safe, static
     PNG / JPEG / WebP image within the configured byte and pixel limits.
     """
     cfg = current_app.config
@@ -136,14 +138,14 @@ def process_image(data: bytes, max_side: int = MAX_SIDE) -> tuple[bytes, str, in
     return out, mime, clean.width, clean.height
 
 
-def store_image(data: bytes) -> Image:
+def store_image(data: bytes, max_side: int = MAX_SIDE) -> Image:
     """Validate, re-encode and store an uploaded image; return its ``Image`` row.
 
     The key is the SHA-256 of the re-encoded bytes, so the same picture uploaded twice is stored
     once (the existing row is returned). Flushes, never commits. Two concurrent uploads of the
     same picture are safe: the loser of the insert race gets the winner's row.
     """
-    out, mime, width, height = process_image(data)
+    out, mime, width, height = process_image(data, max_side)
     sha = hashlib.sha256(out).hexdigest()
     existing = db.session.get(Image, sha)
     if existing is not None:

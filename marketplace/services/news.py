@@ -28,7 +28,7 @@ from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import ServiceError
 from .audit import record
-from .catalog import _cached
+from .catalog import cached
 from .rich_text import plain_text
 
 TITLE_MAX = 120
@@ -278,7 +278,7 @@ def latest_headlines(n: int, at: datetime, min_version: int | None = None) -> li
                              .order_by(NewsArticle.publish_at, NewsArticle.id).limit(UPCOMING_KEPT + 1))
         return version, now, recent, upcoming
 
-    version, filled_at, recent, upcoming = _cached(f"news_headlines:{n}", compute)
+    version, filled_at, recent, upcoming = cached(f"news_headlines:{n}", compute)
     beyond_kept = len(upcoming) > UPCOMING_KEPT and at >= upcoming[UPCOMING_KEPT - 1].publish_at
     if at < filled_at or beyond_kept or (min_version is not None and min_version > version):
         return [Headline(a.id, a.title, a.category, a.publish_at) for a in latest(n, at)]

@@ -33,10 +33,11 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: str = "bar"
     note: str = ""
+    series: list[int] = field(default_factory=list)  # columns the chart draws (default: every numeric one)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "columns": self.columns, "rows": self.rows,
-                "chart": self.chart, "note": self.note}
+                "chart": self.chart, "note": self.note, "series": self.series}
 
 
 def _certified_shops():

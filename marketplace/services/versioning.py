@@ -1,5 +1,5 @@
 """Optimistic locking of the records two people (or two browser tabs) can edit at once:
-enterprise, shop, application, complaint and featured slot.
+enterprise, shop, application, complaint, featured slot and 网购节 offer.
 
 Each of these tables has a ``version`` column, declared as SQLAlchemy's ``version_id_col``: every
 ORM UPDATE or DELETE of the row says ``WHERE version = <the version loaded>`` and bumps it, so of

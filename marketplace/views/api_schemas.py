@@ -477,6 +477,8 @@ class SearchResponseSchema(Open):
     results = fields.List(fields.Nested(SearchResultSchema))
     facets = fields.Nested(SearchFacetsSchema)
     suggestion = fields.String(allow_none=True)
+    partial = fields.Boolean(metadata={"description": "没有完全匹配的结果时为 true：结果只包含部分关键词"})
+    synonyms = fields.List(fields.String(), metadata={"description": "本次搜索同时查找并用到的同义词"})
 
 
 class SuggestionSchema(Open):

@@ -1,10 +1,13 @@
-"""Helpers shared by every blueprint: role checks, page/query argument parsing."""
+"""Helpers shared by every blueprint: role checks, page/query argument parsing, refusals shown on forms."""
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, make_response, request
+from flask import abort, flash, make_response, request
 from flask_login import current_user
+
+from ..services import ServiceError
+from ..services.listings.common import FieldErrors
 
 MAX_PAGE = 100_000
 
@@ -67,6 +70,14 @@ def page_arg(name: str = "page") -> int:
         abort(400, description="页码无效。")
 
 
+def slug_or_404(slug: str) -> str:
+    """A slug from the URL, or 404 without asking the database: slugs are short words, and
+    anything else (NUL bytes that PostgreSQL refuses, 300 characters) cannot name a row."""
+    if len(slug) > 100 or not slug.isprintable():
+        abort(404)
+    return slug
+
+
 def choice_arg(name: str, allowed, default: str = "") -> str:
     """A query argument restricted to ``allowed`` values; unknown values fall back to default."""
     value = request.args.get(name, default)
@@ -84,3 +95,19 @@ def private_file(data: bytes, mime: str, filename: str):
     disposition = "inline" if mime.startswith("image/") else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
+
+
+def show_errors(form, err: ServiceError | None) -> None:
+    """Show a service refusal under the right fields (or as a flash when it has none); nothing
+    when ``err`` is None (a ``catch_refusal`` block that refused nothing)."""
+    if err is None:
+        return
+    if isinstance(err, FieldErrors):
+        for name, message in err.errors.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = list(field.errors or []) + [message]
+            else:
+                flash(message, "error")
+    else:
+        flash(str(err), "error")

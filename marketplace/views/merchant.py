@@ -15,10 +15,9 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
-from ..services import ServiceError, annual_confirmation, impersonation
+from ..services import annual_confirmation, impersonation
 from ..services.listings.applications import submit_for_certification, withdraw_application
 from ..services.listings.claims import claim_enterprise, find_claimable
-from ..services.listings.common import FieldErrors
 from ..services.listings.dashboard import (
     clicks_by_day, describe_enterprise_change, describe_shop_change, merchant_complaints, next_steps,
     pending_changes,
@@ -31,7 +30,7 @@ from ..services.listings.lookups import (
 )
 from ..services.listings.shops import add_shop, remove_shop, submit_shop, update_shop
 from ..unit_of_work import catch_refusal, on_refusal
-from .helpers import role_required
+from .helpers import role_required, show_errors
 from .merchant_forms import ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
@@ -45,21 +44,6 @@ MAX_DASHBOARD_ENTERPRISES = 20
 def _merchant_only():
     """Every merchant route: login first, then the merchant role (403 for staff)."""
     return None
-
-
-def _apply_errors(form, err: ServiceError | None) -> None:
-    """Show a service refusal under the right fields (or as a flash when it has none)."""
-    if err is None:
-        return
-    if isinstance(err, FieldErrors):
-        for name, message in err.errors.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = list(field.errors or []) + [message]
-            else:
-                flash(message, "error")
-    else:
-        flash(str(err), "error")
 
 
 def _enterprise_choices(form: EnterpriseForm) -> None:
@@ -129,7 +113,7 @@ def enterprise_new():
             ent = create_enterprise(current_user, form.as_data())
             flash("企业资料已保存为草稿。下一步：添加网店。", "success")
             return redirect(url_for("merchant.shop_new", enterprise_id=ent.id))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     if form.uscc.data:
         suggested = suggest_city(form.uscc.data)
     return render_template("merchant/enterprise_form.html", form=form, ent=None, suggested=suggested)
@@ -161,7 +145,7 @@ def _submit_edit(form, update, enterprise_id: int, messages: tuple[str, str, str
     with catch_refusal() as refusal:
         result = update(form.as_data())
     if refusal.error is not None:
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
         return None
     if result.applied:
         flash(saved if result.changed else "没有需要保存的修改。", "success")
@@ -215,7 +199,7 @@ def enterprise_logo(enterprise_id: int):
             result = set_logo(current_user, ent.id, form.logo.data.read(), form.version.data)
             flash("企业标志已更新。" if result.applied else "新标志已提交审核，通过后公开显示。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/logo_form.html", form=form, ent=ent)
 
 
@@ -257,7 +241,7 @@ def claim(enterprise_id: int):
             app_ = claim_enterprise(current_user, ent.id, form.note.data or "")
             flash("认领申请已提交，工作人员核实后您即可管理该企业。", "success")
             return redirect(url_for("merchant.application_view", application_id=app_.id))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/claim_form.html", ent=ent, form=form)
 
 
@@ -278,7 +262,7 @@ def shop_new(enterprise_id: int):
             else:
                 flash("店铺已添加。可以继续添加，或提交认证申请。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/shop_form.html", form=form, ent=ent, shop=None)
 
 

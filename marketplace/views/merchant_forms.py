@@ -1,7 +1,8 @@
 """Flask-WTF forms of the merchant area.
 
 The forms only parse input and carry the CSRF token; the rules live in
-``marketplace.services.listings`` so every path (form, test, import) applies the same checks.
+``marketplace.services.listings`` (and ``services.events`` for 网购节 offers) so every path (form,
+test, import) applies the same checks.
 Fields a merchant must not set (status, owner, featured ...) simply do not exist here, so extra
 POST fields are ignored.
 """
@@ -9,36 +10,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import HiddenField, StringField, TextAreaField
 
-from ..models import ShopType
+from ..models import OfferKind, ShopType
+from .form_fields import ChinaDateTimeField, CheckboxListField, LenientSelectField, coerce_int
 
 LOGO_MAX_BYTES = 5 * 1024 * 1024
-
-
-class _Lenient:
-    """Select fields whose choices are validated by the service (with a Chinese message)."""
-
-    def pre_validate(self, form):  # noqa: D401 - WTForms hook
-        pass
-
-
-class LenientSelectField(_Lenient, SelectField):
-    """A SelectField that leaves choice validation to the service layer."""
-
-
-class CheckboxListField(_Lenient, SelectMultipleField):
-    """Multiple choice rendered as checkboxes; choice validation is done by the service."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _coerce_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 class EnterpriseForm(FlaskForm):
@@ -47,8 +24,8 @@ class EnterpriseForm(FlaskForm):
     name = StringField("企业名称（营业执照上的全称）")
     uscc = StringField("统一社会信用代码（18 位）")
     brands = StringField("品牌（多个品牌用“；”或“、”分隔）")
-    city_id = LenientSelectField("所在城市", coerce=_coerce_int)
-    industry_ids = CheckboxListField("所属行业（1–5 个）", coerce=_coerce_int)
+    city_id = LenientSelectField("所在城市", coerce=coerce_int)
+    industry_ids = CheckboxListField("所属行业（1–5 个）", coerce=coerce_int)
     description = TextAreaField("企业简介")
     website = StringField("企业官网（可选）")
     founded_year = StringField("成立年份（可选）")
@@ -67,7 +44,7 @@ class EnterpriseForm(FlaskForm):
 class ShopForm(FlaskForm):
     """Add or edit a shop."""
 
-    platform_id = LenientSelectField("电商平台", coerce=_coerce_int)
+    platform_id = LenientSelectField("电商平台", coerce=coerce_int)
     name = StringField("店铺名称")
     url = StringField("店铺网址")
     shop_type = LenientSelectField("店铺类型", choices=[(t, t) for t in ShopType.ALL])
@@ -96,3 +73,23 @@ class ClaimForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST with a CSRF token for submit / withdraw / delete."""
+
+
+class OfferForm(FlaskForm):
+    """Enroll a shop with an offer, or change a pending / rejected offer (merchant). The shop and
+    the event come from the URL, never from the form."""
+
+    kind = LenientSelectField("优惠类型", choices=list(OfferKind.LABELS.items()))
+    threshold = StringField("门槛金额（元）")
+    amount = StringField("减免金额 / 优惠券面额（元）")
+    discount = StringField("折扣（折，如 8.5 表示八五折）")
+    gift = StringField("赠品")
+    terms = TextAreaField("使用说明（适用商品、限购、叠加规则等）")
+    coupon_code = StringField("优惠码（可选）")
+    starts_at = ChinaDateTimeField("开始时间（北京时间）")
+    ends_at = ChinaDateTimeField("结束时间（北京时间）")
+
+    def as_data(self) -> dict:
+        return {k: getattr(self, k).data for k in (
+            "kind", "threshold", "amount", "discount", "gift", "terms", "coupon_code",
+            "starts_at", "ends_at")}

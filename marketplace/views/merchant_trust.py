@@ -16,8 +16,7 @@ from ..services import annual_confirmation, authorizations
 from ..services.listings.dashboard import pending_changes
 from ..services.listings.lookups import active_platforms, get_owned_enterprise, owned_enterprises
 from ..unit_of_work import catch_refusal, on_refusal
-from .helpers import private_file, role_required
-from .merchant import _apply_errors
+from .helpers import private_file, role_required, show_errors
 from .merchant_trust_forms import AnnualConfirmationForm, GrantForm, LetterForm, LinkShopsForm, WithdrawForm
 
 bp = Blueprint("merchant_trust", __name__, url_prefix="/merchant")
@@ -59,7 +58,7 @@ def authorization_new():
             auth = authorizations.grant(current_user, form.as_input())
             flash(f"已授予「{auth.brand_name}」品牌授权（编号 {auth.id}）。被授权企业在本站登记后即可看到并关联店铺。", "success")
             return redirect(url_for("merchant_trust.authorizations_page"))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/authorization_form.html", form=form, brands=brands)
 
 
@@ -75,7 +74,7 @@ def authorization_letter_new():
             auth = authorizations.upload_letter(current_user, form.as_input(), form.letter.data.read())
             flash(f"授权书已提交（编号 {auth.id}），工作人员核验通过后生效。", "success")
             return redirect(url_for("merchant_trust.authorizations_page"))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/authorization_letter_form.html", form=form, enterprises=enterprises)
 
 
@@ -93,7 +92,7 @@ def authorization_withdraw(auth_id: int):
             flash(f"已撤回「{auth.brand_name}」品牌授权" + (f"，{len(suspended)} 家依赖该授权的店铺已暂停展示。"
                                                           if suspended else "。"), "success")
             return redirect(url_for("merchant_trust.authorizations_page"))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     else:
         abort(400)
     dependents = [s for s in auth.shops if s is not None]
@@ -145,6 +144,6 @@ def annual_confirmation_page(enterprise_id: int):
                                        seen_version=form.version.data)
             flash("年度确认已提交，工作人员核实后完成。", "success")
             return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        _apply_errors(form, refusal.error)
+        show_errors(form, refusal.error)
     return render_template("merchant/annual_confirmation.html", ent=ent, row=row, form=form,
                            pending=pending_changes(ent))

@@ -1,9 +1,8 @@
 """Flask-WTF forms of the merchant's brand authorizations and annual confirmation.
 
 They only parse input and carry the CSRF token; the rules (and their Chinese messages) live in
-``services.authorizations`` and ``services.annual_confirmation``. Dates are typed as text
-(``<input type="date">`` sends ``2026-05-01``) and parsed by the service, so a bad date gets a
-Chinese message instead of WTForms' English one.
+``services.authorizations`` and ``services.annual_confirmation``. Dates are ``ChinaDateField``s
+(a date picker's ``2026-05-01``, or ``2026年5月1日`` typed by hand).
 """
 from __future__ import annotations
 
@@ -12,21 +11,21 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from ..services.authorizations import AuthorizationInput
-from .merchant_forms import CheckboxListField, LenientSelectField, _coerce_int
+from .form_fields import ChinaDateField, CheckboxListField, LenientSelectField, coerce_int
 
 LETTER_MAX_BYTES = 10 * 1024 * 1024
 
 
 class _Validity:
-    platform_ids = CheckboxListField("授权平台", coerce=_coerce_int)
-    valid_from = StringField("授权开始日期")
-    valid_until = StringField("授权截止日期")
+    platform_ids = CheckboxListField("授权平台", coerce=coerce_int)
+    valid_from = ChinaDateField("授权开始日期")
+    valid_until = ChinaDateField("授权截止日期")
 
 
 class GrantForm(_Validity, FlaskForm):
     """The brand owner authorizes a distributor."""
 
-    brand_id = LenientSelectField("授权品牌", coerce=_coerce_int)
+    brand_id = LenientSelectField("授权品牌", coerce=coerce_int)
     distributor_uscc = StringField("被授权企业（经销商）的统一社会信用代码")
 
     def as_input(self) -> AuthorizationInput:
@@ -38,7 +37,7 @@ class GrantForm(_Validity, FlaskForm):
 class LetterForm(_Validity, FlaskForm):
     """The distributor uploads the brand owner's authorization letter."""
 
-    enterprise_id = LenientSelectField("被授权企业（本企业）", coerce=_coerce_int)
+    enterprise_id = LenientSelectField("被授权企业（本企业）", coerce=coerce_int)
     brand_name = StringField("授权品牌")
     grantor_name = StringField("授权方企业全称（品牌方）")
     grantor_uscc = StringField("授权方的统一社会信用代码")
@@ -60,7 +59,7 @@ class WithdrawForm(FlaskForm):
 
 
 class LinkShopsForm(FlaskForm):
-    shop_ids = CheckboxListField("经营该品牌的店铺", coerce=_coerce_int)
+    shop_ids = CheckboxListField("经营该品牌的店铺", coerce=coerce_int)
 
 
 class AnnualConfirmationForm(FlaskForm):

@@ -12,10 +12,11 @@ from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
 from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
-from ..services import authorizations, catalog, news
+from ..services import authorizations, catalog, complaint_record, news
+from ..services.events import listing as event_listing
 from ..services.reference_data import REGIONS
 from ..validation.urls import checked_href, parse_web_url, shop_url_problem
-from .helpers import choice_arg, page_arg
+from .helpers import choice_arg, page_arg, slug_or_404
 
 bp = Blueprint("public", __name__)
 
@@ -27,14 +28,6 @@ def _id_or_404(value: int) -> int:
     if value > MAX_ID:
         abort(404)
     return value
-
-
-def _slug_or_404(slug: str) -> str:
-    """Slugs are short words; anything else (NUL bytes that PostgreSQL refuses, 300
-    characters) cannot name a row, so it is 404 without asking the database."""
-    if len(slug) > 100 or not slug.isprintable():
-        abort(404)
-    return slug
 
 
 def render_home(at: datetime, preview: bool = False) -> str:
@@ -56,14 +49,17 @@ def render_home(at: datetime, preview: bool = False) -> str:
         regions=catalog.cities_by_region(),
         newest=newest,
         news=news.latest_headlines(HOME_NEWS, at, min_version=page_cache.request_head()),
+        event=event_listing.featured_event(at),
     )
 
 
 @bp.route("/")
 @cacheable
 def home():
-    """The campaign's front page."""
-    return render_home(utc_now())
+    """The campaign's front page (featuring the live 网购节; cached no later than its next change)."""
+    now = utc_now()
+    page_cache.fresh_until(event_listing.next_change(now))
+    return render_home(now)
 
 
 def _browse_context(fixed: dict[str, str] | None = None):
@@ -117,7 +113,7 @@ def browse():
 @cacheable
 def industry(slug: str):
     """An industry's certified enterprises (the browse list with the industry fixed)."""
-    ind = db.first_or_404(select(Industry).where(Industry.slug == _slug_or_404(slug), Industry.active.is_(True)))
+    ind = db.first_or_404(select(Industry).where(Industry.slug == slug_or_404(slug), Industry.active.is_(True)))
     ctx = _browse_context({"industry": ind.slug})
     ctx["canonical"] = _canonical("public.industry", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=ind.slug)
@@ -128,7 +124,7 @@ def industry(slug: str):
 @cacheable
 def city(slug: str):
     """A city's certified enterprises (the browse list with the city fixed)."""
-    c = db.first_or_404(select(City).where(City.slug == _slug_or_404(slug)))
+    c = db.first_or_404(select(City).where(City.slug == slug_or_404(slug)))
     ctx = _browse_context({"city": c.slug})
     ctx["canonical"] = _canonical("public.city", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=c.slug)
@@ -159,6 +155,7 @@ def enterprise(enterprise_id: int):
         certificate=ent.certificate,
         shop_authorizations=authorizations.shop_labels(ent.public_shops),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
+        complaint_record=complaint_record.public_record(ent.id),
     ))
     if unpublished:
         response.headers["X-Robots-Tag"] = "noindex"
@@ -193,21 +190,23 @@ def go(shop_id: int):
         abort(404)
     target = parse_web_url(row.url).href
     if request.method == "GET":  # HEAD (link checkers, previews) answers the same without counting
-        _count_click(row.id, row.enterprise_id)
+        _count_click(row.id, row.enterprise_id, event_listing.click_source(row.id, request.args.get("offer")))
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _count_click(shop_id: int, enterprise_id: int) -> None:
-    """Atomic counter updates (no read-modify-write race between workers) plus a ClickEvent."""
+def _count_click(shop_id: int, enterprise_id: int, source: tuple[int, int] | None = None) -> None:
+    """Atomic counter updates (no read-modify-write race between workers) plus a ClickEvent,
+    which keeps the 网购节 and offer the click came from (``source``), if any."""
     db.session.execute(update(Shop).where(Shop.id == shop_id).values(click_count=Shop.click_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
                        .values(click_count=Enterprise.click_count + 1)
                        .execution_options(synchronize_session=False))
-    db.session.add(ClickEvent(shop_id=shop_id))
+    event_id, offer_id = source or (None, None)
+    db.session.add(ClickEvent(shop_id=shop_id, event_id=event_id, offer_id=offer_id))
 
 
 @bp.route("/platforms")
@@ -221,7 +220,7 @@ def platforms():
 @cacheable
 def platform(slug: str):
     """A platform's page: description, homepage and its certified shops, paginated."""
-    plat = db.first_or_404(select(Platform).where(Platform.slug == _slug_or_404(slug), Platform.active.is_(True)))
+    plat = db.first_or_404(select(Platform).where(Platform.slug == slug_or_404(slug), Platform.active.is_(True)))
     shop_type = choice_arg("shop_type", ShopType.ALL, "")
     page = page_arg()
     pagination = catalog.platform_shops(plat, shop_type or None, page, current_app.config["PER_PAGE"])

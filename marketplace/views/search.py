@@ -1,8 +1,8 @@
 """Search pages: ``/search`` (HTML), ``/api/v1/search`` and ``/api/v1/suggest`` (JSON).
 
-Thin views: parse and validate the query string, call ``search_sync.search`` / ``suggest`` (which
-ask the engine and then load every hit from the database, dropping anything no longer public),
-render. Bad parameters get 400 (an error page, or ``{"error": ...}`` in Chinese for the API).
+Thin views: parse and validate the query string, call ``search_sync.querying.search`` / ``suggest``
+(which ask the engine and then load every hit from the database, dropping anything no longer
+public), render. Bad parameters get 400 (an error page, or ``{"error": ...}`` in Chinese for the API).
 """
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy import func, select
 
-from search_index import FACET_FIELDS, SearchRequest
-from search_index.query import MAX_QUERY_CHARS, clean_query
-
-from .. import page_cache, search_sync
+from .. import page_cache
 from ..extensions import db
 from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
+from ..search_sync import querying
+from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
+from ..services.places import district_for_uscc
 from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
@@ -28,6 +28,10 @@ FACET_LABELS = {"industry": "行业", "city": "城市", "region": "区域", "pla
                 "shop_type": "店铺类型", "badge": "荣誉标识"}
 MAX_PAGE = 100_000
 MAX_FILTER_CHARS = 80
+# Shown in the search box and the empty state; each finds something in the demo data
+# (tests/test_search_quality.py checks it): a product, a city with a product, and
+# pinyin initials mixed with characters.
+EXAMPLE_QUERIES = ("凉茶", "佛山 瓷砖", "dg家具")
 
 
 class BadParam(Exception):
@@ -43,9 +47,10 @@ class Params:
     page: int
     per_page: int
 
-    def request(self) -> SearchRequest:
-        return SearchRequest(q=self.q, kind=self.kind, filters=self.filters, sort=self.sort,
-                             page=self.page, per_page=self.per_page)
+    def search(self):
+        """Run this search (``search_sync.querying.SearchOutcome``)."""
+        return querying.search(self.q, kind=self.kind, filters=self.filters, sort=self.sort, page=self.page,
+                               per_page=self.per_page)
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
@@ -57,7 +62,7 @@ def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> 
 
 def parse_params(args, api: bool = False) -> Params:
     """Validated search parameters from a query string; raises BadParam (Chinese message)."""
-    q = clean_query(args.get("q", ""))[:MAX_QUERY_CHARS]
+    q = clean_text(args.get("q", ""))[:MAX_QUERY_CHARS]
     kind = (args.get("kind") or "").strip()
     if kind and kind not in KINDS:
         raise BadParam("kind 参数无效：只能是 enterprise、shop 或 platform。")
@@ -65,8 +70,8 @@ def parse_params(args, api: bool = False) -> Params:
     if sort not in SORTS:
         raise BadParam("sort 参数无效：只能是 relevance、newest 或 visits。")
     filters = {}
-    for f in FACET_FIELDS:
-        value = clean_query(args.get(f, ""))
+    for f in FACETS:
+        value = clean_text(args.get(f, ""))
         if len(value) > MAX_FILTER_CHARS:
             raise BadParam(f"{FACET_LABELS[f]}筛选条件过长。")
         if value:
@@ -128,7 +133,7 @@ def search_page():
     except BadParam as exc:
         abort(400, description=str(exc))
     has_query = bool(params.q or params.filters or params.kind)
-    outcome = search_sync.search(params.request()) if has_query else None
+    outcome = params.search() if has_query else None
     if outcome and (outcome.degraded or outcome.checkpoint < (page_cache.request_head() or 0)):
         page_cache.skip_store()  # the index has not caught up with the listings: don't keep this page
     resp = outcome.response if outcome else None
@@ -141,8 +146,22 @@ def search_page():
     return render_template(
         "search/results.html", params=params, outcome=outcome, resp=resp, pages=pages,
         active=active, popular=popular, title=title, kinds=KINDS, sorts=SORTS,
-        facet_labels=FACET_LABELS, result_url=result_url,
+        facet_labels=FACET_LABELS, result_url=result_url, district_of=district_for_uscc,
+        synonyms=_expansion_labels(resp, "synonym"), places=_expansion_labels(resp, "place"),
     )
+
+
+def _expansion_labels(resp, kind: str) -> list[str]:
+    """What the page says the search also looked for: 冰箱 (for 雪柜), 广州 (for 羊城)."""
+    if not resp:
+        return []
+    return list(dict.fromkeys(e["label"] for e in resp.expansions if e["kind"] == kind))[:12]
+
+
+@bp.app_context_processor
+def _search_examples():
+    """Example queries for every page that shows the search box."""
+    return {"search_examples": EXAMPLE_QUERIES}
 
 
 def _api_error(message: str, status: int = 400):
@@ -164,23 +183,25 @@ def api_search():
         params = parse_params(request.args, api=True)
     except BadParam as exc:
         return _api_error(str(exc))
-    outcome = search_sync.search(params.request())
+    outcome = params.search()
     resp = outcome.response
     return _api_json({
         "query": resp.query, "total": resp.total, "page": resp.page, "per_page": resp.per_page,
         "results": [result_dict(h) for h in outcome.hits],
-        "facets": {f: [{"value": v, "count": c} for v, c in resp.facets.get(f, [])] for f in FACET_FIELDS},
+        "facets": {f: [{"value": v, "count": c} for v, c in resp.facets.get(f, [])] for f in FACETS},
         "suggestion": resp.suggestion,
+        "partial": resp.partial,
+        "synonyms": _expansion_labels(resp, "synonym"),
     })
 
 
 @bp.route("/api/v1/suggest")
 def api_suggest():
     """Autocomplete: at most 10 brand / enterprise / platform names for a prefix."""
-    q = clean_query(request.args.get("q", ""))
+    q = clean_text(request.args.get("q", ""))
     if len(q) > MAX_QUERY_CHARS:
         return _api_error("q 参数过长。")
-    items = search_sync.suggest(q, limit=10) if q else []
+    items = querying.suggest(q, limit=10) if q else []
     plats = {}
     if any(s.kind == "platform" for s in items):
         plats = {p.id: p for p in db.session.scalars(

@@ -11,7 +11,7 @@ the upgrade; after a bare ``flask db upgrade`` run ``flask --app app changes-bac
 (it is idempotent).
 
 Revision ID: e5a9c2d7b318
-Revises: 7d3f2a9c4e11
+Revises: 0f2f41dfd106
 Create Date: 2026-12-05 01:01:34.385927
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a9c2d7b318'
-down_revision = '7d3f2a9c4e11'
+down_revision = '0f2f41dfd106'
 branch_labels = None
 depends_on = None
 

@@ -22,7 +22,7 @@ Every name is re-exported here, so ``from marketplace.services.catalog import X`
 from __future__ import annotations
 
 from .cache import (  # noqa: F401
-    _cache_lock, _cached, clear_cache, T,
+    _cache_lock, cached, clear_cache, T,
 )
 from .rows import (  # noqa: F401
     CityRow, IndustryRow, PlatformRow,
@@ -47,7 +47,7 @@ __all__ = [
     "BrowseFacets",
     "browse_facets",
     "_cache_lock",
-    "_cached",
+    "cached",
     "clear_cache",
     "T",
     "CityRow",

@@ -11,7 +11,7 @@ from ...models import (
     shop_is_public,
 )
 from ..reference_data import REGIONS
-from .cache import _cached
+from .cache import cached
 from .rows import CityRow, IndustryRow, PlatformRow
 
 
@@ -42,7 +42,7 @@ def _shop_stats() -> dict[int, tuple[int, int]]:
             .group_by(Shop.platform_id)).all()
         return {pid: (shops, ents) for pid, shops, ents in rows}
 
-    return _cached("shop_stats", compute)
+    return cached("shop_stats", compute)
 
 
 def counts(goal: int) -> HomeCounts:
@@ -55,7 +55,7 @@ def counts(goal: int) -> HomeCounts:
                                   .where(Platform.active.is_(True))) or 0
         return ents, plats
 
-    ents, plats = _cached("counts", compute)
+    ents, plats = cached("counts", compute)
     shops = sum(n for n, _ in _shop_stats().values())
     return HomeCounts(enterprises=ents, shops=shops, platforms=plats, goal=goal)
 
@@ -74,7 +74,7 @@ def industries_with_counts(include_empty: bool = True) -> list[tuple[IndustryRow
             .where(Industry.active.is_(True)).order_by(Industry.position, Industry.id)).all()
         return tuple((IndustryRow(i, name, slug, pos), c) for i, name, slug, pos, c in rows)
 
-    return [(i, c) for i, c in _cached("industries", compute) if include_empty or c]
+    return [(i, c) for i, c in cached("industries", compute) if include_empty or c]
 
 
 def cities_with_counts() -> list[tuple[CityRow, int]]:
@@ -89,7 +89,7 @@ def cities_with_counts() -> list[tuple[CityRow, int]]:
             .outerjoin(n, n.c.city_id == City.id).order_by(City.position, City.id)).all()
         return tuple((CityRow(*r[:6]), r[6]) for r in rows)
 
-    return list(_cached("cities", compute))
+    return list(cached("cities", compute))
 
 
 def cities_by_region() -> list[tuple[str, int, list[tuple[CityRow, int]]]]:
@@ -111,4 +111,4 @@ def platforms_with_counts() -> list[tuple[PlatformRow, int, int]]:
         return tuple(PlatformRow(*r) for r in rows)
 
     stats = _shop_stats()
-    return [(p, *stats.get(p.id, (0, 0))) for p in _cached("platforms", compute)]
+    return [(p, *stats.get(p.id, (0, 0))) for p in cached("platforms", compute)]

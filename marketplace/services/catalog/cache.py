@@ -26,7 +26,7 @@ T = TypeVar("T")
 _cache_lock = threading.Lock()
 
 
-def _cached(name: str, compute: Callable[[], T]) -> T:
+def cached(name: str, compute: Callable[[], T]) -> T:
     """``compute()`` cached under ``name`` for this app until the directory changes or ages."""
     ttl = current_app.config.get("CATALOG_CACHE_SECONDS", 60)
     if ttl <= 0:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import Enterprise, Shop, Status, enterprise_industry
 from .aggregates import cities_by_region, cities_with_counts, industries_with_counts, platforms_with_counts
-from .cache import _cached
+from .cache import cached
 from .filters import BrowseFilters, public_enterprise_query
 from .rows import CityRow, IndustryRow, PlatformRow
 
@@ -51,7 +51,7 @@ def _counts(facet: str, others: BrowseFilters, compute) -> dict[int, int]:
     if len(args) > CACHED_FILTERS:
         return compute()
     key = "&".join(f"{k}={v}" for k, v in sorted(args.items()))
-    return _cached(f"facet:{facet}:{key}", compute)
+    return cached(f"facet:{facet}:{key}", compute)
 
 
 def _ids(f: BrowseFilters):

@@ -14,7 +14,7 @@ from ...models import (
     enterprise_is_public,
 )
 from .aggregates import industries_with_counts
-from .cache import _cached
+from .cache import cached
 from .filters import load_cards, newest_ids
 from .rows import IndustryRow
 
@@ -96,7 +96,7 @@ def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
              .limit(limit))
         return tuple(db.session.scalars(q))
 
-    return _cached(f"fallback_carousel:{limit}", compute)
+    return cached(f"fallback_carousel:{limit}", compute)
 
 
 def _fallback_carousel(limit: int) -> list[Enterprise]:
@@ -143,7 +143,7 @@ def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[in
                 out.append((ind, tuple(row)))
         return tuple(out)
 
-    return _cached(f"fallback_rows:{rows}:{size}", compute)
+    return cached(f"fallback_rows:{rows}:{size}", compute)
 
 
 def _fill_rows(plan_rows, ents: dict[int, Enterprise]) -> list:

@@ -13,7 +13,7 @@ from ...models import (
     enterprise_industry, enterprise_is_public,
 )
 from ..reference_data import REGIONS
-from .cache import _cached
+from .cache import cached
 
 
 SORTS = {
@@ -231,7 +231,7 @@ def newest_ids(limit: int) -> tuple[int, ...]:
         q = _ordered(select(Enterprise.id).where(enterprise_is_public()), "newest")
         return tuple(db.session.scalars(q.limit(2 * limit)))
 
-    return _cached(f"newest:{limit}", compute)
+    return cached(f"newest:{limit}", compute)
 
 
 def load_cards(ids) -> dict[int, Enterprise]:

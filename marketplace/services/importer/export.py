@@ -7,7 +7,7 @@ import csv
 import io
 
 from ...models import Enterprise, Status
-from .csvfile import ENTERPRISE_COLUMNS, SHOP_COLUMNS, _needs_apostrophe
+from .csvfile import ENTERPRISE_COLUMNS, ENTERPRISE_HEADERS, SHOP_COLUMNS, SHOP_HEADERS, _needs_apostrophe
 
 def neutralise_cell(value) -> str:
     """Make a cell safe for spreadsheets: a leading = + - @ tab or CR gets an apostrophe."""
@@ -15,6 +15,11 @@ def neutralise_cell(value) -> str:
     if _needs_apostrophe(text):  # also "'=x" typed literally, so the import's undo is exact
         return "'" + text
     return text
+
+
+def chinese_header(columns: tuple[str, ...], aliases: dict[str, str]) -> tuple[str, ...]:
+    """The columns under the Chinese names the importer also accepts (so the file still re-imports)."""
+    return tuple(next(k for k, v in aliases.items() if v == c and not k.isascii()) for c in columns)
 
 
 def _csv_bytes(header: tuple[str, ...], rows) -> bytes:
@@ -26,7 +31,7 @@ def _csv_bytes(header: tuple[str, ...], rows) -> bytes:
     return "\ufeff".encode("utf-8") + buf.getvalue().encode("utf-8")
 
 
-def export_enterprises_csv(rows) -> bytes:
+def export_enterprises_csv(rows, chinese_headers: bool = False) -> bytes:
     """Enterprises as enterprises.csv bytes (UTF-8 with BOM, opens in Excel, re-imports as is).
 
     ``rows`` is an iterable of ``Enterprise``. Cells that a spreadsheet would run as a formula
@@ -40,11 +45,13 @@ def export_enterprises_csv(rows) -> bytes:
             "是" if ent.status == Status.CERTIFIED else "否",
         )
 
-    return _csv_bytes(ENTERPRISE_COLUMNS, (cells(e) for e in rows))
+    header = chinese_header(ENTERPRISE_COLUMNS, ENTERPRISE_HEADERS) if chinese_headers else ENTERPRISE_COLUMNS
+    return _csv_bytes(header, (cells(e) for e in rows))
 
 
-def export_shops_csv(rows) -> bytes:
+def export_shops_csv(rows, chinese_headers: bool = False) -> bytes:
     """Shops as shops.csv bytes (UTF-8 with BOM, formula cells neutralised); ``rows`` are ``Shop``."""
-    return _csv_bytes(SHOP_COLUMNS, (
+    header = chinese_header(SHOP_COLUMNS, SHOP_HEADERS) if chinese_headers else SHOP_COLUMNS
+    return _csv_bytes(header, (
         (s.enterprise.uscc, s.platform.slug, s.name, s.url, s.shop_type) for s in rows
     ))

@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy import insert
 
-from ... import search_sync
+from ...search_sync.outbox import enqueue
 from ...extensions import db
 from ...models import (
     AuditLog, Brand, Enterprise, Shop, Status, enterprise_badge, enterprise_industry,
@@ -218,4 +218,4 @@ def run_import(enterprises: bytes | None, shops: bytes | None, *, dry_run: bool,
 
 def _queue_reindex(enterprise_ids: list[int]) -> None:
     """Queue the enterprises (and with them their shops) that Core inserts touched for search."""
-    search_sync.enqueue("enterprise", enterprise_ids)
+    enqueue("enterprise", enterprise_ids)

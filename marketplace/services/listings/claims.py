@@ -13,7 +13,7 @@ from ...validation.uscc import normalize_uscc
 from .. import NotFound, ServiceError
 from ..audit import record
 from .common import FieldErrors
-from .lookups import _require_merchant
+from .lookups import require_merchant
 
 
 def find_claimable(query: str, limit: int = 20) -> list[Enterprise]:
@@ -40,7 +40,7 @@ def find_claimable(query: str, limit: int = 20) -> list[Enterprise]:
 
 def claim_enterprise(user: User, enterprise_id: int, note: str = "") -> Application:
     """Ask staff for control of an imported enterprise (Application kind=claim)."""
-    _require_merchant(user)
+    require_merchant(user)
     ent = db.session.get(Enterprise, enterprise_id)
     if ent is None:
         raise NotFound("企业不存在。")

@@ -24,7 +24,7 @@ from .common import (
     _diff, EditResult, ENTERPRISE_EDIT_FIELDS, FieldErrors, MAX_BRANDS, MAX_INDUSTRIES,
     MIN_FOUNDED_YEAR, _set_withdrawn,
 )
-from .lookups import get_owned_enterprise, pending_application, _require_merchant, suggest_city
+from .lookups import get_owned_enterprise, pending_application, require_merchant, suggest_city
 
 
 def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
@@ -171,7 +171,7 @@ def check_uscc_for_new(uscc_raw: str, user: User | None = None) -> str:
 
 def create_enterprise(user: User, data: dict) -> Enterprise:
     """Create a draft enterprise owned by ``user`` from form ``data`` (see clean_enterprise_fields)."""
-    _require_merchant(user)
+    require_merchant(user)
     errors: dict[str, str] = {}
     code = None
     try:

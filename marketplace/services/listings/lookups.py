@@ -14,7 +14,9 @@ from ...validation.uscc import normalize_uscc, suggested_city_code
 from .. import Forbidden, NotFound
 
 
-def _require_merchant(user: User) -> None:
+def require_merchant(user: User) -> None:
+    """Refuse (``Forbidden``) anyone but a logged-in merchant: the first check of every merchant
+    operation (listings here, 网购节 offers in ``services.events.offers``)."""
     if user is None or not getattr(user, "is_authenticated", False) or user.role != Role.MERCHANT:
         raise Forbidden("只有商家账号可以管理企业和店铺。")
 
@@ -28,7 +30,7 @@ def owned_enterprises(user: User) -> list[Enterprise]:
 
 def get_owned_enterprise(user: User, enterprise_id: int) -> Enterprise:
     """The enterprise ``enterprise_id`` if ``user`` owns it; ``NotFound`` otherwise (no leak)."""
-    _require_merchant(user)
+    require_merchant(user)
     ent = db.session.get(Enterprise, enterprise_id)
     if ent is None or ent.owner_id != user.id:
         raise NotFound("企业不存在。")
@@ -37,7 +39,7 @@ def get_owned_enterprise(user: User, enterprise_id: int) -> Enterprise:
 
 def get_owned_shop(user: User, shop_id: int) -> Shop:
     """The shop ``shop_id`` if its enterprise belongs to ``user``; ``NotFound`` otherwise."""
-    _require_merchant(user)
+    require_merchant(user)
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.enterprise.owner_id != user.id:
         raise NotFound("店铺不存在。")
@@ -46,7 +48,7 @@ def get_owned_shop(user: User, shop_id: int) -> Shop:
 
 def get_own_application(user: User, application_id: int) -> Application:
     """An application ``user`` submitted or that concerns an enterprise they own."""
-    _require_merchant(user)
+    require_merchant(user)
     app_ = db.session.get(Application, application_id)
     if app_ is None:
         raise NotFound("申请不存在。")

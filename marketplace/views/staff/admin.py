@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import AuditLog, Enterprise, Role, User
+from ...services import audit_view
 from ...services.audit import record
 from ...unit_of_work import catch_refusal
 from ..helpers import int_arg, page_arg, role_required
@@ -37,7 +38,8 @@ def audit():
     ent_ids = {e.enterprise_id for e in pagination.items if e.enterprise_id}
     names = {e.id: e.name for e in db.session.scalars(select(Enterprise).where(Enterprise.id.in_(ent_ids)))} if ent_ids else {}
     return render_template("staff/audit.html", pagination=pagination, staff=staff, enterprise_id=enterprise_id,
-                           actor_id=actor_id, action=action, names=names,
+                           actor_id=actor_id, action=action, names=names, entries=audit_view.readable(pagination.items),
+                           action_choices=audit_view.action_choices(),
                            enterprise=db.session.get(Enterprise, enterprise_id) if enterprise_id else None)
 
 

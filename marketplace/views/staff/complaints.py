@@ -1,4 +1,8 @@
-"""Staff console: complaint triage — list with filters and flags, assign, reply, resolve/dismiss."""
+"""Staff console: complaint triage — list with filters, flags and deadlines, assign, reply, 办结.
+
+The stage changes (accept, refuse, mediate, objections) and the SLA view are in
+``complaint_process``.
+"""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,11 +11,12 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Complaint, ComplaintKind, ComplaintStatus, Role, User
+from ...services import complaint_process as process
 from ...services import complaints as svc
 from ...unit_of_work import on_refusal
 from ..helpers import choice_arg, page_arg
 from .blueprint import bp, staff_only
-from .forms import AssignForm, CloseForm, ReplyForm
+from .forms import AssignForm, CloseForm, EmptyForm, MediateForm, ObjectionReviewForm, RefuseForm, ReplyForm
 
 STATUS_FILTERS = {"open": "未办结", **ComplaintStatus.LABELS}
 
@@ -37,7 +42,8 @@ def complaints():
     pagination = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
     return render_template("staff/complaints.html", pagination=pagination, status=status, kind=kind,
                            flagged=flagged, mine=mine, statuses=STATUS_FILTERS, kinds=ComplaintKind.ALL,
-                           flags=svc.flagged_shop_counts())
+                           flags=svc.flagged_shop_counts(), due_state=process.due_state,
+                           current_due=process.current_due)
 
 
 @bp.route("/complaints/<int:complaint_id>")
@@ -51,8 +57,11 @@ def complaint(complaint_id: int):
     related = db.session.scalars(select(Complaint).where(Complaint.enterprise_id == c.enterprise_id, Complaint.id != c.id)
                                  .order_by(Complaint.created_at.desc()).limit(10)).all()
     return render_template("staff/complaint.html", c=c, assign_form=assign_form, reply_form=ReplyForm(),
-                           close_form=CloseForm(), flag_count=flags.get(c.shop_id, 0) if c.shop_id else 0,
-                           related=related, is_open=c.status in svc.OPEN)
+                           close_form=CloseForm(), accept_form=EmptyForm(), refuse_form=RefuseForm(),
+                           mediate_form=MediateForm(), objection_form=ObjectionReviewForm(),
+                           flag_count=flags.get(c.shop_id, 0) if c.shop_id else 0, related=related,
+                           is_open=c.is_open, steps=process.timeline(c),
+                           due=process.due_state(process.current_due(c)))
 
 
 def _complaint_page(c) -> str:
@@ -96,15 +105,15 @@ def complaint_reply(complaint_id: int):
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
 @staff_only
 def complaint_close(complaint_id: int):
-    """Resolve or dismiss with a public note."""
+    """办结 (resolved or not) with a public note and whether the complaint proved true."""
     c = db.get_or_404(Complaint, complaint_id)
     back = _complaint_page(c)
     form = CloseForm()
     if not form.validate_on_submit():
-        flash("请选择处理结果并填写说明。", "error")
+        flash("请选择办结结果并填写处理说明。", "error")
         return redirect(back)
-    svc.close(c, form.outcome.data, form.note.data, current_user)
-    flash(f"投诉 {c.reference} 已{c.status_label}。", "success")
+    process.close(c, form.outcome.data, form.note.data, current_user, upheld=bool(form.upheld.data))
+    flash(f"投诉 {c.reference} 已办结（{c.status_label}）。", "success")
     return redirect(back)
 
 

@@ -15,7 +15,8 @@ from ...unit_of_work import catch_refusal, on_refusal
 from ..helpers import choice_arg, int_arg, page_arg
 from ..public import render_home
 from .blueprint import bp, staff_only
-from .forms import DT_FORMAT, EmptyForm, MoveForm, SlotForm, SlotTimesForm
+from ..form_fields import DT_FORMAT
+from .forms import EmptyForm, MoveForm, SlotForm, SlotTimesForm
 
 
 def _industry_choices():

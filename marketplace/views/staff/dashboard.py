@@ -24,7 +24,7 @@ def dashboard():
     by_kind = dict(db.session.execute(select(Application.kind, func.count()).where(
         Application.status == AppStatus.PENDING).group_by(Application.kind)).all())
     open_complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.status.in_((ComplaintStatus.NEW, ComplaintStatus.ASSIGNED)))) or 0
+        Complaint.status.in_(ComplaintStatus.OPEN))) or 0
     certified = db.session.scalar(select(func.count()).select_from(Enterprise).where(
         enterprise_is_public())) or 0
     goal = current_app.config["ENTERPRISE_GOAL"]

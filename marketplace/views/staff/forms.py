@@ -4,15 +4,15 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
-    StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField,
+    SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...models import ComplaintStatus, Placement, Role
+from ..form_fields import DT_FORMAT, ChinaDateTimeField, CheckboxListField, coerce_int
 
 REQUIRED = "此项为必填。"
-DT_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class EmptyForm(FlaskForm):
@@ -74,10 +74,64 @@ class ReplyForm(FlaskForm):
     public = BooleanField("公开（举报人和商家可见；不勾选则为内部备注）", default=True)
 
 
+class RefuseForm(FlaskForm):
+    reason = TextAreaField("不予受理的理由（公开）", validators=[
+        DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class MediateForm(FlaskForm):
+    mediate_note = TextAreaField("说明（可选）", validators=[Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
 class CloseForm(FlaskForm):
-    outcome = SelectField("处理结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.DISMISSED, "不予受理")],
+    outcome = SelectField("办结结果", choices=[(ComplaintStatus.RESOLVED, "已解决"), (ComplaintStatus.UNRESOLVED, "未解决")],
                           validators=[InputRequired(REQUIRED)])
     note = TextAreaField("处理说明（公开）", validators=[DataRequired(REQUIRED), Length(max=2000, message="不能超过 2000 个字符。")])
+    upheld = BooleanField("经核实投诉属实（查实；假冒伪劣查实会计入企业的公开记录）")
+
+
+class ObjectionReviewForm(FlaskForm):
+    decision = RadioField("复核结果", choices=[("reopen", "异议成立，重新调解"), ("maintain", "维持办结结果")],
+                          validators=[InputRequired("请选择复核结果。")])
+    review_note = TextAreaField("复核说明（维持原结果时必填）", validators=[
+        Optional(), Length(max=2000, message="不能超过 2000 个字符。")])
+
+
+class EventForm(FlaskForm):
+    """Create or edit a 网购节 (staff)."""
+
+    name = StringField("活动名称")
+    slug = StringField("网址标识（/events/ 后面的部分，如 guanghuo-2026）")
+    starts_at = ChinaDateTimeField("开始时间（北京时间）")
+    ends_at = ChinaDateTimeField("结束时间（北京时间）")
+    description = TextAreaField("活动介绍")
+    industry_ids = CheckboxListField("面向行业（不选 = 所有行业）", coerce=coerce_int)
+    banner = FileField("横幅图片（可选；PNG、JPEG 或 WebP，建议 1200×400）")
+
+    def as_data(self) -> dict:
+        return {"name": self.name.data, "slug": self.slug.data, "starts_at": self.starts_at.data,
+                "ends_at": self.ends_at.data, "description": self.description.data,
+                "industry_ids": self.industry_ids.data or []}
+
+    def banner_bytes(self) -> bytes | None:
+        upload = self.banner.data
+        return upload.read() if upload and getattr(upload, "filename", "") else None
+
+
+class VisibilityForm(FlaskForm):
+    action = HiddenField()  # "hide" or "show"
+
+
+class OfferDecisionForm(FlaskForm):
+    """Approve an offer; ``version`` is the offer's last change the reviewer saw."""
+
+    version = HiddenField()
+
+
+class OfferRejectForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField("驳回理由（商家可见）", validators=[
+        DataRequired("请填写驳回理由。"), Length(max=1000, message="理由不能超过 1000 个字符。")])
 
 
 class ImportForm(FlaskForm):

@@ -16,7 +16,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ...clock import timestamp, utc_now
+from ...clock import china_now, timestamp, utc_now
 from ...extensions import db
 from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry
 from ...services.audit import record
@@ -184,14 +184,15 @@ def export_csv():
 
     stmt, status = export_query(request.form)
     rows = db.session.scalars(stmt.limit(MAX_EXPORT)).all()
+    chinese = request.form.get("headers") == "zh"
     if request.form.get("file") == "shops":
         shops = [s for e in rows for s in e.shops if status != Status.CERTIFIED or s.status == Status.CERTIFIED]
-        data, what, label = export_shops_csv(shops), "shops", f"{len(shops)} 个店铺"
+        data, what, label = export_shops_csv(shops, chinese), "shops", f"{len(shops)} 个店铺"
     else:
-        data, what, label = export_enterprises_csv(rows), "enterprises", f"{len(rows)} 家企业"
-    filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file") and v}
+        data, what, label = export_enterprises_csv(rows, chinese), "enterprises", f"{len(rows)} 家企业"
+    filters = {k: v for k, v in request.form.items() if k in ("status", "city", "industry", "q", "file", "headers") and v}
     record(f"export.{what}", actor=current_user, entity_kind="export", after=filters, note=f"导出 {label}")
-    stamp = utc_now().strftime("%Y%m%d-%H%M")
+    stamp = china_now().strftime("%Y%m%d-%H%M")  # the time staff read on their clocks
     return Response(data, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=gdws-{what}-{stamp}.csv",
                              "Cache-Control": "no-store"})

@@ -25,7 +25,8 @@ from ...unit_of_work import catch_refusal, on_refusal
 from ..helpers import choice_arg, page_arg
 from ..public import MAX_ID
 from .blueprint import bp, staff_only
-from .forms import DT_FORMAT, REQUIRED, EmptyForm
+from ..form_fields import DT_FORMAT
+from .forms import REQUIRED, EmptyForm
 
 ACTIONS = ("preview", "save", "publish")
 
