@@ -31,6 +31,11 @@ def init_database() -> dict[str, int]:
         from .services import url_audit
 
         url_audit.apply_and_report(say=click.echo)  # alembic's fileConfig silences existing loggers
+    if current_app.extensions.pop("changes_backfill_requested", False):  # revision e5a9c2d7b318
+        from .services import changes
+
+        click.echo(f"认证变更事件：从审计日志补录 {changes.backfill()} 条。")
+        db.session.commit()
     return added
 
 
@@ -43,8 +48,8 @@ def init_app(app: Flask) -> None:
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli
     from .search_sync import cli as search_cli
-    from .services import complaint_reminders, demo, importer, lifecycle, reports, synthetic, url_audit
+    from .services import changes, complaint_reminders, demo, dynamic, importer, lifecycle, reports, synthetic, url_audit
 
     for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo, url_audit, complaint_reminders,
-                   reports):
+                   reports, dynamic, changes):
         module.register_cli(app)

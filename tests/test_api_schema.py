@@ -37,8 +37,32 @@ def api_schema(app):
     hidden = make_enterprise(status=Status.REVOKED)
     make_shop(hidden)
     make_enterprise(status=Status.PENDING, certificate=False)
+    _certification_events_and_an_authorization(ent)
     db.session.commit()
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+def _certification_events_and_an_authorization(ent):
+    """Events in the changes feed (an approval, a suspension) and a brand authorization in effect
+    for a 专卖店, so that /changes, /certified-shops and /verify answer with every field filled."""
+    from datetime import timedelta
+
+    from marketplace.clock import china_today
+    from marketplace.models import BrandAuthorization, Role, ShopAuthorization
+    from marketplace.services import review
+    from marketplace.services.lifecycle import set_shop_status
+    from tests.factories import make_application, make_user
+
+    pending = make_enterprise(status=Status.PENDING, certificate=False, owner=make_user())
+    make_shop(pending, status=Status.PENDING)
+    staff = make_user(Role.STAFF)
+    review.approve(make_application(pending).id, staff)
+    set_shop_status(make_shop(pending), Status.SUSPENDED, staff, "核查中")
+    exclusive = next(s for s in ent.shops if s.shop_type == "专卖店")
+    db.session.add(BrandAuthorization(
+        brand_name="授权品牌", grantor_uscc=pending.uscc, grantor_name=pending.name, distributor_uscc=ent.uscc,
+        valid_from=china_today(), valid_until=china_today() + timedelta(days=90), platforms=[exclusive.platform],
+        links=[ShopAuthorization(shop=exclusive)]))
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -56,7 +80,7 @@ def test_document_is_openapi_3_and_lists_every_endpoint(client):
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/enterprises", "/api/v1/enterprises/{enterprise_id}", "/api/v1/shops",
                  "/api/v1/shops/{shop_id}", "/api/v1/platforms", "/api/v1/industries", "/api/v1/cities",
-                 "/api/v1/verify"):
+                 "/api/v1/verify", "/api/v1/changes", "/api/v1/certified-shops"):
         assert path in doc["paths"], path
     # issue 3's search contract is documented next to ours whenever it is served
     if any(r.rule == "/api/v1/search" for r in client.application.url_map.iter_rules()):

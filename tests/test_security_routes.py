@@ -94,6 +94,16 @@ def world(app):
     complaint = Complaint(reference="TS-XSS-0001", enterprise=a_cert, shop=a_cert_shop, kind="假冒伪劣",
                           description=XSS_DESC, contact="c@example.com")
     db.session.add(complaint)
+    from datetime import timedelta
+
+    from marketplace.clock import china_today
+    from marketplace.models import BrandAuthorization, ShopAuthorization
+    authorization = BrandAuthorization(  # A's brand, granted to A's other enterprise, with a letter
+        source="letter", status="active", brand_name=XSS_BRAND, grantor_uscc=a_cert.uscc, grantor_name=XSS_NAME,
+        distributor_uscc=a_draft.uscc, valid_from=china_today(), valid_until=china_today() + timedelta(days=30),
+        letter_data=b"\xff\xd8\xff", letter_mime="image/jpeg", letter_sha256="0" * 64,
+        platforms=[a_draft_shop.platform], links=[ShopAuthorization(shop=a_draft_shop)])
+    db.session.add(authorization)
     event = f.make_event(slug="xss-event", name=XSS_NAME[:40])
     offer = f.make_offer(event, a_cert_shop, kind="gift", terms=XSS_DESC, coupon_code="XSS")
     db.session.commit()
@@ -105,10 +115,10 @@ def world(app):
         "a_values": [
             {"enterprise_id": a_draft.id, "shop_id": a_draft_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_draft.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id},
+             "offer_id": offer.id, "auth_id": authorization.id},
             {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_cert.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id},
+             "offer_id": offer.id, "auth_id": authorization.id},
         ],
         "public_values": {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "complaint_id": complaint.id,
                           "slug": "foshan", "reference": "TS-XSS-0001", "number": "GDWS-0000-000000",

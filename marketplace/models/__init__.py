@@ -21,6 +21,12 @@ from .reminders import ReminderSent
 from .reporting import MonthlyReport, MonthlyReportLine, ReportStatus
 from .user import User
 from .workflow import AppKind, Application, AppStatus, AuditLog
+from .authorization import (
+    AuthorizationSource, AuthorizationStatus, BrandAuthorization, ShopAuthorization, brand_authorization_platform,
+)
+from .annual import AnnualConfirmation, ConfirmationStatus
+from .changes import CertificationEvent, EventType
+from .watch import ImpersonationSighting, SightingKind
 
 __all__ = [
     "Role", "ShopType", "Status",
@@ -31,6 +37,9 @@ __all__ = [
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
     "directory_changed_at", "directory_version",
+    "AuthorizationSource", "AuthorizationStatus", "BrandAuthorization", "ShopAuthorization",
+    "brand_authorization_platform", "AnnualConfirmation", "ConfirmationStatus", "CertificationEvent", "EventType",
+    "ImpersonationSighting", "SightingKind",
     "SearchSynonym", "SynonymCategory", "SynonymKind",
     "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
     "ReportStatus",

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import (
-    Badge, Brand, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform, SearchOutbox, SearchSynonym,
-    Shop, ShoppingEvent, enterprise_badge, enterprise_industry,
+    Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
+    SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent, enterprise_badge, enterprise_industry,
 )
 from ..clock import utc_now
 from .documents import _chunks
@@ -49,6 +49,16 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
             keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
     elif isinstance(obj, (Certification, FeaturedSlot)):
         keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
+    elif isinstance(obj, ShopAuthorization):  # the shop's pages show its brand authorizations
+        shop_id = obj.shop_id or (obj.shop.id if obj.shop else None)
+        keys.add(("shop", shop_id))
+        keys.add(("enterprise", conn.execute(select(Shop.enterprise_id).where(Shop.id == shop_id)).scalar()))
+    elif isinstance(obj, BrandAuthorization) and obj.id is not None:  # the linked shops' and grantor's pages
+        rows = conn.execute(select(Shop.id, Shop.enterprise_id).join(
+            ShopAuthorization, ShopAuthorization.shop_id == Shop.id)
+            .where(ShopAuthorization.authorization_id == obj.id)).all()
+        keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
+        keys.add(("enterprise", conn.execute(select(Enterprise.id).where(Enterprise.uscc == obj.grantor_uscc)).scalar()))
     elif isinstance(obj, SearchSynonym):
         # nothing to re-index (synonyms apply at query time), but search pages change: the row
         # moves the outbox head, which drops the full-page cache everywhere
@@ -75,7 +85,7 @@ def _changed(obj, *attrs: str) -> bool:
 
 
 _WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge, SearchSynonym, Offer,
-            ShoppingEvent)
+            ShoppingEvent, BrandAuthorization, ShopAuthorization)
 
 
 def _after_flush(session: Session, flush_context) -> None:

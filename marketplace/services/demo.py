@@ -1,8 +1,9 @@
 """Load the shipped demo data (marketplace/data/demo) through the normal CSV import path.
 
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
-``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, and the
-demo's live and ended 网购节 from ``events.demo``.
+``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, the
+demo's live and ended 网购节 from ``events.demo``, and the brand authorizations
+(``services.demo_authorizations``).
 Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import time
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Enterprise
 from . import ServiceError
+from .demo_authorizations import load_demo_authorizations
 from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
@@ -34,6 +37,9 @@ PALETTE = [
     (44, 62, 80), (176, 58, 46), (31, 97, 141), (17, 122, 101), (183, 149, 11), (120, 66, 18),
 ]
 _FONTS: dict[int, ImageFont.ImageFont] = {}
+# The generated directory, plus two fictional distributors for the brand authorization demo.
+ENTERPRISE_FILES = ("enterprises.csv", "distributors.csv")
+SHOP_FILES = ("shops.csv", "distributor_shops.csv")
 
 
 def initials(brand: str) -> str:
@@ -63,6 +69,12 @@ def make_logo(brand: str) -> bytes:
     return image_bytes_from_pil(im)
 
 
+def _joined(directory: Path, names: tuple[str, ...]) -> bytes:
+    """CSV files of one format as one file (the header once)."""
+    parts = [(directory / name).read_bytes() for name in names]
+    return parts[0] + b"".join(part.split(b"\n", 1)[1] for part in parts[1:])
+
+
 def load_demo_data(directory: Path | None = None) -> dict:
     """Import the demo enterprises and shops and give each enterprise a generated logo.
 
@@ -71,12 +83,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     """
     started = time.perf_counter()
     directory = directory or DEMO_DIR
-    report = run_import((directory / "enterprises.csv").read_bytes(), (directory / "shops.csv").read_bytes(),
+    report = run_import(_joined(directory, ENTERPRISE_FILES), _joined(directory, SHOP_FILES),
                         dry_run=False, filenames=("demo/enterprises.csv", "demo/shops.csv"))
     if not report.ok:
         raise ServiceError("演示数据导入失败：" + "；".join(str(e) for e in report.errors[:5]))
-    with open(directory / "enterprises.csv", encoding="utf-8", newline="") as fh:
-        usccs = [row["uscc"] for row in csv.DictReader(fh)]
+    usccs = [row["uscc"] for row in csv.DictReader(io.StringIO(_joined(directory, ENTERPRISE_FILES).decode()))]
     missing = [ent for ent in db.session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs),
                                                                         Enterprise.logo_sha256.is_(None)))
                if ent.brands]
@@ -87,10 +98,12 @@ def load_demo_data(directory: Path | None = None) -> dict:
     logos = len(missing)
     db.session.flush()
     news = load_demo_news()["news"]
+    authorizations = load_demo_authorizations(directory)
     events = load_demo_events()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "certificates": report.certificates, "logos": logos, "news": news, "events": events,
+        "authorizations": authorizations,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

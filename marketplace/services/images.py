@@ -116,7 +116,8 @@ def process_image(data: bytes, max_side: int = MAX_SIDE) -> tuple[bytes, str, in
     """Validate and re-encode an upload; return ``(bytes, mime, width, height)``.
 
     ``max_side`` bounds the stored size: 512 for logos and evidence, more for wide pictures such
-    as a 网购节 banner, which would be blurred at 512 pixels across.
+    as a 网购节 banner, which would be blurred at 512 pixels across, and for documents that must
+    stay legible (an authorization letter).
 
     Raises ``ValidationError`` with a Chinese message for anything that is not a safe, static
     PNG / JPEG / WebP image within the configured byte and pixel limits.

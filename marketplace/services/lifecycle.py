@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Certification, CertStatus, Enterprise, Shop, Status
+from ..models import BrandAuthorization, Certification, CertStatus, Enterprise, Shop, ShopAuthorization, Status
 from ..clock import china_today, utc_now
 from . import ServiceError
 from .audit import record
@@ -37,7 +37,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _mail_owner(ent: Enterprise, subject: str, body: str) -> None:
+def mail_owner(ent: Enterprise, subject: str, body: str) -> None:
     """Queue a mail to the enterprise's owner (none for an unclaimed enterprise)."""
     if ent.owner is None or not ent.owner.email:
         return
@@ -72,7 +72,7 @@ def set_enterprise_status(ent: Enterprise, new_status: str, actor, reason: str) 
     record(f"enterprise.{new_status}", actor=actor, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before=before, after={"status": new_status, "reason": reason}, note=reason)
     db.session.flush()
-    _mail_owner(ent, f"您的企业已被{ACTIONS[new_status]}",
+    mail_owner(ent, f"您的企业已被{ACTIONS[new_status]}",
                          f"您的企业「{ent.name}」认证已被{ACTIONS[new_status]}，已从公开名录中移除。\n理由：{reason}")
 
 
@@ -91,35 +91,53 @@ def reinstate_enterprise(ent: Enterprise, actor, note: str = "") -> None:
     record("enterprise.reinstate", actor=actor, entity_kind="enterprise", entity_id=ent.id,
            enterprise_id=ent.id, before=before, after={"status": ent.status}, note=(note or "").strip())
     db.session.flush()
-    _mail_owner(ent, "您的企业认证已恢复", f"您的企业「{ent.name}」认证已恢复，重新在名录中公开。")
+    mail_owner(ent, "您的企业认证已恢复", f"您的企业「{ent.name}」认证已恢复，重新在名录中公开。")
 
 
-def set_shop_status(shop: Shop, new_status: str, actor, reason: str) -> None:
-    """Suspend or revoke a single certified shop; its ``/go/`` link stops at once."""
+def set_shop_status(shop: Shop, new_status: str, actor, reason: str, *, cause: str | None = None,
+                    notify: bool = True) -> None:
+    """Suspend or revoke a single certified shop; its ``/go/`` link stops at once.
+
+    ``cause`` is kept in the audit entry when the suspension follows from another record (a
+    withdrawn brand authorization: the changes feed says so); ``notify=False`` when the caller
+    mails the owner itself (one mail for several shops).
+    """
     _check_transition(shop, "店铺", new_status)
     reason = _reason(reason)
     before = {"status": shop.status}
     shop.status = new_status
     shop.status_reason = reason
+    after = {"status": new_status, "reason": reason, **({"cause": cause} if cause else {})}
     record(f"shop.{new_status}", actor=actor, entity_kind="shop", entity_id=shop.id,
-           enterprise_id=shop.enterprise_id, before=before, after={"status": new_status, "reason": reason},
-           note=reason)
+           enterprise_id=shop.enterprise_id, before=before, after=after, note=reason)
     db.session.flush()
-    _mail_owner(shop.enterprise, f"您的店铺已被{ACTIONS[new_status]}",
-                         f"您的店铺「{shop.name}」（{shop.url}）已被{ACTIONS[new_status]}，不再在名录中展示。\n理由：{reason}")
+    if notify:
+        mail_owner(shop.enterprise, f"您的店铺已被{ACTIONS[new_status]}",
+                    f"您的店铺「{shop.name}」（{shop.url}）已被{ACTIONS[new_status]}，不再在名录中展示。\n理由：{reason}")
+
+
+def _lapsed_authorizations(shop: Shop) -> list[BrandAuthorization]:
+    """The brand authorizations the shop is linked to that are not in effect today."""
+    links = db.session.scalars(select(ShopAuthorization).where(ShopAuthorization.shop_id == shop.id)).all()
+    return [link.authorization for link in links if not link.authorization.in_effect]
 
 
 def reinstate_shop(shop: Shop, actor, note: str = "") -> None:
-    """Put a suspended or revoked shop back to certified."""
+    """Put a suspended or revoked shop back to certified (not while a brand authorization it
+    depends on is withdrawn or expired: the merchant links a valid one first)."""
     if shop.status not in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"店铺当前状态为「{shop.status_label}」，无需恢复。")
+    lapsed = _lapsed_authorizations(shop)
+    if lapsed:
+        raise ServiceError(f"该店铺关联的「{lapsed[0].brand_name}」品牌授权{lapsed[0].status_label}，"
+                           "请商家取得并关联有效授权（或解除关联）后再恢复。")
     before = {"status": shop.status}
     shop.status = Status.CERTIFIED
     shop.status_reason = ""
     record("shop.reinstate", actor=actor, entity_kind="shop", entity_id=shop.id, enterprise_id=shop.enterprise_id,
            before=before, after={"status": shop.status}, note=(note or "").strip())
     db.session.flush()
-    _mail_owner(shop.enterprise, "您的店铺已恢复", f"您的店铺「{shop.name}」已恢复展示。")
+    mail_owner(shop.enterprise, "您的店铺已恢复", f"您的店铺「{shop.name}」已恢复展示。")
 
 
 def expire_certificates(today=None) -> dict:
@@ -148,7 +166,7 @@ def expire_certificates(today=None) -> dict:
                before=before, after={"status": ent.status, "certificate": cert.number},
                note=f"证书 {cert.number} 到期")
         counts["expired"] += 1
-        _mail_owner(ent, "您的认证证书已过期",
+        mail_owner(ent, "您的认证证书已过期",
                                  f"您的企业「{ent.name}」的证书 {cert.number} 已于 {cert.valid_until:%Y-%m-%d} 到期，"
                                  "企业已从公开名录中移除。请登录商家中心重新提交认证申请。")
     soon = db.session.scalars(select(Certification).where(
@@ -159,7 +177,7 @@ def expire_certificates(today=None) -> dict:
         cert.expiry_warned_at = utc_now()
         counts["warned"] += 1
         days = (cert.valid_until - today).days
-        _mail_owner(cert.enterprise, f"您的认证证书将在 {days} 天后到期",
+        mail_owner(cert.enterprise, f"您的认证证书将在 {days} 天后到期",
                                  f"您的企业「{cert.enterprise.name}」的证书 {cert.number} 将于 "
                                  f"{cert.valid_until:%Y-%m-%d} 到期（还有 {days} 天）。"
                                  "请及时登录商家中心提交续期（重新认证）申请，以免从名录中移除。")

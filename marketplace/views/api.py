@@ -29,7 +29,7 @@ from ..models import (
     AuditLog, Certification, City, Enterprise, Industry, Platform, Shop, Status,
     directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
-from ..services import catalog
+from ..services import authorizations, catalog, changes, impersonation
 from ..services.verify.lookup import verify as run_verify
 from ..validation import ValidationError
 from . import api_args, api_schemas, linking, openapi
@@ -339,13 +339,56 @@ def cities():
 @answers(api_schemas.VerifyResultSchema, "验证结果")
 def verify(key_and_value: tuple[str, str]):
     """Verify a shop link, a certificate number, a 统一社会信用代码 or a name (exactly one of them;
-    ``q`` guesses which)."""
+    ``q`` guesses which). A miss that names a certified brand is counted for the impersonation
+    watch."""
     key, value = key_and_value
     try:
         result = run_verify("auto" if key == "q" else key, value)
     except ValidationError as err:
         raise ApiError(str(err)) from None
-    return With(result, page_url=linking.absolute(url_for("trust.verify", **{key: value})))
+    impersonation.note_verify(result)
+    shop = result.shop if result.is_certified else None  # a suspended shop vouches for nothing
+    return With(result, page_url=linking.absolute(url_for("trust.verify", **{key: value})),
+                authorizations=_authorizations([shop])[shop.id] if shop is not None else [])
+
+
+def _authorizations(shops) -> dict[int, list[With]]:
+    """Shop id -> its brand authorizations in effect, ready for ``AuthorizationSchema``."""
+    found = authorizations.in_effect_for_shops(s.id for s in shops)
+    return {s.id: [With(a, text=authorizations.label(a, s.shop_type)) for a in found.get(s.id, [])] for s in shops}
+
+
+@bp.route("/changes", tags=["变更订阅"])
+@bp.doc(operationId="listChanges", summary="认证变更事件（生效、暂停、撤销、过期、恢复、授权失效），按发生顺序",
+        description="第一次不带 since（从最早的事件开始），或带 /api/v1/certified-shops 第 1 页的 changes_cursor；"
+                    "之后每次带上一次返回的 next。建议每 1–5 分钟请求一次，收到 suspended、revoked、expired、"
+                    "authorization_withdrawn 即停止展示对应店铺（shop 为 null 时是整个企业）。")
+@query(api_args.ChangesArgs)
+@fails(400, "游标或数量无效")
+@answers(api_schemas.ChangesSchema, "一批事件（最早的在前）和下一次请求用的游标")
+def changes_feed(args: dict):
+    """Certification events after the cursor, oldest first."""
+    events, cursor = changes.feed(args["since"], args["limit"])
+    return {"events": events, "next": str(cursor)}
+
+
+@bp.route("/certified-shops", tags=["变更订阅"])
+@bp.doc(operationId="listCertifiedShops", summary="全部认证店铺（完整列表，分页，带 ETag）",
+        description="按店铺编号排序。先记下第 1 页的 changes_cursor，下载完所有页后，从该游标起订阅 /api/v1/changes。"
+                    "带 If-None-Match 再次请求，未变化时返回 304。")
+@query(api_args.CertifiedShopsArgs)
+@fails(400, "页码或每页数量无效")
+@answers(api_schemas.CertifiedShopPageSchema, "一页认证店铺")
+def certified_shops(args: dict):
+    """The whole current list of certified shops of certified enterprises, by shop id."""
+    cursor = changes.head()  # first: an event after the listing was read is replayed, never lost
+    q = (select(Shop).join(Enterprise, Enterprise.id == Shop.enterprise_id).where(shop_is_public())
+         .order_by(Shop.id).options(selectinload(Shop.enterprise).selectinload(Enterprise.certifications),
+                                    selectinload(Shop.enterprise).selectinload(Enterprise.brands)))
+    pagination = db.paginate(q, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
+    found = _authorizations(pagination.items)
+    items = [With(s, authorizations=found[s.id]) for s in pagination.items]
+    return {**_page(pagination, items), "changes_cursor": str(cursor)}
 
 
 @bp.route("/", tags=["文档"])
@@ -359,7 +402,8 @@ def index():
         "openapi": linking.absolute(url_for("api.openapi")),
         "docs": linking.absolute(url_for("trust.api_docs")),
         "endpoints": [linking.absolute(f"/api/v1/{name}") for name in
-                      ("enterprises", "shops", "platforms", "industries", "cities", "verify")],
+                      ("enterprises", "shops", "platforms", "industries", "cities", "verify", "changes",
+                       "certified-shops")],
     }
 
 

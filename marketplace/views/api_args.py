@@ -155,6 +155,41 @@ class VerifyArgs(Schema):
         return next((kind, value) for kind, value in data.items() if value.strip())
 
 
+MAX_CURSOR = 2**63 - 1
+MAX_CHANGES = 1000
+MAX_SHOPS_PER_PAGE = 1000
+
+
+class Cursor(Text):
+    """A changes-feed cursor: the ``next`` of an earlier answer (documented as a string of digits;
+    clients should treat it as opaque)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": "^[0-9]{1,19}$", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > MAX_CURSOR:
+            raise ValidationError("游标 since 无效：请使用上一次返回的 next（第一次请求不带 since）。")
+        return int(value)
+
+
+class ChangesArgs(Schema):
+    """Where to continue the changes feed, and how many events at most."""
+
+    since = Cursor(load_default=0, metadata={"description": "上一次返回的 next；不带时从第一条事件开始"})
+    limit = Whole(1, MAX_CHANGES, "每次数量 limit ", load_default=100,
+                  metadata={"description": f"最多返回多少条事件（1–{MAX_CHANGES}，默认 100）"})
+
+
+class CertifiedShopsArgs(Schema):
+    """A page of the full list of certified shops."""
+
+    page = Whole(1, MAX_PAGE, "页码 page ", load_default=1, metadata={"description": "页码，从 1 开始"})
+    per_page = Whole(1, MAX_SHOPS_PER_PAGE, "每页数量 per_page ", load_default=500,
+                     metadata={"description": f"每页数量，最多 {MAX_SHOPS_PER_PAGE}，默认 500"})
+
+
 def first_error(messages: dict, schema: Schema) -> str:
     """The message of the first bad field in ``schema``'s order (then a whole-schema message)."""
     for name in [*schema.fields, "_schema"]:

@@ -19,7 +19,7 @@ from flask import url_for
 from marshmallow import INCLUDE, Schema, fields, pre_dump
 from marshmallow.validate import OneOf
 
-from ..models import ShopType, Status
+from ..models import EventType, ShopType, Status
 from ..services.verify.results import Outcome, certificate_outcome
 from . import linking
 
@@ -278,6 +278,17 @@ class NameMatchSchema(Answer):
         return ent.public_shops
 
 
+class AuthorizationSchema(Answer):
+    """A brand authorization in effect for a shop (the brand owner's permission to a 专卖店 or
+    专营店 of another enterprise); dumps ``With(authorization, text=...)``."""
+
+    brand = fields.String(attribute="brand_name", metadata={"description": "授权品牌"})
+    grantor = fields.String(attribute="grantor_name", metadata={"description": "授权方（品牌方企业名称）"})
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    text = fields.String(metadata={"description": "展示文字，如「X」品牌授权专卖店，授权方：…，有效期至…"})
+
+
 class VerifyResultSchema(Answer):
     """A verify result (``services.verify.results.VerifyResult``); the same facts the /verify page
     shows. Dumps ``With(result, page_url=...)``. The listing's enterprise, certificate and shops
@@ -301,6 +312,8 @@ class VerifyResultSchema(Answer):
                             metadata={"description": "粘贴内容中提到品牌的认证企业（可能被冒充）"})
     matches = fields.List(fields.Nested(NameMatchSchema),
                           metadata={"description": "按名称查询时，名称或品牌相符的认证企业及其认证店铺"})
+    authorizations = fields.List(fields.Nested(AuthorizationSchema),
+                                 metadata={"description": "认证有效的店铺当前有效的品牌授权（专卖店、专营店）"})
     report_url = Link(allow_none=True)
     page_url = Link()
 
@@ -359,6 +372,72 @@ class IndustryListSchema(Answer):
 class CityListSchema(Answer):
     total = fields.Integer()
     results = fields.List(fields.Nested(CitySchema))
+
+
+class CertifiedShopSchema(Answer):
+    """A certified shop of a certified enterprise in the full list; dumps ``With(shop,
+    authorizations=[...])``."""
+
+    id = fields.Integer()
+    name = fields.String()
+    url = fields.String(metadata={"description": "店铺在平台上的网址"})
+    shop_type = fields.String(validate=OneOf(ShopType.ALL))
+    platform = fields.Nested(PlatformRefSchema)
+    enterprise = fields.Nested(EnterpriseRefSchema)
+    certificate = fields.Nested(CertificateSchema, allow_none=True)
+    authorizations = fields.List(fields.Nested(AuthorizationSchema))
+
+    def get_certificate(self, s):
+        return s.enterprise.certificate
+
+
+class CertifiedShopPageSchema(PageSchema):
+    changes_cursor = fields.String(metadata={
+        "description": "变更事件的游标：下载完整列表后，从这里开始请求 /api/v1/changes?since=…（以第 1 页的为准）"})
+    results = fields.List(fields.Nested(CertifiedShopSchema))
+
+
+class EventEnterpriseSchema(Answer):
+    """The enterprise an event concerns, as it was then; ``url`` is its page (404 while not public)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    display_name = fields.String()
+    uscc = fields.String()
+    url = Link()
+
+    def get_url(self, facts):
+        return linking.url("public.enterprise", enterprise_id=facts["id"])
+
+
+class EventShopSchema(Answer):
+    """The shop an event concerns, as it was then."""
+
+    id = fields.Integer()
+    name = fields.String()
+    url = fields.String()
+    shop_type = fields.String()
+    platform = fields.Nested(PlatformRefSchema)
+
+
+class ChangeEventSchema(Answer):
+    """One certification event (``models.CertificationEvent``)."""
+
+    id = fields.Integer()
+    type = fields.String(validate=OneOf(EventType.ALL), metadata={
+        "description": "certified 认证生效；suspended 暂停；revoked 撤销（含商家删除已认证店铺）；expired 证书过期；"
+                       "reinstated 恢复；authorization_withdrawn 品牌授权被撤回或到期，该店铺已暂停"})
+    at = UtcTime()
+    enterprise = fields.Nested(EventEnterpriseSchema)
+    shop = fields.Nested(EventShopSchema, allow_none=True, metadata={"description": "null 表示整个企业（其全部店铺）"})
+    certificate = fields.String(allow_none=True, metadata={"description": "当时的证书编号"})
+
+
+class ChangesSchema(Answer):
+    """A batch of events after the cursor, oldest first, and the cursor for the next request."""
+
+    events = fields.List(fields.Nested(ChangeEventSchema))
+    next = fields.String(metadata={"description": "下一次请求的 since；没有新事件时与本次相同"})
 
 
 # --------------------------------------------------------------------------- search

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, request
+from flask import abort, flash, make_response, request
 from flask_login import current_user
 
 from ..services import ServiceError
@@ -82,6 +82,19 @@ def choice_arg(name: str, allowed, default: str = "") -> str:
     """A query argument restricted to ``allowed`` values; unknown values fall back to default."""
     value = request.args.get(name, default)
     return value if value in allowed else default
+
+
+def private_file(data: bytes, mime: str, filename: str):
+    """A private document (an authorization letter) for its owner or staff: never cached, never
+    sniffed, never indexed; only images are shown inline, anything else is a download."""
+    response = make_response(data)
+    response.headers["Content-Type"] = mime
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    disposition = "inline" if mime.startswith("image/") else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
 
 
 def show_errors(form, err: ServiceError | None) -> None:

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
+from ..services import annual_confirmation, impersonation
 from ..services.listings.applications import submit_for_certification, withdraw_application
 from ..services.listings.claims import claim_enterprise, find_claimable
 from ..services.listings.dashboard import (
@@ -78,6 +79,7 @@ def _enterprise_panel(ent):
         "clicks": clicks,
         "clicks_max": max([c for series in clicks.values() for _, c in series] or [0]),
         "clicks_total": {sid: sum(c for _, c in series) for sid, series in clicks.items()},
+        "annual": annual_confirmation.waiting_for(ent),
     }
 
 
@@ -93,6 +95,7 @@ def dashboard():
         "merchant/dashboard.html", panels=panels, enterprises=enterprises, applications=applications,
         claims=claims, complaints=merchant_complaints(current_user),
         steps=next_steps(enterprises), form=ConfirmForm(),
+        watch=impersonation.for_enterprises(e.id for e in enterprises if e.is_public),
     )
 
 

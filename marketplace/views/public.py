@@ -12,7 +12,7 @@ from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
 from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
-from ..services import catalog, complaint_record, news
+from ..services import authorizations, catalog, complaint_record, news
 from ..services.events import listing as event_listing
 from ..services.reference_data import REGIONS
 from ..validation.urls import checked_href, parse_web_url, shop_url_problem
@@ -153,6 +153,8 @@ def enterprise(enterprise_id: int):
         unpublished=unpublished,
         shop_groups=catalog.shops_by_platform(ent, include_all=unpublished),
         certificate=ent.certificate,
+        shop_authorizations=authorizations.shop_labels(ent.public_shops),
+        authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
         complaint_record=complaint_record.public_record(ent.id),
     ))
     if unpublished:
@@ -227,7 +229,8 @@ def platform(slug: str):
         args["page"] = page
     canonical = url_for("public.platform", slug=plat.slug, _external=True, **args)
     return render_template("public/platform.html", platform=plat, pagination=pagination,
-                           shop_type=shop_type, shop_types=ShopType.ALL, canonical=canonical)
+                           shop_type=shop_type, shop_types=ShopType.ALL, canonical=canonical,
+                           shop_authorizations=authorizations.shop_labels(pagination.items))
 
 
 @bp.route("/about")

@@ -19,6 +19,7 @@ from ...models import (
 )
 from ...clock import utc_now
 from ...validation.text import pinyin_sort_key
+from ..audit import record_many
 from ..certificates import issue_certificates
 from ..enterprise_fields import apply_enterprise_fields, enterprise_name_key, unique_brands
 from .parse import ParsedImport, parse_import
@@ -166,7 +167,7 @@ class _Writer:
     def finish(self, report: ImportReport) -> None:
         """The audit log (one row per change plus the run's summary) and the search queue."""
         for chunk in _chunks(self.audit, 2000):
-            db.session.execute(insert(AuditLog), chunk)
+            record_many(chunk)  # certifying rows become changes-feed events too
         if report.created["enterprise"] or report.updated["enterprise"] or report.created["shop"] \
                 or report.updated["shop"]:
             db.session.add(AuditLog(actor_id=self.actor_id, action="import.run", entity_kind="import",

@@ -110,3 +110,17 @@ def platform_warnings(host: str, platforms: list[Platform]) -> list[str]:
                 return [f"注意：网址的域名是 {host}，它含有“{brand}”字样，但并不是{p.name}的官方域名（{allowed}）。"
                         "这是仿冒网站的常见手法，请不要在该网站登录或付款。"]
     return []
+
+
+def enterprises_named_by_host(url: WebUrl, platforms: list[Platform]) -> list[Enterprise]:
+    """Certified enterprises whose shop sub-domain, own-site domain or Latin brand name the host
+    spells, on a platform or not (the impersonation watch: ``lingyuan-outlet.tmall.com`` names
+    the brand whose shop is ``lingyuan.tmall.com``). The enterprise's own domains are not copies."""
+    words = host_words(url.host, platforms)
+    if not words:
+        return []
+    found: list[Enterprise] = []
+    for ent in [s.enterprise for s in _shops_named(url.host, words, platforms)] + _brands_named(words):
+        if ent not in found and not host_matches(url.host, _own_domains(ent)):
+            found.append(ent)
+    return found

@@ -13,13 +13,16 @@
 * ``import_export`` — CSV import (dry run, apply) and export;
 * ``admin``         — the audit log and staff accounts;
 * ``news``          — news and announcements (资讯发布);
+* ``authorizations`` — brand authorization letters to check, withdrawals;
+* ``annual``        — annual confirmations (年度确认) to check;
+* ``watch``         — the impersonation watch (疑似仿冒监测);
 * ``synonyms``      — search synonyms (搜索同义词);
 * ``forms``         — the console's Flask-WTF forms.
 
 Importing the package imports every topic module, which registers its routes on ``bp``.
 """
 from . import (  # noqa: F401
-    admin, complaint_process, complaints, curation, dashboard, events, import_export, listings, news, reports, review,
-    stats, synonyms,
+    admin, annual, authorizations, complaint_process, complaints, curation, dashboard, events, import_export, listings,
+    news, reports, review, stats, synonyms, watch,
 )
 from .blueprint import bp  # noqa: F401

@@ -149,3 +149,24 @@ class StaffAccountForm(FlaskForm):
     display_name = StringField("姓名（可选）", validators=[Optional(), Length(max=60)])
     role = SelectField("角色", choices=[(Role.STAFF, Role.LABELS[Role.STAFF]), (Role.ADMIN, Role.LABELS[Role.ADMIN])],
                        validators=[InputRequired(REQUIRED)])
+
+
+class AuthorizationDecisionForm(FlaskForm):
+    """Accept or refuse a pending authorization letter (the letter's version the page showed)."""
+
+    decision = HiddenField(validators=[InputRequired()])
+    reason = TextAreaField("不通过的理由（商家可见）", validators=[Optional(), Length(max=1000, message="理由不能超过 1000 个字符。")])
+    version = HiddenField()
+
+
+class AuthorizationWithdrawForm(FlaskForm):
+    reason = TextAreaField("撤回理由（双方可见）", validators=[DataRequired(REQUIRED), Length(max=1000, message="理由不能超过 1000 个字符。")])
+    version = HiddenField()
+
+
+class AnnualCheckForm(FlaskForm):
+    """Accept a submitted annual confirmation or return it with a note."""
+
+    decision = HiddenField(validators=[InputRequired()])
+    note = TextAreaField("说明（退回时必填，商家可见）", validators=[Optional(), Length(max=1000, message="说明不能超过 1000 个字符。")])
+    version = HiddenField()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Application, AuditLog, Badge, Brand, City, Complaint, Enterprise, Shop, Status
-from ...services import curation, lifecycle
+from ...services import authorizations, curation, lifecycle
 from ...unit_of_work import on_refusal
 from ...validation.text import normalize_key
 from ..helpers import choice_arg, int_arg, page_arg
@@ -57,7 +57,8 @@ def enterprise(ent_id: int):
                                .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(15)).all()
     return render_template("staff/enterprise.html", ent=ent, status_form=StatusChangeForm(),
                            reinstate_form=ReinstateForm(), badge_form=badge_form, applications=applications,
-                           complaints=complaints, audit=audit, Status=Status)
+                           complaints=complaints, audit=audit, Status=Status,
+                           brand_authorizations=authorizations.for_enterprise(ent))
 
 
 @bp.route("/enterprises/<int:ent_id>/status", methods=["POST"])

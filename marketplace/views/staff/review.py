@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import AppKind, Application, AppStatus, City, Industry
-from ...services import AlreadyDecided, review, review_checks
+from ...services import AlreadyDecided, authorizations, review, review_checks
 from ...unit_of_work import on_refusal
 from ..helpers import choice_arg, int_arg, page_arg
 from .blueprint import bp, staff_only
@@ -75,6 +75,7 @@ def application(app_id: int):
         next_app=nxt, fargs=filter_args(filters), approve_form=ApproveForm(version=app_row.version),
         reject_form=RejectForm(version=app_row.version), position=position,
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),
+        brand_authorizations=authorizations.review_summary(app_row.enterprise),
     )
 
 

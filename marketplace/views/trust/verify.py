@@ -1,6 +1,7 @@
 """The /verify form and result page, and the enterprise page's trust extras (schema.org JSON-LD
-and the share/QR/badge links its partials need). Everything here only reads: the verify form is
-a GET.
+and the share/QR/badge links its partials need). The verify form is a GET; the one thing it
+writes is the impersonation watch's counter when a miss names a certified brand
+(``services.impersonation``).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ...models import Enterprise
+from ...services import authorizations, impersonation
 from ...services.verify.lookup import verify as run_verify
 from ...services.verify.results import Outcome, certificate_outcome
 from ...validation import ValidationError
@@ -58,11 +60,15 @@ def verify():
                 result = run_verify(kind, value)
             except ValidationError as err:
                 error = str(err)
+            else:
+                impersonation.note_verify(result)
     if error:
         form.q.errors = [error]
     status = 200
+    found_shop = result.shop if result is not None and result.is_certified else None
     return render_template(
         "trust/verify.html", form=form, result=result, error=error, enterprise_url=linking.enterprise_url,
+        authorization_lines=authorizations.shop_labels([found_shop]).get(found_shop.id, []) if found_shop else [],
         complaint_url=linking.complaint_url,
         report_url=linking.complaint_url(
             result.enterprise if result and result.names_listing else None,
