@@ -17,7 +17,7 @@ from .. import clock
 from ..extensions import db
 from ..models import (
     AppKind, AppStatus, AuditLog, CertStatus, City, ComplaintFeedback, ComplaintStatus, Industry, Placement,
-    Platform, Role, Status, User,
+    Platform, Role, Status, SynonymKind, User,
 )
 
 SUBJECTS = {
@@ -39,7 +39,8 @@ VERBS = {
 }
 ENTITIES = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "certificate": "证书",
-    "featured_slot": "推荐位", "import": "导入", "export": "导出", "user": "账号", "monthly_report": "月度报表",
+    "featured_slot": "推荐位", "synonym": "同义词规则", "import": "导入", "export": "导出", "user": "账号",
+    "monthly_report": "月度报表",
 }
 FIELDS = {
     "status": "状态", "reason": "理由", "name": "名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
@@ -51,6 +52,7 @@ FIELDS = {
     "certificate": "证书编号", "accept_due": "受理期限", "negotiation_due": "协商期限", "mediation_due": "调解期限",
     "feedback_due": "确认期限", "upheld": "查实", "feedback": "消费者反馈", "created": "新增", "updated": "更新",
     "unchanged": "未变", "file": "文件", "q": "名称包含", "city": "城市", "industry": "行业",
+    "terms": "词语", "targets": "同时搜索", "category": "类别", "active": "生效",
 }
 STATUS_BY_ENTITY = {"complaint": ComplaintStatus.LABELS, "application": AppStatus.LABELS,
                     "certificate": CertStatus.LABELS}
@@ -131,6 +133,8 @@ def _scalar(key: str, value, entity: str) -> str:
         "status": STATUS_BY_ENTITY.get(entity, Status.LABELS), "kind": AppKind.LABELS, "role": Role.LABELS,
         "placement": Placement.LABELS, "feedback": ComplaintFeedback.LABELS,
     }.get(key, {})
+    if entity == "synonym" and key == "kind":
+        labels = SynonymKind.LABELS
     if value in labels:
         return labels[value]
     if key in ("starts_at", "ends_at") and isinstance(value, str):
