@@ -15,6 +15,7 @@ not count, the period starts on the next day.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from contextlib import contextmanager
@@ -118,13 +119,19 @@ def is_working_day(day: date) -> bool:
     """True on a Chinese working day: Monday–Friday except statutory holidays, plus 调休 weekends.
 
     For a year the State Council has not published yet (``chinese-calendar`` raises for it), fall
-    back to Monday–Friday and log it, so a deadline is never refused outright.
+    back to Monday–Friday and log it once per year, so a deadline is never refused outright.
     """
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        log.warning("no holiday data for %s; counting Monday-Friday as working days", day.year)
+        _warn_no_holiday_data(day.year)
         return day.weekday() < 5
+
+
+@functools.cache
+def _warn_no_holiday_data(year: int) -> None:
+    """Logs the missing year once per process, not once per day counted."""
+    log.warning("no holiday data for %s; counting Monday-Friday as working days", year)
 
 
 def add_working_days(start: date, days: int) -> date:
