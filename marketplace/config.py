@@ -28,6 +28,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "LOAD_DEMO_DATA": (True, _BOOL),  # `python app.py` loads the demo data into an empty database
     "SEARCH_SYNC_INLINE": (True, _BOOL),  # apply the search outbox inside the web process
     "SEARCH_SYNC_INTERVAL": (1.0, float),  # seconds between background applier passes
+    "SEARCH_MACHINE_NAME": ("", str),  # this machine's name in the applier heartbeats; default: host name
+    "SEARCH_OUTBOX_RETENTION_DAYS": (7, int),  # outbox rows older than this may be pruned (search_sync.pruning)
     "MAIL_SERVER": ("", str),
     "MAIL_PORT": (587, int),
     "MAIL_USERNAME": ("", str),

@@ -7,6 +7,11 @@ Because every change to public data (enterprise, shop, brand, platform, certific
 badge, featured slot) writes a row in its own transaction, the highest id is also the version of
 the directory: ``directory_version()`` is what the page cache, the catalog cache, the applier and
 the API's Last-Modified all key on.
+
+Each applier (one per machine, i.e. per index directory) keeps a heartbeat row with its
+checkpoint, so the periodic prune (``search_sync.pruning``) knows which rows every live machine
+has applied; ``OutboxPruned`` remembers how far rows were deleted, so a machine that was away
+longer than the retention knows it missed rows and rebuilds.
 """
 from __future__ import annotations
 
@@ -26,6 +31,24 @@ class SearchOutbox(db.Model):
     entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform; synonym, event (no document)
     entity_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class SearchApplierHeartbeat(db.Model):
+    """One row per machine's applier: the checkpoint its index has reached, and when."""
+
+    __tablename__ = "search_applier_heartbeat"
+    machine: Mapped[str] = mapped_column(String(200), primary_key=True)  # host name + index directory
+    checkpoint: Mapped[int] = mapped_column(BigId)
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class OutboxPruned(db.Model):
+    """A single row (id 1): outbox rows up to ``through_id`` have been deleted."""
+
+    __tablename__ = "search_outbox_pruned"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_id: Mapped[int] = mapped_column(BigId)
+    pruned_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 
 
 def directory_version(session=None) -> int:

@@ -18,6 +18,7 @@ from ..models import SearchOutbox, directory_version
 from ..clock import utc_now
 from .documents import build_documents, iter_all_documents
 from .engines import GAP_GRACE, get_engine
+from .pruning import needs_rebuild, record_heartbeat
 
 log = logging.getLogger("marketplace.search_sync")
 
@@ -51,7 +52,7 @@ def apply_pending(max_rows: int = 5000, blocking: bool = False, engine: SearchEn
     engine = engine or get_engine()
     try:
         with engine.write_lock(blocking=blocking, timeout=30 if blocking else None), _private_session() as session:
-            if not engine.exists():
+            if not engine.exists() or needs_rebuild(session, engine.checkpoint()):
                 _rebuild_locked(engine, session)
                 return 0
             total = 0
@@ -66,6 +67,7 @@ def apply_pending(max_rows: int = 5000, blocking: bool = False, engine: SearchEn
                 docs, deletes = build_documents({(r.entity, r.entity_id) for r in rows}, session)
                 session.rollback()  # end the read transaction; see fresh rows next time
                 engine.apply(docs, deletes, checkpoint=new_cp)
+                record_heartbeat(session, engine, new_cp)
                 total += len(rows)
                 if new_cp == cp or len(rows) < max_rows:
                     return total
@@ -84,6 +86,7 @@ def _rebuild_locked(engine: SearchEngine, session: Session, progress=None) -> di
     session.rollback()
     stats = engine.rebuild(iter_all_documents(session), checkpoint, progress=progress)
     session.rollback()
+    record_heartbeat(session, engine, checkpoint)
     log.info("search index rebuilt: %s documents in %ss", stats["documents"], stats["seconds"])
     return stats
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from flask import Flask, current_app
 
 
+from ..clock import monotonic
 from ..extensions import db
 from ..models import directory_version
 from .applier import _private_session, apply_pending, ensure_index
 from .consistency import check_consistency
 from .engines import CHECK_EVERY, get_engine, INLINE_BATCH
+from .pruning import upkeep
 
 log = logging.getLogger("marketplace.search_sync")
 
@@ -26,7 +27,7 @@ class _Applier(threading.Thread):
         self.app = app
         self.interval = max(0.2, float(app.config["SEARCH_SYNC_INTERVAL"]))
         self.stop_event = threading.Event()
-        self.last_check = time.monotonic()
+        self.last_check = monotonic()
 
     def run(self):
         with self.app.app_context():
@@ -40,9 +41,9 @@ class _Applier(threading.Thread):
             with self.app.app_context():
                 try:
                     apply_pending()
-                    if time.monotonic() - self.last_check > CHECK_EVERY:
-                        self.last_check = time.monotonic()
-                        check_consistency(repair=True)
+                    if monotonic() - self.last_check > CHECK_EVERY:
+                        self.last_check = monotonic()
+                        hourly()
                 except Exception:  # noqa: BLE001 - never let the thread die
                     log.exception("search applier pass failed")
                     db.session.rollback()
@@ -50,17 +51,24 @@ class _Applier(threading.Thread):
                     db.session.remove()
 
 
+def hourly() -> None:
+    """The applier's hourly work: repair differences with the database, heartbeat and prune."""
+    check_consistency(repair=True)
+    with _private_session() as session:
+        upkeep(session, get_engine())
+
+
 def sync_loop(interval: float, stop: threading.Event | None = None, check_every: float = CHECK_EVERY) -> None:
     """The deployment applier (``flask search sync --loop``): apply, sleep, repeat."""
     ensure_index()
-    last_check = time.monotonic()
+    last_check = monotonic()
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
             apply_pending()
-            if time.monotonic() - last_check > check_every:
-                last_check = time.monotonic()
-                check_consistency(repair=True)
+            if monotonic() - last_check > check_every:
+                last_check = monotonic()
+                hourly()
         except Exception:  # noqa: BLE001
             log.exception("search applier pass failed")
             db.session.rollback()

@@ -6,16 +6,18 @@ from __future__ import annotations
 import os
 import threading
 
+import click
 from flask import Flask
 
 
 from ..extensions import db
-from .applier import apply_pending, ensure_index, rebuild
+from .applier import _private_session, apply_pending, ensure_index, rebuild
 from .background import _Applier, sync_loop
 from .consistency import check_consistency
 from .documents import count_public
 from .engines import get_engine
 from .outbox import install_listener
+from .pruning import prune
 from .querying import status
 
 
@@ -41,12 +43,18 @@ def init_app(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """``flask search rebuild|status|sync|check``."""
-    import click
+    """``flask search rebuild|status|sync|check|prune``."""
 
     @app.cli.group("search")
     def search_group():
-        """搜索索引管理：重建、状态、同步、一致性检查。"""
+        """搜索索引管理：重建、状态、同步、一致性检查、清理变更队列。"""
+
+    _add_index_commands(search_group)
+    _add_sync_commands(app, search_group)
+
+
+def _add_index_commands(search_group) -> None:
+    """rebuild, status and check: the index itself."""
 
     @search_group.command("rebuild")
     def rebuild_command():
@@ -73,6 +81,25 @@ def register_cli(app: Flask) -> None:
                    f"待处理 {info['pending_rows']} 行）")
         click.echo(f"大小：{info['size_bytes'] / 1024:.0f} KB")
 
+    @search_group.command("check")
+    @click.option("--no-repair", is_flag=True, help="只报告，不修复")
+    def check_command(no_repair):
+        """Compare the index with the database and repair differences."""
+        ensure_index()
+        rep = check_consistency(repair=not no_repair)
+        click.echo(f"数据库应有 {rep.expected} 条，索引中 {rep.indexed} 条；缺失 {len(rep.missing)}，"
+                   f"多余 {len(rep.extra)}，过期 {len(rep.stale)}。")
+        if rep.ok:
+            click.echo("索引与数据库一致。")
+        elif rep.repaired:
+            click.echo("已修复差异。")
+        else:
+            raise SystemExit(1)
+
+
+def _add_sync_commands(app: Flask, search_group) -> None:
+    """sync and prune: the outbox."""
+
     @search_group.command("sync")
     @click.option("--loop", is_flag=True, help="持续运行（每台机器一个），按 SEARCH_SYNC_INTERVAL 间隔同步")
     def sync_command(loop):
@@ -88,17 +115,10 @@ def register_cli(app: Flask) -> None:
         n = apply_pending(blocking=True)
         click.echo(f"已同步 {n or 0} 条变更。检查点：{get_engine().checkpoint()}")
 
-    @search_group.command("check")
-    @click.option("--no-repair", is_flag=True, help="只报告，不修复")
-    def check_command(no_repair):
-        """Compare the index with the database and repair differences."""
-        ensure_index()
-        rep = check_consistency(repair=not no_repair)
-        click.echo(f"数据库应有 {rep.expected} 条，索引中 {rep.indexed} 条；缺失 {len(rep.missing)}，"
-                   f"多余 {len(rep.extra)}，过期 {len(rep.stale)}。")
-        if rep.ok:
-            click.echo("索引与数据库一致。")
-        elif rep.repaired:
-            click.echo("已修复差异。")
-        else:
-            raise SystemExit(1)
+    @search_group.command("prune")
+    def prune_command():
+        """Delete outbox rows every live machine has applied, older than the retention."""
+        with _private_session() as session:
+            rep = prune(session)
+        click.echo(f"已清理变更队列 {rep.deleted} 行（至编号 {rep.through_id}；在线机器 {rep.live_machines} 台，"
+                   f"保留 {app.config['SEARCH_OUTBOX_RETENTION_DAYS']} 天）。")
