@@ -78,7 +78,7 @@ def demo_app(workdir: str, synonyms: bool = True):
     from marketplace import create_app
     from marketplace.extensions import db
     from marketplace.search_sync.applier import rebuild
-    from marketplace.services.importer import run_import
+    from marketplace.services.importer.writer import run_import
     from marketplace.services.reference_data import seed_reference_data
 
     app = create_app({"TESTING": True, "INSTANCE_PATH": f"{workdir}/instance",

@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Role
 from marketplace.services import review
 from marketplace.services.certificates import issue_certificates
-from marketplace.services.importer import run_import
+from marketplace.services.importer.writer import run_import
 from tests import factories as f
 from tests.test_import import ENT_HEADER
 

@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.models import CertificationEvent, Role, Shop
 from marketplace.services import changes, review
 from marketplace.services.changes import event_type
-from marketplace.services.importer import run_import
+from marketplace.services.importer.writer import run_import
 from marketplace.services.lifecycle import expire_certificates
 from tests.factories import make_application, make_enterprise, make_shop, make_user, make_uscc
 

@@ -10,7 +10,7 @@ from marketplace.models import Brand, Enterprise, Role, Status
 from marketplace.services import ServiceError, review
 from marketplace.services.listings.enterprises import clean_enterprise_fields, update_enterprise
 from marketplace.services.enterprise_fields import apply_enterprise_fields, brand_key
-from marketplace.services.importer import run_import
+from marketplace.services.importer.writer import run_import
 from marketplace.validation.text import normalize_key, pinyin_sort_key
 from tests.factories import city, industry, make_application, make_enterprise, make_user, make_uscc
 

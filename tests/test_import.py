@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Shop, Status
-from marketplace.services.importer import (
-    ENTERPRISE_COLUMNS, export_enterprises_csv, export_shops_csv, neutralise_cell, run_import,
-)
+from marketplace.services.importer.csvfile import ENTERPRISE_COLUMNS
+from marketplace.services.importer.export import export_enterprises_csv, export_shops_csv, neutralise_cell
+from marketplace.services.importer.writer import run_import
 from marketplace.services.synthetic import generate_rows
 from tests.factories import make_enterprise, make_shop, make_uscc
 
@@ -356,7 +356,7 @@ def test_neutralise_property():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from marketplace.services.importer import _unneutralise
+    from marketplace.services.importer.csvfile import _unneutralise
 
     @settings(max_examples=300, deadline=None)
     @given(st.text(alphabet=st.sampled_from("=+-@\t\r'a中 1"), max_size=6) | st.text(max_size=20))

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.models import AppKind, Application, Enterprise, Shop, Status
 from marketplace.services import review_checks
-from marketplace.services.importer import run_import
+from marketplace.services.importer.writer import run_import
 from marketplace.services.url_audit import check_stored_urls
 from tests import factories as f
 from tests.url_cases import CLEAN_TMALL_SHOPS, HOST_DIFFERENTIALS, SHOP_URL_CASES

@@ -27,7 +27,7 @@ from . import ServiceError
 from .demo_authorizations import load_demo_authorizations
 from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
-from .importer import run_import
+from .importer.writer import run_import
 from .news_seed import load_demo_news
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"

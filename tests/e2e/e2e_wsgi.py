@@ -29,13 +29,14 @@ def prepare() -> None:
     app = create_app({"INSTANCE_PATH": os.environ["E2E_INSTANCE_PATH"], "LOAD_DEMO_DATA": has_demo})
     with app.app_context():
         if not has_demo:
-            from marketplace.services import importer, synthetic
+            from marketplace.services import synthetic
+            from marketplace.services.importer.writer import run_import
 
             ent_csv, shop_csv = synthetic.write_synthetic(os.environ["E2E_INSTANCE_PATH"], 300, 700)
             from marketplace.cli import init_database
 
             init_database()
-            importer.run_import(ent_csv.read_bytes(), shop_csv.read_bytes(), dry_run=False)
+            run_import(ent_csv.read_bytes(), shop_csv.read_bytes(), dry_run=False)
             db.session.commit()
         prepare_site(app)
         db.session.commit()

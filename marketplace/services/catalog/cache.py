@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable, TypeVar
 
 from flask import current_app
 
+from ...clock import monotonic
 from ...models import directory_version
 
 
@@ -33,7 +33,7 @@ def cached(name: str, compute: Callable[[], T]) -> T:
         return compute()
     store = current_app.extensions.setdefault("catalog_cache", {})
     version = store.get("_version")
-    now = time.monotonic()
+    now = monotonic()
     if version is None or now - version[1] > 0.5:  # check the version at most twice a second
         current = directory_version()
         if version is None or current != version[0]:

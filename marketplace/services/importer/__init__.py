@@ -28,34 +28,5 @@ Package layout (each module one step, imports flow downwards):
 * ``export``  — enterprises.csv / shops.csv export with formula neutralisation;
 * ``cli``     — ``flask import-data``.
 
-Every name the single-module ``importer.py`` had is re-exported here, so
-``from marketplace.services.importer import run_import`` etc. keep working.
+Callers import from the module that defines what they use (``importer.writer.run_import`` ...).
 """
-from __future__ import annotations
-
-from .report import (  # noqa: F401
-    ENTITIES, ImportReport, RowError, _Progress, _chunks, _zero,
-)
-from .csvfile import (  # noqa: F401
-    ENTERPRISE_COLUMNS, ENTERPRISE_HEADERS, FORMULA_CHARS, LABELS, REQUIRED, SHOP_COLUMNS,
-    SHOP_HEADERS, decode_csv_bytes, _needs_apostrophe, _read_rows, _unneutralise,
-)
-from .rows import (  # noqa: F401
-    FALSE_WORDS, MAX_BRANDS, TRUE_WORDS, _EntRow, _Refs, _ShopRow, _default_shop_type, _parse_bool,
-    _parse_year, _validate_enterprise, _validate_shop,
-)
-from .parse import (  # noqa: F401
-    ParsedImport, parse_import, _load_enterprises, _load_shops,
-)
-from .plan import (  # noqa: F401
-    ImportPlan, plan_import, _enterprise_changes, _will_certify,
-)
-from .writer import (  # noqa: F401
-    BATCH, apply_import, run_import, _apply_enterprise, _queue_reindex,
-)
-from .export import (  # noqa: F401
-    export_enterprises_csv, export_shops_csv, neutralise_cell, _csv_bytes,
-)
-from .cli import (  # noqa: F401
-    register_cli,
-)

@@ -99,13 +99,56 @@ def _resolve_names(cell: str, table: dict) -> tuple[list[int], list[str]]:
     return ids, unknown
 
 
+def _parse_brands(raw: str) -> list[str]:
+    """A brands cell: distinct names (compared as search keys), at most ``MAX_BRANDS``."""
+    brands: list[str] = []
+    keys: set[str] = set()
+    for part in split_list(raw):
+        name = clean_text(part, field="品牌", max_length=60, required=True)
+        if normalize_key(name) not in keys:
+            keys.add(normalize_key(name))
+            brands.append(name)
+    if len(brands) > MAX_BRANDS:
+        raise ValidationError(f"品牌最多 {MAX_BRANDS} 个。")
+    return brands
+
+
+def _parse_website(raw: str) -> str:
+    raw = raw.strip()
+    return normalize_url(raw, field="官网") if raw else ""
+
+
+# Optional enterprises.csv columns parsed cell by cell: column -> (field, parser).
+_OPTIONAL_CELLS = {
+    "brands": ("brands", _parse_brands),
+    "description": ("description",
+                    lambda raw: clean_text(raw, field="简介", max_length=5000, multiline=True)),
+    "website": ("website", _parse_website),
+    "founded": ("founded_year", lambda raw: _parse_year(raw)),
+}
+
+
+def _city_problem(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        return "请填写城市。"
+    return f"未知的城市「{clip(raw, 30)}」：应为广东省 21 个地级市之一（如 佛山 或 佛山市，或 6 位代码）。"
+
+
 def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fname: str,
                          errors: list[RowError]) -> _EntRow | None:
     """Check one enterprises.csv row; append every problem to ``errors``."""
     bad: list[RowError] = []
+    fields: dict = {}
 
     def err(key: str, reason: str) -> None:
         bad.append(RowError(fname, line, header.get(key, key), reason, values.get(key, "")))
+
+    def parse(key: str, field: str, parser) -> None:
+        try:
+            fields[field] = parser(values[key])
+        except ValidationError as exc:
+            err(key, str(exc))
 
     def resolve(key: str, table: dict, field: str, label: str) -> None:
         """A cell listing reference names: their sorted ids into ``fields``, or one error that
@@ -116,66 +159,26 @@ def _validate_enterprise(line: int, values: dict, refs: _Refs, header: dict, fna
         else:
             fields[field] = sorted(ids)
 
-    uscc = ""
-    try:
-        uscc = normalize_uscc(values["uscc"])
-    except ValidationError as exc:
-        err("uscc", str(exc))
-    fields: dict = {}
-    try:
-        fields["name"] = clean_text(values["name"], field="企业名称", max_length=120, required=True)
-    except ValidationError as exc:
-        err("name", str(exc))
+    parse("uscc", "uscc", normalize_uscc)
+    parse("name", "name", lambda raw: clean_text(raw, field="企业名称", max_length=120, required=True))
     city = refs.cities.get(values["city"].strip()) or refs.cities.get(values["city"].strip().lower())
     if city is None:
-        err("city", f"未知的城市「{clip(values['city'].strip(), 30)}」：应为广东省 21 个地级市之一（如 佛山 或 佛山市，或 6 位代码）。"
-            if values["city"].strip() else "请填写城市。")
+        err("city", _city_problem(values["city"]))
     else:
         fields["city_id"] = city.id
-    if "brands" in values:
-        brands: list[str] = []
-        keys: set[str] = set()
-        try:
-            for part in split_list(values["brands"]):
-                name = clean_text(part, field="品牌", max_length=60, required=True)
-                if normalize_key(name) not in keys:
-                    keys.add(normalize_key(name))
-                    brands.append(name)
-            if len(brands) > MAX_BRANDS:
-                raise ValidationError(f"品牌最多 {MAX_BRANDS} 个。")
-            fields["brands"] = brands
-        except ValidationError as exc:
-            err("brands", str(exc))
+    for key, (field, parser) in _OPTIONAL_CELLS.items():
+        if key in values:
+            parse(key, field, parser)
     if "industries" in values:
         resolve("industries", refs.industries, "industry_ids", "行业")
-    if "description" in values:
-        try:
-            fields["description"] = clean_text(values["description"], field="简介", max_length=5000,
-                                               multiline=True)
-        except ValidationError as exc:
-            err("description", str(exc))
-    if "website" in values:
-        try:
-            raw = values["website"].strip()
-            fields["website"] = normalize_url(raw, field="官网") if raw else ""
-        except ValidationError as exc:
-            err("website", str(exc))
-    if "founded" in values:
-        try:
-            fields["founded_year"] = _parse_year(values["founded"])
-        except ValidationError as exc:
-            err("founded", str(exc))
     if "badges" in values:
         resolve("badges", refs.badges, "badge_ids", "标识")
-    certified = None
     if "certified" in values:
-        try:
-            certified = _parse_bool(values["certified"])
-        except ValidationError as exc:
-            err("certified", str(exc))
+        parse("certified", "certified", _parse_bool)
     if bad:
         errors.extend(bad)
         return None
+    uscc, certified = fields.pop("uscc"), fields.pop("certified", None)
     return _EntRow(line, uscc, fields, certified)
 
 

@@ -1,6 +1,6 @@
 """Staff console: CSV import (dry run, then apply) and directory export.
 
-The import uses the same code as ``flask import-data`` (``services.importer.run_import``): an
+The import uses the same code as ``flask import-data`` (``services.importer.writer.run_import``): an
 upload is checked in a dry run that lists every bad row; the bytes are kept in the instance
 folder under a random token so "apply" imports exactly what was checked, then deleted.
 """
@@ -20,7 +20,7 @@ from ...clock import china_now, timestamp, utc_now
 from ...extensions import db
 from ...models import Brand, City, Enterprise, Industry, Status, enterprise_industry
 from ...services.audit import record
-from ...services.importer import run_import
+from ...services.importer.writer import run_import
 from ...unit_of_work import after_commit, rollback
 from ...validation.text import normalize_key
 from ..helpers import positive_int
@@ -180,7 +180,7 @@ def export_csv():
     """Download the filtered directory as CSV (UTF-8 BOM, formula-safe, the import format)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    from ...services.importer import export_enterprises_csv, export_shops_csv
+    from ...services.importer.export import export_enterprises_csv, export_shops_csv
 
     stmt, status = export_query(request.form)
     rows = db.session.scalars(stmt.limit(MAX_EXPORT)).all()
