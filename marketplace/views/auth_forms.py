@@ -92,11 +92,10 @@ class LoginForm(FlaskForm):
     next = HiddenField()  # only ever used through security.safe_next
 
 
-class ChangePasswordForm(FlaskForm):
-    """Current password plus the new one twice."""
+class ResetPasswordForm(FlaskForm):
+    """The new password, twice (the token is in the URL). Checked against the password policy,
+    which needs the account's email (a password must not contain the mailbox name)."""
 
-    old_password = PasswordField("当前密码", validators=[InputRequired("请填写当前密码。"), no_control_chars],
-                                 render_kw={"autocomplete": "current-password", "maxlength": MAX_PASSWORD_LENGTH})
     password = _new_password_field("新密码")
     confirm = _confirm_field("password")
 
@@ -106,26 +105,19 @@ class ChangePasswordForm(FlaskForm):
 
     def validate_password(self, field) -> None:
         _check_policy(field, self._email)
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    """Current password plus the new one twice."""
+
+    old_password = PasswordField("当前密码", validators=[InputRequired("请填写当前密码。"), no_control_chars],
+                                 render_kw={"autocomplete": "current-password", "maxlength": MAX_PASSWORD_LENGTH})
 
 
 class ForgotPasswordForm(FlaskForm):
     """The email to send a reset link to."""
 
     email = _email_field("注册邮箱")
-
-
-class ResetPasswordForm(FlaskForm):
-    """The new password, twice (the token is in the URL)."""
-
-    password = _new_password_field("新密码")
-    confirm = _confirm_field("password")
-
-    def __init__(self, *args, email: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self._email = email
-
-    def validate_password(self, field) -> None:
-        _check_policy(field, self._email)
 
 
 __all__ = ["RegisterForm", "LoginForm", "ChangePasswordForm", "ForgotPasswordForm", "ResetPasswordForm"]

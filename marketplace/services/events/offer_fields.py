@@ -17,6 +17,7 @@ from ...models import OfferKind, ShoppingEvent
 from ...validation import ValidationError
 from ...validation.text import clean_text, fold_fullwidth_alnum
 from ..listings.common import FieldErrors
+from .window import typed_window
 
 MAX_YUAN = 1_000_000
 MAX_TERMS = 300
@@ -85,13 +86,7 @@ def _money(kind: str, data: dict, errors: dict) -> dict:
 
 def _window(data: dict, event: ShoppingEvent, now: datetime, errors: dict) -> dict:
     """Start and end (typed in China time) -> naive UTC, inside the event and not in the past."""
-    out = {}
-    for key, label in (("starts_at", "开始时间"), ("ends_at", "结束时间")):
-        value = data.get(key)
-        if not isinstance(value, datetime):
-            errors[key] = f"请填写有效的{label}（北京时间）。"
-        else:
-            out[key] = clock.china_local_to_utc(value.replace(second=0, microsecond=0))
+    out = typed_window(data, errors)
     if errors.keys() & {"starts_at", "ends_at"}:
         return out
     start, end = out["starts_at"], out["ends_at"]

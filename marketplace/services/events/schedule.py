@@ -21,6 +21,7 @@ from .. import NotFound
 from ..audit import record
 from ..images import store_image
 from ..listings.common import FieldErrors
+from .window import typed_window
 
 MAX_NAME = 40
 MAX_DESCRIPTION = 2000
@@ -54,12 +55,7 @@ def _clean_slug(raw, event: ShoppingEvent | None) -> str:
 
 def _clean_window(data: dict, errors: dict, out: dict) -> None:
     """Start and end typed in China time -> naive UTC in ``out``; problems into ``errors``."""
-    for key, label in (("starts_at", "开始时间"), ("ends_at", "结束时间")):
-        value = data.get(key)
-        if not isinstance(value, datetime):
-            errors[key] = f"请填写有效的{label}（北京时间）。"
-        else:
-            out[key] = clock.china_local_to_utc(value.replace(second=0, microsecond=0))
+    out.update(typed_window(data, errors))
     if "starts_at" in out and "ends_at" in out:
         if out["ends_at"] <= out["starts_at"]:
             errors["ends_at"] = "结束时间必须晚于开始时间。"
