@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 from datetime import datetime, timedelta
 
@@ -135,6 +136,23 @@ def test_edit_keeps_the_banner_and_records_before_and_after(world, login_as, cli
     assert event.name == "改名后的网购节"
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "event.update"))
     assert entry.before["name"] != entry.after["name"] == "改名后的网购节"
+
+
+def test_edit_from_an_outdated_page_is_a_conflict_and_keeps_the_text(world, login_as, client):
+    """Two staff members edit one event: the second save, from a page showing the old version,
+    is refused with the conflict message and the typed name is kept."""
+    event = world["event"]
+    login_as(world["staff"])
+    page = client.get(f"/staff/events/{event.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    data = event_form(slug=event.slug, starts_at=clock.to_china(event.starts_at).strftime(FMT),
+                      ends_at=clock.to_china(event.ends_at).strftime(FMT), version=version)
+    assert client.post(f"/staff/events/{event.id}/edit", data={**data, "name": "同事改的名称"}).status_code == 302
+    resp = client.post(f"/staff/events/{event.id}/edit", data={**data, "name": "我改的名称"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "该资料刚被修改，请刷新后重试" in html and "我改的名称" in html
+    db.session.expire_all()
+    assert db.session.get(ShoppingEvent, event.id).name == "同事改的名称"
 
 
 def test_hiding_an_event_takes_it_off_the_site_and_is_audited(world, login_as, client):

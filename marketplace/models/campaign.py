@@ -40,6 +40,8 @@ class ShoppingEvent(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
+    __mapper_args__ = {"version_id_col": version}
 
     industries: Mapped[list[Industry]] = relationship(secondary=shopping_event_industry,
                                                       order_by=Industry.position)

@@ -21,6 +21,7 @@ from .. import NotFound
 from ..audit import record
 from ..images import store_image
 from ..listings.common import FieldErrors
+from ..versioning import begin_edit
 from .window import typed_window
 
 MAX_NAME = 40
@@ -144,10 +145,12 @@ def _offers_outside(event: ShoppingEvent, starts_at: datetime, ends_at: datetime
 
 
 def update_event(actor, event_id: int, data: dict, banner: bytes | None = None,
-                 now: datetime | None = None) -> ShoppingEvent:
-    """Change an event's fields (and banner when a new one is uploaded)."""
+                 now: datetime | None = None, seen_version=None) -> ShoppingEvent:
+    """Change an event's fields (and banner when a new one is uploaded). ``seen_version``: the
+    version the staff member's form showed; an edit from an outdated page is an ``EditConflict``."""
     now = now or clock.utc_now()
     event = get_event(event_id)
+    begin_edit(event, seen_version)
     values = clean_event_fields(data, event)
     for key in ("starts_at", "ends_at"):  # the form shows minutes: an untouched time stays as stored
         if values[key] == getattr(event, key).replace(second=0, microsecond=0):

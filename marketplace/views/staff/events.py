@@ -63,9 +63,11 @@ def event_edit(event_id: int):
         form.starts_at.data = clock.china_wall_time(event.starts_at)
         form.ends_at.data = clock.china_wall_time(event.ends_at)
         form.industry_ids.data = [i.id for i in event.industries]
+        form.version.data = str(event.version)
     elif form.validate_on_submit():
         with catch_refusal() as refusal:
-            schedule.update_event(current_user, event.id, form.as_data(), form.banner_bytes())
+            schedule.update_event(current_user, event.id, form.as_data(), form.banner_bytes(),
+                                  seen_version=form.version.data)
             flash("网购节已更新。", "success")
             return redirect(url_for("staff.events"))
         show_errors(form, refusal.error)

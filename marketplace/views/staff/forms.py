@@ -107,6 +107,7 @@ class EventForm(FlaskForm):
     description = TextAreaField("活动介绍")
     industry_ids = CheckboxListField("面向行业（不选 = 所有行业）", coerce=coerce_int)
     banner = FileField("横幅图片（可选；PNG、JPEG 或 WebP，建议 1200×400）")
+    version = HiddenField()  # the event version an edit page was opened at (services/versioning.py)
 
     def as_data(self) -> dict:
         return {"name": self.name.data, "slug": self.slug.data, "starts_at": self.starts_at.data,
