@@ -242,7 +242,7 @@ def shown(environ) -> frozenset[int]:
     return frozenset(environ.get(_ENV_SHOWN) or ())
 
 
-def _loaded(target, context) -> None:
+def _loaded(target, context, attrs=None) -> None:
     if not has_request_context():
         return
     ids = request.environ.get(_ENV_SHOWN)
@@ -259,6 +259,7 @@ def install_listeners() -> None:
     """Note every Enterprise and Shop loaded while a cacheable page renders (once per process)."""
     global _installed
     if not _installed:
-        event.listen(Enterprise, "load", _loaded)
-        event.listen(Shop, "load", _loaded)
+        for cls in (Enterprise, Shop):  # "refresh": already in the session, expired (tests share it)
+            event.listen(cls, "load", _loaded)
+            event.listen(cls, "refresh", _loaded)
         _installed = True
