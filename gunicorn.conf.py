@@ -130,9 +130,16 @@ def post_worker_init(worker):  # noqa: D401 - gunicorn hook
     # Around the full-page cache (marketplace.page_cache.ENV_BYPASS): pages cached by another
     # worker would otherwise answer the warm-up and leave this one cold for its first visitor.
     bypass = {"marketplace.page_cache.bypass": True}
+    # The site's own host: in production any other Host is refused (400), and a refused warm-up
+    # warmed nothing (it did until issue 15: the first search in every worker took 1-2 s).
+    base = os.environ.get("SERVER_NAME_FOR_LINKS") or "http://localhost"
     for path in ("/", "/enterprises", "/search?q=%E5%B9%BF%E5%B7%9E"):  # 广州
         try:
-            client.get(path, headers={"User-Agent": "gunicorn-warmup"}, environ_overrides=bypass).close()
+            resp = client.get(path, base_url=base, headers={"User-Agent": "gunicorn-warmup"},
+                              environ_overrides=bypass)
+            if resp.status_code != 200:
+                worker.log.warning("warm-up request %s answered %s", path, resp.status_code)
+            resp.close()
         except Exception:  # noqa: BLE001 - a failed warm-up must not stop the worker
             worker.log.exception("warm-up request %s failed", path)
     # Everything loaded so far (the segmenter's and pinyin dictionaries, OpenCC, templates, the
