@@ -32,7 +32,7 @@ import uuid
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import logging
@@ -274,8 +274,12 @@ def reviewer(base, account, stats, stop, rnd, acks):
                 continue
             resp = timed(c, stats, "staff_approve", "POST", action, data=as_form(fields))
             if resp is not None and resp.status_code in (302, 303):
+                # A refused decision (the merchant changed the application after the reviewer
+                # opened it: EditConflict) redirects back to the same application with a message;
+                # only a redirect elsewhere acknowledges the approval.
+                refused = urlsplit(resp.headers.get("location", "")).path.rstrip("/") == f"/staff/review/{app_id}"
                 with stats.lock:
-                    acks["approvals"].append(app_id)
+                    acks["refused" if refused else "approvals"].append(app_id)
             time.sleep(rnd.uniform(0.5, 1.0))
 
 
@@ -362,7 +366,7 @@ def main() -> None:
             for path in ("/", "/enterprises", f"/enterprises/{data['enterprises'][0]}", "/search?q=陶瓷"):
                 httpx.get(base + path, timeout=60)
     stats = Stats()
-    acks = {"clicks": defaultdict(int), "edits": defaultdict(list), "approvals": []}
+    acks = {"clicks": defaultdict(int), "edits": defaultdict(list), "approvals": [], "refused": []}
     stop = threading.Event()
     threads = []
     for i in range(args.consumers):
@@ -411,7 +415,7 @@ def main() -> None:
           f"({public_hits} of {public_total}), p95 {pct(public_lat, 95):.0f} ms")
     fivexx = [e for e in stats.errors]
     writes = {"click_throughs": sum(acks["clicks"].values()), "edits": sum(len(v) for v in acks["edits"].values()),
-              "approvals": len(acks["approvals"])}
+              "approvals": len(acks["approvals"]), "approvals_refused_as_outdated": len(acks["refused"])}
     print(f"\nacknowledged writes: {writes}")
     print(f"5xx / exceptions: {len(fivexx)}" + ("".join(f"\n  {e}" for e in fivexx[:20])))
     print(f"lost writes: {len(problems)}" + ("".join(f"\n  {p}" for p in problems[:20])))
