@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 
 wsgi_app = "app:create_app()"
 
@@ -118,12 +119,8 @@ def post_fork(server, worker):  # noqa: D401 - gunicorn hook
             db.engine.dispose(close=False)  # forget the parent's pool without closing its sockets
 
 
-def post_worker_init(worker):  # noqa: D401 - gunicorn hook
-    """Warm a new worker before it takes traffic: the first page render and the first search load
-    templates, the Chinese segmenter's dictionaries and the index reader (~1 s, far more on a busy
-    machine), which would otherwise be paid by the first visitors after every (re)start."""
-    if os.environ.get("GUNICORN_WARMUP", "1") in ("0", "false", "no"):
-        return
+def _warm(worker, paths) -> None:
+    """Render ``paths`` in this worker, around the page cache, with the site's own host."""
     from werkzeug.test import Client
 
     client = Client(worker.wsgi)
@@ -133,7 +130,7 @@ def post_worker_init(worker):  # noqa: D401 - gunicorn hook
     # The site's own host: in production any other Host is refused (400), and a refused warm-up
     # warmed nothing (it did until issue 15: the first search in every worker took 1-2 s).
     base = os.environ.get("SERVER_NAME_FOR_LINKS") or "http://localhost"
-    for path in ("/", "/enterprises", "/search?q=%E5%B9%BF%E5%B7%9E"):  # 广州
+    for path in paths:
         try:
             resp = client.get(path, base_url=base, headers={"User-Agent": "gunicorn-warmup"},
                               environ_overrides=bypass)
@@ -142,8 +139,26 @@ def post_worker_init(worker):  # noqa: D401 - gunicorn hook
             resp.close()
         except Exception:  # noqa: BLE001 - a failed warm-up must not stop the worker
             worker.log.exception("warm-up request %s failed", path)
-    # Everything loaded so far (the segmenter's and pinyin dictionaries, OpenCC, templates, the
-    # index reader) lives as long as the worker. Freezing it takes those ~millions of objects out
-    # of the cyclic garbage collector's full passes, which otherwise stopped a warm worker for
-    # 140-400 ms now and then and set the page benchmark's p99 (bench/README.md).
-    gc.freeze()
+
+
+def post_worker_init(worker):  # noqa: D401 - gunicorn hook
+    """Warm a new worker: the first page render and the first search load the database
+    connection, the per-process aggregates and the index reader (~1-2 s of CPU for the reader),
+    which would otherwise be paid by the first visitors after every (re)start.
+
+    Home and browse are rendered before the worker takes traffic (fast: the templates and
+    dictionaries came from the master). The search warm-up runs in a background thread while the
+    worker already serves, so five workers opening their index readers at once on two cores no
+    longer hold back the first answer (cold start); a search arriving meanwhile waits for the
+    reader, as it would have anyway. Then everything loaded is frozen out of the garbage
+    collector's full passes, which otherwise stopped a warm worker for 140-400 ms now and then
+    and set the page benchmark's p99 (bench/README.md)."""
+    if os.environ.get("GUNICORN_WARMUP", "1") in ("0", "false", "no"):
+        return
+    _warm(worker, ("/", "/enterprises"))
+
+    def search_then_freeze():
+        _warm(worker, ("/search?q=%E5%B9%BF%E5%B7%9E",))  # 广州
+        gc.freeze()
+
+    threading.Thread(target=search_then_freeze, name="gunicorn-warmup", daemon=True).start()
