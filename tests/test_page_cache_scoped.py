@@ -165,3 +165,24 @@ def test_catalog_aggregates_survive_a_content_edit(app):
         a.status = "suspended"
         db.session.commit()
         assert cached("probe", lambda: calls.append(1) or len(calls)) == 2  # a count may have changed
+
+
+def test_a_change_committed_late_under_a_lower_id_is_still_seen(app):
+    """PostgreSQL hands out outbox ids before commit: a transaction holding a lower id can commit
+    after a higher one was already read. Its row must still drop the pages it names."""
+    from sqlalchemy import insert
+
+    from marketplace.clock import utc_now
+
+    _owner, _a, b = _two_enterprises()
+    page_b = f"/enterprises/{b.id}"
+    _warm(app, page_b)
+    head = _head()
+    table = SearchOutbox.__table__
+    db.session.execute(insert(table), [{"id": head + 2, "entity": "shop", "entity_id": 0, "created_at": utc_now()}])
+    db.session.commit()
+    assert _state(app, page_b) == "hit"  # head + 2 seen; head + 1 not committed yet
+    db.session.execute(insert(table), [{"id": head + 1, "entity": PAGE_ENT, "entity_id": b.id,
+                                        "created_at": utc_now()}])
+    db.session.commit()
+    assert _state(app, page_b) == "miss"
