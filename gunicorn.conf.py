@@ -3,8 +3,14 @@
 Every value can be overridden with an environment variable (GUNICORN_WORKERS, GUNICORN_MAX_REQUESTS,
 GUNICORN_BIND, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG) or on the gunicorn command line.
 
-- The app is NOT preloaded: each worker builds its own app, engine and connection pool after the
-  fork, so no database connection or Whoosh file handle is ever shared between processes.
+- The app is preloaded (``preload_app``, turn off with GUNICORN_PRELOAD=0): the master imports
+  it once, compiles every template and loads the segmenter's, pinyin and OpenCC dictionaries and
+  the brand user dictionary, then freezes those objects out of the garbage collector
+  (``gc.freeze``) and forks. The workers share those pages copy-on-write instead of each holding
+  its own ~170 MB copy, and a worker starts in well under a second. The master opens no database
+  connection and no search index: each worker disposes of the inherited engine pool
+  (``post_fork``) and opens its own connections and its own Whoosh searcher, so no connection or
+  file handle is ever shared between processes.
 - Workers: 2 * cores + 1, at most 8, sync (one request at a time each; see ``worker_class``).
   Database connections needed at most: one per worker (+ the applier), far below PostgreSQL's
   default max_connections of 100.
@@ -16,6 +22,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 
 wsgi_app = "app:create_app()"
 
@@ -29,7 +36,7 @@ workers = int(os.environ.get("GUNICORN_WORKERS") or min(2 * multiprocessing.cpu_
 # 12-16 ms with sync on the same pages (bench/README.md). Keep-alive to clients belongs to the
 # reverse proxy in front (README: production), which also shields sync workers from slow clients.
 worker_class = "sync"
-preload_app = False  # one engine per worker, created after fork
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1").lower() not in ("0", "false", "no")
 
 # A request that takes longer than this is killed (and the worker replaced): users get an error
 # from the proxy or a reset rather than a page that never finishes.
@@ -78,30 +85,80 @@ def on_starting(server):  # noqa: D401 - gunicorn hook
     check_settings(read_settings())  # ConfigError (a RuntimeError): gunicorn prints it and exits 1
 
 
-def post_fork(server, worker):  # noqa: D401 - gunicorn hook
-    """Log each worker's pid: the fault tests and operators look workers up by it."""
-    server.log.info("worker %s started", worker.pid)
+def _flask_app(server):
+    """This project's Flask app as gunicorn loaded it (preloaded in the master), or None (not
+    preloaded, or another app such as the page benchmark's "hello")."""
+    wsgi = getattr(server.app, "callable", None)
+    return wsgi if "sqlalchemy" in getattr(wsgi, "extensions", {}) else None
 
 
-def post_worker_init(worker):  # noqa: D401 - gunicorn hook
-    """Warm a new worker before it takes traffic: the first page render and the first search load
-    templates, the Chinese segmenter's dictionaries and the index reader (~1 s, far more on a busy
-    machine), which would otherwise be paid by the first visitors after every (re)start."""
-    if os.environ.get("GUNICORN_WARMUP", "1") in ("0", "false", "no"):
+def when_ready(server):  # noqa: D401 - gunicorn hook
+    """With the app preloaded, load in the master what every worker would load anyway and only
+    reads: templates (compiled), the Chinese segmenter's dictionary with the brand words, OpenCC,
+    pypinyin. Then drop any pooled database connection (none should exist) and move everything to
+    the GC's permanent generation, so the workers share these pages instead of copying them."""
+    app = _flask_app(server)
+    if app is None:
         return
+    from marketplace.bootstrap import warm_before_fork
+
+    warm_before_fork(app)
+    gc.collect()
+    gc.freeze()
+
+
+def post_fork(server, worker):  # noqa: D401 - gunicorn hook
+    """Log each worker's pid (the fault tests and operators look workers up by it) and make sure
+    the worker never uses a database connection inherited from the master."""
+    server.log.info("worker %s started", worker.pid)
+    app = _flask_app(server)
+    if app is not None:
+        from marketplace.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)  # forget the parent's pool without closing its sockets
+
+
+def _warm(worker, paths) -> None:
+    """Render ``paths`` in this worker, around the page cache, with the site's own host."""
     from werkzeug.test import Client
 
     client = Client(worker.wsgi)
     # Around the full-page cache (marketplace.page_cache.ENV_BYPASS): pages cached by another
     # worker would otherwise answer the warm-up and leave this one cold for its first visitor.
     bypass = {"marketplace.page_cache.bypass": True}
-    for path in ("/", "/enterprises", "/search?q=%E5%B9%BF%E5%B7%9E"):  # 广州
+    # The site's own host: in production any other Host is refused (400), and a refused warm-up
+    # warmed nothing (it did until issue 15: the first search in every worker took 1-2 s).
+    base = os.environ.get("SERVER_NAME_FOR_LINKS") or "http://localhost"
+    for path in paths:
         try:
-            client.get(path, headers={"User-Agent": "gunicorn-warmup"}, environ_overrides=bypass).close()
+            resp = client.get(path, base_url=base, headers={"User-Agent": "gunicorn-warmup"},
+                              environ_overrides=bypass)
+            if resp.status_code != 200:
+                worker.log.warning("warm-up request %s answered %s", path, resp.status_code)
+            resp.close()
         except Exception:  # noqa: BLE001 - a failed warm-up must not stop the worker
             worker.log.exception("warm-up request %s failed", path)
-    # Everything loaded so far (the segmenter's and pinyin dictionaries, OpenCC, templates, the
-    # index reader) lives as long as the worker. Freezing it takes those ~millions of objects out
-    # of the cyclic garbage collector's full passes, which otherwise stopped a warm worker for
-    # 140-400 ms now and then and set the page benchmark's p99 (bench/README.md).
-    gc.freeze()
+
+
+def post_worker_init(worker):  # noqa: D401 - gunicorn hook
+    """Warm a new worker: the first page render and the first search load the database
+    connection, the per-process aggregates and the index reader (~1-2 s of CPU for the reader),
+    which would otherwise be paid by the first visitors after every (re)start.
+
+    Home and browse are rendered before the worker takes traffic (fast: the templates and
+    dictionaries came from the master). The search warm-up runs in a background thread while the
+    worker already serves, so five workers opening their index readers at once on two cores no
+    longer hold back the first answer (cold start); a search arriving meanwhile waits for the
+    reader, as it would have anyway. Then everything loaded is frozen out of the garbage
+    collector's full passes, which otherwise stopped a warm worker for 140-400 ms now and then
+    and set the page benchmark's p99 (bench/README.md)."""
+    if os.environ.get("GUNICORN_WARMUP", "1") in ("0", "false", "no"):
+        return
+    _warm(worker, ("/", "/enterprises"))
+
+    def search_then_freeze():
+        _warm(worker, ("/search?q=%E5%B9%BF%E5%B7%9E",))  # 广州
+        gc.freeze()
+
+    threading.Thread(target=search_then_freeze, name="gunicorn-warmup", daemon=True).start()

@@ -10,7 +10,8 @@
 Afterwards it checks that no write was lost: every acknowledged click-through has its
 click_event row; the last acknowledged edit of each merchant is either live (approved) or in a
 pending application; every acknowledged approval is approved in the database. It reports any
-5xx, and p50/p95 per page kind. Exit status 1 on any 5xx or lost write.
+5xx, p50/p95 per page kind and the page cache's hit ratio on the anonymous public pages (home,
+browse, enterprise, search: the share answered "hit" or "stale" by X-Page-Cache). Exit status 1 on any 5xx or lost write.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_h7_large \\
     SEARCH_INDEX_DIR=/tmp/h7/large/index .venv/bin/python bench/load_test.py [--duration 60]
@@ -31,7 +32,7 @@ import uuid
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import logging
@@ -120,6 +121,7 @@ class Stats:
         self.lat = defaultdict(list)
         self.status = defaultdict(lambda: defaultdict(int))
         self.errors: list[str] = []
+        self.cache = defaultdict(lambda: defaultdict(int))  # kind -> X-Page-Cache value -> count
 
     def record(self, kind: str, started: float, resp: httpx.Response | None, exc: Exception | None = None):
         ms = (time.perf_counter() - started) * 1000
@@ -127,6 +129,8 @@ class Stats:
             self.lat[kind].append(ms)
             code = resp.status_code if resp is not None else "exception"
             self.status[kind][code] += 1
+            if resp is not None:
+                self.cache[kind][resp.headers.get("X-Page-Cache", "none")] += 1
             if exc is not None or (resp is not None and resp.status_code >= 500):
                 self.errors.append(f"{kind} {resp.request.url if resp is not None else ''} {code} {exc or ''}")
 
@@ -270,8 +274,12 @@ def reviewer(base, account, stats, stop, rnd, acks):
                 continue
             resp = timed(c, stats, "staff_approve", "POST", action, data=as_form(fields))
             if resp is not None and resp.status_code in (302, 303):
+                # A refused decision (the merchant changed the application after the reviewer
+                # opened it: EditConflict) redirects back to the same application with a message;
+                # only a redirect elsewhere acknowledges the approval.
+                refused = urlsplit(resp.headers.get("location", "")).path.rstrip("/") == f"/staff/review/{app_id}"
                 with stats.lock:
-                    acks["approvals"].append(app_id)
+                    acks["refused" if refused else "approvals"].append(app_id)
             time.sleep(rnd.uniform(0.5, 1.0))
 
 
@@ -300,6 +308,9 @@ def check_writes(data: dict, acks: dict, database_url: str) -> list[str]:
                 problems.append(f"application {app_id}: approval acknowledged, status {status}")
     engine.dispose()
     return problems
+
+
+PUBLIC_KINDS = ("home", "browse", "enterprise", "search")  # anonymous, cacheable
 
 
 def pct(values: list[float], p: float) -> float:
@@ -355,7 +366,7 @@ def main() -> None:
             for path in ("/", "/enterprises", f"/enterprises/{data['enterprises'][0]}", "/search?q=陶瓷"):
                 httpx.get(base + path, timeout=60)
     stats = Stats()
-    acks = {"clicks": defaultdict(int), "edits": defaultdict(list), "approvals": []}
+    acks = {"clicks": defaultdict(int), "edits": defaultdict(list), "approvals": [], "refused": []}
     stop = threading.Event()
     threads = []
     for i in range(args.consumers):
@@ -383,24 +394,35 @@ def main() -> None:
     total = sum(len(v) for v in stats.lat.values())
     print(f"\n{len(threads)} users for {elapsed:.0f} s: {total} requests ({total / elapsed:.1f}/s), "
           f"load average before {load_before:.1f}\n")
-    print("| page | requests | statuses | p50 ms | p95 ms | max ms |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| page | requests | statuses | p50 ms | p95 ms | max ms | page cache hits |")
+    print("|---|---:|---|---:|---:|---:|---:|")
     table = {}
     for kind in sorted(stats.lat):
         v = stats.lat[kind]
         sts = ", ".join(f"{k}: {n}" for k, n in sorted(stats.status[kind].items(), key=str))
+        cache = dict(stats.cache[kind])
+        hits = cache.get("hit", 0) + cache.get("stale", 0)
+        ratio = f"{hits / len(v):.0%}" if kind in PUBLIC_KINDS and v else ""
         table[kind] = {"requests": len(v), "statuses": dict(stats.status[kind]), "p50_ms": round(pct(v, 50), 1),
-                       "p95_ms": round(pct(v, 95), 1), "max_ms": round(max(v), 1)}
-        print(f"| {kind} | {len(v)} | {sts} | {pct(v, 50):.0f} | {pct(v, 95):.0f} | {max(v):.0f} |")
+                       "p95_ms": round(pct(v, 95), 1), "max_ms": round(max(v), 1), "page_cache": cache}
+        print(f"| {kind} | {len(v)} | {sts} | {pct(v, 50):.0f} | {pct(v, 95):.0f} | {max(v):.0f} | {ratio} |")
+    public = [k for k in stats.lat if k in PUBLIC_KINDS]
+    public_total = sum(len(stats.lat[k]) for k in public)
+    public_hits = sum(stats.cache[k].get("hit", 0) + stats.cache[k].get("stale", 0) for k in public)
+    hit_ratio = round(public_hits / public_total, 3) if public_total else 0.0
+    public_lat = [x for k in public for x in stats.lat[k]]
+    print(f"\npublic pages ({', '.join(sorted(public))}): page cache hit ratio {hit_ratio:.1%} "
+          f"({public_hits} of {public_total}), p95 {pct(public_lat, 95):.0f} ms")
     fivexx = [e for e in stats.errors]
     writes = {"click_throughs": sum(acks["clicks"].values()), "edits": sum(len(v) for v in acks["edits"].values()),
-              "approvals": len(acks["approvals"])}
+              "approvals": len(acks["approvals"]), "approvals_refused_as_outdated": len(acks["refused"])}
     print(f"\nacknowledged writes: {writes}")
     print(f"5xx / exceptions: {len(fivexx)}" + ("".join(f"\n  {e}" for e in fivexx[:20])))
     print(f"lost writes: {len(problems)}" + ("".join(f"\n  {p}" for p in problems[:20])))
     (OUT / "load.json").write_text(json.dumps({
         "users": len(threads), "seconds": round(elapsed), "requests": total, "pages": table,
-        "writes": writes, "errors": fivexx, "lost_writes": problems, "loadavg_before": load_before,
+        "writes": writes, "errors": fivexx, "page_cache_hit_ratio": hit_ratio,
+        "public_p95_ms": round(pct(public_lat, 95), 1), "lost_writes": problems, "loadavg_before": load_before,
     }, indent=2, ensure_ascii=False, default=str))
     sys.exit(1 if fivexx or problems else 0)
 

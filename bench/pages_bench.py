@@ -2,7 +2,8 @@
 minimal Flask "hello" app run by the same gunicorn settings in the same run.
 
 For home, a browse page, enterprise pages and search pages it reports requests/s, p50/p95/p99 and
-the ratio to "hello" throughput; plus peak memory (VmHWM) per worker and cold start time (process
+the ratio to "hello" throughput; plus memory per worker (peak RSS from VmHWM; PSS from smaps_rollup, with the workers' total
+under ``pss_mb_workers_total``, the figure to compare with preloading) and cold start time (process
 start to first 200). Load comes from `wrk` (Debian package) with 16 connections on loopback.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_h7_large \\
@@ -117,6 +118,30 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size of a process in MiB (/proc/<pid>/smaps_rollup): pages shared with the
+    master or other workers (copy-on-write after a preload) count once in total, split among them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def memory_report(master: int) -> dict:
+    """Per-worker PSS and peak RSS, plus the totals (workers alone, and with the master)."""
+    pids = worker_pids(master)
+    pss = sorted(round(pss_mb(p), 1) for p in pids)
+    return {
+        "pss_mb_per_worker": pss,
+        "pss_mb_workers_total": round(sum(pss), 1),
+        "pss_mb_master": round(pss_mb(master), 1),
+        "peak_rss_mb_per_worker": sorted(round(peak_rss_mb(p), 1) for p in pids),
+    }
+
+
 def wrk(base: str, paths: list[str], duration: int, connections: int, threads: int = 2) -> dict:
     """Run wrk over ``paths`` (round robin) and return its figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
@@ -216,7 +241,9 @@ def main() -> None:
         wrk(base, ["/"], 3, args.connections)  # warm-up
         results["hello"] = wrk(base, ["/"], args.duration, args.connections)
         results["hello"]["cold_start_s"] = round(cold, 2)
-        results["hello"]["peak_rss_mb"] = max(peak_rss_mb(p) for p in worker_pids(proc.pid))
+        mem = memory_report(proc.pid)
+        results["hello"]["peak_rss_mb"] = max(mem["peak_rss_mb_per_worker"])
+        results["hello"]["pss_mb_workers_total"] = mem["pss_mb_workers_total"]
     finally:
         proc.terminate()
         proc.wait(30)
@@ -224,6 +251,7 @@ def main() -> None:
     port = free_port()
     proc, cold = start_gunicorn("app:create_app()", port, env, workers, threads, OUT / "site.log")
     results["cold_start_s"] = round(cold, 2)
+    results["memory_at_start"] = memory_report(proc.pid)
     try:
         base = f"http://127.0.0.1:{port}"
         for kind, urls in paths.items():  # every URL answers 200 before anything is timed
@@ -232,12 +260,13 @@ def main() -> None:
                 raise SystemExit(f"{kind}: not 200: {bad[:5]}")
         wrk(base, [u for urls in paths.values() for u in urls], 5, args.connections)  # warm-up
         for kind, urls in paths.items():
+            load = os.getloadavg()[0]
             r = wrk(base, urls, args.duration, args.connections)
+            r["loadavg_before"] = load
             r["ratio_to_hello"] = round(r["rps"] / results["hello"]["rps"], 3)
             results["pages"][kind] = r
             print(f"{kind}: {r}", file=sys.stderr, flush=True)
-        pids = worker_pids(proc.pid)
-        results["peak_rss_mb_per_worker"] = sorted(round(peak_rss_mb(p), 1) for p in pids)
+        results.update(memory_report(proc.pid))  # after every page kind ran: warm workers
     finally:
         proc.terminate()
         proc.wait(30)
@@ -259,6 +288,9 @@ def main() -> None:
               f"{r['p99_ms']} | {r['errors']} | < {targets[kind]} ms: {ok} |")
     print(f"\ncold start (process start to first 200): site {results['cold_start_s']} s, hello {h['cold_start_s']} s")
     print(f"peak RSS per worker (MiB): site {results['peak_rss_mb_per_worker']}, hello {h['peak_rss_mb']:.1f}")
+    print(f"PSS per worker (MiB, smaps_rollup, after the run): {results['pss_mb_per_worker']}; "
+          f"workers total {results['pss_mb_workers_total']} (at start {results['memory_at_start']['pss_mb_workers_total']}), "
+          f"master {results['pss_mb_master']}; hello workers total {h['pss_mb_workers_total']}")
 
 
 if __name__ == "__main__":

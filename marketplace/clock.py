@@ -57,6 +57,13 @@ def timestamp() -> float:
     return time.time()
 
 
+def machine_time() -> float:
+    """Seconds since the epoch, never frozen: orders events between the processes of one machine
+    (when a page was rendered against when a change was seen, ``page_changes``), which a test's
+    frozen clock must not make equal."""
+    return time.time()
+
+
 def monotonic() -> float:
     """A clock for measuring intervals inside one process; never goes backwards."""
     return time.monotonic()

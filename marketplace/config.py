@@ -49,7 +49,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)
     "PAGE_CACHE_SECONDS": (60, int),  # anonymous public pages stay fresh this long (marketplace/page_cache.py); 0 = off
     "PAGE_CACHE_STALE_SECONDS": (30, int),  # then served stale this long while one worker re-renders
-    "PAGE_CACHE_CHECK_SECONDS": (0.5, float),  # how often the page cache checks the search outbox head
+    "PAGE_CACHE_CHECK_SECONDS": (0.5, float),  # how often the page cache reads new outbox rows (page_changes)
     "PAGE_CACHE_MAX_ENTRIES": (512, int),  # LRU bound of the in-process tier, per worker
     "PAGE_CACHE_DIR": (None, str),  # store shared by the workers; default instance/page_cache; "off" = none
     "PAGE_CACHE_MAX_FILES": (5000, int),  # bound of the shared store (oldest pruned first)

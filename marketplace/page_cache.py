@@ -28,14 +28,18 @@ Safety rules (each one a test in tests/test_page_cache.py):
 * The stored response is the final one: the store hook is registered before every other
   ``after_request`` hook, so it runs last (after the security headers and the 繁體 conversion).
 * Key: scheme, host, path, sorted query string and the script variant (``script`` parameter first,
-  then the ``script`` cookie, as in views/script_switch.py); in the shared store also the search
-  outbox head (below).
-* Invalidation: every listing, certificate, featured-slot or news change writes a search outbox row.
-  Each process reads the outbox head at most every ``PAGE_CACHE_CHECK_SECONDS`` (0.5 s); when it
-  moved, the process drops its LRU and, because the head is part of every shared key, stops
-  seeing the shared pages of the old head. So a revoke is gone from every worker within the check
-  interval. A page rendered before a change but stored after the drop is refused (generation
-  check).
+  then the ``script`` cookie, as in views/script_switch.py).
+* Invalidation, scoped (``page_changes``): every change of public data writes page rows next to
+  its search outbox rows, saying whether it changed one enterprise's content, the lists (which
+  listings, their order, counts) or everything. Each process reads them at most every
+  ``PAGE_CACHE_CHECK_SECONDS`` (0.5 s). An entry remembers when its render started, which
+  enterprises it showed (every Enterprise / Shop the ORM loaded for it) and whether it is a list
+  (every page except an enterprise's own, which calls :func:`only_shown`); it is served, from
+  either tier, only while none of those changed after its render started. So an approved edit of
+  enterprise A drops A's page and the pages showing A, a revocation drops every list and A's page,
+  a pending application drops nothing, and enterprise B's page stays cached throughout; a revoke
+  is gone from every worker within the check interval. What a content edit does not drop at once
+  is a search that would now find A but did not show it: that waits for the TTL.
 * Freshness: an entry is fresh for ``PAGE_CACHE_SECONDS`` (0 turns the cache off) minus up to 20 %
   of jitter, so pages stored together do not all expire together. What the TTL bounds is only the
   time-based content (featured-slot schedules, click-ordered fallbacks); listing changes go
@@ -61,15 +65,16 @@ from cachelib import FileSystemCache
 from flask import Flask, current_app, request, session
 from werkzeug.http import parse_cookie
 
-from .clock import monotonic, timestamp
-from .models import directory_version
+from . import page_changes
+from .clock import machine_time, timestamp
 
 log = logging.getLogger(__name__)
 
 BYPASS_PREFIXES = ("/go/", "/merchant", "/staff", "/account", "/api", "/report", "/static", "/media/", "/badges/")
 SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
 LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
-_ENV_GEN = "marketplace.page_cache.generation"
+_ENV_RENDERED = "marketplace.page_cache.rendered_at"
+_ENV_ONLY_SHOWN = "marketplace.page_cache.only_shown"
 _ENV_KEY = "marketplace.page_cache.key"
 _ENV_HEAD = "marketplace.page_cache.head"
 _ENV_SKIP = "marketplace.page_cache.skip"
@@ -85,6 +90,10 @@ class Entry(NamedTuple):
     headers: list[tuple[str, str]]
     body: bytes
     hard_until: float = math.inf  # never served after this, not even stale (see ``fresh_until``)
+    rendered_at: float = -math.inf  # clock.machine_time() when its render started
+    shown: frozenset = frozenset()  # ids of the enterprises the page shows
+    lists: bool = True  # False: depends only on ``shown`` (an enterprise's own page)
+    known: tuple = (0, frozenset())  # outbox rows its renderer had seen (page_changes.ChangeTracker.known)
 
 
 class PageCache:
@@ -95,9 +104,7 @@ class PageCache:
         self.wsgi_app = wsgi_app
         self.lock = threading.Lock()
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
-        self.generation = 0
-        self.head: int | None = None
-        self.checked_at = float("-inf")
+        self.cleared_at = -math.inf  # clear(): nothing rendered before is served again
         self._shared: FileSystemCache | None = None
         self._shared_dir: str | None = None
 
@@ -152,29 +159,28 @@ class PageCache:
                 urlencode(sorted(raw_args)), variant)
 
     @staticmethod
-    def shared_key(head: int | None, key: tuple) -> str:
-        return f"page|{head}|" + "|".join(key)
+    def shared_key(key: tuple) -> str:
+        return "page|" + "|".join(key)
 
     # ------------------------------------------------------------ freshness
-    def _check_version(self) -> None:
-        """Drop the in-process tier when the search outbox head moved (at most every CHECK s)."""
-        interval = float(self.app.config.get("PAGE_CACHE_CHECK_SECONDS", 0.5))
-        now = monotonic()
-        if now - self.checked_at < interval:
-            return
-        with self.app.app_context():
-            head = directory_version()
-        with self.lock:
-            self.checked_at = now
-            if head != self.head:
-                self.head = head
-                self.generation += 1
-                self.entries.clear()
+    @property
+    def tracker(self) -> page_changes.ChangeTracker:
+        return page_changes.tracker(self.app)
+
+    @property
+    def head(self) -> int | None:
+        """The outbox head this process has seen (the directory version)."""
+        return self.tracker.head
+
+    def valid(self, entry: Entry) -> bool:
+        """Whether nothing ``entry`` depends on changed since its render started."""
+        return entry.rendered_at > self.cleared_at and self.tracker.valid(
+            entry.rendered_at, entry.known, entry.shown, entry.lists)
 
     def clear(self) -> None:
         """Drop every page in both tiers (tests, or after bulk SQL that skips the outbox)."""
         with self.lock:
-            self.generation += 1
+            self.cleared_at = machine_time()
             self.entries.clear()
         shared = self.shared()
         if shared is not None:
@@ -187,44 +193,44 @@ class PageCache:
         if key is None:
             return self.wsgi_app(environ, start_response)
         try:
-            self._check_version()
+            self.tracker.poll()
         except Exception:  # database unreachable or not created yet: just don't cache
-            log.warning("page cache: outbox head check failed; bypassing", exc_info=True)
+            log.warning("page cache: outbox check failed; bypassing", exc_info=True)
             return self.wsgi_app(environ, start_response)
         now = timestamp()
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
-                if now < entry.fresh_until:
+                if now < entry.fresh_until and self.valid(entry):
                     self.entries.move_to_end(key)
                 else:
                     del self.entries[key]
                     entry = None
-            generation, head = self.generation, self.head
         if entry is not None:
             return _serve(entry, "hit", start_response)
         shared = self.shared()
         if shared is not None:
-            skey = self.shared_key(head, key)
+            skey = self.shared_key(key)
             found = _safe(shared.get, skey)
-            if isinstance(found, Entry):
+            if isinstance(found, Entry) and self.valid(found):
                 if now < found.fresh_until:
-                    self._remember(key, generation, found)
+                    self._remember(key, found)
                     return _serve(found, "hit", start_response)
                 # Stale: one worker renders the new copy, the others keep serving this one.
                 if now < found.hard_until and not _safe(shared.add, "lease|" + skey, os.getpid(),
                                                         timeout=LEASE_SECONDS):
                     return _serve(found, "stale", start_response)
-        environ[_ENV_GEN] = generation
+        environ[_ENV_RENDERED] = (machine_time(), self.tracker.known())
         environ[_ENV_KEY] = key
-        environ[_ENV_HEAD] = head
+        environ[_ENV_HEAD] = self.head
+        page_changes.start_recording(environ)
         return self.wsgi_app(environ, start_response)
 
-    def _remember(self, key: tuple, generation: int, entry: Entry) -> bool:
-        """Put an entry in the in-process LRU unless the cache was dropped meanwhile."""
+    def _remember(self, key: tuple, entry: Entry) -> bool:
+        """Put an entry in the in-process LRU unless something it shows changed meanwhile."""
         limit = int(self.app.config.get("PAGE_CACHE_MAX_ENTRIES", 512))
         with self.lock:
-            if generation != self.generation or limit <= 0:
+            if limit <= 0 or not self.valid(entry):
                 return False
             self.entries[key] = entry
             self.entries.move_to_end(key)
@@ -232,20 +238,20 @@ class PageCache:
                 self.entries.popitem(last=False)
         return True
 
-    def store(self, key: tuple, generation: int, head: int | None, status: str,
+    def store(self, key: tuple, rendered: tuple, shown: frozenset, lists: bool, status: str,
               headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf) -> bool:
-        """Keep a finished page in both tiers unless the cache was dropped while it was rendered."""
+        """Keep a finished page in both tiers unless something it shows changed while it was rendered."""
         ttl = self.ttl
         now = timestamp()
         fresh = min(now + ttl * random.uniform(0.8, 1.0), hard_until)  # nosec B311 - jitter
         if fresh <= now:
             return False
-        entry = Entry(fresh, status, headers, body, hard_until)
-        if not self._remember(key, generation, entry):
+        entry = Entry(fresh, status, headers, body, hard_until, rendered[0], shown, lists, rendered[1])
+        if not self._remember(key, entry):
             return False
         shared = self.shared()
         if shared is not None:
-            skey = self.shared_key(head, key)
+            skey = self.shared_key(key)
             _safe(shared.set, skey, entry, timeout=math.ceil(ttl + self.stale_seconds) + 1)
             _safe(shared.delete, "lease|" + skey)
         return True
@@ -298,6 +304,13 @@ def fresh_until(when: datetime | None) -> None:
     request.environ[_ENV_UNTIL] = min(at, request.environ.get(_ENV_UNTIL, math.inf))
 
 
+def only_shown() -> None:
+    """Called by a view whose page depends only on the listings it shows (an enterprise's own
+    page), not on which listings exist: a change to another listing, even a revocation or a
+    count, keeps it cached."""
+    request.environ[_ENV_ONLY_SHOWN] = True
+
+
 def request_head() -> int | None:
     """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
     return request.environ.get(_ENV_HEAD)
@@ -327,6 +340,7 @@ def _storable(response) -> bool:
 def init_app(app: Flask) -> None:
     """Wrap the WSGI app and register the store hook; call before every other ``after_request``
     hook is registered so this one runs last and sees the final response."""
+    page_changes.install_listeners()
     cache = PageCache(app, app.wsgi_app)
     app.wsgi_app = cache  # type: ignore[method-assign]
     app.extensions["page_cache"] = cache
@@ -338,7 +352,8 @@ def init_app(app: Flask) -> None:
             return response
         if _storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-page-cache"]
-            cache.store(key, request.environ[_ENV_GEN], request.environ.get(_ENV_HEAD), response.status,
-                        headers, response.get_data(), request.environ.get(_ENV_UNTIL, math.inf))
+            env = request.environ
+            cache.store(key, env[_ENV_RENDERED], page_changes.shown(env), not env.get(_ENV_ONLY_SHOWN),
+                        response.status, headers, response.get_data(), env.get(_ENV_UNTIL, math.inf))
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -5,8 +5,10 @@ each entity from its current database state, so replays are harmless.
 
 Because every change to public data (enterprise, shop, brand, platform, certificate, industry,
 badge, featured slot) writes a row in its own transaction, the highest id is also the version of
-the directory: ``directory_version()`` is what the page cache, the catalog cache, the applier and
-the API's Last-Modified all key on.
+the directory: ``directory_version()`` is what the applier and the API's Last-Modified key on.
+The same table carries the *page rows* (``page_ent`` / ``page_lists`` / ``page_all``, see
+``marketplace/page_changes.py``) that tell the page cache and the catalog cache which pages and
+aggregates a change alters; the applier skips them.
 
 Each applier (one per machine, i.e. per index directory) keeps a heartbeat row with its
 checkpoint, so the periodic prune (``search_sync.pruning``) knows which rows every live machine
@@ -28,7 +30,7 @@ from ..clock import utc_now
 class SearchOutbox(db.Model):
     __tablename__ = "search_outbox"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform; synonym, event (no document)
+    entity: Mapped[str] = mapped_column(String(12))  # enterprise / shop / platform; synonym, event, news, page_* (no document)
     entity_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
 

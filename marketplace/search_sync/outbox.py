@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 
 from ..extensions import db
+from ..page_changes import PAGE_ALL, page_keys_for
 from ..models import (
     Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
     SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent, enterprise_badge, enterprise_industry,
@@ -93,10 +94,10 @@ def _after_flush(session: Session, flush_context) -> None:
     keys: set[tuple[str, int]] = set()
     for obj in list(session.new) + list(session.deleted):
         if isinstance(obj, _WATCHED):
-            keys |= _keys_for(obj, session)
+            keys |= _keys_for(obj, session) | page_keys_for(obj, session, whole=True)
     for obj in list(session.dirty):
         if isinstance(obj, _WATCHED) and session.is_modified(obj, include_collections=True):
-            keys |= _keys_for(obj, session)
+            keys |= _keys_for(obj, session) | page_keys_for(obj, session, whole=False)
     if keys:
         now = utc_now()
         session.connection().execute(
@@ -108,13 +109,15 @@ def _after_flush(session: Session, flush_context) -> None:
 def enqueue(entity: str, ids) -> int:
     """Queue re-indexing of ``ids`` of ``entity`` after bulk SQL the ORM listener cannot see.
 
-    Runs in the caller's transaction (commit as usual). An enterprise also queues its shops."""
+    Runs in the caller's transaction (commit as usual). An enterprise also queues its shops.
+    Bulk changes are not classified for the page cache: they drop every cached page (``page_all``)."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}")
     ids = sorted({int(i) for i in ids})
     if not ids:
         return 0
     rows = [{"entity": entity, "entity_id": i, "created_at": utc_now()} for i in ids]
+    rows.append({"entity": PAGE_ALL, "entity_id": 0, "created_at": utc_now()})
     if entity == "enterprise":
         for chunk in _chunks(ids, 500):
             shop_ids = db.session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(chunk))).all()

@@ -147,6 +147,7 @@ def enterprise(enterprise_id: int):
     unpublished = not ent.is_public
     if unpublished and not _can_see_unpublished(ent):
         abort(404)
+    page_cache.only_shown()  # other listings' changes (even counts) leave this page as it is
     response = current_app.make_response(render_template(
         "public/enterprise.html",
         ent=ent,

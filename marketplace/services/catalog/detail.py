@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...models import Enterprise, Platform, Shop, ShopType, shop_is_public
-from .filters import _card_options
 
 
 def platform_shops(platform: Platform, shop_type: str | None = None, page: int = 1, per_page: int = 20):
@@ -21,10 +20,14 @@ def platform_shops(platform: Platform, shop_type: str | None = None, page: int =
 
 
 def get_enterprise(enterprise_id: int) -> Enterprise | None:
-    """An enterprise with everything its page shows, whatever its status (the view decides)."""
-    return db.session.scalar(
+    """An enterprise with everything its page shows, whatever its status (the view decides).
+
+    Brands, industries and badges (a few rows each) are joined into the one enterprise query
+    instead of a selectin query each: three round trips fewer per page miss."""
+    return db.session.scalars(
         select(Enterprise).where(Enterprise.id == enterprise_id).options(
-            *_card_options(), selectinload(Enterprise.certifications)))
+            joinedload(Enterprise.brands), joinedload(Enterprise.industries), joinedload(Enterprise.badges),
+            selectinload(Enterprise.shops), selectinload(Enterprise.certifications))).unique().first()
 
 
 def shops_by_platform(ent: Enterprise, include_all: bool = False) -> list[tuple[Platform, list[Shop]]]:

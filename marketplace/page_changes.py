@@ -1,0 +1,265 @@
+"""What a change means for cached pages: which public pages it can alter, written next to the
+search outbox rows, and read back by every process to drop only those pages.
+
+Why: the page cache and the catalog cache used to drop everything whenever the outbox head moved,
+so each merchant edit or staff decision (about one a second under the load test) emptied both,
+and every public page was a miss again. Most changes touch one enterprise's own content.
+
+**Write side** (``page_keys_for``, called by the outbox ``after_flush`` listener, same
+transaction). Besides the search rows, a change of public data writes *page rows* in the same
+``search_outbox`` table (the applier skips kinds it does not index):
+
+* ``("page_ent", X)`` – content shown wherever enterprise X is shown changed (its page, its card
+  on lists, a search hit): description, website, logo, brands, a shop's name or URL ...
+* ``("page_lists", 0)`` – which listings a list shows, in what order, or a count changed: a status
+  change, a new or removed public shop, a move to another city / industry / platform, a rename,
+  a certificate or a featured slot. Every list page (home, browse, city / industry / platform
+  pages, search, about) is dropped; other enterprises' own pages are kept.
+* ``("page_all", 0)`` – anything else (platforms, industries, badges, synonyms, 网购节 and offers,
+  authorizations, bulk SQL through ``enqueue``): every page, as before.
+
+A change of something nobody can see (a draft or pending listing, an application, a pending shop
+of a certified enterprise) writes no page row: a pending application drops nothing public.
+
+**Read side** (``ChangeTracker``, one per app and process). At most every
+``PAGE_CACHE_CHECK_SECONDS`` it reads the outbox rows it has not seen and notes, per enterprise,
+for "lists" and for "all", the moment (``clock.machine_time``) this process saw the change. A
+cached page records when its render started and which enterprises it showed (every Enterprise or
+Shop the ORM loaded while rendering it, see ``shown``); it is valid while none of the changes it
+depends on was seen after that moment. Comparing times rather than outbox ids matters on
+PostgreSQL, where ids are not handed out in commit order: a row committed late with a low id is
+still read (rows are re-read for ``GRACE`` seconds) and still counts as seen late. A new process
+counts the rows of the last ``max page age + 2 GRACE`` seconds as changed ``GRACE`` seconds after
+they were written (or at its start, if sooner), so pages in the shared store that it never saw
+being invalidated are judged too.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from datetime import timezone
+
+from flask import Flask, current_app, has_request_context, request
+from sqlalchemy import event, func, inspect as sa_inspect, select
+
+from .clock import machine_time, monotonic
+from .models import (
+    Brand, Certification, Enterprise, FeaturedSlot, SearchOutbox, Shop, Status,
+)
+
+PAGE_ENT, PAGE_LISTS, PAGE_ALL = "page_ent", "page_lists", "page_all"
+# Search rows written by the outbox listener next to the page rows above (which say what they
+# mean for pages): the tracker skips them. Any other kind (news, unknown) drops every page.
+SEARCH_KINDS = frozenset({"enterprise", "shop", "platform", "synonym", "event"})
+GRACE = 10.0  # seconds a transaction may take between writing its outbox rows and committing
+
+# Attributes whose change alters only what is shown where the listing is shown (its page, its
+# card, its search hit), never which listings a list holds, their order or a count.
+CONTENT_ONLY = {
+    Enterprise: frozenset({"description", "website", "founded_year", "logo_sha256", "status_reason", "owner_id",
+                           "owner", "source", "updated_at", "version", "click_count", "brands", "uscc"}),
+    Shop: frozenset({"name", "url", "status_reason", "updated_at", "version", "click_count"}),
+}
+_ENV_SHOWN = "marketplace.page_changes.shown"
+
+
+# ------------------------------------------------------------------ write side
+
+def page_keys_for(obj, session, whole: bool) -> set[tuple[str, int]]:
+    """The page rows ``obj``'s change in this flush needs (see the module doc); ``whole``: the
+    object is new or deleted in this flush."""
+    if isinstance(obj, Enterprise):
+        if not (_was_or_is(obj, "status", Status.CERTIFIED, whole)):
+            return set()
+        keys = {(PAGE_ENT, obj.id)} if obj.id is not None else set()
+        return keys | ({(PAGE_LISTS, 0)} if _structural(obj, whole) else set())
+    if isinstance(obj, Shop):
+        ent_id = obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)
+        ent_status = session.connection().execute(
+            select(Enterprise.status).where(Enterprise.id == ent_id)).scalar() if ent_id else None
+        if not ent_id or ent_status != Status.CERTIFIED or not _was_or_is(obj, "status", Status.CERTIFIED, whole):
+            return set()  # not shown anywhere (an enterprise status change brings its own rows)
+        return {(PAGE_ENT, ent_id)} | ({(PAGE_LISTS, 0)} if _structural(obj, whole) else set())
+    if isinstance(obj, Brand):
+        ent_id = obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)
+        ent_status = session.connection().execute(
+            select(Enterprise.status).where(Enterprise.id == ent_id)).scalar() if ent_id else None
+        return {(PAGE_ENT, ent_id)} if ent_id and ent_status == Status.CERTIFIED else set()
+    if isinstance(obj, (Certification, FeaturedSlot)):
+        ent_id = obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)
+        return {(PAGE_LISTS, 0)} | ({(PAGE_ENT, ent_id)} if ent_id else set())
+    return {(PAGE_ALL, 0)}
+
+
+def _was_or_is(obj, attr: str, value, whole: bool) -> bool:
+    """Whether ``obj.attr`` equals ``value`` now or may have before this flush (a value set on an
+    expired attribute has no old value in its history: then it may have been)."""
+    if getattr(obj, attr) == value:
+        return True
+    hist = sa_inspect(obj).attrs[attr].history
+    return value in (hist.deleted or ()) or bool(not whole and hist.added and not hist.deleted)
+
+
+def _structural(obj, whole: bool) -> bool:
+    """New, deleted, or a change of anything beyond the content-only attributes."""
+    if whole:
+        return True
+    state = sa_inspect(obj)
+    content = CONTENT_ONLY[type(obj)]
+    return any(attr.key not in content and attr.history.has_changes() for attr in state.attrs)
+
+
+# ------------------------------------------------------------------ read side
+
+class ChangeTracker:
+    """This process's view of which pages changed when (see the module doc)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.lock = threading.Lock()
+        self.head: int | None = None  # highest outbox id seen (the directory version)
+        self.low = 0  # rows at or below this id are older than GRACE: not read again
+        self.pending_lows: list[tuple[float, int]] = []  # (when seen, head): future values of low
+        self.seen: set[int] = set()  # ids above ``low`` already taken into account
+        # per enterprise id, and "lists" / "all": (when this process saw it, outbox id) of recent rows
+        self.changes: dict[int | str, list[tuple[float, int]]] = {}
+        self.lists_version = 0  # bumped on every lists/all change (the catalog cache's key)
+        self.checked_at = -math.inf
+        self.pruned_at = machine_time()
+
+    def max_page_age(self) -> float:
+        cfg = self.app.config
+        return float(cfg.get("PAGE_CACHE_SECONDS") or 0) + float(cfg.get("PAGE_CACHE_STALE_SECONDS") or 0)
+
+    def poll(self, force: bool = False) -> None:
+        """Read outbox rows not seen yet (at most every PAGE_CACHE_CHECK_SECONDS)."""
+        interval = float(self.app.config.get("PAGE_CACHE_CHECK_SECONDS", 0.5))
+        now_mono = monotonic()
+        if not force and now_mono - self.checked_at < interval:
+            return
+        with self.app.app_context():
+            from .extensions import db
+
+            session = db.session
+            if self.head is None:
+                self._start(session)
+            else:
+                rows = session.execute(select(SearchOutbox.id, SearchOutbox.entity, SearchOutbox.entity_id)
+                                       .where(SearchOutbox.id > self.low)).all()
+                self._take([(r.id, r.entity, r.entity_id) for r in rows if r.id not in self.seen], machine_time())
+        self.checked_at = now_mono
+
+    def _start(self, session) -> None:
+        """First look: changes of the last max-page-age + 2 GRACE seconds count as seen GRACE s after
+        they were written (or now, if sooner), so shared pages rendered before them are refused
+        unless their renderer had seen them."""
+        head = int(session.scalar(select(func.max(SearchOutbox.id))) or 0)
+        started = machine_time()
+        cutoff = _naive_utc_from(started - self.max_page_age() - 2 * GRACE)
+        rows = session.execute(select(SearchOutbox.id, SearchOutbox.entity, SearchOutbox.entity_id,
+                                      SearchOutbox.created_at)
+                               .where(SearchOutbox.id <= head, SearchOutbox.created_at >= cutoff)).all()
+        for row in rows:  # committed by now; possibly as late as GRACE after it was written
+            written = row.created_at.replace(tzinfo=timezone.utc).timestamp()
+            self._note(row.entity, row.entity_id, row.id, min(written + GRACE, started))
+        with self.lock:
+            self.head = self.low = head
+            self.lists_version += 1
+
+    def _note(self, kind: str, entity_id: int, row_id: int, seen_at: float) -> None:
+        if kind == PAGE_ENT:
+            tag: int | str = entity_id
+        elif kind == PAGE_LISTS:
+            tag = "lists"
+        elif kind in SEARCH_KINDS:
+            return
+        else:  # page_all, news, anything unknown
+            tag = "all"
+        self.changes.setdefault(tag, []).append((seen_at, row_id))
+        if tag != entity_id:
+            self.lists_version += 1
+
+    def _take(self, rows, seen_at: float) -> None:
+        with self.lock:
+            for row_id, kind, entity_id in rows:
+                self._note(kind, entity_id, row_id, seen_at)
+                self.seen.add(row_id)
+                self.head = max(self.head or 0, row_id)
+            self.pending_lows.append((seen_at, self.head or 0))
+            while self.pending_lows and self.pending_lows[0][0] <= seen_at - GRACE:
+                self.low = max(self.low, self.pending_lows.pop(0)[1])
+            self.seen = {i for i in self.seen if i > self.low}
+            if seen_at - self.pruned_at > 60:  # forget what no live page can predate
+                horizon = seen_at - self.max_page_age() - 2 * GRACE
+                self.changes = {k: kept for k, v in self.changes.items() if (kept := [c for c in v if c[0] > horizon])}
+                self.pruned_at = seen_at
+
+    def known(self) -> tuple[int, frozenset[int]]:
+        """What this process has seen, for a page about to be rendered: the head and the ids up to
+        it not seen (yet). A page is not outdated by a row its renderer had seen."""
+        head = self.head or 0
+        with self.lock:
+            if head - self.low > 5000:  # a bulk change just now: claim only what is GRACE old
+                return self.low, frozenset()
+            return head, frozenset(set(range(self.low + 1, head + 1)) - self.seen)
+
+    def valid(self, rendered_at: float, known: tuple[int, frozenset[int]], shown, lists: bool) -> bool:
+        """Whether a page rendered at ``rendered_at`` (knowing ``known``) that showed ``shown`` is
+        still what it would be now."""
+        changes = self.changes
+        tags = [*shown, "all", "lists"] if lists else [*shown, "all"]
+        head, gaps = known
+        for tag in tags:
+            for seen_at, row_id in changes.get(tag, ()):
+                if seen_at >= rendered_at and (row_id > head or row_id in gaps):
+                    return False
+        return True
+
+
+def _naive_utc_from(ts: float):
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None)
+
+
+def tracker(app: Flask | None = None) -> ChangeTracker:
+    """The app's tracker (created on first use)."""
+    app = app or current_app._get_current_object()
+    found = app.extensions.get("page_changes")
+    if found is None:
+        found = app.extensions["page_changes"] = ChangeTracker(app)
+    return found
+
+
+# ------------------------------------------------------------------ what a page shows
+
+def start_recording(environ) -> None:
+    """Record, for this request, the enterprises the ORM loads (a page cache candidate)."""
+    environ[_ENV_SHOWN] = set()
+
+
+def shown(environ) -> frozenset[int]:
+    return frozenset(environ.get(_ENV_SHOWN) or ())
+
+
+def _loaded(target, context, attrs=None) -> None:
+    if not has_request_context():
+        return
+    ids = request.environ.get(_ENV_SHOWN)
+    if ids is not None:  # read the loaded values only: an attribute access here could load more
+        ent_id = target.__dict__.get("id" if isinstance(target, Enterprise) else "enterprise_id")
+        if ent_id is not None:
+            ids.add(ent_id)
+
+
+_installed = False
+
+
+def install_listeners() -> None:
+    """Note every Enterprise and Shop loaded while a cacheable page renders (once per process)."""
+    global _installed
+    if not _installed:
+        for cls in (Enterprise, Shop):  # "refresh": already in the session, expired (tests share it)
+            event.listen(cls, "load", _loaded)
+            event.listen(cls, "refresh", _loaded)
+        _installed = True

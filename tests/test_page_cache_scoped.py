@@ -1,0 +1,188 @@
+"""Scoped page-cache invalidation (marketplace/page_changes.py): a change drops only the pages it
+can alter."""
+import pytest
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Role, SearchOutbox
+from marketplace.page_changes import PAGE_ALL, PAGE_ENT, PAGE_LISTS
+from marketplace.services.listings.enterprises import update_enterprise
+from tests.factories import make_application, make_enterprise, make_shop, make_user
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config["PAGE_CACHE_SECONDS"] = 60
+    app_config["PAGE_CACHE_CHECK_SECONDS"] = 0  # read the outbox on every request
+    return app_config
+
+
+def _get(app, path):
+    return app.test_client().get(path)
+
+
+def _state(app, path) -> str:
+    return _get(app, path).headers.get("X-Page-Cache", "none")
+
+
+def _two_enterprises():
+    owner = make_user()
+    a = make_enterprise(name="广东甲号实业有限公司", owner=owner, description="甲的旧简介")
+    make_shop(a)
+    b = make_enterprise(name="广东乙号实业有限公司", owner=make_user())
+    make_shop(b)
+    db.session.commit()
+    return owner, a, b
+
+
+def _page_rows_since(head: int) -> set[tuple[str, int]]:
+    rows = db.session.execute(select(SearchOutbox.entity, SearchOutbox.entity_id).where(SearchOutbox.id > head))
+    return {(e, i) for e, i in rows if e.startswith("page_")}
+
+
+def _head() -> int:
+    return db.session.scalar(select(db.func.max(SearchOutbox.id))) or 0
+
+
+def _warm(app, *paths):
+    for path in paths:
+        _get(app, path)
+        assert _state(app, path) == "hit", path
+
+
+def test_pending_application_drops_nothing_public(app):
+    owner, a, b = _two_enterprises()
+    pages = ["/", "/enterprises", f"/enterprises/{a.id}", f"/enterprises/{b.id}", "/about"]
+    _warm(app, *pages)
+    head = _head()
+    result = update_enterprise(owner, a.id, {
+        "name": a.name, "uscc": a.uscc, "brands": "；".join(a.brand_names), "city_id": str(a.city_id),
+        "industry_ids": [i.id for i in a.industries], "description": "甲的新简介（待审核）",
+        "website": "", "founded_year": "", "version": str(a.version)})
+    db.session.commit()
+    assert result.application is not None and not result.applied  # waits for review
+    assert _page_rows_since(head) == set()
+    for path in pages:
+        assert _state(app, path) == "hit", path
+    assert "甲的新简介" not in _get(app, f"/enterprises/{a.id}").get_data(as_text=True)
+
+
+def test_approved_edit_drops_that_enterprise_and_the_pages_showing_it_only(app, login_as):
+    owner, a, b = _two_enterprises()
+    page_a, page_b = f"/enterprises/{a.id}", f"/enterprises/{b.id}"
+    browse_a = "/enterprises?sort=name"  # lists both
+    _warm(app, page_a, page_b, browse_a, "/about")
+    application = make_application(a, "enterprise_edit", applicant=owner, payload={"description": "甲的新简介"})
+    db.session.commit()
+    head = _head()
+    reviewer = make_user(Role.STAFF)
+    db.session.commit()
+    staff = login_as(reviewer, app.test_client())
+    assert staff.post(f"/staff/review/{application.id}/approve").status_code == 302
+    assert _page_rows_since(head) == {(PAGE_ENT, a.id)}  # content only: no list, no count changed
+    fresh = _get(app, page_a)
+    assert fresh.headers["X-Page-Cache"] == "miss" and "甲的新简介" in fresh.get_data(as_text=True)
+    assert _state(app, page_b) == "hit"  # another enterprise's page stays cached
+    assert _state(app, browse_a) == "miss"  # a list showing A is rendered again
+    assert _state(app, "/about") == "hit"  # counts only: unchanged
+
+
+def test_revocation_drops_every_page_listing_it(app):
+    _owner, a, b = _two_enterprises()
+    page_a, page_b = f"/enterprises/{a.id}", f"/enterprises/{b.id}"
+    lists = ["/", "/enterprises", "/enterprises?sort=name", "/about"]
+    _warm(app, page_a, page_b, *lists)
+    head = _head()
+    a.status = "revoked"
+    db.session.commit()
+    assert {(PAGE_ENT, a.id), (PAGE_LISTS, 0)} <= _page_rows_since(head)
+    assert _get(app, page_a).status_code == 404
+    for path in lists:
+        resp = _get(app, path)
+        assert resp.headers["X-Page-Cache"] == "miss", path
+        assert "广东甲号实业有限公司" not in resp.get_data(as_text=True), path
+    assert _state(app, page_b) == "hit"  # its own page shows nothing of A
+
+
+def test_structural_edit_drops_lists_and_counts(app):
+    _owner, a, b = _two_enterprises()
+    _warm(app, f"/enterprises/{b.id}", "/about", "/enterprises")
+    head = _head()
+    a.name = "广东甲号改名实业有限公司"  # the name orders the lists
+    db.session.commit()
+    assert _page_rows_since(head) == {(PAGE_ENT, a.id), (PAGE_LISTS, 0)}
+    assert _state(app, "/enterprises") == "miss"
+    assert _state(app, "/about") == "miss"
+    assert _state(app, f"/enterprises/{b.id}") == "hit"
+
+
+def test_pending_shop_of_a_certified_enterprise_drops_nothing(app):
+    _owner, a, _b = _two_enterprises()
+    _warm(app, f"/enterprises/{a.id}", "/enterprises")
+    head = _head()
+    make_shop(a, status="pending", platform_slug="jd")
+    db.session.commit()
+    assert _page_rows_since(head) == set()
+    assert _state(app, f"/enterprises/{a.id}") == "hit"
+    assert _state(app, "/enterprises") == "hit"
+
+
+def test_other_changes_still_drop_everything(app):
+    _owner, a, _b = _two_enterprises()
+    _warm(app, f"/enterprises/{a.id}", "/enterprises")
+    head = _head()
+    a.industries[0].name = "家用电器"  # shown on every page that shows an enterprise of it
+    db.session.commit()
+    assert (PAGE_ALL, 0) in _page_rows_since(head)
+    assert _state(app, f"/enterprises/{a.id}") == "miss"
+    assert _state(app, "/enterprises") == "miss"
+
+
+def test_a_second_worker_judges_shared_pages_by_what_their_renderer_had_seen(app):
+    from tests.test_page_cache import _second_worker
+
+    _owner, a, b = _two_enterprises()
+    page_a, page_b = f"/enterprises/{a.id}", f"/enterprises/{b.id}"
+    _get(app, page_a), _get(app, page_b)
+    a.description = "甲的又一个新简介"
+    db.session.commit()
+    with _second_worker(app) as other:  # started after the change: it never saw it happen
+        assert other.get(page_b).headers["X-Page-Cache"] == "hit"
+        resp = other.get(page_a)
+        assert resp.headers["X-Page-Cache"] == "miss" and "甲的又一个新简介" in resp.get_data(as_text=True)
+
+
+def test_catalog_aggregates_survive_a_content_edit(app):
+    from marketplace.services.catalog import cached
+
+    _owner, a, _b = _two_enterprises()
+    calls = []
+    with app.test_request_context("/"):
+        cached("probe", lambda: calls.append(1) or len(calls))
+        a.description = "甲只改了简介"
+        db.session.commit()
+        assert cached("probe", lambda: calls.append(1) or len(calls)) == 1  # kept
+        a.status = "suspended"
+        db.session.commit()
+        assert cached("probe", lambda: calls.append(1) or len(calls)) == 2  # a count may have changed
+
+
+def test_a_change_committed_late_under_a_lower_id_is_still_seen(app):
+    """PostgreSQL hands out outbox ids before commit: a transaction holding a lower id can commit
+    after a higher one was already read. Its row must still drop the pages it names."""
+    from sqlalchemy import insert
+
+    from marketplace.clock import utc_now
+
+    _owner, _a, b = _two_enterprises()
+    page_b = f"/enterprises/{b.id}"
+    _warm(app, page_b)
+    head = _head()
+    table = SearchOutbox.__table__
+    db.session.execute(insert(table), [{"id": head + 2, "entity": "shop", "entity_id": 0, "created_at": utc_now()}])
+    db.session.commit()
+    assert _state(app, page_b) == "hit"  # head + 2 seen; head + 1 not committed yet
+    db.session.execute(insert(table), [{"id": head + 1, "entity": PAGE_ENT, "entity_id": b.id,
+                                        "created_at": utc_now()}])
+    db.session.commit()
+    assert _state(app, page_b) == "miss"
