@@ -314,8 +314,9 @@ def load_user_dictionary(path: str) -> int:
     return len(add_user_words(words))
 
 
-def append_user_dictionary(path: str, words) -> None:
-    """Append new words to a dictionary file (the caller holds the index write lock)."""
+def append_user_dictionary(path: str, words) -> int:
+    """Append new words to a dictionary file (the caller holds the index write lock); returns
+    how many words the segmenter of this process learnt (0: it segments as before)."""
     existing: set[str] = set()
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
@@ -329,7 +330,7 @@ def append_user_dictionary(path: str, words) -> None:
             os.fsync(fh.fileno())
     # every word, not only the ones new to the file: another process may have written a word
     # this process has not loaded yet, and this process is about to analyse text with it
-    add_user_words(existing | set(words))
+    return len(add_user_words(existing | set(words)))
 
 
 # ---------------------------------------------------------------- pinyin

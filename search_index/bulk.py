@@ -1,0 +1,168 @@
+"""Bulk indexing for a full rebuild: Whoosh's segment writer with a cheaper posting path.
+
+Whoosh's ``SegmentWriter.add_document`` sends every posting as a 5-tuple into a
+``PostingPool`` that sorts all of them at commit (5 million tuples at 100,000 listings, about
+190 bytes each by its own estimate: 1 GB of pool to sort in one run, or runs spilled to disk
+and merged in Python). A profile of the rebuild showed the pool, the sort and the re-analysis of
+values that repeat on every shop (brands, the enterprise's name, city / industry tags) as most of
+its cost. Here:
+
+* ``TermPool`` groups postings by (field, term) as they arrive, in compact arrays (docnum as a
+  32-bit int, weight as a double, the value bytes interned): documents are added in docnum
+  order, so each term's postings are already sorted and only the distinct terms are sorted at
+  the end. Memory is about 20 bytes per posting plus a few hundred per distinct term.
+* ``BulkWriter.add`` analyses each (field, value) once per dictionary state: a value seen again
+  (five shops share their enterprise's brands and tags) reuses the analysed postings. The
+  cache is dropped whenever the segmenter's dictionary gains words, so every value is analysed
+  exactly as Whoosh would analyse it at that moment.
+* The postings are written straight into the codec's field writer (the same calls Whoosh's
+  ``FieldWriter.add_postings`` makes), so the segment files are the ones Whoosh would write.
+
+Only for a fresh, empty index written in one segment (``store.rebuild``); incremental writes
+keep Whoosh's own writer.
+"""
+from __future__ import annotations
+
+from array import array
+
+from whoosh.writing import CLEAR
+
+# analysed (field, value) pairs kept between dictionary changes; enough for a batch of
+# documents, bounded so a huge batch cannot grow it without limit
+ANALYSIS_CACHE = 20_000
+
+
+class TermPool:
+    """Postings grouped by (fieldname, term bytes): ``[docnums, weights, values]`` per term."""
+
+    def __init__(self):
+        self.terms: dict[tuple[str, bytes], list] = {}
+        self._values: dict[bytes, bytes] = {}  # interned value strings (mostly a few frequencies)
+        self.postings = 0
+
+    def add(self, fieldname: str, tbytes: bytes, docnum: int, weight: float, vbytes: bytes | None) -> None:
+        key = (fieldname, tbytes)
+        entry = self.terms.get(key)
+        if entry is None:
+            entry = self.terms[key] = [array("I"), array("d"), []]
+        entry[0].append(docnum)
+        entry[1].append(weight)
+        if vbytes is None:
+            vbytes = b""
+        entry[2].append(self._values.setdefault(vbytes, vbytes))
+        self.postings += 1
+
+    def write(self, schema, fieldwriter) -> None:
+        """Feed every posting, sorted by field, term and docnum, to a codec field writer."""
+        lastfn = None
+        for key in sorted(self.terms):
+            fieldname, tbytes = key
+            docnums, weights, values = self.terms.pop(key)
+            if fieldname != lastfn:
+                if lastfn is not None:
+                    fieldwriter.finish_field()
+                fieldwriter.start_field(fieldname, schema[fieldname])
+                lastfn = fieldname
+            fieldwriter.start_term(tbytes)
+            _add_blocks(fieldwriter._postwriter, docnums, weights, values)
+            fieldwriter.finish_term()
+        if lastfn is not None:
+            fieldwriter.finish_field()
+
+
+def _add_blocks(postwriter, docnums, weights, values) -> None:
+    """A term's postings into a ``W3PostingsWriter`` a block at a time: the state its
+    ``add_posting`` would have built one posting at a time (full blocks written as they fill,
+    the last one left for ``finish_postings``), without the per-posting calls. No length
+    statistics (``RebuildCodec.length_stats`` is off, so Whoosh passes length 0 too)."""
+    limit = postwriter._blocklimit
+    n = len(docnums)
+    for start in range(0, n, limit):
+        if start:
+            postwriter._write_block()
+        end = min(n, start + limit)
+        postwriter._ids = docnums[start:end]
+        block_weights = weights[start:end]
+        postwriter._weights = array("f", block_weights)
+        postwriter._values = [v for v in values[start:end] if v]
+        postwriter._maxweight = max(0, max(block_weights))
+
+
+class BulkWriter:
+    """Adds documents to a fresh Whoosh ``SegmentWriter`` through a ``TermPool``; ``commit``
+    writes the one segment. Use ``add`` for every document (never the writer's own methods)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.schema = writer.schema
+        self.pool = TermPool()
+        self._analysed: dict[tuple[str, str], list] = {}
+        self._sorted_fields: dict[frozenset, list[str]] = {}
+
+    def dictionary_changed(self) -> None:
+        """The segmenter learnt new words: analyse every value afresh from now on."""
+        self._analysed.clear()
+
+    def _items(self, fieldname: str, field, value) -> list:
+        if not isinstance(value, str):
+            return list(field.index(value))
+        key = (fieldname, value)
+        items = self._analysed.get(key)
+        if items is None:
+            items = list(field.index(value))
+            if len(self._analysed) >= ANALYSIS_CACHE:
+                self._analysed.clear()
+            self._analysed[key] = items
+        return items
+
+    def add(self, fields: dict) -> None:
+        """What ``SegmentWriter.add_document`` does, minus the pool tuples and re-analysis."""
+        w = self.writer
+        schema = self.schema
+        docnum = w.docnum
+        docboost = float(fields.get("_boost", 1.0))
+        names = self._sorted_fields.get(frozenset(fields))
+        if names is None:
+            names = sorted(n for n in fields if not n.startswith("_"))
+            w._check_fields(schema, names)
+            self._sorted_fields[frozenset(fields)] = names
+        perdoc = w.perdocwriter
+        perdoc.start_doc(docnum)
+        add_post = self.pool.add
+        for fieldname in names:
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                boost = float(fields.get(f"_{fieldname}_boost", docboost))
+                scorable = field.scorable
+                for tbytes, freq, weight, vbytes in self._items(fieldname, field, value):
+                    if scorable:
+                        length += freq
+                    add_post(fieldname, tbytes, docnum, weight * boost, vbytes)
+            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            column = field.column_type
+            if column:
+                perdoc.add_column_value(fieldname, column, field.to_column_value(value))
+        perdoc.finish_doc()
+        w._added = True
+        w.docnum += 1
+
+    def commit(self) -> None:
+        """Write the segment (postings from the pool) and the TOC, as ``commit(mergetype=CLEAR)``."""
+        w = self.writer
+        w._check_state()
+        segments = w._merge_segments(CLEAR, None, None)
+        if w._added:
+            w.perdocwriter.close()
+            self.pool.write(self.schema, w.fieldwriter)
+            w.fieldwriter.close()
+            w._close_segment()
+            w._assemble_segment()
+            segments.append(w.get_segment())
+        else:
+            w._close_segment()
+        w._commit_toc(segments)
+        w._finish()
