@@ -15,6 +15,9 @@ its cost. Here:
   (five shops share their enterprise's brands and tags) reuses the analysed postings. The
   cache is dropped whenever the segmenter's dictionary gains words, so every value is analysed
   exactly as Whoosh would analyse it at that moment.
+* Fields whose analysis is a plain split (the pinyin, initials and sub-word fields split on
+  spaces, the keyword fields on commas) are counted directly (``_split_items``) instead of
+  through Whoosh's token objects: the same terms, frequencies, weights and value bytes.
 * The postings are written straight into the codec's field writer (the same calls Whoosh's
   ``FieldWriter.add_postings`` makes), so the segment files are the ones Whoosh would write.
 
@@ -23,13 +26,49 @@ keep Whoosh's own writer.
 """
 from __future__ import annotations
 
+import re
 from array import array
 
+from whoosh.analysis import CompositeAnalyzer, RegexTokenizer, StripFilter
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
 from whoosh.writing import CLEAR
+
+from .analysis import SpaceTokenizer
 
 # analysed (field, value) pairs kept between dictionary changes; enough for a batch of
 # documents, bounded so a huge batch cannot grow it without limit
 ANALYSIS_CACHE = 20_000
+
+
+_NON_SPACE = re.compile(r"\S+")  # SpaceTokenizer's pattern
+_NON_COMMA = "[^,]+"  # KEYWORD(commas=True)'s pattern
+
+
+def _splitter(field):
+    """A function splitting a value into the token texts ``field``'s analyzer would emit, when
+    that analyzer is a plain split (else None)."""
+    if type(field.format) is not Frequency:
+        return None
+    ana = field.analyzer
+    if type(ana) is SpaceTokenizer:
+        return lambda value: [w.lower() for w in _NON_SPACE.findall(value)]
+    if (type(ana) is CompositeAnalyzer and len(ana.items) == 2 and type(ana.items[0]) is RegexTokenizer
+            and ana.items[0].expression.pattern == _NON_COMMA and not ana.items[0].gaps
+            and type(ana.items[1]) is StripFilter):
+        pattern = ana.items[0].expression
+        return lambda value: [w.strip() for w in pattern.findall(value)]
+    return None
+
+
+def _split_items(split, field_boost: float, value: str) -> list:
+    """What ``Frequency.word_values`` + ``FieldType.index`` yield for a split analysis: per
+    distinct token (first occurrence order) its bytes, frequency, weight (each token's boost is
+    1.0, so frequency x field boost) and the packed frequency."""
+    freqs: dict[str, int] = {}
+    for w in split(value):
+        freqs[w] = freqs.get(w, 0) + 1
+    return [(w.encode("utf-8"), f, float(f) * field_boost, pack_uint(f)) for w, f in freqs.items()]
 
 
 class TermPool:
@@ -98,6 +137,7 @@ class BulkWriter:
         self.pool = TermPool()
         self._analysed: dict[tuple[str, str], list] = {}
         self._sorted_fields: dict[frozenset, list[str]] = {}
+        self._splitters = {name: _splitter(field) for name, field in self.schema.items()}
 
     def dictionary_changed(self) -> None:
         """The segmenter learnt new words: analyse every value afresh from now on."""
@@ -106,6 +146,9 @@ class BulkWriter:
     def _items(self, fieldname: str, field, value) -> list:
         if not isinstance(value, str):
             return list(field.index(value))
+        split = self._splitters.get(fieldname)
+        if split is not None:
+            return _split_items(split, field.format.field_boost, value)
         key = (fieldname, value)
         items = self._analysed.get(key)
         if items is None:
