@@ -85,9 +85,15 @@ class OutboxWaiter:
             return
         import psycopg
 
+        deadline = time.monotonic() + interval
         try:
-            for _ in self.conn.notifies(timeout=interval, stop_after=1):
-                pass
+            while not self.stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                # slices of at most a second, so a stop request is seen promptly
+                if list(self.conn.notifies(timeout=min(left, 1.0), stop_after=1)):
+                    return
         except psycopg.Error:
             log.warning("search applier: listening connection lost; polling", exc_info=True)
             self.close()
