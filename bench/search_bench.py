@@ -20,12 +20,27 @@ initials, Traditional characters, no-hit queries), each query repeated ``--repea
   ``count(*)`` for the total. No normalisation (so Traditional and pinyin queries find nothing
   there), no facets, no highlights: it is the lighter baseline a user could pick instead.
 
-Prints indexing time, p50/p95/max per engine, the ratios and peak memory (ru_maxrss).
+* Tantivy (``tantivy`` on PyPI, Rust): the same pre-segmented fields in a schema with one
+  text field per FTS5 column (``default`` tokenizer: splits on the spaces we put between
+  rjieba's words, lower case), the query segmented with ``rjieba.cut``, every word required (a
+  ``Must`` per word of ``Should`` term queries over the fields, each boosted by the field
+  weight), BM25, top 20 plus the count.
+* PostgreSQL full-text search (``--pg URL``): one ``tsvector`` per document,
+  ``to_tsvector('simple', …)`` of the same pre-segmented fields with ``setweight`` A (brand),
+  B (name), C (enterprise name), D (tags, description), a GIN index; the query is
+  ``plainto_tsquery('simple', words)`` (every word required), ranked with ``ts_rank`` over the
+  matches, top 20 plus ``count(*)``. Timed through psycopg over loopback, as the site would.
+
+Our rebuild runs in a child process that receives the documents as a stream (as
+``search_sync.iter_all_documents`` streams them from the database), so its peak RSS is the
+rebuild's own. Prints indexing time, p50/p95/max per engine, the ratios and peak memory.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -39,6 +54,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rjieba  # noqa: E402
+import tantivy  # noqa: E402
 
 from marketplace.search_sync.thesaurus import build_thesaurus  # noqa: E402
 from marketplace.services.places import district_for_uscc  # noqa: E402
@@ -59,11 +75,17 @@ REGIONS = {
 
 def build_documents(listings: int, seed: int = 20130101) -> list[dict]:
     """Synthetic documents (enterprise : shop = 1 : 5) in search_sync's document shape."""
+    return list(iter_documents(listings, seed))
+
+
+def iter_documents(listings: int, seed: int = 20130101):
+    """``build_documents`` as a stream: the corpus rows are generated up front (small), the
+    document dicts one at a time."""
     enterprises = max(1, listings // 6)
     shops = listings - enterprises
     ent_rows, shop_rows = generate_rows(enterprises, shops, seed=seed, certified_share=1.0)
     base = datetime(2024, 1, 1)
-    docs: list[dict] = []
+    ents: list[dict] = []
     by_uscc: dict[str, dict] = {}
     for i, r in enumerate(ent_rows, start=1):
         d = {
@@ -74,23 +96,30 @@ def build_documents(listings: int, seed: int = 20130101) -> list[dict]:
             "places": _places(r["uscc"]), "certified_at": base + timedelta(minutes=i), "visits": (i * 7919) % 1000,
         }
         by_uscc[r["uscc"]] = d
-        docs.append(d)
+        ents.append(d)
+    shops: list[tuple] = []
     for j, r in enumerate(shop_rows, start=1):
         ent = by_uscc[r["uscc"]]
         plat = PLATFORM_NAMES[r["platform"]]
         ent["platforms"].append(plat)
         ent["shop_types"].append(r["shop_type"])
-        docs.append({
-            "kind": "shop", "id": j, "enterprise_id": ent["id"], "name": r["name"], "brands": ent["brands"],
+        shops.append((j, ent, r["name"], plat, r["shop_type"]))
+    for d in ents:
+        yield _finish(d)
+    for j, ent, name, plat, shop_type in shops:
+        yield _finish({
+            "kind": "shop", "id": j, "enterprise_id": ent["id"], "name": name, "brands": ent["brands"],
             "enterprise_name": ent["name"], "description": "", "city": ent["city"], "region": ent["region"],
             "industries": ent["industries"], "badges": ent["badges"], "places": ent["places"], "platforms": [plat],
-            "shop_types": [r["shop_type"]], "certified_at": ent["certified_at"], "visits": (j * 104729) % 500,
+            "shop_types": [shop_type], "certified_at": ent["certified_at"], "visits": (j * 104729) % 500,
         })
-    for d in docs:
-        d["platforms"] = sorted(set(d["platforms"]))
-        d["shop_types"] = sorted(set(d["shop_types"]))
-        d["digest"] = doc_digest(d)
-    return docs
+
+
+def _finish(d: dict) -> dict:
+    d["platforms"] = sorted(set(d["platforms"]))
+    d["shop_types"] = sorted(set(d["shop_types"]))
+    d["digest"] = doc_digest(d)
+    return d
 
 
 def _places(uscc: str) -> list[str]:
@@ -120,27 +149,34 @@ def query_set(docs: list[dict]) -> dict[str, list[str]]:
     }
 
 
-# ------------------------------------------------------------------ FTS5 baseline
+# ------------------------------------------------------------------ baselines (same segmented fields)
 
 FTS_FIELDS = ("brand", "name", "ent_name", "tags", "description")
+PG_WEIGHT = {"brand": "A", "name": "B", "ent_name": "C", "tags": "D", "description": "D"}
 
 
 def seg(text: str) -> str:
     return " ".join(w for w in rjieba.cut_for_search(text or "") if w.strip())
 
 
-def fts_build(path: str, docs: list[dict]) -> float:
+def seg_row(d: dict) -> tuple:
+    """The FTS_FIELDS of a document, each segmented with rjieba (search mode) and space-joined."""
+    tags = " ".join([d["city"], d["region"], *d["industries"], *d["platforms"], *d["shop_types"], *d["badges"]])
+    return (seg(" ".join(d["brands"])), seg(d["name"]), seg(d.get("enterprise_name", "")), seg(tags),
+            seg(d["description"]))
+
+
+def query_words(q: str) -> list[str]:
+    return [w for w in rjieba.cut(q) if w.strip() and any(c.isalnum() for c in w)]
+
+
+def fts_build(path: str, rows: list[tuple]) -> float:
     started = time.perf_counter()
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(FTS_FIELDS)}, kind UNINDEXED, "
                 "doc_id UNINDEXED, tokenize='unicode61')")
-    rows = []
-    for d in docs:
-        tags = " ".join([d["city"], d["region"], *d["industries"], *d["platforms"], *d["shop_types"], *d["badges"]])
-        rows.append((seg(" ".join(d["brands"])), seg(d["name"]), seg(d.get("enterprise_name", "")), seg(tags),
-                     seg(d["description"]), d["kind"], d["id"]))
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute("INSERT INTO t(t) VALUES ('optimize')")
     con.commit()
@@ -149,7 +185,7 @@ def fts_build(path: str, docs: list[dict]) -> float:
 
 
 def fts_query(con: sqlite3.Connection, q: str):
-    words = [w for w in rjieba.cut(q) if w.strip() and any(c.isalnum() for c in w)]
+    words = query_words(q)
     if not words:
         return 0, []
     match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
@@ -157,6 +193,83 @@ def fts_query(con: sqlite3.Connection, q: str):
     total = con.execute("SELECT count(*) FROM t WHERE t MATCH ?", (match,)).fetchone()[0]
     top = con.execute(f"SELECT kind, doc_id, bm25(t, {weights}) AS r FROM t WHERE t MATCH ? ORDER BY r LIMIT 20",
                       (match,)).fetchall()
+    return total, top
+
+
+def tantivy_build(path: str, rows: list[tuple]):
+    """A Tantivy index over the segmented rows (one writer thread: the machine has 2 shared cores)."""
+    started = time.perf_counter()
+    sb = tantivy.SchemaBuilder()
+    for f in FTS_FIELDS:
+        sb.add_text_field(f, stored=False, tokenizer_name="default", index_option="freq")
+    sb.add_text_field("kind", stored=True, tokenizer_name="raw")
+    sb.add_integer_field("doc_id", stored=True, indexed=False)
+    schema = sb.build()
+    os.makedirs(path, exist_ok=True)
+    index = tantivy.Index(schema, path=path)
+    writer = index.writer(heap_size=200_000_000, num_threads=1)
+    for row in rows:
+        doc = tantivy.Document()
+        for f, v in zip(FTS_FIELDS, row[:5]):
+            if v:
+                doc.add_text(f, v)
+        doc.add_text("kind", row[5])
+        doc.add_integer("doc_id", row[6])
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index, schema, time.perf_counter() - started
+
+
+def tantivy_query(index, schema, q: str):
+    words = query_words(q)
+    if not words:
+        return 0, []
+    Occur, Query = tantivy.Occur, tantivy.Query
+    musts = []
+    for w in words:
+        w = w.lower()
+        per_field = [(Occur.Should, Query.boost_query(Query.term_query(schema, f, w), TEXT_BOOSTS[f]))
+                     for f in FTS_FIELDS]
+        musts.append((Occur.Must, Query.boolean_query(per_field)))
+    searcher = index.searcher()
+    res = searcher.search(Query.boolean_query(musts), limit=20, count=True)
+    top = [searcher.doc(addr)["doc_id"][0] for _score, addr in res.hits]
+    return res.count, top
+
+
+def pg_build(url: str, rows: list[tuple]) -> float:
+    """A table with a weighted ``tsvector`` per document and a GIN index (dropped first)."""
+    import psycopg
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS bench_fts")
+        con.execute("CREATE UNLOGGED TABLE bench_fts (kind text, doc_id int, brand text, name text, "
+                    "ent_name text, tags text, description text, tsv tsvector)")
+        with con.cursor().copy("COPY bench_fts (brand, name, ent_name, tags, description, kind, doc_id) "
+                               "FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        tsv = " || ".join(f"setweight(to_tsvector('simple', {f}), '{PG_WEIGHT[f]}')" for f in FTS_FIELDS)
+        con.execute(f"UPDATE bench_fts SET tsv = {tsv}")
+        con.execute("CREATE INDEX bench_fts_tsv ON bench_fts USING gin (tsv)")
+        con.execute("VACUUM ANALYZE bench_fts")
+    return time.perf_counter() - started
+
+
+PG_COUNT = "SELECT count(*) FROM bench_fts WHERE tsv @@ plainto_tsquery('simple', %s)"
+PG_TOP = ("SELECT kind, doc_id, ts_rank(tsv, q) AS r FROM bench_fts, plainto_tsquery('simple', %s) q "
+          "WHERE tsv @@ q ORDER BY r DESC LIMIT 20")
+
+
+def pg_query(con, q: str):
+    words = query_words(q)
+    if not words:
+        return 0, []
+    text = " ".join(words)
+    total = con.execute(PG_COUNT, (text,)).fetchone()[0]
+    top = con.execute(PG_TOP, (text,)).fetchall()
     return total, top
 
 
@@ -172,82 +285,144 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = False, posting_cache: bool = True) -> dict:
-    print(f"== {listings:,} listings ==", flush=True)
+def _rebuild_child(root: str, listings: int, posting_cache: bool, out) -> None:
+    """Our rebuild in its own process, fed a stream of documents (see the module docstring)."""
+    engine = SearchEngine(root) if posting_cache else SearchEngine(root, posting_cache=0)
+    shutil.rmtree(root, ignore_errors=True)
+    docs = iter_documents(listings)
+    t, c = time.perf_counter(), time.process_time()
+    with engine.write_lock():
+        stats = engine.rebuild(docs, checkpoint=0)
+    size = sum(os.path.getsize(os.path.join(stats["path"], f)) for f in os.listdir(stats["path"]))
+    out.send({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "docs": stats["documents"],
+              "size_mb": size / 1e6, "peak_mb": peak_mb()})
+    out.close()
+
+
+def rebuild_ours(root: str, listings: int, posting_cache: bool) -> dict:
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_rebuild_child, args=(root, listings, posting_cache, send))
+    child.start()
+    res = recv.recv()
+    child.join()
+    return res
+
+
+ENGINES = ("ours", "fts5", "tantivy", "pg")
+
+
+def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = False, posting_cache: bool = True,
+        pg_url: str | None = None) -> dict:
+    print(f"== {listings:,} listings ==  (load average {os.getloadavg()[0]:.2f})", flush=True)
+    engines = [e for e in ENGINES if e != "pg" or pg_url]
+    root = os.path.join(workdir, f"whoosh-{listings}")
+    fts_path = os.path.join(workdir, f"fts5-{listings}.sqlite")
+    tv_path = os.path.join(workdir, f"tantivy-{listings}")
+    engine = SearchEngine(root) if posting_cache else SearchEngine(root, posting_cache=0)
+    fresh = not (reuse and engine.exists() and os.path.exists(fts_path) and os.path.isdir(tv_path))
+    reb = {}
+    if fresh:  # first, so the forked child inherits no corpus (its peak RSS is the rebuild's)
+        reb = rebuild_ours(root, listings, posting_cache)
     t = time.perf_counter()
     docs = build_documents(listings)
     print(f"corpus generated in {time.perf_counter() - t:.1f}s "
           f"({sum(d['kind'] == 'enterprise' for d in docs):,} enterprises, "
           f"{sum(d['kind'] == 'shop' for d in docs):,} shops)", flush=True)
     queries = query_set(docs)
-
-    root = os.path.join(workdir, f"whoosh-{listings}")
-    fts_path = os.path.join(workdir, f"fts5-{listings}.sqlite")
-    engine = SearchEngine(root) if posting_cache else SearchEngine(root, posting_cache=0)
-    if reuse and engine.exists() and os.path.exists(fts_path):
-        ours_index = fts_index = float("nan")
+    build: dict[str, float] = {}
+    if not fresh:
         print("reusing the indexes built by an earlier --keep run (query timings only)", flush=True)
+        tv_index = tantivy.Index.open(tv_path)
+        tv_schema = tv_index.schema
     else:
-        shutil.rmtree(root, ignore_errors=True)
+        build["ours"] = reb["seconds"]
+        print(f"ours: indexed {reb['docs']:,} docs in {reb['seconds']:.1f}s (CPU {reb['cpu']:.1f}s, "
+              f"{reb['size_mb']:.1f} MB), peak RSS of the rebuilding process {reb['peak_mb']:.0f} MB "
+              f"(load average {os.getloadavg()[0]:.2f})", flush=True)
         t = time.perf_counter()
-        with engine.write_lock():
-            stats = engine.rebuild(iter(docs), checkpoint=0)
-        ours_index = time.perf_counter() - t
-        size = sum(os.path.getsize(os.path.join(stats["path"], f)) for f in os.listdir(stats["path"]))
-        print(f"ours: indexed {stats['documents']:,} docs in {ours_index:.1f}s ({size / 1e6:.1f} MB); "
-              f"peak RSS so far {peak_mb():.0f} MB", flush=True)
+        rows = [(*seg_row(d), d["kind"], d["id"]) for d in docs]
+        print(f"segmenting for the baselines: {time.perf_counter() - t:.1f}s (not counted below)", flush=True)
         if os.path.exists(fts_path):
             os.remove(fts_path)
-        fts_index = fts_build(fts_path, docs)
-        print(f"fts5: indexed in {fts_index:.1f}s ({os.path.getsize(fts_path) / 1e6:.1f} MB)", flush=True)
+        build["fts5"] = fts_build(fts_path, rows)
+        print(f"fts5: indexed in {build['fts5']:.1f}s ({os.path.getsize(fts_path) / 1e6:.1f} MB)", flush=True)
+        shutil.rmtree(tv_path, ignore_errors=True)
+        tv_index, tv_schema, build["tantivy"] = tantivy_build(tv_path, rows)
+        tv_size = sum(os.path.getsize(os.path.join(tv_path, f)) for f in os.listdir(tv_path))
+        print(f"tantivy: indexed in {build['tantivy']:.1f}s ({tv_size / 1e6:.1f} MB)", flush=True)
+        if pg_url:
+            build["pg"] = pg_build(pg_url, rows)
+            print(f"pg: indexed in {build['pg']:.1f}s (COPY, tsvector update, GIN, VACUUM ANALYZE)", flush=True)
+        del rows
     del docs
     gc.collect()
 
-    # warm-up: first searcher open, segment meta cache, SQLite page cache
+    # warm-up: first searcher open, segment meta cache, SQLite page cache, PG plan
     th = thesaurus()
     engine.search(SearchRequest(q="预热", thesaurus=th))
     con = sqlite3.connect(fts_path)
-    fts_query(con, "预热")
+    pg = None
+    if pg_url:
+        import psycopg
+        pg = psycopg.connect(pg_url, autocommit=True)
+    calls = {
+        "ours": lambda q: engine.search(SearchRequest(q=q, per_page=20, thesaurus=th)).total,
+        "fts5": lambda q: fts_query(con, q)[0],
+        "tantivy": lambda q: tantivy_query(tv_index, tv_schema, q)[0],
+        "pg": lambda q: pg_query(pg, q)[0],
+    }
+    for name in engines:
+        calls[name]("预热")
+    # as a web worker after its warm-up (gunicorn.conf.py post_worker_init): everything loaded so
+    # far is taken out of the cyclic collector's full passes
+    gc.freeze()
 
-    ours: dict[str, list[float]] = {}
-    fts: dict[str, list[float]] = {}
-    totals = {}
+    times: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
+    cpu: dict[str, list[float]] = {name: [] for name in engines}
+    totals: dict[str, list] = {}
     for _ in range(repeat):
         for cat, qs in queries.items():
             for q in qs:
-                t = time.perf_counter()
-                resp = engine.search(SearchRequest(q=q, per_page=20, thesaurus=th))
-                ours.setdefault(cat, []).append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                ftotal, _top = fts_query(con, q)
-                fts.setdefault(cat, []).append((time.perf_counter() - t) * 1000)
-                totals[q] = (resp.total, ftotal)
+                totals[q] = []
+                for name in engines:
+                    t, c = time.perf_counter(), time.process_time()
+                    n = calls[name](q)
+                    cpu[name].append((time.process_time() - c) * 1000)
+                    times[name].setdefault(cat, []).append((time.perf_counter() - t) * 1000)
+                    totals[q].append(n)
     con.close()
-    all_ours = [v for vs in ours.values() for v in vs]
-    all_fts = [v for vs in fts.values() for v in vs]
-    print(f"{'category':<12}{'ours p50':>10}{'ours p95':>10}{'fts p50':>10}{'fts p95':>10}")
+    if pg is not None:
+        pg.close()
+    return report(listings, engines, queries, times, cpu, totals, build, reb, keep, engine, root, fts_path, tv_path)
+
+
+def report(listings, engines, queries, times, cpu, totals, build, reb, keep, engine, root, fts_path, tv_path) -> dict:
+    print(f"{'category':<12}" + "".join(f"{n + ' p50':>13}{n + ' p95':>13}" for n in engines))
     for cat in queries:
-        print(f"{cat:<12}{pct(ours[cat], 50):>10.1f}{pct(ours[cat], 95):>10.1f}"
-              f"{pct(fts[cat], 50):>10.1f}{pct(fts[cat], 95):>10.1f}")
-    res = {
-        "listings": listings, "index_ours_s": ours_index, "index_fts_s": fts_index,
-        "ours_p50": pct(all_ours, 50), "ours_p95": pct(all_ours, 95), "ours_max": max(all_ours),
-        "fts_p50": pct(all_fts, 50), "fts_p95": pct(all_fts, 95), "fts_max": max(all_fts),
-        "peak_mb": peak_mb(),
-    }
-    print(f"ALL (ms)    ours p50 {res['ours_p50']:.1f}  p95 {res['ours_p95']:.1f}  max {res['ours_max']:.1f} | "
-          f"fts5 p50 {res['fts_p50']:.1f}  p95 {res['fts_p95']:.1f}  max {res['fts_max']:.1f}")
-    print(f"ratio ours/fts5: p50 {res['ours_p50'] / res['fts_p50']:.2f}x  p95 {res['ours_p95'] / res['fts_p95']:.2f}x")
-    old_ours = [v for c, vs in ours.items() if c != "expanded" for v in vs]
-    old_fts = [v for c, vs in fts.items() if c != "expanded" for v in vs]
-    res["ours_p95_before_set"], res["fts_p95_before_set"] = pct(old_ours, 95), pct(old_fts, 95)
-    print(f"without the 'expanded' queries (the earlier 29-query set): ours p95 {res['ours_p95_before_set']:.1f} | "
-          f"fts5 p95 {res['fts_p95_before_set']:.1f} | ratio {res['ours_p95_before_set'] / res['fts_p95_before_set']:.2f}x")
-    print(f"peak memory (ru_maxrss): {res['peak_mb']:.0f} MB")
-    print("hits (ours, fts5): " + "; ".join(f"{q} {a}/{b}" for q, (a, b) in totals.items()))
+        print(f"{cat:<12}" + "".join(f"{pct(times[n][cat], 50):>13.1f}{pct(times[n][cat], 95):>13.1f}"
+                                     for n in engines))
+    res = {"listings": listings, "build_s": build, "rebuild": reb, "load": os.getloadavg()[0]}
+    for n in engines:
+        flat = [v for vs in times[n].values() for v in vs]
+        old = [v for c, vs in times[n].items() if c != "expanded" for v in vs]
+        res[n] = {"p50": pct(flat, 50), "p95": pct(flat, 95), "max": max(flat), "p95_29": pct(old, 95),
+                  "cpu_p50": pct(cpu[n], 50), "cpu_p95": pct(cpu[n], 95)}
+        print(f"ALL {n:<8} p50 {res[n]['p50']:6.1f}  p95 {res[n]['p95']:6.1f}  max {res[n]['max']:6.1f}  "
+              f"(29-query set p95 {res[n]['p95_29']:.1f}) ms; CPU of this process p50 {res[n]['cpu_p50']:.2f} "
+              f"p95 {res[n]['cpu_p95']:.2f} ms" + (" (the work is in the server)" if n == "pg" else ""))
+    for n in engines[1:]:
+        print(f"ratio ours/{n}: p50 {res['ours']['p50'] / res[n]['p50']:.2f}x  "
+              f"p95 {res['ours']['p95'] / res[n]['p95']:.2f}x  "
+              f"(29-query set p95 {res['ours']['p95_29'] / res[n]['p95_29']:.2f}x)"
+              + ("" if n == "pg" else f"; CPU p95 {res['ours']['cpu_p95'] / max(res[n]['cpu_p95'], 1e-6):.2f}x"))
+    print(f"load average at the end: {res['load']:.2f}; peak RSS of this process {peak_mb():.0f} MB")
+    print("hits (" + ", ".join(engines) + "): " + "; ".join(
+        f"{q} {'/'.join(str(x) for x in ns)}" for q, ns in totals.items()))
     if not keep:
         engine.close()
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(tv_path, ignore_errors=True)
         os.remove(fts_path)
     return res
 
@@ -259,14 +434,22 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the built indexes")
     ap.add_argument("--reuse", action="store_true", help="time queries on indexes kept by an earlier run")
+    ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"),
+                    help="PostgreSQL URL for the full-text baseline (e.g. postgresql://postgres@127.0.0.1/bench_searchperf)")
+    ap.add_argument("--json", help="write the results here")
     ap.add_argument("--no-posting-cache", action="store_true",
                     help="decode every term's postings on every search (no per-searcher posting cache)")
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="search-bench-")
     os.makedirs(workdir, exist_ok=True)
+    results = []
     for n in args.listings:
-        run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse, not args.no_posting_cache)
+        results.append(run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse, not args.no_posting_cache,
+                           args.pg))
         print()
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1)
 
 
 if __name__ == "__main__":

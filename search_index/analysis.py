@@ -314,8 +314,9 @@ def load_user_dictionary(path: str) -> int:
     return len(add_user_words(words))
 
 
-def append_user_dictionary(path: str, words) -> None:
-    """Append new words to a dictionary file (the caller holds the index write lock)."""
+def append_user_dictionary(path: str, words) -> int:
+    """Append new words to a dictionary file (the caller holds the index write lock); returns
+    how many words the segmenter of this process learnt (0: it segments as before)."""
     existing: set[str] = set()
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
@@ -329,7 +330,7 @@ def append_user_dictionary(path: str, words) -> None:
             os.fsync(fh.fileno())
     # every word, not only the ones new to the file: another process may have written a word
     # this process has not loaded yet, and this process is about to analyse text with it
-    add_user_words(existing | set(words))
+    return len(add_user_words(existing | set(words)))
 
 
 # ---------------------------------------------------------------- pinyin
@@ -407,15 +408,29 @@ def _name_pinyin(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
     inits: list[str] = []
     spoken: list[str] = []
     for name in names:
-        norm = normalize(name)
-        if not norm:
-            continue
-        words = [w for w, _s, _e in segment(norm, "default")]
-        pieces = [(w, _spoken_word(w)) for w in words if len(w) >= 2 and has_cjk(w)]
-        if len(norm) <= 12 and has_cjk(norm):  # the whole name, spoken word by word
-            pieces.insert(0, (re.sub(r"\s+", "", norm), "".join(map(_spoken_word, words))))
-        for compact, said in pieces:
-            spoken.append(said)
-            full.extend([said, *pinyin_variants(compact)])
-            inits.extend(initials_variants(compact))
+        f, i, s = _one_name_pinyin(name)
+        full.extend(f)
+        inits.extend(i)
+        spoken.extend(s)
     return list(dict.fromkeys(full)) + list(dict.fromkeys(spoken)), list(dict.fromkeys(inits))
+
+
+@lru_cache(maxsize=65536)
+def _one_name_pinyin(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(full, initials, spoken) pinyin pieces of one name, before de-duplication: cached per
+    name, since a shop repeats its enterprise's brands (a rebuild's largest pinyin cost)."""
+    full: list[str] = []
+    inits: list[str] = []
+    spoken: list[str] = []
+    norm = normalize(name)
+    if not norm:
+        return (), (), ()
+    words = [w for w, _s, _e in segment(norm, "default")]
+    pieces = [(w, _spoken_word(w)) for w in words if len(w) >= 2 and has_cjk(w)]
+    if len(norm) <= 12 and has_cjk(norm):  # the whole name, spoken word by word
+        pieces.insert(0, (re.sub(r"\s+", "", norm), "".join(map(_spoken_word, words))))
+    for compact, said in pieces:
+        spoken.append(said)
+        full.extend([said, *pinyin_variants(compact)])
+        inits.extend(initials_variants(compact))
+    return tuple(full), tuple(inits), tuple(spoken)

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR
 
 from .analysis import append_user_dictionary, load_user_dictionary
 from .api import (
     CHECKPOINT_FILE, CURRENT, FACET_GROUPS, FORMAT_FILE, POSTING_CACHE, REBUILD_LIMITMB, USERDICT_FILE,
     WEIGHTING, IndexUnavailable, LockBusy,
 )
+from .bulk import BulkWriter
 from .fastpath import PostingCache
 from .schema import FORMAT_VERSION, RebuildCodec, build_schema, dictionary_words, to_fields
 
@@ -302,10 +302,11 @@ class IndexStore:
             def flush(writer):
                 nonlocal total
                 words = [w for d in chunk for w in dictionary_words(d)]
-                if words:
-                    append_user_dictionary(dict_path, words)
+                if words and append_user_dictionary(dict_path, words) and bulk is not None:
+                    bulk.dictionary_changed()
+                add = bulk.add if bulk is not None else (lambda fields: writer.add_document(**fields))
                 for d in chunk:
-                    writer.add_document(**to_fields(d))
+                    add(to_fields(d))
                 total += len(chunk)
                 if progress:
                     progress(len(chunk))
@@ -315,6 +316,8 @@ class IndexStore:
             if procs > 1:
                 kwargs.update(procs=procs, multisegment=True)
             writer = ix.writer(**kwargs)
+            # one process: our bulk path (see bulk.py); several: Whoosh's multiprocessing writer
+            bulk = BulkWriter(writer) if procs <= 1 else None
             try:
                 for d in docs:
                     chunk.append(d)
@@ -322,7 +325,10 @@ class IndexStore:
                         flush(writer)
                 if chunk:
                     flush(writer)
-                writer.commit(mergetype=CLEAR if procs <= 1 else None)
+                if bulk is not None:
+                    bulk.commit()
+                else:
+                    writer.commit()
             except BaseException:
                 writer.cancel()
                 raise

@@ -123,5 +123,24 @@ def test_error_pages_are_complete_and_chinese():
 def test_readme_shows_the_deploy_files_as_they_are():
     """The README's production section shows the nginx and systemd files verbatim."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in ("nginx-gdws.conf", "nginx-errors.conf", "gdws-web.service", "gdws-search.service", "gdws.env.example"):
+    for name in ("nginx-gdws.conf", "nginx-errors.conf", "nginx-gdws-machines.conf", "gdws-web.service",
+                 "gdws-search.service", "gdws.env.example"):
         assert (DEPLOY / name).read_text(encoding="utf-8").strip() in readme, f"README does not show deploy/{name}"
+
+
+def test_load_balancer_upstream_is_valid_nginx(tmp_path):
+    """deploy/nginx-gdws-machines.conf (N machines) replaces the site's upstream block: nginx accepts it."""
+    site = (DEPLOY / "nginx-gdws.conf").read_text()
+    site = re.sub(r"upstream gdws \{.*?\n\}\n", "", site, count=1, flags=re.S)
+    site = re.sub(r"^\s*ssl_certificate(_key)? .*\n", "", site, flags=re.M)
+    for old, new in (("listen 443 ssl http2;", "listen 127.0.0.1:1;"), ("listen 443 ssl default_server;", "listen 127.0.0.1:2;"),
+                     ("listen 80 default_server;", "listen 127.0.0.1:3 default_server;"), ("listen 80;", "listen 127.0.0.1:3;"),
+                     ("/etc/nginx/snippets/gdws-errors.conf", str(DEPLOY / "nginx-errors.conf"))):
+        site = _replace(site, old, new)
+    (tmp_path / "site.conf").write_text((DEPLOY / "nginx-gdws-machines.conf").read_text() + site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\ninclude {tmp_path / 'site.conf'};\n}}\n")
+    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -13,7 +14,7 @@ from ..extensions import db
 from ..models import directory_version
 from .applier import _private_session, apply_pending, ensure_index
 from .consistency import check_consistency
-from .engines import CHECK_EVERY, get_engine, INLINE_BATCH
+from .engines import CHECK_EVERY, NOTIFY_CHANNEL, get_engine, INLINE_BATCH
 from .pruning import upkeep
 
 log = logging.getLogger("marketplace.search_sync")
@@ -58,11 +59,76 @@ def hourly() -> None:
         upkeep(session, get_engine())
 
 
+class OutboxWaiter:
+    """Sleep until the next committed outbox row or ``interval``, whichever comes first.
+
+    On PostgreSQL a connection of its own LISTENs to the outbox listener's NOTIFY, so an applier
+    on any machine starts indexing a change milliseconds after its commit (bench/two_machines.py);
+    the interval stays as the fallback poll (missed notifications, other databases). A broken
+    listening connection (database restart) only means polling until it reconnects."""
+
+    def __init__(self, url, stop: threading.Event):
+        self.url = url if url is not None and url.get_backend_name() == "postgresql" else None
+        self.stop = stop
+        self.conn = None
+
+    def listen(self) -> None:
+        """Start listening (before the first apply, so no commit falls between the two)."""
+        if self.url is None or self.conn is not None:
+            return
+        import psycopg
+
+        try:
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.conn = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+            self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        except psycopg.Error:
+            log.warning("search applier: LISTEN failed; polling every interval", exc_info=True)
+            self.close()
+
+    def wait(self, interval: float) -> None:
+        if self.conn is None:
+            self.stop.wait(interval)
+            self.listen()  # reconnect for next time; the caller applies right after anyway
+            return
+        import psycopg
+
+        deadline = monotonic() + interval
+        try:
+            while not self.stop.is_set():
+                left = deadline - monotonic()
+                if left <= 0:
+                    return
+                # slices of at most a second, so a stop request is seen promptly
+                if list(self.conn.notifies(timeout=min(left, 1.0), stop_after=1)):
+                    return
+        except psycopg.Error:
+            log.warning("search applier: listening connection lost; polling", exc_info=True)
+            self.close()
+            self.stop.wait(min(interval, 1.0))
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                self.conn.close()
+        self.conn = None
+
+
 def sync_loop(interval: float, stop: threading.Event | None = None, check_every: float = CHECK_EVERY) -> None:
-    """The deployment applier (``flask search sync --loop``): apply, sleep, repeat."""
+    """The deployment applier (``flask search sync --loop``): apply, wait for the next outbox
+    commit (at most ``interval``), repeat."""
+    stop = stop or threading.Event()
+    waiter = OutboxWaiter(db.engine.url, stop)
+    try:
+        _sync_loop(interval, stop, check_every, waiter)
+    finally:
+        waiter.close()
+
+
+def _sync_loop(interval: float, stop: threading.Event, check_every: float, waiter: OutboxWaiter) -> None:
+    waiter.listen()
     ensure_index()
     last_check = monotonic()
-    stop = stop or threading.Event()
     while not stop.is_set():
         try:
             apply_pending()
@@ -74,7 +140,8 @@ def sync_loop(interval: float, stop: threading.Event | None = None, check_every:
             db.session.rollback()
         finally:
             db.session.remove()
-        stop.wait(interval)
+        if not stop.is_set():
+            waiter.wait(interval)
 
 
 def catch_up() -> None:

@@ -14,6 +14,7 @@ ENTITIES = ("enterprise", "shop", "platform")
 GAP_GRACE = 10.0  # seconds before a hole in outbox ids is taken to be a rollback
 INLINE_BATCH = 500  # rows a search applies itself before answering
 CHECK_EVERY = 3600.0  # seconds between consistency checks in the applier thread
+NOTIFY_CHANNEL = "search_outbox"  # PostgreSQL NOTIFY channel: an outbox row was committed
 SMALL_INDEX = 3000  # rebuild inline (in the request) up to this many rows, else in a thread
 
 _engines: dict[tuple[int, str], SearchEngine] = {}

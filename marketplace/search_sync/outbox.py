@@ -4,7 +4,7 @@ transaction, and ``enqueue`` for bulk SQL changes the ORM does not see.
 from __future__ import annotations
 
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from ..models import (
 )
 from ..clock import utc_now
 from .documents import _chunks
-from .engines import ENTITIES
+from .engines import ENTITIES, NOTIFY_CHANNEL
 
 
 def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
@@ -104,6 +104,15 @@ def _after_flush(session: Session, flush_context) -> None:
             insert(SearchOutbox.__table__),
             [{"entity": e, "entity_id": int(i), "created_at": now} for e, i in sorted(keys)],
         )
+        _notify(session.connection())
+
+
+def _notify(conn) -> None:
+    """Wake the appliers LISTENing on PostgreSQL (delivered at commit, never on rollback, one
+    per transaction however many rows), so every machine indexes a change within milliseconds
+    instead of at its next poll. Other databases: the appliers poll."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 def enqueue(entity: str, ids) -> int:
@@ -123,6 +132,7 @@ def enqueue(entity: str, ids) -> int:
             shop_ids = db.session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(chunk))).all()
             rows += [{"entity": "shop", "entity_id": s, "created_at": utc_now()} for s in shop_ids]
     db.session.execute(insert(SearchOutbox.__table__), rows)
+    _notify(db.session.connection())
     return len(rows)
 
 
