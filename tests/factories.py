@@ -165,3 +165,59 @@ def make_offer(event, shop, *, kind: str = "threshold", status: str = "approved"
     db.session.add(offer)
     db.session.flush()
     return offer
+
+
+def licence_png(color=(250, 246, 235)) -> bytes:
+    """A small PNG standing in for a photographed business licence."""
+    import io
+
+    from PIL import Image as PILImage
+
+    im = PILImage.new("RGB", (120, 80), color)
+    for x in range(10, 110):
+        im.putpixel((x, 20), (160, 20, 20))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def evidence_input(**overrides) -> dict:
+    """What the application forms hand the services: the typed evidence plus the licence bytes."""
+    data = {"legal_representative": "张三", "registered_address": "广州市天河区体育西路 1 号",
+            "contact_name": "李四", "contact_mobile": "13812345678", "contact_email": "contact@example.com",
+            "licence": licence_png()}
+    data.update(overrides)
+    return data
+
+
+def evidence_form(**overrides) -> dict:
+    """The same as form fields for a multipart POST (the licence as an uploaded file)."""
+    import io
+
+    data = evidence_input(**overrides)
+    licence = data.pop("licence")
+    name = "licence.pdf" if licence[:5] == b"%PDF-" else "licence.png"
+    data["licence"] = (io.BytesIO(licence), name)
+    return data
+
+
+def make_evidence(ent: Enterprise, user: User | None = None, **overrides):
+    """Stored evidence for an enterprise (as a submission through the services would leave it)."""
+    from marketplace.services.evidence import checked_submission, store_evidence
+
+    fields, licence = checked_submission(evidence_input(**overrides))
+    return store_evidence(user or ent.owner, ent, fields, licence)
+
+
+def all_codes_verified(application) -> dict:
+    """The reviewer's marks for every shop the approval vouches for: all verified."""
+    from marketplace.services.shop_codes import ShopCheck, shops_to_check
+
+    return {s.id: ShopCheck("verified") for s in shops_to_check(application)}
+
+
+def approve_form_data(application) -> dict:
+    """The approve form's fields with every shop's code marked verified."""
+    from marketplace.services.shop_codes import shops_to_check
+
+    return {f"shop_check_{s.id}": "verified" for s in shops_to_check(application)}
