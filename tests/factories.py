@@ -94,7 +94,8 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     host = plat.host_list[0] if plat.host_list else "example-brand.com"
     shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
                 url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
-                certified_at=utc_now() if status in WAS_CERTIFIED else None)
+                certified_at=utc_now() if status in WAS_CERTIFIED else None,
+                verify_code=f"GDWS-T{n:05d}")  # unique, outside the generated alphabet's 4-letter space
     db.session.add(shop)
     db.session.flush()
     return shop
@@ -221,3 +222,15 @@ def approve_form_data(application) -> dict:
     from marketplace.services.shop_codes import shops_to_check
 
     return {f"shop_check_{s.id}": "verified" for s in shops_to_check(application)}
+
+
+def post_with_evidence(client, url: str, data: dict | None = None, **kwargs):
+    """POST a one-time application form (certification / claim) as a browser would: its
+    ``form_token`` from a fresh GET, the evidence fields and the licence file (multipart)."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no one-time form token on " + url
+    form = {**evidence_form(), **(data or {}), "form_token": token.group(1)}
+    return client.post(url, data=form, content_type="multipart/form-data", **kwargs)

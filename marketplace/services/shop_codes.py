@@ -30,6 +30,7 @@ VERIFIED = "verified"
 WAIVED = "waived"
 MAX_WAIVE_REASON = 500
 MSG_MISSING = "请先逐个核实店铺验证码：在店铺公告或简介中找到验证码后勾选“验证码已核实”，或填写免除核实的理由。未核实的店铺：{names}。"
+MSG_NO_CODE = "店铺「{name}」提交时还没有验证码（早于验证码要求），无法核实验证码，只能写明理由免除核实。"
 MSG_REASON = "免除核实店铺「{name}」的验证码时，请写明理由（记入审计日志）。"
 
 
@@ -95,8 +96,8 @@ def require_shop_checks(app_id: int, actor, checks: dict[int, ShopCheck] | None)
         reason = (mark.reason or "").strip()[:MAX_WAIVE_REASON]
         if mark.result == WAIVED and not reason:
             raise ServiceError(MSG_REASON.format(name=shop.name))
-        if not shop.verify_code:
-            assign_code(shop)
+        if mark.result == VERIFIED and not shop.verify_code:
+            raise ServiceError(MSG_NO_CODE.format(name=shop.name))
         label = "店铺验证码已核实" if mark.result == VERIFIED else f"免除核实店铺验证码：{reason}"
         record(f"shop.code_{mark.result}", actor=actor, entity_kind="shop", entity_id=shop.id,
                enterprise_id=shop.enterprise_id,
