@@ -41,24 +41,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
     cursor.close()
 
 
-# Forms that carry a business licence (up to 10 MB as PDF) may send more than MAX_CONTENT_LENGTH.
-EVIDENCE_UPLOAD_ENDPOINTS = frozenset({"merchant.enterprise_submit", "merchant.claim"})
-
-
-def _evidence_upload_cap() -> None:
-    """Raise the body cap to ``MAX_EVIDENCE_REQUEST_BYTES`` for the licence upload forms only —
-    registered before CSRFProtect, whose check is the first to read the body."""
-    from flask import current_app, request
-
-    if request.endpoint in EVIDENCE_UPLOAD_ENDPOINTS:
-        request.max_content_length = int(current_app.config["MAX_EVIDENCE_REQUEST_BYTES"])
-
-
 def init_app(app: Flask) -> None:
     """Bind every extension to ``app``."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
-    app.before_request(_evidence_upload_cap)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

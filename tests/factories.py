@@ -87,6 +87,12 @@ def make_certificate(ent: Enterprise, *, days_valid: int = 730, status: str = "v
     return cert
 
 
+def _free_code() -> str:
+    from marketplace.services.shop_codes import free_code
+
+    return free_code()
+
+
 def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None = None, name: str | None = None,
               shop_type: str = ShopType.FLAGSHIP, status: str = Status.CERTIFIED) -> Shop:
     n = next(_seq)
@@ -95,7 +101,7 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
                 url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
                 certified_at=utc_now() if status in WAS_CERTIFIED else None,
-                verify_code=f"GDWS-T{n:05d}")  # unique, outside the generated alphabet's 4-letter space
+                verify_code=_free_code())
     db.session.add(shop)
     db.session.flush()
     return shop
