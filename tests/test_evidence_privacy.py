@@ -278,8 +278,8 @@ def test_evidence_never_reaches_public_pages_api_search_sitemaps_feeds_or_export
     assert not any(secret in doc for secret in SECRETS.values())
     staff = _client(app, login_as, world["staff"])
     for kind in ("enterprises", "shops"):
-        export = staff.post("/staff/export.csv", data={"status": "all", "kind": kind})
-        assert export.status_code == 200
+        export = staff.post("/staff/export.csv", data={"status": "all", "file": kind})
+        assert export.status_code == 200 and ent.uscc in export.get_data(as_text=True)
         assert not any(secret in export.get_data(as_text=True) for secret in SECRETS.values())
 
 
