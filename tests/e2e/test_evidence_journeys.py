@@ -88,7 +88,7 @@ def test_a_merchant_applies_with_a_licence_photo_and_shop_codes(new_context, liv
     page = new_context().new_page()
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, PHOTO_MERCHANT, PASSWORD)
-    ent_id = _enterprise_with_shops(page, live_server, PHOTO_ENT, _uscc("440606", "MA4EV1D01"), [
+    ent_id = _enterprise_with_shops(page, live_server, PHOTO_ENT, _uscc("440606", "MA4EX1D01"), [
         ("tmall", "证照家具旗舰店", "https://zhengzhaojiaju.tmall.com/"),
         ("jd", "证照家具京东自营店", "https://mall.jd.com/index-18800001.html"),
     ])
@@ -112,6 +112,7 @@ def test_a_merchant_applies_with_a_licence_photo_and_shop_codes(new_context, liv
 
     page.set_input_files("input[name=licence]", str(tmp_path / "营业执照.png"))  # files are never kept
     page.fill("input[name=contact_mobile]", "13800138000")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(page, "ev-a3-merchant-evidence-form")
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_load_state()
@@ -129,7 +130,7 @@ def test_b_merchant_applies_with_a_pdf_licence(new_context, live_server, tmp_pat
     _merchant(live_server, PDF_MERCHANT)
     page = new_context().new_page()
     login(page, PDF_MERCHANT, PASSWORD)
-    ent_id = _enterprise_with_shops(page, live_server, PDF_ENT, _uscc("441900", "MA4EV2D02"), [
+    ent_id = _enterprise_with_shops(page, live_server, PDF_ENT, _uscc("441900", "MA4EX2D02"), [
         ("tmall", "证照电子旗舰店", "https://zhengzhaodianzi.tmall.com/"),
     ])
     page.goto(f"/merchant/enterprises/{ent_id}/submit")
@@ -195,6 +196,7 @@ def test_d_staff_review_pdf_pages_waive_with_reason_and_approve(new_context, liv
     images = page.locator("#evidence img.licence-image")
     images.first.wait_for()
     assert images.count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows the phone
     assert page.locator("#licence-download").get_attribute("href").endswith("/licence")
     shoot(page, "ev-d1-staff-pdf-pages")
 
