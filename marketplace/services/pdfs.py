@@ -140,28 +140,44 @@ class RenderedPage:
     height: int
 
 
-def render_pages(data: bytes) -> list[RenderedPage]:
-    """Each page of a (cleaned) PDF as a re-encoded image at most ``RENDER_MAX_SIDE`` pixels across."""
+def _render(page) -> RenderedPage:
+    width, height = page.get_size()
+    scale = min(RENDER_MAX_SCALE, RENDER_MAX_SIDE / max(width, height, 1.0))
+    im = page.render(scale=scale).to_pil().convert("RGB")
+    out, mime = encode(im)
+    return RenderedPage(out, mime, im.width, im.height)
+
+
+def render_pages(data: bytes, only: int | None = None) -> list[RenderedPage]:
+    """Each page of a (cleaned) PDF as a re-encoded image at most ``RENDER_MAX_SIDE`` pixels
+    across — or just page ``only`` (1-based; an empty list when there is no such page)."""
     pages: list[RenderedPage] = []
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:
         raise ValidationError(MSG_BROKEN) from None
     try:
-        for index in range(len(doc)):
+        numbers = range(len(doc)) if only is None else [only - 1] if 0 < only <= len(doc) else []
+        for index in numbers:
             page = doc[index]
             try:
-                width, height = page.get_size()
-                longest = max(width, height, 1.0)
-                scale = min(RENDER_MAX_SCALE, RENDER_MAX_SIDE / longest)
-                bitmap = page.render(scale=scale)
-                im = bitmap.to_pil().convert("RGB")
+                pages.append(_render(page))
             finally:
                 page.close()
-            out, mime = encode(im)
-            pages.append(RenderedPage(out, mime, im.width, im.height))
     except pdfium.PdfiumError:
         raise ValidationError(MSG_BROKEN) from None
     finally:
         doc.close()
     return pages
+
+
+def page_count(data: bytes) -> int:
+    """How many pages a stored (cleaned) PDF has (0 if it cannot be read)."""
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return 0
+    try:
+        return len(doc)
+    finally:
+        doc.close()
