@@ -74,8 +74,8 @@ def _multipart_undecodable() -> bool:
 
 
 # Forms that carry a business licence (a PDF of up to 10 MB) may send more than MAX_CONTENT_LENGTH.
-EVIDENCE_UPLOAD_ENDPOINTS = frozenset({"merchant.enterprise_submit", "merchant.claim",
-                                       "merchant_trust.authorization_letter_new"})
+EVIDENCE_UPLOAD_ENDPOINTS = frozenset({"merchant.enterprise_submit", "merchant.enterprise_evidence",
+                                       "merchant.claim", "merchant_trust.authorization_letter_new"})
 
 
 def _evidence_upload_cap() -> None:

@@ -381,3 +381,65 @@ def test_rendered_pages_and_history_on_the_review_page(app, client, login_as):
     assert "下载 PDF 原件" in page
     assert "申请人的另一家企业有限公司" in page and "营业执照信息与企业名称不符" in page and "投诉" in page
     assert db.session.scalar(select(func.count()).select_from(EvidencePage)) == 2
+
+
+# --------------------------------------------------------------------------- changes of a certified enterprise
+
+
+@pytest.fixture
+def certified(app):
+    """A certified enterprise whose certification rests on evidence naming 张三."""
+    merchant = f.make_user()
+    ent = f.make_enterprise(owner=merchant, status=Status.DRAFT, certificate=False, name="佛山变更测试有限公司")
+    f.make_shop(ent, status=Status.DRAFT)
+    from marketplace.services.listings.applications import submit_for_certification
+
+    first = submit_for_certification(merchant, ent.id, f.evidence_input())
+    staff = f.make_user(Role.STAFF)
+    review.approve(first.id, staff, shop_checks=f.all_codes_verified(first))
+    db.session.commit()
+    return {"merchant": merchant, "ent": ent, "staff": staff}
+
+
+def test_new_legal_representative_goes_to_review_with_the_licence(certified, client, login_as):
+    merchant, ent, staff = certified["merchant"], certified["ent"], certified["staff"]
+    login_as(merchant)
+    resp = f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/evidence", {"legal_representative": "李新法人"})
+    assert resp.status_code == 303
+    change = db.session.scalars(select(Application).where(Application.kind == AppKind.ENTERPRISE_EDIT)).one()
+    assert change.status == AppStatus.PENDING and change.evidence.legal_representative == "李新法人"
+    login_as(staff)
+    page = client.get(f"/staff/review/{change.id}").get_data(as_text=True)
+    assert "变更：原为 张三" in page and "李新法人" in page
+    review.approve(change.id, staff, shop_checks=f.all_codes_verified(change))
+    db.session.commit()
+    assert db.session.get(Application, change.id).status == AppStatus.APPROVED
+
+
+def test_same_legal_representative_opens_no_review_and_a_name_change_then_uses_the_licence(certified, client, login_as):
+    merchant, ent = certified["merchant"], certified["ent"]
+    login_as(merchant)
+    edit_url = f"/merchant/enterprises/{ent.id}/edit"
+    form = {"name": "佛山变更后的名称有限公司", "brands": "；".join(ent.brand_names), "city_id": str(ent.city_id),
+            "industry_ids": [str(i.id) for i in ent.industries], "description": ent.description, "website": "",
+            "founded_year": "", "version": str(ent.version)}
+    refused = client.post(edit_url, data=form)
+    assert refused.status_code == 200 and "变更企业名称需要变更后的营业执照" in refused.get_data(as_text=True)
+    assert f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/evidence").status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.kind == AppKind.ENTERPRISE_EDIT)) == 0
+    db.session.expire_all()
+    form["version"] = str(db.session.get(Enterprise, ent.id).version)
+    assert client.post(edit_url, data=form).status_code == 302
+    change = db.session.scalars(select(Application).where(Application.kind == AppKind.ENTERPRISE_EDIT)).one()
+    assert change.payload["name"] == "佛山变更后的名称有限公司" and change.evidence_id is not None
+
+
+def test_evidence_update_is_only_for_certified_enterprises(app, client, login_as):
+    merchant = f.make_user()
+    ent = f.make_enterprise(owner=merchant, status=Status.DRAFT, certificate=False)
+    db.session.commit()
+    login_as(merchant)
+    resp = f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/evidence")
+    assert resp.status_code == 200 and "只有已认证的企业可以单独更新认证材料" in resp.get_data(as_text=True)
+    assert _counts() == (0, 0)

@@ -287,5 +287,7 @@ def test_evidence_routes_are_never_page_cached(app):
     from marketplace.page_cache import is_cacheable
 
     for endpoint in ("merchant.evidence_licence", "merchant.evidence_page", "staff.evidence_licence",
-                     "staff.evidence_page", "staff.application", "merchant.application_view"):
+                     "staff.evidence_page", "staff.application", "merchant.application_view",
+                     "merchant.enterprise_evidence", "merchant.enterprise_submit", "merchant.claim",
+                     "staff.authorization_letter", "staff.authorization_letter_page"):
         assert endpoint in app.view_functions and not is_cacheable(endpoint)

@@ -158,9 +158,12 @@ def test_certified_enterprise_edit_waits_for_review(merchant):
     data = ent_data(name="佛山改名有限公司", brands="老品牌；新品牌", city_id=str(ent.city_id),
                     industry_ids=[i.id for i in ent.industries], description=ent.description, website="",
                     founded_year="")
+    with pytest.raises(FieldErrors, match="变更企业名称需要变更后的营业执照"):
+        update_enterprise(merchant, ent.id, data)  # a new name needs the new licence first
+    licence = f.make_evidence(ent, merchant)
     result = update_enterprise(merchant, ent.id, data)
     db.session.expire_all()
-    assert not result.applied
+    assert not result.applied and result.application.evidence_id == licence.id
     app_ = result.application
     assert app_.kind == AppKind.ENTERPRISE_EDIT and app_.status == AppStatus.PENDING
     assert app_.payload == {"name": "佛山改名有限公司", "brands": ["老品牌", "新品牌"]}

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import PDF_MIME, Application, AppKind, AppStatus, Complaint, Enterprise, Evidence, EvidencePage, User
+from ..models import (
+    PDF_MIME, Application, AppKind, AppStatus, Complaint, Enterprise, Evidence, EvidencePage, Status, User,
+)
 from ..validation import ValidationError
 from ..validation.phone import MOBILE, normalize_phone
 from ..validation.text import clean_text
@@ -179,6 +181,55 @@ def applicant_history(application: Application) -> dict:
     complaints = db.session.scalars(select(Complaint).where(Complaint.enterprise_id.in_(ent_ids))
                                     .order_by(Complaint.id.desc()).limit(10)).all()
     return {"rejections": rejections, "enterprises": enterprises, "complaints": complaints}
+
+
+def approved_evidence(enterprise_id: int, *, before_app_id: int | None = None) -> Evidence | None:
+    """The evidence of the enterprise's latest approved application (what its certification
+    rests on) — the comparison for a change of legal representative."""
+    stmt = (select(Evidence).join(Application, Application.evidence_id == Evidence.id)
+            .where(Application.enterprise_id == enterprise_id, Application.status == AppStatus.APPROVED))
+    if before_app_id is not None:
+        stmt = stmt.where(Application.id < before_app_id)
+    return db.session.scalar(stmt.order_by(Application.id.desc()).limit(1))
+
+
+def unused_fresh_evidence(user: User, enterprise: Enterprise) -> Evidence | None:
+    """Evidence ``user`` uploaded for ``enterprise`` since it was certified that no application
+    uses yet: what a change of name brings along (``update_evidence`` first, then the edit)."""
+    used = select(Application.evidence_id).where(Application.evidence_id.is_not(None))
+    stmt = select(Evidence).where(Evidence.enterprise_id == enterprise.id, Evidence.uploaded_by_id == user.id,
+                                  Evidence.id.not_in(used))
+    if enterprise.certified_at is not None:
+        stmt = stmt.where(Evidence.created_at >= enterprise.certified_at)
+    return db.session.scalar(stmt.order_by(Evidence.id.desc()).limit(1))
+
+
+def update_evidence(user: User, enterprise_id: int, submitted: dict) -> tuple[Evidence, Application | None]:
+    """A certified enterprise's owner hands in new evidence (a changed name, legal representative
+    or address). It joins the pending change application if there is one; a new legal
+    representative opens one (staff check the licence); otherwise it waits for the name change
+    it supports (``unused_fresh_evidence``). Returns the evidence and the application it joined."""
+    from .audit import record
+    from .listings.lookups import get_owned_enterprise, pending_application
+
+    ent = get_owned_enterprise(user, enterprise_id)
+    if ent.status != Status.CERTIFIED:
+        raise ServiceError("只有已认证的企业可以单独更新认证材料；未认证的企业请在提交认证申请时上传。")
+    fields, licence = checked_submission(submitted)
+    row = store_evidence(user, ent, fields, licence)
+    app_ = pending_application(ent, AppKind.ENTERPRISE_EDIT)
+    previous = approved_evidence(ent.id)
+    if app_ is None and (previous is None or previous.legal_representative != row.legal_representative):
+        app_ = Application(kind=AppKind.ENTERPRISE_EDIT, enterprise_id=ent.id, applicant_id=user.id,
+                           payload={}, status=AppStatus.PENDING)
+        db.session.add(app_)
+    if app_ is not None:
+        app_.evidence_id = row.id
+        db.session.flush()
+        record("application.evidence", actor=user, entity_kind="application", entity_id=app_.id,
+               enterprise_id=ent.id, after={"kind": app_.kind, "evidence_id": row.id},
+               note="更新认证材料（营业执照、法定代表人等）")
+    return row, app_
 
 
 NEEDS_EVIDENCE = (AppKind.ENTERPRISE, AppKind.CLAIM)

@@ -32,7 +32,9 @@ from ..services.shop_codes import shops_to_check
 from ..services.listings.shops import add_shop, remove_shop, submit_shop, update_shop
 from ..unit_of_work import catch_refusal, on_refusal
 from .helpers import private_file, role_required, show_errors
-from .merchant_forms import CertificationForm, ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
+from .merchant_forms import (
+    CertificationForm, ClaimForm, ConfirmForm, EnterpriseForm, EvidenceUpdateForm, LogoForm, ShopForm,
+)
 from .once import earlier_result, record_result, spend_token
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
@@ -228,6 +230,30 @@ def enterprise_submit(enterprise_id: int):
             return redirect(url_for("merchant.application_view", application_id=app_.id), 303)
         show_errors(form, refusal.error)
     return render_template("merchant/submit_confirm.html", ent=ent, form=form)
+
+
+@bp.route("/enterprises/<int:enterprise_id>/evidence", methods=["GET", "POST"])
+def enterprise_evidence(enterprise_id: int):
+    """A certified enterprise's new evidence: a changed legal representative goes to review at
+    once; a changed name is then submitted in the edit form (one-time form, POST-redirect-GET)."""
+    ent = get_owned_enterprise(current_user, enterprise_id)
+    form = EvidenceUpdateForm()
+    done = earlier_result(form)
+    if done:
+        return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+    if request.method == "GET":
+        form.prefill_evidence(evidence.prefill(current_user, ent.id))
+    if form.validate_on_submit():
+        with catch_refusal() as refusal:
+            if spend_token(form) is not None:
+                return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+            row, app_ = evidence.update_evidence(current_user, ent.id, form.evidence_data())
+            record_result(form, str(row.id))
+            flash("认证材料已更新并提交审核。" if app_ is not None else
+                  "认证材料已上传。如需变更企业名称，请现在到“编辑资料”中提交新名称。", "success")
+            return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+        show_errors(form, refusal.error)
+    return render_template("merchant/evidence_form.html", ent=ent, form=form)
 
 
 # --------------------------------------------------------------------------- claims

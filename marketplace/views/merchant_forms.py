@@ -102,6 +102,12 @@ class CertificationForm(EvidenceFields, OneTimeForm):
     purpose = "certification"
 
 
+class EvidenceUpdateForm(EvidenceFields, OneTimeForm):
+    """New evidence for a certified enterprise (changed name, legal representative, address)."""
+
+    purpose = "evidence"
+
+
 class ClaimForm(EvidenceFields, OneTimeForm):
     """Ask to take over an imported enterprise, with the evidence (one-time form)."""
 

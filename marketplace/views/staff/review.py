@@ -77,6 +77,7 @@ def application(app_id: int):
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),
         brand_authorizations=authorizations.review_summary(app_row.enterprise),
         ev=app_row.evidence, applicant_history=evidence.applicant_history(app_row),
+        previous_ev=evidence.approved_evidence(app_row.enterprise_id, before_app_id=app_row.id),
         code_shops=shop_codes.shops_to_check(app_row) if app_row.status == AppStatus.PENDING else [],
     )
 
