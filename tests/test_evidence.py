@@ -443,3 +443,20 @@ def test_evidence_update_is_only_for_certified_enterprises(app, client, login_as
     resp = f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/evidence")
     assert resp.status_code == 200 and "只有已认证的企业可以单独更新认证材料" in resp.get_data(as_text=True)
     assert _counts() == (0, 0)
+
+
+def test_demo_applications_carry_generated_evidence_and_shop_codes(app, client, login_as):
+    from marketplace.services.demo_applications import load_demo_applications
+
+    assert load_demo_applications() == 2
+    db.session.commit()
+    assert load_demo_applications() == 0  # idempotent
+    apps = db.session.scalars(select(Application).where(Application.status == AppStatus.PENDING)).all()
+    assert len(apps) == 2 and all(a.evidence is not None for a in apps)
+    assert sorted(len(a.evidence.pages) for a in apps) == [0, 2]
+    assert all(s.verify_code for a in apps for s in a.enterprise.shops)
+    login_as(f.make_user(Role.STAFF))
+    db.session.commit()
+    for a in apps:
+        page = client.get(f"/staff/review/{a.id}").get_data(as_text=True)
+        assert "认证材料" in page and "演示法人" in page and "店铺验证码核实" in page
