@@ -41,6 +41,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "RATELIMIT_ENABLED": (True, _BOOL),
     "SESSION_COOKIE_SECURE": (False, _BOOL),  # set true behind HTTPS
     "MAX_CONTENT_LENGTH": (8 * 1024 * 1024, int),  # whole request body; uploads have their own cap
+    "MAX_EVIDENCE_REQUEST_BYTES": (11 * 1024 * 1024, int),  # the licence forms (10 MB PDF + fields)
     "MAX_IMAGE_BYTES": (5 * 1024 * 1024, int),
     "MAX_IMAGE_PIXELS": (40_000_000, int),
     "CERTIFICATE_VALID_DAYS": (730, int),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from markupsafe import escape
 from werkzeug.exceptions import BadRequest, SecurityError
 from werkzeug.routing import RequestRedirect
@@ -73,6 +73,18 @@ def _multipart_undecodable() -> bool:
     return any("\ufffd" in key or "\ufffd" in (f.filename or "") for key, f in files.items(multi=True))
 
 
+# Forms that carry a business licence (a PDF of up to 10 MB) may send more than MAX_CONTENT_LENGTH.
+EVIDENCE_UPLOAD_ENDPOINTS = frozenset({"merchant.enterprise_submit", "merchant.enterprise_evidence",
+                                       "merchant.claim", "merchant_trust.authorization_letter_new"})
+
+
+def _evidence_upload_cap() -> None:
+    """Raise the body cap to ``MAX_EVIDENCE_REQUEST_BYTES`` for the licence forms only — before
+    anything (this guard's own form check, CSRF) reads the body."""
+    if request.endpoint in EVIDENCE_UPLOAD_ENDPOINTS:
+        request.max_content_length = int(current_app.config["MAX_EVIDENCE_REQUEST_BYTES"])
+
+
 def undecodable() -> bool:
     """Does this request carry bytes that are not UTF-8 in its path, query string or form?"""
     if not _is_utf8(_path_bytes()) or not _is_utf8(unquote_to_bytes(request.query_string)):
@@ -111,6 +123,7 @@ def init_app(app: Flask) -> None:
     app.request_class = StrictRequest
 
     def _guard():
+        _evidence_upload_cap()
         if isinstance(request.routing_exception, SecurityError):
             raise request.routing_exception
         if isinstance(request.routing_exception, RequestRedirect):

@@ -87,6 +87,12 @@ def make_certificate(ent: Enterprise, *, days_valid: int = 730, status: str = "v
     return cert
 
 
+def _free_code() -> str:
+    from marketplace.services.shop_codes import free_code
+
+    return free_code()
+
+
 def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None = None, name: str | None = None,
               shop_type: str = ShopType.FLAGSHIP, status: str = Status.CERTIFIED) -> Shop:
     n = next(_seq)
@@ -94,7 +100,8 @@ def make_shop(ent: Enterprise, *, platform_slug: str = "tmall", url: str | None 
     host = plat.host_list[0] if plat.host_list else "example-brand.com"
     shop = Shop(enterprise=ent, platform=plat, name=name or f"{ent.display_name}{shop_type}",
                 url=url or f"https://shop{n}.{host}/", shop_type=shop_type, status=status,
-                certified_at=utc_now() if status in WAS_CERTIFIED else None)
+                certified_at=utc_now() if status in WAS_CERTIFIED else None,
+                verify_code=_free_code())
     db.session.add(shop)
     db.session.flush()
     return shop
@@ -165,3 +172,71 @@ def make_offer(event, shop, *, kind: str = "threshold", status: str = "approved"
     db.session.add(offer)
     db.session.flush()
     return offer
+
+
+def licence_png(color=(250, 246, 235)) -> bytes:
+    """A small PNG standing in for a photographed business licence."""
+    import io
+
+    from PIL import Image as PILImage
+
+    im = PILImage.new("RGB", (120, 80), color)
+    for x in range(10, 110):
+        im.putpixel((x, 20), (160, 20, 20))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def evidence_input(**overrides) -> dict:
+    """What the application forms hand the services: the typed evidence plus the licence bytes."""
+    data = {"legal_representative": "张三", "registered_address": "广州市天河区体育西路 1 号",
+            "contact_name": "李四", "contact_mobile": "13812345678", "contact_email": "contact@example.com",
+            "licence": licence_png()}
+    data.update(overrides)
+    return data
+
+
+def evidence_form(**overrides) -> dict:
+    """The same as form fields for a multipart POST (the licence as an uploaded file)."""
+    import io
+
+    data = evidence_input(**overrides)
+    licence = data.pop("licence")
+    name = "licence.pdf" if licence[:5] == b"%PDF-" else "licence.png"
+    data["licence"] = (io.BytesIO(licence), name)
+    return data
+
+
+def make_evidence(ent: Enterprise, user: User | None = None, **overrides):
+    """Stored evidence for an enterprise (as a submission through the services would leave it)."""
+    from marketplace.services.evidence import checked_submission, store_evidence
+
+    fields, licence = checked_submission(evidence_input(**overrides))
+    return store_evidence(user or ent.owner, ent, fields, licence)
+
+
+def all_codes_verified(application) -> dict:
+    """The reviewer's marks for every shop the approval vouches for: all verified."""
+    from marketplace.services.shop_codes import ShopCheck, shops_to_check
+
+    return {s.id: ShopCheck("verified") for s in shops_to_check(application)}
+
+
+def approve_form_data(application) -> dict:
+    """The approve form's fields with every shop's code marked verified."""
+    from marketplace.services.shop_codes import shops_to_check
+
+    return {f"shop_check_{s.id}": "verified" for s in shops_to_check(application)}
+
+
+def post_with_evidence(client, url: str, data: dict | None = None, **kwargs):
+    """POST a one-time application form (certification / claim) as a browser would: its
+    ``form_token`` from a fresh GET, the evidence fields and the licence file (multipart)."""
+    import re
+
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no one-time form token on " + url
+    form = {**evidence_form(), **(data or {}), "form_token": token.group(1)}
+    return client.post(url, data=form, content_type="multipart/form-data", **kwargs)

@@ -56,7 +56,9 @@ def _certification_events_and_an_authorization(ent):
     pending = make_enterprise(status=Status.PENDING, certificate=False, owner=make_user())
     make_shop(pending, status=Status.PENDING)
     staff = make_user(Role.STAFF)
-    review.approve(make_application(pending).id, staff)
+    from tests.factories import all_codes_verified
+    approved = make_application(pending)
+    review.approve(approved.id, staff, shop_checks=all_codes_verified(approved))
     set_shop_status(make_shop(pending), Status.SUSPENDED, staff, "核查中")
     exclusive = next(s for s in ent.shops if s.shop_type == "专卖店")
     db.session.add(BrandAuthorization(

@@ -316,8 +316,48 @@ def test_letter_upload_is_pending_until_staff_check_it(app, client, login_as, wo
     assert "刚被修改" in resp.get_data(as_text=True) or "已处理" in resp.get_data(as_text=True)
 
 
+def test_pdf_letter_is_kept_cleaned_shown_to_staff_as_pages_and_only_downloaded(app, client, login_as, world):
+    from tests.test_evidence import make_pdf
+
+    login_as(world["dealer"])
+    assert _upload(client, world, data=make_pdf(pages=2, author="LetterSecretAuthor")).status_code == 302
+    auth = db.session.scalar(select(BrandAuthorization))
+    assert auth.letter_mime == "application/pdf" and b"LetterSecretAuthor" not in auth.letter_data
+    own = client.get(f"/merchant/authorizations/{auth.id}/letter")
+    assert own.headers["Content-Disposition"].startswith("attachment;") and own.headers["Cache-Control"] == "private, no-store"
+    staff = make_user(Role.STAFF)
+    db.session.commit()
+    login_as(staff)
+    page = client.get(f"/staff/authorizations/{auth.id}").get_data(as_text=True)
+    assert f"/staff/authorizations/{auth.id}/letter/pages/2" in page and "下载 PDF 原件" in page
+    rendered = client.get(f"/staff/authorizations/{auth.id}/letter/pages/2")
+    assert rendered.status_code == 200 and rendered.mimetype == "image/jpeg"
+    assert rendered.headers["Cache-Control"] == "private, no-store"
+    assert client.get(f"/staff/authorizations/{auth.id}/letter/pages/3").status_code == 404
+    assert client.get(f"/staff/authorizations/{auth.id}/letter").headers["Content-Disposition"].startswith("attachment;")
+    for who in (None, world["owner"]):  # anonymous, and the brand owner (not the uploader)
+        other = app.test_client()
+        if who is not None:
+            login_as(who, other)
+        resp = other.get(f"/staff/authorizations/{auth.id}/letter/pages/1")
+        assert resp.status_code in (302, 403) and resp.mimetype != "image/jpeg"
+
+
+@pytest.mark.parametrize("kind", ["js", "encrypted", "embedded", "pages"])
+def test_unsafe_pdf_letter_is_refused_and_nothing_stored(client, login_as, world, kind):
+    from tests.test_evidence import make_pdf
+
+    data = {"js": make_pdf(js="openaction"), "encrypted": make_pdf(encrypt="user"),
+            "embedded": make_pdf(embed=True), "pages": make_pdf(pages=6)}[kind]
+    login_as(world["dealer"])
+    resp = _upload(client, world, data=data)
+    assert resp.status_code == 200
+    assert any(m in resp.get_data(as_text=True) for m in ("脚本", "加密", "内嵌", "最多 5 页"))
+    assert db.session.scalar(select(func.count()).select_from(BrandAuthorization)) == 0
+
+
 @pytest.mark.parametrize("data, message", [
-    (b"%PDF-1.7\n...", "暂不支持 PDF 授权书"),
+    (b"%PDF-1.7\n...", "PDF 文件已损坏"),
     (b"not an image at all", "无法识别的图片文件"),
     (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "不支持 SVG"),
 ])

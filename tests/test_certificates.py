@@ -17,6 +17,17 @@ from marketplace.services.importer.writer import run_import
 from tests import factories as f
 from tests.test_import import ENT_HEADER
 
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
 # 16:30 UTC on 30 June is 00:30 on 1 July in China: the China date decides.
 LATE_UTC = datetime(2026, 6, 30, 16, 30)
 CHINA_DAY = date(2026, 7, 1)
@@ -36,7 +47,7 @@ def test_review_and_import_issue_by_the_same_rules(app):
     db.session.commit()
     uscc = f.make_uscc(910001)
     with clock.frozen(LATE_UTC):
-        review.approve(application.id, staff)
+        review.approve(application.id, staff, shop_checks=_codes(application))
         report = run_import(f"{ENT_HEADER}\n{uscc},佛山市证书规则测试有限公司,规则牌,佛山,家电,,,,,是\n".encode(),
                             None, dry_run=False)
         assert report.ok, report.errors

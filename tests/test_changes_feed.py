@@ -17,6 +17,17 @@ from marketplace.services.importer.writer import run_import
 from marketplace.services.lifecycle import expire_certificates
 from tests.factories import make_application, make_enterprise, make_shop, make_user, make_uscc
 
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
 EVENT_KEYS = {"id", "type", "at", "enterprise", "shop", "certificate"}
 
 
@@ -27,7 +38,7 @@ def _approve_new_enterprise(name="广东变更测试有限公司"):
     shop = make_shop(ent, status="pending", url=f"https://feed{ent.id}.tmall.com/")
     app_row = make_application(ent)
     staff = make_user(Role.STAFF)
-    review.approve(app_row.id, staff)
+    review.approve(app_row.id, staff, shop_checks=_codes(app_row))
     db.session.commit()
     return ent, shop, staff
 

@@ -15,10 +15,21 @@ from marketplace.services.mail import read_outbox
 from tests import factories as f
 
 
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
+
 def _claim_via_form(client, login_as, user, ent) -> Application:
     login_as(user)
-    resp = client.post(f"/merchant/claim/{ent.id}", data={"note": f"{user.email} 是本企业电商负责人"})
-    assert resp.status_code == 302
+    resp = f.post_with_evidence(client, f"/merchant/claim/{ent.id}", {"note": f"{user.email} 是本企业电商负责人"})
+    assert resp.status_code == 303
     return db.session.scalars(db.select(Application).where(
         Application.applicant_id == user.id, Application.kind == AppKind.CLAIM)).one()
 
@@ -31,8 +42,8 @@ def test_approving_a_second_claim_does_not_change_the_owner(app, client, login_a
     claim_b = f.make_application(ent, AppKind.CLAIM, applicant=b)
     db.session.commit()
     login_as(staff)
-    client.post(f"/staff/review/{claim_a.id}/approve")
-    client.post(f"/staff/review/{claim_b.id}/approve")
+    client.post(f"/staff/review/{claim_a.id}/approve", data=_codes_form(claim_a))
+    client.post(f"/staff/review/{claim_b.id}/approve", data=_codes_form(claim_b))
     db.session.expire_all()
     assert db.session.get(Enterprise, ent.id).owner_id == a.id
     assert db.session.get(Application, claim_b.id).status != AppStatus.APPROVED
@@ -48,7 +59,7 @@ def test_second_claim_cannot_take_over_the_enterprise(app, client, login_as):
     login_as(staff)
     page = client.get(f"/staff/review/{claim_a.id}").get_data(as_text=True)
     assert "认领冲突" in page and f"#{claim_b.id}（b@example.com）" in page  # told before deciding
-    assert client.post(f"/staff/review/{claim_a.id}/approve", data={"version": claim_a.version}).status_code == 302
+    assert client.post(f"/staff/review/{claim_a.id}/approve", data={"version": claim_a.version, **_codes_form(claim_a)}).status_code == 302
 
     db.session.expire_all()
     assert db.session.get(Enterprise, ent.id).owner_id == a.id
@@ -58,7 +69,7 @@ def test_second_claim_cannot_take_over_the_enterprise(app, client, login_as):
     assert len(to_b) == 1 and "已失效（企业已被认领）" in to_b[0]["Subject"]
 
     # Approving B afterwards changes nothing: the enterprise stays A's.
-    client.post(f"/staff/review/{claim_b.id}/approve", data={"version": lapsed.version})
+    client.post(f"/staff/review/{claim_b.id}/approve", data={"version": lapsed.version, **_codes_form(claim_b)})
     db.session.expire_all()
     assert db.session.get(Enterprise, ent.id).owner_id == a.id
     assert db.session.get(Application, claim_b.id).status == AppStatus.LAPSED
@@ -83,7 +94,7 @@ def test_claim_on_an_owned_enterprise_is_refused_and_the_page_says_so(app, clien
     login_as(staff)
     page = client.get(f"/staff/review/{pending.id}").get_data(as_text=True)
     assert f"该企业已由 owner@example.com 管理（认领申请 #{won.id} 已于" in page
-    resp = client.post(f"/staff/review/{pending.id}/approve", data={"version": pending.version})
+    resp = client.post(f"/staff/review/{pending.id}/approve", data={"version": pending.version, **_codes_form(pending)})
     assert resp.headers["Location"].endswith(f"/staff/review/{pending.id}")
     with client.session_transaction() as sess:
         assert any("已由其他账号管理" in message for _, message in sess["_flashes"])

@@ -24,6 +24,17 @@ from marketplace.extensions import db
 from marketplace.models import AppKind, Application, AppStatus, Brand, Complaint, Enterprise, FeaturedSlot, Role, Shop
 from tests import factories as f
 
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
 CONFLICT = "该资料刚被修改，请刷新后重试"
 PASSWORD = "correct horse battery"
 
@@ -191,7 +202,7 @@ def test_staff_cannot_approve_a_change_made_after_the_page_was_shown(app, client
         form, name=ent.name, brands="；".join(ent.brand_names), city_id=str(ent.city_id),
         description="审核页打开后才改的简介")).status_code == 302
     login_as(staff)
-    resp = client.post(f"/staff/review/{edit.id}/approve", data={"version": seen})
+    resp = client.post(f"/staff/review/{edit.id}/approve", data={"version": seen, **_codes_form(edit)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/staff/review/{edit.id}")
     with client.session_transaction() as sess:
         assert (("error", CONFLICT)) in sess["_flashes"]

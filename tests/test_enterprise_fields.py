@@ -14,6 +14,17 @@ from marketplace.services.importer.writer import run_import
 from marketplace.validation.text import normalize_key, pinyin_sort_key
 from tests.factories import city, industry, make_application, make_enterprise, make_user, make_uscc
 
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
 ENT_HEADER = "uscc,name,brands,city,industries,description,website,founded,badges,certified"
 BRANDS_TEXT = "美的；Midea；美的；ＭＩＤＥＡ；旧品牌"
 
@@ -57,7 +68,7 @@ def test_same_change_stores_the_same_data_through_all_three_paths(app):
     payload = clean_enterprise_fields({**data, "name": "中山审核通过电器有限公司"})
     payload["brands"] = ["美的", "Midea", "", "美的", "ｍｉｄｅａ", "旧品牌"]
     application = make_application(approved, "enterprise_edit", payload=payload)
-    review.approve(application.id, staff)
+    review.approve(application.id, staff, shop_checks=_codes(application))
     # 3. the CSV import updates a stored row
     csv_text = (f"{ENT_HEADER}\n{imported.uscc},中山导入更新电器有限公司,{BRANDS_TEXT},中山,家电;服装,"
                 f"新的企业简介。,https://www.midea-demo.example.com/,1998,,否\n")
@@ -120,5 +131,5 @@ def test_approving_an_edit_with_a_vanished_industry_fails_and_changes_nothing(ap
     application = make_application(ent, "enterprise_edit",
                                    payload={"description": "新简介", "industry_ids": [999_999]})
     with pytest.raises(ServiceError):
-        review.approve(application.id, staff)
+        review.approve(application.id, staff, shop_checks=_codes(application))
     assert ent.description == "旧简介"  # checked before anything was written

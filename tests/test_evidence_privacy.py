@@ -170,3 +170,124 @@ class TestWithPageCache:
         # the page cache is on in this app, so the checks above mean something
         _client(app, login_as).get("/about")
         assert _client(app, login_as).get("/about").headers.get("X-Page-Cache") == "hit"
+
+
+# --------------------------------------------------------------------------- application evidence
+# The business licence and the contacts handed in with an application (services/evidence.py) are
+# private too: the uploader and staff only, never cached, never in a public page, the API,
+# search, sitemaps, feeds or exports.
+
+SECRETS = {"legal_representative": "隐私法人甲", "contact_mobile": "13900001111",
+           "contact_email": "privacy-contact@example.com", "registered_address": "隐私街道七十七号"}
+
+
+@pytest.fixture
+def applied(app, world):
+    """A merchant's enterprise certified through an application with a PDF licence (2 pages)."""
+    from marketplace.services import review
+    from marketplace.services.listings.applications import submit_for_certification
+    from tests.factories import all_codes_verified, evidence_input
+    from tests.test_evidence import make_pdf
+
+    merchant = make_user()
+    ent = make_enterprise(owner=merchant, status=Status.DRAFT, certificate=False, brands=["隐私测试牌"])
+    make_shop(ent, status=Status.DRAFT)
+    application = submit_for_certification(merchant, ent.id, evidence_input(licence=make_pdf(pages=2), **SECRETS))
+    review.approve(application.id, world["staff"], shop_checks=all_codes_verified(application))
+    db.session.commit()
+    return {"merchant": merchant, "ent": ent, "app": application, "ev": application.evidence}
+
+
+def _evidence_urls(ev):
+    return {
+        "merchant": [f"/merchant/evidence/{ev.id}/licence", f"/merchant/evidence/{ev.id}/pages/1"],
+        "staff": [f"/staff/evidence/{ev.id}/licence", f"/staff/evidence/{ev.id}/pages/2"],
+        "media": [f"/media/{ev.licence_sha256}"],
+    }
+
+
+def _leaks(resp, ev) -> bool:
+    body = resp.get_data()
+    return ev.licence_data in body or any(p.data in body for p in ev.pages)
+
+
+def test_evidence_routes_refuse_anonymous_visitors_and_other_merchants(app, login_as, world, applied):
+    ev = applied["ev"]
+    urls = _evidence_urls(ev)
+    anon, other = _client(app, login_as), _client(app, login_as, make_user())
+    db.session.commit()
+    for url in urls["merchant"] + urls["staff"]:
+        resp = anon.get(url)
+        assert resp.status_code == 302 and "/account/login" in resp.headers["Location"], url
+        assert not _leaks(resp, ev)
+    for url in urls["merchant"]:
+        resp = other.get(url)
+        assert resp.status_code == 404 and not _leaks(resp, ev), url
+    for url in urls["staff"]:
+        resp = other.get(url)
+        assert resp.status_code == 403 and not _leaks(resp, ev), url
+    for c in (anon, other):
+        assert c.get(urls["media"][0]).status_code == 404
+        assert c.get(f"/merchant/applications/{applied['app'].id}").status_code in (302, 404)
+        assert c.get(f"/staff/review/{applied['app'].id}").status_code in (302, 403)
+
+
+def test_evidence_is_served_privately_to_its_uploader_and_staff(app, login_as, world, applied):
+    ev = applied["ev"]
+    urls = _evidence_urls(ev)
+    owner = _client(app, login_as, applied["merchant"])
+    staff = _client(app, login_as, world["staff"])
+    # the uploader: own evidence only through the merchant routes (the staff ones are staff-only)
+    for client, allowed, refused in ((owner, urls["merchant"], urls["staff"]),
+                                     (staff, urls["staff"], urls["merchant"])):
+        for url in allowed:
+            resp = client.get(url)
+            assert resp.status_code == 200, url
+            assert resp.headers["Cache-Control"] == "private, no-store"
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            assert "noindex" in resp.headers["X-Robots-Tag"]
+            if url.endswith("/licence"):  # the PDF itself: a download, never inline
+                assert resp.headers["Content-Type"] == "application/pdf"
+                assert resp.headers["Content-Disposition"].startswith("attachment;")
+            else:
+                assert resp.headers["Content-Type"] == "image/jpeg"
+                assert resp.headers["Content-Disposition"].startswith("inline;")
+        for url in refused:
+            assert client.get(url).status_code == 403, url
+        assert client.get(urls["media"][0]).status_code == 404
+    page = owner.get(f"/merchant/applications/{applied['app'].id}").get_data(as_text=True)
+    assert SECRETS["legal_representative"] in page and urls["merchant"][0] in page
+
+
+def test_evidence_never_reaches_public_pages_api_search_sitemaps_feeds_or_exports(app, login_as, world, applied):
+    from marketplace.search_sync.documents import enterprise_doc
+
+    ent = applied["ent"]
+    anon = _client(app, login_as)
+    public = [f"/enterprises/{ent.id}", f"/api/v1/enterprises/{ent.id}", "/api/v1/enterprises", "/api/v1/shops",
+              "/api/v1/certified-shops", "/api/v1/changes", f"/api/v1/search?q={ent.name}", f"/search?q={ent.name}",
+              "/sitemap.xml", "/sitemaps/1.xml", "/feeds/new.atom", f"/verify?q={ent.name}", "/enterprises",
+              f"/qr/enterprises/{ent.id}.svg"]
+    for url in public:
+        resp = anon.get(url)
+        body = resp.get_data(as_text=True) if resp.mimetype.startswith(("text/", "application/")) else ""
+        assert not any(secret in body for secret in SECRETS.values()), url
+        assert f"/evidence/{applied['ev'].id}" not in body, url
+    assert ent.name in anon.get(f"/enterprises/{ent.id}").get_data(as_text=True)  # the page is really public
+    doc = str(enterprise_doc(ent))
+    assert not any(secret in doc for secret in SECRETS.values())
+    staff = _client(app, login_as, world["staff"])
+    for kind in ("enterprises", "shops"):
+        export = staff.post("/staff/export.csv", data={"status": "all", "file": kind})
+        assert export.status_code == 200 and ent.uscc in export.get_data(as_text=True)
+        assert not any(secret in export.get_data(as_text=True) for secret in SECRETS.values())
+
+
+def test_evidence_routes_are_never_page_cached(app):
+    from marketplace.page_cache import is_cacheable
+
+    for endpoint in ("merchant.evidence_licence", "merchant.evidence_page", "staff.evidence_licence",
+                     "staff.evidence_page", "staff.application", "merchant.application_view",
+                     "merchant.enterprise_evidence", "merchant.enterprise_submit", "merchant.claim",
+                     "staff.authorization_letter", "staff.authorization_letter_page"):
+        assert endpoint in app.view_functions and not is_cacheable(endpoint)

@@ -158,9 +158,12 @@ def test_certified_enterprise_edit_waits_for_review(merchant):
     data = ent_data(name="佛山改名有限公司", brands="老品牌；新品牌", city_id=str(ent.city_id),
                     industry_ids=[i.id for i in ent.industries], description=ent.description, website="",
                     founded_year="")
+    with pytest.raises(FieldErrors, match="变更企业名称需要变更后的营业执照"):
+        update_enterprise(merchant, ent.id, data)  # a new name needs the new licence first
+    licence = f.make_evidence(ent, merchant)
     result = update_enterprise(merchant, ent.id, data)
     db.session.expire_all()
-    assert not result.applied
+    assert not result.applied and result.application.evidence_id == licence.id
     app_ = result.application
     assert app_.kind == AppKind.ENTERPRISE_EDIT and app_.status == AppStatus.PENDING
     assert app_.payload == {"name": "佛山改名有限公司", "brands": ["老品牌", "新品牌"]}
@@ -198,7 +201,7 @@ def test_other_merchants_objects_not_found(merchant):
         lambda: add_shop(merchant, ent.id, shop_data()),
         lambda: update_shop(merchant, shop.id, shop_data()),
         lambda: remove_shop(merchant, shop.id),
-        lambda: submit_for_certification(merchant, ent.id),
+        lambda: submit_for_certification(merchant, ent.id, f.evidence_input()),
         lambda: set_logo(merchant, ent.id, b"x"),
     ):
         with pytest.raises(NotFound):
@@ -214,18 +217,18 @@ def test_claim_imported_enterprise(merchant):
     found = find_claimable("澄海玩具")
     assert imported in found
     assert find_claimable(imported.uscc.lower()) == [imported]
-    app_ = claim_enterprise(merchant, imported.id, "我是法定代表人")
+    app_ = claim_enterprise(merchant, imported.id, "我是法定代表人", f.evidence_input())
     assert app_.kind == AppKind.CLAIM and app_.payload == {"note": "我是法定代表人"}
     assert imported.owner_id is None  # staff decide
     with pytest.raises(ServiceError, match="已提交"):
-        claim_enterprise(merchant, imported.id, "")
+        claim_enterprise(merchant, imported.id, "", f.evidence_input())
 
 
 def test_owned_enterprise_not_claimable(merchant):
     owned = f.make_enterprise(owner=f.make_user(), name="东莞已有主人有限公司")
     assert find_claimable("已有主人") == []
     with pytest.raises(ServiceError, match="工作人员"):
-        claim_enterprise(merchant, owned.id, "")
+        claim_enterprise(merchant, owned.id, "", f.evidence_input())
 
 
 def test_claim_search_escapes_like_wildcards(merchant):
@@ -352,7 +355,7 @@ def test_revoked_shop_cannot_be_removed_or_edited(merchant):
 def test_submit_needs_a_shop(merchant):
     ent = create_enterprise(merchant, ent_data())
     with pytest.raises(ServiceError, match="网店"):
-        submit_for_certification(merchant, ent.id)
+        submit_for_certification(merchant, ent.id, f.evidence_input())
     assert ent.status == Status.DRAFT
 
 
@@ -364,12 +367,12 @@ def test_submit_withdraw_and_queue_position(merchant):
     ent = create_enterprise(merchant, ent_data())
     s1 = add_shop(merchant, ent.id, shop_data(url="https://a1.tmall.com/"))
     s2 = add_shop(merchant, ent.id, shop_data("jd", url="https://mall.jd.com/index-1.html"))
-    app_ = submit_for_certification(merchant, ent.id)
+    app_ = submit_for_certification(merchant, ent.id, f.evidence_input())
     assert app_.kind == AppKind.ENTERPRISE
     assert ent.status == Status.PENDING and s1.status == s2.status == Status.PENDING
     assert queue_position(app_) == 2
     with pytest.raises(ServiceError):
-        submit_for_certification(merchant, ent.id)
+        submit_for_certification(merchant, ent.id, f.evidence_input())
     with pytest.raises(ServiceError):
         add_shop(merchant, ent.id, shop_data(url="https://a2.tmall.com/"))
     first.status = AppStatus.APPROVED
@@ -385,7 +388,7 @@ def test_submit_withdraw_and_queue_position(merchant):
 def test_withdraw_loses_to_a_staff_decision(merchant):
     ent = create_enterprise(merchant, ent_data())
     add_shop(merchant, ent.id, shop_data(url="https://race.tmall.com/"))
-    app_ = submit_for_certification(merchant, ent.id)
+    app_ = submit_for_certification(merchant, ent.id, f.evidence_input())
     db.session.commit()
     # Staff decide in another transaction (conditional UPDATE), the merchant's copy is stale.
     from sqlalchemy import update
@@ -398,7 +401,7 @@ def test_withdraw_loses_to_a_staff_decision(merchant):
 def test_other_merchant_cannot_withdraw(merchant):
     ent = create_enterprise(merchant, ent_data())
     add_shop(merchant, ent.id, shop_data(url="https://w.tmall.com/"))
-    app_ = submit_for_certification(merchant, ent.id)
+    app_ = submit_for_certification(merchant, ent.id, f.evidence_input())
     with pytest.raises(NotFound):
         withdraw_application(f.make_user(), app_.id)
     assert app_.status == AppStatus.PENDING
@@ -427,6 +430,6 @@ def test_racing_submissions_create_one_application(merchant):
         conn.execute(update(Enterprise).where(Enterprise.id == ent.id).values(status=Status.PENDING))
     assert ent.status == Status.DRAFT
     with pytest.raises(ServiceError, match="审核中"):
-        submit_for_certification(merchant, ent.id)
+        submit_for_certification(merchant, ent.id, f.evidence_input())
     db.session.rollback()
     assert db.session.scalar(select(Application)) is None

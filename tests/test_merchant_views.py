@@ -18,6 +18,17 @@ from marketplace.validation.uscc import check_character
 from tests import factories as f
 
 
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
+
 def uscc(n: int, area: str = "440104") -> str:
     body = f"91{area}{n:09d}"[:17]
     return body + check_character(body)
@@ -395,7 +406,7 @@ def test_withdraw_over_http(client, merchant):
     ent = f.make_enterprise(owner=merchant, status=Status.DRAFT)
     f.make_shop(ent, status=Status.DRAFT)
     db.session.commit()
-    client.post(f"/merchant/enterprises/{ent.id}/submit")
+    f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/submit")
     app_ = db.session.scalars(select(Application)).one()
     page = text(client.get(f"/merchant/applications/{app_.id}"))
     assert "撤回申请" in page and "第 <strong class=\"queue-position\">1</strong> 位" in page
@@ -426,8 +437,8 @@ def test_claim_over_http(client, merchant):
     body = text(client.get("/merchant/claim?q=潮州"))
     assert "潮州凤凰单丛茶业有限公司" in body and "潮州别人家茶业有限公司" not in body
     assert client.get(f"/merchant/claim/{owned.id}").status_code == 404
-    resp = client.post(f"/merchant/claim/{imported.id}", data={"note": "我是总经理，电话 123"})
-    assert resp.status_code == 302
+    resp = f.post_with_evidence(client, f"/merchant/claim/{imported.id}", {"note": "我是总经理，电话 123"})
+    assert resp.status_code == 303
     app_ = db.session.scalars(select(Application)).one()
     assert app_.kind == AppKind.CLAIM and app_.applicant_id == merchant.id
     db.session.expire_all()
@@ -437,7 +448,7 @@ def test_claim_over_http(client, merchant):
     assert client.get("/merchant/claim?q=" + "（" * 200).status_code == 200
     from marketplace.services import review
 
-    review.approve(app_.id, f.make_user(role=Role.STAFF))
+    review.approve(app_.id, f.make_user(role=Role.STAFF), shop_checks=_codes(app_))
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Enterprise, imported.id).owner_id == merchant.id
@@ -495,7 +506,7 @@ def test_http_journey_from_fresh_database(client, auth):
     assert len(db.session.get(Enterprise, ent.id).shops) == 2
     confirm = client.get(f"/merchant/enterprises/{ent.id}/submit")
     assert "确认提交" in text(confirm)
-    resp = client.post(f"/merchant/enterprises/{ent.id}/submit", follow_redirects=True)
+    resp = f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/submit", follow_redirects=True)
     assert resp.status_code == 200 and "第 1 位" in text(resp)
     db.session.expire_all()
     app_ = db.session.scalars(select(Application)).one()
@@ -518,7 +529,7 @@ def test_review_round_trip_with_staff_service(client, merchant):
     ent = f.make_enterprise(owner=merchant, status=Status.DRAFT, brands=["回程测试"])
     shop = f.make_shop(ent, status=Status.DRAFT, url="https://roundtrip.tmall.com/")
     db.session.commit()
-    client.post(f"/merchant/enterprises/{ent.id}/submit")
+    f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/submit")
     first = db.session.scalars(select(Application)).one()
     review.reject(first.id, staff, "简介需写明主营产品")
     db.session.commit()
@@ -527,9 +538,9 @@ def test_review_round_trip_with_staff_service(client, merchant):
     form = ent_form(name=ent.name, uscc=ent.uscc, brands="回程测试", city_id=str(ent.city_id),
                     description="主营广式糕点。")
     assert client.post(f"/merchant/enterprises/{ent.id}/edit", data=form).status_code == 302
-    assert client.post(f"/merchant/enterprises/{ent.id}/submit").status_code == 302
+    assert f.post_with_evidence(client, f"/merchant/enterprises/{ent.id}/submit").status_code == 303
     second = db.session.scalars(select(Application).where(Application.status == AppStatus.PENDING)).one()
-    review.approve(second.id, staff)
+    review.approve(second.id, staff, shop_checks=_codes(second))
     db.session.commit()
     db.session.expire_all()
     dash = text(client.get("/merchant/"))
@@ -542,6 +553,6 @@ def test_review_round_trip_with_staff_service(client, merchant):
                 data=shop_form(url="https://roundtrip2.tmall.com/", name=shop.name))
     assert anon.get(f"/go/{shop.id}").headers["Location"] == "https://roundtrip.tmall.com/"
     edit = db.session.scalars(select(Application).where(Application.kind == AppKind.SHOP_EDIT)).one()
-    review.approve(edit.id, staff)
+    review.approve(edit.id, staff, shop_checks=_codes(edit))
     db.session.commit()
     assert anon.get(f"/go/{shop.id}").headers["Location"] == "https://roundtrip2.tmall.com/"

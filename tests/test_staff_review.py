@@ -14,7 +14,18 @@ from marketplace.services import ServiceError, review
 from marketplace.services.mail import read_outbox
 from tests.factories import (
     industry, make_application, make_enterprise, make_shop, make_user, platform,
+
 )
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
 
 
 def _staff(login_as):
@@ -87,7 +98,7 @@ def test_approve_enterprise_issues_certificate_and_mails(app, client, login_as):
     draft = make_shop(ent, status="draft")
     a = make_application(ent, applicant=merchant)
     staff = _staff(login_as)
-    resp = client.post(f"/staff/review/{a.id}/approve")
+    resp = client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a))
     assert resp.status_code == 302
     db.session.expire_all()
     ent = db.session.get(Enterprise, ent.id)
@@ -131,7 +142,7 @@ def test_claim_approve_and_reject(app, client, login_as):
     a2 = make_application(ent, "claim", applicant=bob, payload={"note": "我也是"})
     _staff(login_as)
     client.post(f"/staff/review/{a2.id}/reject", data={"reason": "无法核实身份"})
-    client.post(f"/staff/review/{a1.id}/approve")
+    client.post(f"/staff/review/{a1.id}/approve", data=_codes_form(a1))
     db.session.expire_all()
     assert db.session.get(Enterprise, ent.id).owner_id == alice.id
     assert db.session.get(Application, a2.id).status == "rejected"
@@ -148,7 +159,7 @@ def test_enterprise_edit_applies_payload(app, client, login_as):
     _staff(login_as)
     html = client.get(f"/staff/review/{a.id}").get_data(as_text=True)
     assert "<del>旧</del>简介" in html and "<ins>新</ins>简介" in html and "<del>旧</del>品牌" in html
-    client.post(f"/staff/review/{a.id}/approve")
+    client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a))
     db.session.expire_all()
     ent = db.session.get(Enterprise, ent.id)
     assert ent.name == "广东新名称有限公司" and ent.brand_names == ["新品牌", "第二品牌"]
@@ -175,7 +186,7 @@ def test_new_shop_approve_and_reject(app, client, login_as):
     a1 = make_application(ent, "shop", shop=s1)
     a2 = make_application(ent, "shop", shop=s2)
     _staff(login_as)
-    client.post(f"/staff/review/{a1.id}/approve")
+    client.post(f"/staff/review/{a1.id}/approve", data=_codes_form(a1))
     client.post(f"/staff/review/{a2.id}/reject", data={"reason": "网址无法访问"})
     db.session.expire_all()
     assert db.session.get(Shop, s1.id).status == "certified"
@@ -191,7 +202,7 @@ def test_shop_edit_url_goes_live_only_on_approval(app, client, login_as):
     a = make_application(ent, "shop_edit", shop=shop, payload={"url": "https://new.tmall.com/", "name": "新店名"})
     _staff(login_as)
     assert client.get(f"/go/{shop.id}").headers["Location"] == "https://old.tmall.com/"
-    client.post(f"/staff/review/{a.id}/approve")
+    client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a))
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).url == "https://new.tmall.com/"
     assert db.session.get(Shop, shop.id).name == "新店名"
@@ -204,7 +215,7 @@ def test_shop_edit_to_taken_url_cannot_be_approved(app, client, login_as):
     shop = make_shop(ent, url="https://mine2.tmall.com/")
     a = make_application(ent, "shop_edit", shop=shop, payload={"url": other.url})
     _staff(login_as)
-    resp = client.post(f"/staff/review/{a.id}/approve", follow_redirects=True)
+    resp = client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a), follow_redirects=True)
     assert "已被店铺" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Application, a.id).status == "pending"  # rolled back, still decidable
@@ -217,7 +228,7 @@ def test_shop_edit_platform_change(app, client, login_as):
     jd = platform("jd")
     a = make_application(ent, "shop_edit", shop=shop, payload={"platform_id": jd.id, "url": "https://mall.jd.com/index-1.html"})
     _staff(login_as)
-    client.post(f"/staff/review/{a.id}/approve")
+    client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a))
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).platform_id == jd.id
 
@@ -226,7 +237,7 @@ def test_second_decision_is_refused(app, client, login_as):
     merchant, ent = _pending_enterprise()
     a = make_application(ent, applicant=merchant)
     _staff(login_as)
-    client.post(f"/staff/review/{a.id}/approve")
+    client.post(f"/staff/review/{a.id}/approve", data=_codes_form(a))
     resp = client.post(f"/staff/review/{a.id}/reject", data={"reason": "晚了"}, follow_redirects=True)
     assert "已被其他工作人员处理" in resp.get_data(as_text=True)
     db.session.expire_all()
@@ -242,7 +253,7 @@ def test_concurrent_decisions_one_wins(app):
     a = make_application(ent, applicant=merchant)
     s1, s2 = make_user(Role.STAFF), make_user(Role.STAFF)
     db.session.commit()
-    app_id, ids = a.id, (s1.id, s2.id)
+    app_id, ids, checks = a.id, (s1.id, s2.id), _codes(a)
     barrier = threading.Barrier(2)
     results = {}
 
@@ -253,7 +264,7 @@ def test_concurrent_decisions_one_wins(app):
             barrier.wait()
             try:
                 if n == 0:
-                    review.approve(app_id, actor)
+                    review.approve(app_id, actor, shop_checks=checks)
                 else:
                     review.reject(app_id, actor, "重复提交")
                 db.session.commit()
@@ -318,7 +329,7 @@ def test_next_keeps_filters(app, client, login_as):
     c1 = make_application(ent, "claim", applicant=make_user())
     c2 = make_application(make_enterprise(), "claim", applicant=make_user())
     _staff(login_as)
-    resp = client.post(f"/staff/review/{c1.id}/approve?kind=claim")
+    resp = client.post(f"/staff/review/{c1.id}/approve?kind=claim", data=_codes_form(c1))
     assert f"/staff/review/{c2.id}" in resp.headers["Location"] and "kind=claim" in resp.headers["Location"]
     assert a1.id != c2.id
 

@@ -20,6 +20,17 @@ from marketplace.services import Forbidden, NotFound, ServiceError, review
 from marketplace.services.mail import queued_mail, read_outbox
 from tests import factories as f
 
+
+def _codes(application):
+    """Every shop's verification code marked as checked (services.shop_codes)."""
+    from tests.factories import all_codes_verified
+    return all_codes_verified(application)
+
+
+def _codes_form(application):
+    from tests.factories import approve_form_data
+    return approve_form_data(application)
+
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "marketplace" / "views"
 
@@ -143,7 +154,7 @@ def test_refusal_after_a_partial_write_rolls_the_whole_request_back(app, client,
     other = f.make_shop(f.make_enterprise(), url="https://taken.tmall.com/")
     edit = f.make_application(ent, AppKind.SHOP_EDIT, shop=shop, payload={"url": other.url})
     _staff(login_as)
-    resp = client.post(f"/staff/review/{edit.id}/approve", data={"version": edit.version})
+    resp = client.post(f"/staff/review/{edit.id}/approve", data={"version": edit.version, **_codes_form(edit)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/staff/review/{edit.id}")
     with client.session_transaction() as sess:
         assert any("网址已被店铺" in message for _, message in sess["_flashes"])
@@ -212,11 +223,11 @@ def test_rolled_back_change_sends_no_mail(app):
     application = f.make_application(ent)
     staff = f.make_user(Role.STAFF)
     db.session.commit()
-    review.approve(application.id, staff)
+    review.approve(application.id, staff, shop_checks=_codes(application))
     assert len(queued_mail()) == 1 and read_outbox() == []
     db.session.rollback()
     assert queued_mail() == [] and read_outbox() == []
-    review.approve(application.id, staff)
+    review.approve(application.id, staff, shop_checks=_codes(application))
     db.session.commit()
     assert queued_mail() == [] and [m["To"] for m in read_outbox()] == [merchant.email]
 

@@ -14,6 +14,7 @@ from .engagement import (
 )
 from .forms import UsedFormToken
 from .media import Image
+from .evidence import PDF_MIME, Evidence, EvidencePage
 from .outbox import OutboxPruned, SearchApplierHeartbeat, SearchOutbox, directory_changed_at, directory_version
 from .reference import Badge, City, Industry, Platform
 from .synonym import SearchSynonym, SynonymCategory, SynonymKind
@@ -33,8 +34,8 @@ __all__ = [
     "Brand", "CertStatus", "Certification", "Enterprise", "Shop", "enterprise_badge",
     "enterprise_industry", "enterprise_is_public", "shop_is_public",
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
-    "FeaturedSlot", "Placement", "Image", "SearchOutbox", "SearchApplierHeartbeat", "OutboxPruned",
-    "Badge", "City", "Industry", "Platform",
+    "FeaturedSlot", "Placement", "Image", "Evidence", "EvidencePage", "PDF_MIME",
+    "SearchOutbox", "SearchApplierHeartbeat", "OutboxPruned", "Badge", "City", "Industry", "Platform",
     "User", "AppKind", "Application", "AppStatus", "AuditLog",
     "NewsArticle", "NewsCategory", "NewsStatus",
     "directory_changed_at", "directory_version",

@@ -138,6 +138,8 @@ class Shop(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, onupdate=utc_now)
     certified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Proof of control: the merchant puts this code in the shop's announcement (services/shop_codes.py)
+    verify_code: Mapped[str | None] = mapped_column(String(12), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
 

@@ -54,6 +54,7 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # services/versioning.py
     __mapper_args__ = {"version_id_col": version}
 
@@ -61,6 +62,7 @@ class Application(db.Model):
     shop = relationship("Shop")
     applicant = relationship("User", foreign_keys=[applicant_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    evidence = relationship("Evidence")
 
     @property
     def kind_label(self) -> str:

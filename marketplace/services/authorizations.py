@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload, undefer
 from ..clock import china_today, utc_now
 from ..extensions import db
 from ..models import (
+    PDF_MIME,
     AuthorizationSource, AuthorizationStatus, Brand, BrandAuthorization, Enterprise, Platform, Role, Shop,
     ShopAuthorization, ShopType, Status, User,
 )
@@ -40,6 +41,7 @@ from . import AlreadyDecided, Forbidden, NotFound, ServiceError
 from .audit import record
 from .changes import CAUSE_AUTHORIZATION
 from .images import process_image
+from .pdfs import clean_pdf, is_pdf
 from .lifecycle import mail_owner, set_shop_status
 from .listings.common import FieldErrors
 from .versioning import begin_edit
@@ -247,14 +249,12 @@ def grant(user: User, data: AuthorizationInput) -> BrandAuthorization:
 
 
 def _stored_letter(data: bytes) -> tuple[bytes, str]:
-    """The letter as it is kept: an image re-encoded by the image pipeline (metadata stripped).
-
-    PDF letters are the seam for the evidence module's PDF handling (render, refuse encrypted or
-    scripted files, never serve inline); until it is here a PDF gets a clear refusal.
-    """
-    if data[:5] == b"%PDF-":
-        raise FieldErrors({"letter": "暂不支持 PDF 授权书：请上传授权书的照片或扫描图片（PNG、JPEG 或 WebP）。"})
+    """The letter as it is kept: an image re-encoded by the image pipeline (metadata stripped),
+    or a PDF checked and cleaned like a business licence (``services.pdfs``: at most 10 MB and 5
+    pages; no encryption, scripts or embedded files), which staff read as rendered pages."""
     try:
+        if is_pdf(data):
+            return clean_pdf(data).data, PDF_MIME
         out, mime, _w, _h = process_image(data, max_side=LETTER_MAX_SIDE)
     except ValidationError as err:
         raise FieldErrors({"letter": str(err)}) from None

@@ -27,6 +27,7 @@ from .certificates import issue_certificates
 from .decisions import decide
 from .enterprise_fields import apply_enterprise_fields, enterprise_snapshot, shop_snapshot
 from .mail import queue_mail
+from .shop_codes import require_shop_checks
 from .versioning import begin_edit
 
 PER_PAGE = 20
@@ -107,13 +108,16 @@ def _apply_shop_edit(shop: Shop, payload: dict) -> None:
             setattr(shop, key, payload[key])
 
 
-def approve(app_id: int, actor, seen_version=None) -> Application:
+def approve(app_id: int, actor, seen_version=None, shop_checks=None) -> Application:
     """Approve a pending application and apply it per the Status contract; the applicant's
-    mail is queued. ``seen_version`` is the application's version the review page showed.
+    mail is queued. ``seen_version`` is the application's version the review page showed;
+    ``shop_checks`` the reviewer's mark per shop (``services.shop_codes``: verified, or waived
+    with a reason) — without one for every shop the approval would make public it is refused.
 
     Raises ``AlreadyDecided`` when someone else decided it first, ``EditConflict`` when it
     changed since the page was rendered, ``ServiceError`` when it can no longer be applied.
     """
+    require_shop_checks(app_id, actor, shop_checks)
     _hand_over_claimed_enterprise(app_id)
     application = decide(app_id, AppStatus.APPROVED, actor=actor, seen_version=seen_version)
     apply = _APPROVERS.get(application.kind)

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
-from ..services import annual_confirmation, impersonation
+from ..services import annual_confirmation, evidence, impersonation
 from ..services.listings.applications import submit_for_certification, withdraw_application
 from ..services.listings.claims import claim_enterprise, find_claimable
 from ..services.listings.dashboard import (
@@ -28,10 +28,14 @@ from ..services.listings.lookups import (
     get_owned_shop, owned_enterprises, pending_application, queue_position, suggest_city,
     user_applications,
 )
+from ..services.shop_codes import shops_to_check
 from ..services.listings.shops import add_shop, remove_shop, submit_shop, update_shop
 from ..unit_of_work import catch_refusal, on_refusal
-from .helpers import role_required, show_errors
-from .merchant_forms import ClaimForm, ConfirmForm, EnterpriseForm, LogoForm, ShopForm
+from .helpers import private_file, role_required, show_errors
+from .merchant_forms import (
+    CertificationForm, ClaimForm, ConfirmForm, EnterpriseForm, EvidenceUpdateForm, LogoForm, ShopForm,
+)
+from .once import earlier_result, record_result, spend_token
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
@@ -205,17 +209,51 @@ def enterprise_logo(enterprise_id: int):
 
 @bp.route("/enterprises/<int:enterprise_id>/submit", methods=["GET", "POST"])
 def enterprise_submit(enterprise_id: int):
-    """Confirm, then submit the enterprise with its shops for certification."""
+    """Submit the enterprise with its shops for certification, with the evidence (licence,
+    legal representative, contact, address): a one-time form, POST-redirect-GET."""
     ent = get_owned_enterprise(current_user, enterprise_id)
-    form = ConfirmForm()
+    form = CertificationForm()
+    done = earlier_result(form)
+    if done:
+        return redirect(url_for("merchant.application_view", application_id=int(done)), 303)
+    if request.method == "GET":
+        form.prefill_evidence(evidence.prefill(current_user, ent.id))
     if form.validate_on_submit():
-        on_refusal(url_for("merchant.enterprise_view", enterprise_id=ent.id))
-        app_ = submit_for_certification(current_user, ent.id)
-        flash(f"认证申请已提交，当前排在审核队列第 {queue_position(app_)} 位。", "success")
-        return redirect(url_for("merchant.application_view", application_id=app_.id))
-    if request.method == "POST":
-        abort(400)
+        with catch_refusal() as refusal:
+            winner = spend_token(form)
+            if winner is not None:
+                return redirect(url_for("merchant.application_view", application_id=int(winner)), 303)
+            app_ = submit_for_certification(current_user, ent.id, form.evidence_data())
+            record_result(form, str(app_.id))
+            flash(f"认证申请已提交，当前排在审核队列第 {queue_position(app_)} 位。"
+                  "请把每个店铺的验证码放进店铺公告或简介，工作人员会核对。", "success")
+            return redirect(url_for("merchant.application_view", application_id=app_.id), 303)
+        show_errors(form, refusal.error)
     return render_template("merchant/submit_confirm.html", ent=ent, form=form)
+
+
+@bp.route("/enterprises/<int:enterprise_id>/evidence", methods=["GET", "POST"])
+def enterprise_evidence(enterprise_id: int):
+    """A certified enterprise's new evidence: a changed legal representative goes to review at
+    once; a changed name is then submitted in the edit form (one-time form, POST-redirect-GET)."""
+    ent = get_owned_enterprise(current_user, enterprise_id)
+    form = EvidenceUpdateForm()
+    done = earlier_result(form)
+    if done:
+        return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+    if request.method == "GET":
+        form.prefill_evidence(evidence.prefill(current_user, ent.id))
+    if form.validate_on_submit():
+        with catch_refusal() as refusal:
+            if spend_token(form) is not None:
+                return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+            row, app_ = evidence.update_evidence(current_user, ent.id, form.evidence_data())
+            record_result(form, str(row.id))
+            flash("认证材料已更新并提交审核。" if app_ is not None else
+                  "认证材料已上传。如需变更企业名称，请现在到“编辑资料”中提交新名称。", "success")
+            return redirect(url_for("merchant.enterprise_view", enterprise_id=ent.id), 303)
+        show_errors(form, refusal.error)
+    return render_template("merchant/evidence_form.html", ent=ent, form=form)
 
 
 # --------------------------------------------------------------------------- claims
@@ -231,16 +269,23 @@ def claim_search():
 
 @bp.route("/claim/<int:enterprise_id>", methods=["GET", "POST"])
 def claim(enterprise_id: int):
-    """Ask staff for control of an imported enterprise."""
+    """Ask staff for control of an imported enterprise, with the evidence (one-time form)."""
     ent = db.get_or_404(Enterprise, enterprise_id)
     if ent.owner_id is not None and ent.owner_id != current_user.id:
         abort(404)  # owned listings are not claimable here; do not reveal details
     form = ClaimForm()
+    done = earlier_result(form)
+    if done:
+        return redirect(url_for("merchant.application_view", application_id=int(done)), 303)
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            app_ = claim_enterprise(current_user, ent.id, form.note.data or "")
+            winner = spend_token(form)
+            if winner is not None:
+                return redirect(url_for("merchant.application_view", application_id=int(winner)), 303)
+            app_ = claim_enterprise(current_user, ent.id, form.note.data or "", form.evidence_data())
+            record_result(form, str(app_.id))
             flash("认领申请已提交，工作人员核实后您即可管理该企业。", "success")
-            return redirect(url_for("merchant.application_view", application_id=app_.id))
+            return redirect(url_for("merchant.application_view", application_id=app_.id), 303)
         show_errors(form, refusal.error)
     return render_template("merchant/claim_form.html", ent=ent, form=form)
 
@@ -332,7 +377,7 @@ def application_view(application_id: int):
         rows = describe_enterprise_change(app_.enterprise, app_.payload)
     elif app_.kind == AppKind.SHOP_EDIT and app_.shop is not None:
         rows = describe_shop_change(app_.shop, app_.payload)
-    return render_template("merchant/application.html", app_=app_, rows=rows,
+    return render_template("merchant/application.html", app_=app_, rows=rows, shops=shops_to_check(app_),
                            position=queue_position(app_), form=ConfirmForm())
 
 
@@ -348,3 +393,21 @@ def application_withdraw(application_id: int):
     withdraw_application(current_user, app_.id)
     flash("申请已撤回。", "success")
     return redirect(back)
+
+
+# --------------------------------------------------------------------------- evidence (private)
+
+
+@bp.route("/evidence/<int:evidence_id>/licence")
+def evidence_licence(evidence_id: int):
+    """The licence its uploader handed in: an image inline, a PDF only as a download; never
+    cached (``private_file``). Anyone else's id is a 404."""
+    row = evidence.for_uploader(current_user, evidence_id)
+    return private_file(row.licence_data, row.licence_mime, evidence.licence_filename(row))
+
+
+@bp.route("/evidence/<int:evidence_id>/pages/<int:page_no>")
+def evidence_page(evidence_id: int, page_no: int):
+    """One rendered page of the uploader's own PDF licence."""
+    page = evidence.page_of(evidence.for_uploader(current_user, evidence_id), page_no)
+    return private_file(page.data, page.mime, f"licence-{evidence_id}-p{page_no}.{page.mime.split('/')[-1]}")

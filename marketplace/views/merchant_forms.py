@@ -13,7 +13,9 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, StringField, TextAreaField
 
 from ..models import OfferKind, ShopType
+from ..services.pdfs import PDF_MAX_BYTES
 from .form_fields import ChinaDateTimeField, CheckboxListField, LenientSelectField, coerce_int
+from .once import OneTimeForm
 
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 
@@ -65,10 +67,52 @@ class LogoForm(FlaskForm):
     version = HiddenField()  # the enterprise's version the form was rendered with
 
 
-class ClaimForm(FlaskForm):
-    """Ask to take over an imported enterprise."""
+class EvidenceFields:
+    """The evidence every application carries (``services.evidence``): the business licence and
+    the people behind the enterprise. A mixin of one-time application forms."""
 
-    note = TextAreaField("认领说明（职务、联系方式等，便于工作人员核实）")
+    licence = FileField("营业执照（照片、扫描图片或 PDF）", validators=[
+        FileSize(max_size=PDF_MAX_BYTES, message="营业执照文件不能超过 10 MB。"),
+    ])
+    legal_representative = StringField("法定代表人姓名（与营业执照一致）")
+    registered_address = StringField("注册地址（营业执照上的住所）")
+    contact_name = StringField("联系人姓名")
+    contact_mobile = StringField("联系人手机号")
+    contact_email = StringField("联系人邮箱")
+
+    EVIDENCE_FIELDS = ("legal_representative", "registered_address", "contact_name", "contact_mobile",
+                       "contact_email")
+
+    def evidence_data(self) -> dict:
+        """The typed fields plus the licence bytes, as the application services take them."""
+        upload = self.licence.data
+        data = {name: getattr(self, name).data for name in self.EVIDENCE_FIELDS}
+        data["licence"] = upload.read(PDF_MAX_BYTES + 1) if upload and hasattr(upload, "read") else b""
+        return data
+
+    def prefill_evidence(self, values: dict) -> None:
+        for name in self.EVIDENCE_FIELDS:
+            if values.get(name):
+                getattr(self, name).data = values[name]
+
+
+class CertificationForm(EvidenceFields, OneTimeForm):
+    """Submit an enterprise with its shops for certification, with the evidence (one-time form)."""
+
+    purpose = "certification"
+
+
+class EvidenceUpdateForm(EvidenceFields, OneTimeForm):
+    """New evidence for a certified enterprise (changed name, legal representative, address)."""
+
+    purpose = "evidence"
+
+
+class ClaimForm(EvidenceFields, OneTimeForm):
+    """Ask to take over an imported enterprise, with the evidence (one-time form)."""
+
+    purpose = "claim"
+    note = TextAreaField("认领说明（职务等，便于工作人员核实）")
 
 
 class ConfirmForm(FlaskForm):

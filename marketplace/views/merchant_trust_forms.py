@@ -41,8 +41,8 @@ class LetterForm(_Validity, FlaskForm):
     brand_name = StringField("授权品牌")
     grantor_name = StringField("授权方企业全称（品牌方）")
     grantor_uscc = StringField("授权方的统一社会信用代码")
-    letter = FileField("授权书图片（PNG、JPEG 或 WebP）", validators=[
-        FileRequired("请选择授权书的照片或扫描图片。"),
+    letter = FileField("授权书（照片、扫描图片或 PDF）", validators=[
+        FileRequired("请选择授权书的照片、扫描图片或 PDF。"),
         FileSize(max_size=LETTER_MAX_BYTES, message="授权书文件不能超过 10 MB。"),
     ])
 

@@ -26,3 +26,16 @@
     }
   });
 })();
+
+// Zoom a licence image in place: a click toggles between fitting the column and 220 % width
+// (the surrounding box scrolls), so staff read the small print beside the entered data.
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll(".licence-zoom");
+  Array.prototype.forEach.call(buttons, function (btn) {
+    btn.addEventListener("click", function () {
+      var on = btn.classList.toggle("zoomed");
+      btn.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  });
+})();

@@ -321,3 +321,35 @@ def _clean_artifacts():
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield
+
+
+def licence_image(path: Path, title: str = "BUSINESS LICENCE") -> Path:
+    """A generated picture standing in for a photographed 营业执照 (Pillow's built-in font, no
+    CJK font needed): a bordered sheet with a title, lines of "text" and a red seal."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (1200, 850), (252, 248, 236))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((20, 20, 1180, 830), outline=(150, 30, 30), width=8)
+    draw.text((480, 60), title, fill=(120, 20, 20), font_size=36)
+    for n in range(9):
+        draw.line((120, 180 + 60 * n, 1080 - 90 * (n % 3), 180 + 60 * n), fill=(70, 70, 70), width=5)
+    draw.ellipse((880, 560, 1080, 760), outline=(200, 20, 20), width=10)
+    img.save(path, "PNG")
+    return path
+
+
+def fill_evidence(page, licence: Path, *, legal_rep: str = "陈立信") -> None:
+    """Fill the evidence part of an application form (licence file and the people)."""
+    page.set_input_files("input[name=licence]", str(licence))
+    page.fill("input[name=legal_representative]", legal_rep)
+    page.fill("input[name=registered_address]", "广东省佛山市顺德区乐从镇家具大道 88 号")
+    page.fill("input[name=contact_name]", "林小姐")
+    page.fill("input[name=contact_mobile]", "138 0013 8000")
+    page.fill("input[name=contact_email]", "ecommerce@evidence-e2e.example")
+
+
+def mark_codes_verified(page) -> None:
+    """On a review page: mark every shop's verification code as checked."""
+    for radio in page.locator("#shop-codes input[type=radio][value=verified]").all():
+        radio.check()

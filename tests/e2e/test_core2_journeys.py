@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fill_evidence, licence_image, login, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +30,7 @@ def _merchant(live_server, email: str) -> None:
 def _claim(page, ent_id: int, note: str) -> None:
     page.goto(f"/merchant/claim/{ent_id}")
     page.fill("textarea[name=note]", note)
+    fill_evidence(page, licence_image(Path(tempfile.mkdtemp()) / "licence.png"))
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state()
     assert "/merchant/applications/" in page.url, page.url

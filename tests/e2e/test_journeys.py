@@ -17,7 +17,7 @@ import time
 import pytest
 from PIL import Image
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fill_evidence, licence_image, login, mark_codes_verified, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -212,6 +212,7 @@ def test_b_merchant_registers_creates_enterprise_uploads_logo_adds_shop_and_appl
 
     # apply for certification
     page.goto(f"/merchant/enterprises/{ent_id}/submit")
+    fill_evidence(page, licence_image(tmp_path / "营业执照.png"))
     shoot(page, "b5-merchant-submit")
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_load_state()
@@ -242,6 +243,7 @@ def test_c_staff_approve_and_feature_it(new_context, live_server):
     page.goto(f"/staff/review/{app_id}")
     page.get_by_text(SHOP_URL).first.wait_for()
     shoot(page, "c2-staff-application")
+    mark_codes_verified(page)
     page.locator("#approve-form button[type=submit]").click()
     page.wait_for_load_state()
     ent = live_server.sql("SELECT status FROM enterprise WHERE id = :e", e=ent_id)[0][0]

@@ -11,12 +11,18 @@ from ...models import AppKind, Application, AppStatus, Enterprise, Status, User
 from ...clock import utc_now
 from .. import ServiceError
 from ..audit import record
+from ..evidence import checked_submission, store_evidence
+from ..shop_codes import assign_code
 from .common import _set_withdrawn, SUBMITTABLE_STATUSES
 from .lookups import get_own_application, get_owned_enterprise
 
 
-def submit_for_certification(user: User, enterprise_id: int) -> Application:
-    """Submit a draft/rejected/expired enterprise with its shops (Application kind=enterprise)."""
+def submit_for_certification(user: User, enterprise_id: int, evidence: dict | None = None) -> Application:
+    """Submit a draft/rejected/expired enterprise with its shops (Application kind=enterprise).
+
+    ``evidence`` is the typed evidence plus the licence bytes (``services.evidence``); it is
+    checked before anything changes and stored with the application. Every shop under review
+    gets its verification code (``services.shop_codes``)."""
     ent = get_owned_enterprise(user, enterprise_id)
     if ent.status not in SUBMITTABLE_STATUSES:
         if ent.status == Status.PENDING:
@@ -27,6 +33,7 @@ def submit_for_certification(user: User, enterprise_id: int) -> Application:
         raise ServiceError("请先添加至少一个网店，再提交认证申请。")
     if not ent.industries:
         raise ServiceError("请先在企业资料中选择所属行业。")
+    fields, licence = checked_submission(evidence)
     before = {"status": ent.status, "shops": {s.id: s.status for s in ent.shops}}
     # Conditional UPDATE: of two submissions racing, only one moves the enterprise to pending.
     moved = db.session.execute(
@@ -43,8 +50,10 @@ def submit_for_certification(user: User, enterprise_id: int) -> Application:
         if shop.status in (Status.DRAFT, Status.REJECTED):
             shop.status = Status.PENDING
             shop.status_reason = ""
+        assign_code(shop)
+    stored = store_evidence(user, ent, fields, licence)
     app_ = Application(kind=AppKind.ENTERPRISE, enterprise_id=ent.id, applicant_id=user.id,
-                       payload={}, status=AppStatus.PENDING)
+                       payload={}, status=AppStatus.PENDING, evidence_id=stored.id)
     db.session.add(app_)
     db.session.flush()
     record("application.submit", actor=user, entity_kind="application", entity_id=app_.id,

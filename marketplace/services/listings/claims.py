@@ -12,6 +12,7 @@ from ...validation.text import clean_text, normalize_key
 from ...validation.uscc import normalize_uscc
 from .. import NotFound, ServiceError
 from ..audit import record
+from ..evidence import checked_submission, store_evidence
 from .common import FieldErrors
 from .lookups import require_merchant
 
@@ -38,8 +39,9 @@ def find_claimable(query: str, limit: int = 20) -> list[Enterprise]:
     return list(db.session.scalars(stmt.order_by(Enterprise.name_sort).limit(limit)).unique())
 
 
-def claim_enterprise(user: User, enterprise_id: int, note: str = "") -> Application:
-    """Ask staff for control of an imported enterprise (Application kind=claim)."""
+def claim_enterprise(user: User, enterprise_id: int, note: str = "", evidence: dict | None = None) -> Application:
+    """Ask staff for control of an imported enterprise (Application kind=claim), with the
+    evidence (licence and contacts, ``services.evidence``) that the claimant is the company."""
     require_merchant(user)
     ent = db.session.get(Enterprise, enterprise_id)
     if ent is None:
@@ -48,18 +50,26 @@ def claim_enterprise(user: User, enterprise_id: int, note: str = "") -> Applicat
         raise ServiceError("您已经管理该企业。")
     if ent.owner_id is not None:
         raise ServiceError("该企业已由其他账号管理，只能联系工作人员人工处理认领。")
+    errors: dict[str, str] = {}
     try:
         note = clean_text(note, field="认领说明", max_length=500, multiline=True)
     except ValidationError as err:
-        raise FieldErrors({"note": str(err)}) from None
+        errors["note"] = str(err)
+    try:
+        fields, licence = checked_submission(evidence)
+    except FieldErrors as err:
+        errors.update(err.errors)
+    if errors:
+        raise FieldErrors(errors)
     existing = db.session.scalars(select(Application).where(
         Application.kind == AppKind.CLAIM, Application.enterprise_id == ent.id,
         Application.applicant_id == user.id, Application.status == AppStatus.PENDING,
     )).first()
     if existing is not None:
         raise ServiceError("您已提交过该企业的认领申请，请等待审核。")
+    stored = store_evidence(user, ent, fields, licence)
     app_ = Application(kind=AppKind.CLAIM, enterprise_id=ent.id, applicant_id=user.id,
-                       payload={"note": note}, status=AppStatus.PENDING)
+                       payload={"note": note}, status=AppStatus.PENDING, evidence_id=stored.id)
     db.session.add(app_)
     db.session.flush()
     record("application.submit", actor=user, entity_kind="application", entity_id=app_.id,

@@ -214,27 +214,58 @@ def _queue_enterprise_edit(user: User, ent: Enterprise, changes: dict) -> EditRe
     merged = dict(app_.payload or {}) if app_ else {}
     merged.update(changes)
     payload = _diff(live, merged, ENTERPRISE_EDIT_FIELDS)
+    fresh = None
     if "name" in payload:
         _check_name_free(payload["name"], exclude_id=ent.id)
+        fresh = _name_change_evidence(user, ent, app_)
     if app_ is None:
         if not payload:
             return EditResult(applied=False)
         app_ = Application(kind=AppKind.ENTERPRISE_EDIT, enterprise_id=ent.id, applicant_id=user.id,
-                           payload=payload, status=AppStatus.PENDING)
+                           payload=payload, status=AppStatus.PENDING, evidence_id=fresh.id if fresh else None)
         db.session.add(app_)
         db.session.flush()
         record("application.submit", actor=user, entity_kind="application", entity_id=app_.id,
                enterprise_id=ent.id, before=None, after={"kind": app_.kind, "payload": payload})
         return EditResult(applied=False, application=app_, changed=tuple(payload))
     before = dict(app_.payload or {})
-    if not payload:
+    if not payload and not _changes_legal_representative(app_):
         _set_withdrawn(user, app_, note="修改已全部恢复为已认证内容")
         return EditResult(applied=False, application=app_)
+    if fresh is not None:
+        app_.evidence_id = fresh.id
     app_.payload = payload  # a new dict so the JSON column is marked changed
     db.session.flush()
     record("application.update", actor=user, entity_kind="application", entity_id=app_.id,
            enterprise_id=ent.id, before={"payload": before}, after={"payload": payload})
     return EditResult(applied=False, application=app_, changed=tuple(payload))
+
+
+MSG_NAME_NEEDS_LICENCE = "变更企业名称需要变更后的营业执照：请先在企业页面点击“更新认证材料”上传，再提交新名称。"
+
+
+def _changes_legal_representative(app_: Application) -> bool:
+    """Does the pending change's evidence name another legal representative than the evidence
+    the certification rests on? (Then it stays pending with no field changes.)"""
+    from ..evidence import approved_evidence
+
+    if app_.evidence is None:
+        return False
+    previous = approved_evidence(app_.enterprise_id, before_app_id=app_.id)
+    return previous is not None and previous.legal_representative != app_.evidence.legal_representative
+
+
+def _name_change_evidence(user: User, ent: Enterprise, app_: Application | None):
+    """The evidence a change of a certified enterprise's name rests on: the pending change's own,
+    or fresh evidence uploaded since certification; refused (on the name field) without one."""
+    from ..evidence import unused_fresh_evidence
+
+    if app_ is not None and app_.evidence_id is not None:
+        return None  # already attached
+    fresh = unused_fresh_evidence(user, ent)
+    if fresh is None:
+        raise FieldErrors({"name": MSG_NAME_NEEDS_LICENCE})
+    return fresh
 
 
 def update_enterprise(user: User, enterprise_id: int, data: dict) -> EditResult:

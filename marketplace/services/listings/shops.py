@@ -16,6 +16,7 @@ from ...validation.urls import validate_shop_url
 from .. import ServiceError
 from ..audit import record
 from ..enterprise_fields import shop_snapshot
+from ..shop_codes import assign_code
 from ..versioning import begin_edit
 from .common import _diff, EditResult, FieldErrors, _set_withdrawn, SHOP_EDIT_FIELDS
 from .lookups import get_owned_enterprise, get_owned_shop, pending_application
@@ -104,6 +105,7 @@ def add_shop(user: User, enterprise_id: int, data: dict) -> Shop:
     _check_shops_editable(ent)
     fields = clean_shop_fields(ent, data)
     shop = Shop(enterprise=ent, status=Status.DRAFT, **fields)
+    assign_code(shop)
     db.session.add(shop)
     db.session.flush()
     record("shop.create", actor=user, entity_kind="shop", entity_id=shop.id, enterprise_id=ent.id,
@@ -114,6 +116,7 @@ def add_shop(user: User, enterprise_id: int, data: dict) -> Shop:
 
 
 def _submit_shop_application(user: User, ent: Enterprise, shop: Shop) -> Application:
+    assign_code(shop)
     shop.status = Status.PENDING
     shop.status_reason = ""
     app_ = Application(kind=AppKind.SHOP, enterprise_id=ent.id, shop_id=shop.id, applicant_id=user.id,

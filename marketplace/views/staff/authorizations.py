@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ...models import AuthorizationStatus
+from ...models import PDF_MIME, AuthorizationStatus
 from ...services import authorizations
+from ...services.pdfs import page_count, render_pages
 from ...unit_of_work import on_refusal
 from ..helpers import choice_arg, private_file
 from .blueprint import bp, staff_only
@@ -33,7 +34,9 @@ def authorization(auth_id: int):
         "staff/authorization.html", auth=auth, distributor=authorizations.enterprise_with_code(auth.distributor_uscc),
         grantor=authorizations.enterprise_with_code(auth.grantor_uscc),
         decision_form=AuthorizationDecisionForm(version=auth.version),
-        withdraw_form=AuthorizationWithdrawForm(version=auth.version))
+        withdraw_form=AuthorizationWithdrawForm(version=auth.version),
+        letter_pages=page_count(authorizations.letter_for_staff(auth.id).letter_data)
+        if auth.letter_mime == PDF_MIME else 0)
 
 
 @bp.route("/authorizations/<int:auth_id>/letter")
@@ -42,6 +45,17 @@ def authorization_letter(auth_id: int):
     """The letter's bytes (private, never cached)."""
     auth = authorizations.letter_for_staff(auth_id)
     return private_file(auth.letter_data, auth.letter_mime, f"authorization-{auth.id}.{auth.letter_mime.split('/')[-1]}")
+
+
+@bp.route("/authorizations/<int:auth_id>/letter/pages/<int:page_no>")
+@staff_only
+def authorization_letter_page(auth_id: int, page_no: int):
+    """One page of a PDF letter rendered to an image (the PDF itself is only a download)."""
+    auth = authorizations.letter_for_staff(auth_id)
+    pages = render_pages(auth.letter_data, only=page_no) if auth.letter_mime == PDF_MIME else []
+    if not pages:
+        abort(404)
+    return private_file(pages[0].data, pages[0].mime, f"authorization-{auth.id}-p{page_no}.jpg")
 
 
 @bp.route("/authorizations/<int:auth_id>/decide", methods=["POST"])

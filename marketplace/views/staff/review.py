@@ -2,15 +2,15 @@
 approve / reject decisions (each followed straight by the next pending application)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import AppKind, Application, AppStatus, City, Industry
-from ...services import AlreadyDecided, authorizations, review, review_checks
+from ...services import AlreadyDecided, authorizations, evidence, review, review_checks, shop_codes
 from ...unit_of_work import on_refusal
-from ..helpers import choice_arg, int_arg, page_arg
+from ..helpers import choice_arg, int_arg, page_arg, private_file
 from .blueprint import bp, staff_only
 from .forms import ApproveForm, RejectForm
 
@@ -76,7 +76,41 @@ def application(app_id: int):
         reject_form=RejectForm(version=app_row.version), position=position,
         remaining=db.session.scalar(select(func.count()).select_from(review.queue_query(**filters).subquery())),
         brand_authorizations=authorizations.review_summary(app_row.enterprise),
+        ev=app_row.evidence, applicant_history=evidence.applicant_history(app_row),
+        previous_ev=evidence.approved_evidence(app_row.enterprise_id, before_app_id=app_row.id),
+        code_shops=shop_codes.shops_to_check(app_row) if app_row.status == AppStatus.PENDING else [],
     )
+
+
+def _shop_checks_from_form() -> dict[int, shop_codes.ShopCheck]:
+    """The reviewer's per-shop marks on the approve form: ``shop_check_<id>`` (verified /
+    waived) and ``shop_waive_<id>`` (the waiver's reason); anything else is ignored."""
+    checks: dict[int, shop_codes.ShopCheck] = {}
+    for key, value in request.form.items():
+        if not key.startswith("shop_check_") or value not in (shop_codes.VERIFIED, shop_codes.WAIVED):
+            continue
+        try:
+            shop_id = int(key.removeprefix("shop_check_"))
+        except ValueError:
+            continue
+        checks[shop_id] = shop_codes.ShopCheck(value, request.form.get(f"shop_waive_{shop_id}", "")[:1000])
+    return checks
+
+
+@bp.route("/evidence/<int:evidence_id>/licence")
+@staff_only
+def evidence_licence(evidence_id: int):
+    """An applicant's licence: an image inline, a PDF only as a download (never cached)."""
+    row = evidence.for_staff(evidence_id)
+    return private_file(row.licence_data, row.licence_mime, evidence.licence_filename(row))
+
+
+@bp.route("/evidence/<int:evidence_id>/pages/<int:page_no>")
+@staff_only
+def evidence_page(evidence_id: int, page_no: int):
+    """One page of a PDF licence rendered to an image, for reading it beside the entered data."""
+    page = evidence.page_of(evidence.for_staff(evidence_id), page_no)
+    return private_file(page.data, page.mime, f"licence-{evidence_id}-p{page_no}.{page.mime.split('/')[-1]}")
 
 
 def _after_decision(filters: dict):
@@ -106,7 +140,8 @@ def approve(app_id: int):
     if not form.validate_on_submit():
         abort(400)
     on_refusal(_refused_decision(app_id, filters))
-    decided = review.approve(app_id, current_user, seen_version=form.version.data)
+    decided = review.approve(app_id, current_user, seen_version=form.version.data,
+                             shop_checks=_shop_checks_from_form())
     flash(f"已通过申请 #{decided.id}（{decided.kind_label}：{decided.enterprise.name}）。", "success")
     return _after_decision(filters)
 
