@@ -48,8 +48,10 @@ def init_app(app: Flask) -> None:
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli
     from .search_sync import cli as search_cli
-    from .services import changes, complaint_reminders, demo, dynamic, importer, lifecycle, reports, synthetic, url_audit
+    from .services import (
+        changes, complaint_reminders, demo, dynamic, gongshi, importer, lifecycle, reports, synthetic, url_audit,
+    )
 
     for module in (account_cli, lifecycle, importer, synthetic, search_cli, demo, url_audit, complaint_reminders,
-                   reports, dynamic, changes):
+                   reports, dynamic, changes, gongshi):
         module.register_cli(app)
