@@ -165,3 +165,18 @@ def make_offer(event, shop, *, kind: str = "threshold", status: str = "approved"
     db.session.add(offer)
     db.session.flush()
     return offer
+
+
+def end_gongshi() -> dict:
+    """Let every open 公示 entry end today and take effect (approvals of first certifications go
+    on notice first: services.gongshi), then commit, as the periodic command does."""
+    from sqlalchemy import update
+
+    from marketplace.models import NoticeStatus, PublicNotice
+    from marketplace.services import gongshi
+
+    db.session.execute(update(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN)
+                       .values(ends_on=china_today()))
+    counts = gongshi.take_effect()
+    db.session.commit()
+    return counts

@@ -49,14 +49,25 @@ def objection_evidence(objection_id: int):
     return private_file(o.evidence_data, o.evidence_mime, f"objection-{o.id}.{o.evidence_mime.split('/')[-1]}")
 
 
-@bp.route("/objections/<int:objection_id>/<any(uphold, dismiss):decision>", methods=["POST"])
+@bp.route("/objections/<int:objection_id>/uphold", methods=["POST"])
 @staff_only
-def objection_decide(objection_id: int, decision: str):
-    """Uphold or dismiss with a written reason; the form comes back with the reason kept on error."""
+def objection_uphold(objection_id: int):
+    """Uphold: the application returns to review and the merchant is told why."""
+    return _decide(objection_id, gongshi.uphold)
+
+
+@bp.route("/objections/<int:objection_id>/dismiss", methods=["POST"])
+@staff_only
+def objection_dismiss(objection_id: int):
+    """Dismiss: the notice runs on and the objector is told."""
+    return _decide(objection_id, gongshi.dismiss)
+
+
+def _decide(objection_id: int, act):
+    """Decide with a written reason; the form comes back with the reason kept on error."""
     form = ObjectionDecisionForm()
     if form.validate_on_submit():
         with catch_refusal() as refusal:
-            act = gongshi.uphold if decision == "uphold" else gongshi.dismiss
             o = act(objection_id, current_user, form.reason.data)
             flash(f"异议 {o.reference} 已处理：{o.status_label}。", "success")
             return redirect(url_for("staff.objections"), code=303)
