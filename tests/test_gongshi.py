@@ -157,7 +157,7 @@ def test_merchant_cannot_edit_while_on_notice(app, client, login_as):
 
 
 def test_command_is_idempotent(app, client, runner):
-    ent, _shop, _app, _staff, notice = _approved()
+    _ent, _shop, _app, _staff, notice = _approved()
     end = notice.ends_on + timedelta(days=3)
     assert "生效 1 条" in _run(runner, end)
     for _ in range(2):
@@ -248,7 +248,7 @@ def test_uphold_returns_application_to_review_and_mails_merchant(app, client, ru
 
 
 def test_two_staff_cannot_both_decide(app):
-    ent, _shop, _app, staff, notice = _approved()
+    _ent, _shop, _app, staff, notice = _approved()
     objection = gongshi.file_objection(notice.id, gongshi.ObjectionInput(
         reason="名称与营业执照不符，请核实清楚。", contact_name="王女士", contact_phone="13900139000"), None)
     db.session.commit()

@@ -2,8 +2,8 @@
 
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
 ``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, the
-demo's live and ended 网购节 from ``events.demo``, and the brand authorizations
-(``services.demo_authorizations``).
+demo's live and ended 网购节 from ``events.demo``, the brand authorizations
+(``services.demo_authorizations``) and the 公示 entries (``services.demo_gongshi``).
 Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Enterprise
 from . import ServiceError
 from .demo_authorizations import load_demo_authorizations
+from .demo_gongshi import load_demo_gongshi
 from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
@@ -100,10 +101,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     news = load_demo_news()["news"]
     authorizations = load_demo_authorizations(directory)
     events = load_demo_events()
+    gongshi = load_demo_gongshi(make_logo)
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "certificates": report.certificates, "logos": logos, "news": news, "events": events,
-        "authorizations": authorizations,
+        "authorizations": authorizations, "gongshi": gongshi,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
