@@ -61,7 +61,8 @@ def test_a_objection_dismissed_then_gongshi_ends(new_context, live_server, tmp_p
     assert status == "open"
 
     # 1. A consumer on a phone finds the entry and objects, first without a way to be reached.
-    consumer = new_context(viewport=PHONE).new_page()
+    consumer = new_context().new_page()
+    consumer.set_viewport_size(PHONE)
     consumer.goto("/")
     consumer.get_by_role("link", name="认证公示").click()
     consumer.get_by_text(NANLING).first.wait_for()
@@ -92,7 +93,8 @@ def test_a_objection_dismissed_then_gongshi_ends(new_context, live_server, tmp_p
     # 2. /verify says 公示中; the command holds the entry back while the objection is open.
     assert "公示中" in _verify(consumer, NANLING_SHOP)
     shoot(consumer, "gongshi-4-verify-in-notice")
-    assert "暂缓 1 条" in _take_effect(live_server, ends_on)
+    assert "生效 0 条" in _take_effect(live_server, ends_on)
+    assert live_server.sql("SELECT status FROM public_notice WHERE id = :n", n=notice_id)[0][0] == "open"
 
     # 3. Staff read it beside the entry, with the evidence image, and dismiss it.
     staff = new_context().new_page()
@@ -145,7 +147,8 @@ def test_b_objection_upheld_returns_to_review(new_context, live_server):
     assert "异议成立" in mail["Subject"] and "补充授权材料" in mail.get_content()
 
     # 2. The merchant sees why, on a phone.
-    merchant = new_context(viewport=PHONE).new_page()
+    merchant = new_context().new_page()
+    merchant.set_viewport_size(PHONE)
     login(merchant, MERCHANT, PASSWORD)
     merchant.goto("/merchant/")
     merchant.get_by_text("补充授权材料").first.wait_for()
