@@ -60,11 +60,11 @@ def _register_blueprints(app: Flask) -> None:
     ``merchant.bp`` (imported here, before that blueprint is registered: merchant.py does not import
     it back)."""
     from .views import (  # noqa: F401
-        api, auth, complaints, events, feeds, media, merchant, merchant_events, merchant_trust, news, public, reports,
-        search, staff, trust,
+        api, auth, complaints, events, feeds, gongshi, media, merchant, merchant_events, merchant_trust, news, public,
+        reports, search, staff, trust,
     )
 
     for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, reports, events,
-                   merchant_trust):
+                   merchant_trust, gongshi):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

@@ -48,9 +48,9 @@ def init_app(app: Flask) -> None:
         click.echo("新增参考数据：" + "，".join(f"{k} {v}" for k, v in added.items()))
     from . import account_cli
     from .search_sync import cli as search_cli
-    from .services import changes, complaint_reminders, demo, dynamic, lifecycle, reports, synthetic, url_audit
+    from .services import changes, complaint_reminders, demo, dynamic, gongshi, lifecycle, reports, synthetic, url_audit
     from .services.importer import cli as importer_cli
 
     for module in (account_cli, lifecycle, importer_cli, synthetic, search_cli, demo, url_audit, complaint_reminders,
-                   reports, dynamic, changes):
+                   reports, dynamic, changes, gongshi):
         module.register_cli(app)

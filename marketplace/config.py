@@ -45,6 +45,7 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "MAX_IMAGE_BYTES": (5 * 1024 * 1024, int),
     "MAX_IMAGE_PIXELS": (40_000_000, int),
     "CERTIFICATE_VALID_DAYS": (730, int),
+    "GONGSHI_WORKING_DAYS": (5, int),  # 公示: working days an approved first certification is on /gongshi
     "ENTERPRISE_GOAL": (10_000, int),
     "PER_PAGE": (20, int),
     "CATALOG_CACHE_SECONDS": (60, int),  # max age of cached directory counts (also dropped on any listing change)

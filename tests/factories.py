@@ -240,3 +240,16 @@ def post_with_evidence(client, url: str, data: dict | None = None, **kwargs):
     assert token, "no one-time form token on " + url
     form = {**evidence_form(), **(data or {}), "form_token": token.group(1)}
     return client.post(url, data=form, content_type="multipart/form-data", **kwargs)
+def end_gongshi() -> dict:
+    """Let every open 公示 entry end today and take effect (approvals of first certifications go
+    on notice first: services.gongshi), then commit, as the periodic command does."""
+    from sqlalchemy import update
+
+    from marketplace.models import NoticeStatus, PublicNotice
+    from marketplace.services import gongshi
+
+    db.session.execute(update(PublicNotice).where(PublicNotice.status == NoticeStatus.OPEN)
+                       .values(ends_on=china_today()))
+    counts = gongshi.take_effect()
+    db.session.commit()
+    return counts

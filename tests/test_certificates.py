@@ -11,7 +11,7 @@ from sqlalchemy import select
 from marketplace import clock
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Certification, Enterprise, Role
-from marketplace.services import review
+from marketplace.services import gongshi, review
 from marketplace.services.certificates import issue_certificates
 from marketplace.services.importer.writer import run_import
 from tests import factories as f
@@ -46,8 +46,11 @@ def test_review_and_import_issue_by_the_same_rules(app):
     application = f.make_application(reviewed)
     db.session.commit()
     uscc = f.make_uscc(910001)
-    with clock.frozen(LATE_UTC):
+    with clock.frozen(datetime(2026, 6, 22, 2, 0)):  # 公示 of 5 working days ends on 29 June
         review.approve(application.id, staff, shop_checks=_codes(application))
+        db.session.commit()
+    with clock.frozen(LATE_UTC):
+        gongshi.take_effect()  # a reviewed certificate is issued when its 公示 takes effect
         report = run_import(f"{ENT_HEADER}\n{uscc},佛山市证书规则测试有限公司,规则牌,佛山,家电,,,,,是\n".encode(),
                             None, dry_run=False)
         assert report.ok, report.errors

@@ -15,7 +15,7 @@ from marketplace.services import changes, review
 from marketplace.services.changes import event_type
 from marketplace.services.importer.writer import run_import
 from marketplace.services.lifecycle import expire_certificates
-from tests.factories import make_application, make_enterprise, make_shop, make_user, make_uscc
+from tests.factories import end_gongshi, make_application, make_enterprise, make_shop, make_user, make_uscc
 
 
 def _codes(application):
@@ -40,6 +40,7 @@ def _approve_new_enterprise(name="广东变更测试有限公司"):
     staff = make_user(Role.STAFF)
     review.approve(app_row.id, staff, shop_checks=_codes(app_row))
     db.session.commit()
+    end_gongshi()  # certified (and in the feed) when its 公示 takes effect
     return ent, shop, staff
 
 

@@ -543,6 +543,9 @@ def test_review_round_trip_with_staff_service(client, merchant):
     review.approve(second.id, staff, shop_checks=_codes(second))
     db.session.commit()
     db.session.expire_all()
+    assert "公示中" in text(client.get("/merchant/"))  # a first certification goes on 公示 first
+    f.end_gongshi()
+    db.session.expire_all()
     dash = text(client.get("/merchant/"))
     assert "已认证" in dash and "GDWS-" in dash
     assert db.session.get(Shop, shop.id).status == Status.CERTIFIED

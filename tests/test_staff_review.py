@@ -13,8 +13,7 @@ from marketplace.clock import utc_now
 from marketplace.services import ServiceError, review
 from marketplace.services.mail import read_outbox
 from tests.factories import (
-    industry, make_application, make_enterprise, make_shop, make_user, platform,
-
+    end_gongshi, industry, make_application, make_enterprise, make_shop, make_user, platform,
 )
 
 def _codes(application):
@@ -102,6 +101,13 @@ def test_approve_enterprise_issues_certificate_and_mails(app, client, login_as):
     assert resp.status_code == 302
     db.session.expire_all()
     ent = db.session.get(Enterprise, ent.id)
+    assert ent.status == "notice" and ent.certificate is None  # a first certification goes on 公示 first
+    mails = read_outbox()
+    assert mails and mails[-1]["To"] == merchant.email and "已通过" in mails[-1]["Subject"]
+    assert "公示" in mails[-1].get_content()
+    end_gongshi()
+    db.session.expire_all()
+    ent = db.session.get(Enterprise, ent.id)
     assert ent.status == "certified" and ent.certified_at is not None
     assert db.session.get(Shop, shop.id).status == "certified"
     assert db.session.get(Shop, draft.id).status == "draft"
@@ -111,8 +117,7 @@ def test_approve_enterprise_issues_certificate_and_mails(app, client, login_as):
     a = db.session.get(Application, a.id)
     assert a.status == "approved" and a.decided_by_id == staff.id
     mails = read_outbox()
-    assert mails and mails[-1]["To"] == merchant.email and "已通过" in mails[-1]["Subject"]
-    assert cert.number in mails[-1].get_content()
+    assert mails[-1]["To"] == merchant.email and cert.number in mails[-1].get_content()
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "application.approve.enterprise")).actor_id == staff.id
 
 
@@ -189,6 +194,10 @@ def test_new_shop_approve_and_reject(app, client, login_as):
     client.post(f"/staff/review/{a1.id}/approve", data=_codes_form(a1))
     client.post(f"/staff/review/{a2.id}/reject", data={"reason": "网址无法访问"})
     db.session.expire_all()
+    assert db.session.get(Shop, s1.id).status == "notice"  # a new shop goes on 公示 first
+    assert client.get(f"/go/{s1.id}").status_code == 404
+    end_gongshi()
+    db.session.expire_all()
     assert db.session.get(Shop, s1.id).status == "certified"
     assert db.session.get(Shop, s2.id).status == "rejected"
     assert db.session.get(Shop, s2.id).status_reason == "网址无法访问"
@@ -242,7 +251,8 @@ def test_second_decision_is_refused(app, client, login_as):
     assert "已被其他工作人员处理" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Application, a.id).status == "approved"
-    assert db.session.get(Enterprise, ent.id).status == "certified"
+    assert db.session.get(Enterprise, ent.id).status == "notice"
+    end_gongshi()
     assert db.session.query(Certification).count() == 1
 
 
@@ -286,6 +296,7 @@ def test_concurrent_decisions_one_wins(app):
     winner = 0 if results[0] == "won" else 1
     assert final.decided_by_id == ids[winner]
     assert final.status == ("approved" if winner == 0 else "rejected")
+    end_gongshi()
     assert db.session.query(Certification).count() == (1 if winner == 0 else 0)
     decisions = db.session.scalars(select(AuditLog).where(AuditLog.action.like("application.%"))).all()
     assert len(decisions) == 1

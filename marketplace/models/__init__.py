@@ -28,6 +28,7 @@ from .authorization import (
 from .annual import AnnualConfirmation, ConfirmationStatus
 from .changes import CertificationEvent, EventType
 from .watch import ImpersonationSighting, SightingKind
+from .notice import NoticeObjection, NoticeStatus, ObjectionStatus, PublicNotice
 
 __all__ = [
     "Role", "ShopType", "Status",
@@ -42,6 +43,7 @@ __all__ = [
     "AuthorizationSource", "AuthorizationStatus", "BrandAuthorization", "ShopAuthorization",
     "brand_authorization_platform", "AnnualConfirmation", "ConfirmationStatus", "CertificationEvent", "EventType",
     "ImpersonationSighting", "SightingKind",
+    "NoticeObjection", "NoticeStatus", "ObjectionStatus", "PublicNotice",
     "SearchSynonym", "SynonymCategory", "SynonymKind",
     "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
     "ReportStatus",

@@ -16,8 +16,9 @@ class Status:
     SUSPENDED = "suspended"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    NOTICE = "notice"  # approved, on 公示 (services.gongshi) until it takes effect; not public yet
 
-    ALL = (DRAFT, PENDING, CERTIFIED, REJECTED, SUSPENDED, REVOKED, EXPIRED)
+    ALL = (DRAFT, PENDING, CERTIFIED, REJECTED, SUSPENDED, REVOKED, EXPIRED, NOTICE)
     LABELS = {
         DRAFT: "草稿",
         PENDING: "审核中",
@@ -26,6 +27,7 @@ class Status:
         SUSPENDED: "已暂停",
         REVOKED: "已撤销",
         EXPIRED: "已过期",
+        NOTICE: "公示中",
     }
 
 

@@ -17,13 +17,13 @@ from .. import clock
 from ..extensions import db
 from ..models import (
     AppKind, AppStatus, AuditLog, CertStatus, City, ComplaintFeedback, ComplaintStatus, Industry, Placement,
-    Platform, Role, Status, SynonymKind, User,
+    ObjectionStatus, Platform, Role, Status, SynonymKind, User,
 )
 
 SUBJECTS = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "featured": "推荐位",
     "badge": "标识", "certificate": "证书", "import": "导入", "export": "导出", "account": "账号",
-    "report": "月度报表",
+    "report": "月度报表", "objection": "公示异议", "gongshi": "公示",
 }
 VERBS = {
     "create": "新建", "update": "修改", "delete": "删除", "submit": "提交", "approve": "通过", "reject": "驳回",
@@ -36,11 +36,12 @@ VERBS = {
     "dismissed": "不予受理", "accept": "受理", "mediate": "转入调解", "negotiation_expired": "协商期满转调解",
     "settled": "商家协商和解", "confirmed": "消费者确认满意", "objection": "消费者提出异议",
     "reopen": "异议成立，重新调解", "objection_reviewed": "异议复核，维持结果", "file": "报送", "correct": "更正",
+    "lodge": "提出", "uphold": "成立（退回审核）", "dismiss": "不成立", "effective": "期满生效",
 }
 ENTITIES = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "certificate": "证书",
     "featured_slot": "推荐位", "synonym": "同义词规则", "import": "导入", "export": "导出", "user": "账号",
-    "monthly_report": "月度报表",
+    "monthly_report": "月度报表", "objection": "公示异议",
 }
 FIELDS = {
     "status": "状态", "reason": "理由", "name": "名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
@@ -53,9 +54,10 @@ FIELDS = {
     "feedback_due": "确认期限", "upheld": "查实", "feedback": "消费者反馈", "created": "新增", "updated": "更新",
     "unchanged": "未变", "file": "文件", "q": "名称包含", "city": "城市", "industry": "行业",
     "terms": "词语", "targets": "同时搜索", "category": "类别", "active": "生效",
+    "notice_ends_on": "公示截止", "notice_id": "公示条目", "valid_until": "有效期至",
 }
 STATUS_BY_ENTITY = {"complaint": ComplaintStatus.LABELS, "application": AppStatus.LABELS,
-                    "certificate": CertStatus.LABELS}
+                    "certificate": CertStatus.LABELS, "objection": ObjectionStatus.LABELS}
 LOOKUPS = {"city_id": City, "city": City, "industry_ids": Industry, "industry_id": Industry, "industry": Industry,
            "platform_id": Platform, "assignee_id": User}
 EMPTY = "（空）"

@@ -3,8 +3,8 @@
 Used by ``python app.py`` on first start (see ``marketplace.bootstrap``) and by
 ``flask --app app load-demo``. The demo news articles (``data/demo/news.toml``) come with it, the
 demo's live and ended 网购节 from ``events.demo``, the brand authorizations
-(``services.demo_authorizations``) and two applications waiting for review with their evidence
-(``services.demo_applications``).
+(``services.demo_authorizations``), the 公示 entries (``services.demo_gongshi``) and two applications waiting
+for review with their evidence (``services.demo_applications``).
 Every enterprise also gets a generated logo: a coloured rounded
 square with its brand's pinyin initials, drawn with Pillow's built-in font (no CJK font needed)
 and stored through the same ``store_image`` pipeline as uploaded logos.
@@ -27,6 +27,7 @@ from ..models import Enterprise
 from . import ServiceError
 from .demo_applications import load_demo_applications
 from .demo_authorizations import load_demo_authorizations
+from .demo_gongshi import load_demo_gongshi
 from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer.writer import run_import
@@ -102,11 +103,12 @@ def load_demo_data(directory: Path | None = None) -> dict:
     news = load_demo_news()["news"]
     authorizations = load_demo_authorizations(directory)
     events = load_demo_events()
+    gongshi = load_demo_gongshi(make_logo)
     applications = load_demo_applications()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "certificates": report.certificates, "logos": logos, "news": news, "events": events,
-        "authorizations": authorizations, "applications": applications,
+        "authorizations": authorizations, "gongshi": gongshi, "applications": applications,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

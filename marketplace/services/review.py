@@ -151,10 +151,17 @@ def _hand_over_claimed_enterprise(app_id: int) -> None:
 
 
 def _approve_enterprise(application: Application, actor):
-    """Certify the enterprise with its pending shops and issue its certificate."""
+    """Certify the enterprise with its pending shops and issue its certificate — or, for a first
+    certification, put it on 公示 (``services.gongshi``; certified when the notice ends)."""
+    from . import gongshi  # gongshi imports this module (site_link)
+
     ent = application.enterprise
     begin_edit(ent)
     before = _audited_enterprise(ent)
+    if gongshi.goes_on_notice(application):
+        notice = gongshi.publish(application)
+        after = _audited_enterprise(ent) | {"notice_ends_on": notice.ends_on.isoformat()}
+        return "enterprise", ent.id, before, after, gongshi.approval_detail(notice)
     now = utc_now()
     ent.status, ent.status_reason, ent.certified_at = Status.CERTIFIED, "", now
     for shop in ent.shops:
@@ -206,11 +213,17 @@ def _approve_enterprise_edit(application: Application, actor):
 
 
 def _approve_shop(application: Application, actor):
+    """Apply a shop change, certify a new shop — or put a never-certified one on 公示."""
+    from . import gongshi  # gongshi imports this module (site_link)
+
     shop = application.shop
     if shop is None:
         raise ServiceError("申请对应的店铺已不存在。")
     begin_edit(shop)
     before = _audited_shop(shop)
+    if gongshi.goes_on_notice(application):
+        notice = gongshi.publish(application)
+        return "shop", shop.id, before, _audited_shop(shop), gongshi.approval_detail(notice)
     if application.kind == AppKind.SHOP:
         shop.status, shop.status_reason, shop.certified_at = Status.CERTIFIED, "", utc_now()
     else:

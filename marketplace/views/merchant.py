@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import AppKind, AppStatus, Enterprise, Role, Status
-from ..services import annual_confirmation, evidence, impersonation
+from ..services import annual_confirmation, evidence, gongshi, impersonation
 from ..services.listings.applications import submit_for_certification, withdraw_application
 from ..services.listings.claims import claim_enterprise, find_claimable
 from ..services.listings.dashboard import (
@@ -84,6 +84,7 @@ def _enterprise_panel(ent):
         "clicks_max": max([c for series in clicks.values() for _, c in series] or [0]),
         "clicks_total": {sid: sum(c for _, c in series) for sid, series in clicks.items()},
         "annual": annual_confirmation.waiting_for(ent),
+        "notice": gongshi.open_notice_for(ent),
     }
 
 

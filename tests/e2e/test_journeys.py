@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fill_evidence, licence_image, login, mark_codes_verified, shoot
+from marketplace.clock import china_today
 
 pytestmark = pytest.mark.e2e
 
@@ -246,6 +247,10 @@ def test_c_staff_approve_and_feature_it(new_context, live_server):
     mark_codes_verified(page)
     page.locator("#approve-form button[type=submit]").click()
     page.wait_for_load_state()
+    # a first certification goes on 公示 first; let its period pass and the periodic command run
+    assert live_server.sql("SELECT status FROM enterprise WHERE id = :e", e=ent_id)[0][0] == "notice"
+    live_server.sql("UPDATE public_notice SET ends_on = :d WHERE enterprise_id = :e", d=china_today(), e=ent_id)
+    assert "生效 1 条" in live_server.flask("gongshi-take-effect").stdout
     ent = live_server.sql("SELECT status FROM enterprise WHERE id = :e", e=ent_id)[0][0]
     assert ent == "certified"
     assert live_server.sql("SELECT status FROM shop WHERE id = :s", s=STATE["shop_id"])[0][0] == "certified"

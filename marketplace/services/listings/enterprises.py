@@ -199,6 +199,8 @@ def create_enterprise(user: User, data: dict) -> Enterprise:
 def _check_editable(ent: Enterprise) -> None:
     if ent.status == Status.PENDING:
         raise ServiceError("该企业正在审核中，暂不能修改。如需修改，请先撤回认证申请。")
+    if ent.status == Status.NOTICE:
+        raise ServiceError("该企业正在公示中，公示期间不能修改；认证生效后可以提交变更。")
     if ent.status in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"该企业{ent.status_label}，不能修改；如有疑问请联系工作人员。")
 

@@ -95,6 +95,8 @@ def _url_conflict(url: str, ent: Enterprise, *, exclude_shop_id: int | None) -> 
 def _check_shops_editable(ent: Enterprise) -> None:
     if ent.status == Status.PENDING:
         raise ServiceError("该企业正在审核中，暂不能增删或修改店铺。如需修改，请先撤回认证申请。")
+    if ent.status == Status.NOTICE:
+        raise ServiceError("该企业正在公示中，公示期间不能增删或修改店铺；认证生效后可以提交变更。")
     if ent.status in (Status.SUSPENDED, Status.REVOKED):
         raise ServiceError(f"该企业{ent.status_label}，不能管理店铺；如有疑问请联系工作人员。")
 
@@ -147,7 +149,7 @@ def update_shop(user: User, shop_id: int, data: dict) -> EditResult:
     shop = get_owned_shop(user, shop_id)
     ent = shop.enterprise
     _check_shops_editable(ent)
-    if shop.status in (Status.SUSPENDED, Status.REVOKED):
+    if shop.status in (Status.SUSPENDED, Status.REVOKED, Status.NOTICE):
         raise ServiceError(f"该店铺{shop.status_label}，不能修改；如有疑问请联系工作人员。")
     fields = clean_shop_fields(ent, data, exclude_shop_id=shop.id)
     begin_edit(shop, data.get("version"))
@@ -198,7 +200,7 @@ def remove_shop(user: User, shop_id: int) -> None:
     shop = get_owned_shop(user, shop_id)
     ent = shop.enterprise
     _check_shops_editable(ent)
-    if shop.status in (Status.SUSPENDED, Status.REVOKED):
+    if shop.status in (Status.SUSPENDED, Status.REVOKED, Status.NOTICE):
         raise ServiceError(f"该店铺{shop.status_label}，不能自行删除；如有疑问请联系工作人员。")
     snapshot = {**shop_snapshot(shop), "status": shop.status}
     for app_ in db.session.scalars(select(Application).where(

@@ -23,7 +23,9 @@ class Outcome:
     PRODUCT_PAGE = "product_page"
     SUSPICIOUS = "suspicious"  # the link's host imitates a certified shop but is not on its platform
     NAME_MATCH = "name_match"  # a brand or company name matched certified enterprises
-    ALL = (CERTIFIED, SUSPENDED, REVOKED, EXPIRED, NOT_FOUND, SHORT_LINK, PRODUCT_PAGE, SUSPICIOUS, NAME_MATCH)
+    IN_NOTICE = "in_notice"  # approved, on 公示 (services.gongshi): not certified yet
+    ALL = (CERTIFIED, SUSPENDED, REVOKED, EXPIRED, NOT_FOUND, SHORT_LINK, PRODUCT_PAGE, SUSPICIOUS, NAME_MATCH,
+           IN_NOTICE)
     LABELS = {
         CERTIFIED: "认证有效",
         SUSPENDED: "认证已暂停",
@@ -34,9 +36,10 @@ class Outcome:
         PRODUCT_PAGE: "商品页链接，无法判断店铺",
         SUSPICIOUS: "疑似仿冒",
         NAME_MATCH: "找到认证企业",
+        IN_NOTICE: "公示中",
     }
-    # Worst first: when several listings match, the best outcome is reported.
-    RANK = {CERTIFIED: 0, SUSPENDED: 1, EXPIRED: 2, REVOKED: 3}
+    # Best first: when several listings match, the best outcome is reported.
+    RANK = {CERTIFIED: 0, IN_NOTICE: 1, SUSPENDED: 2, EXPIRED: 3, REVOKED: 4}
 
 
 @dataclass
@@ -128,10 +131,20 @@ def was_ever_public(listing: Enterprise | Shop) -> bool:
     return listing.status == Status.CERTIFIED or listing.certified_at is not None
 
 
+def on_notice(ent: Enterprise, shop: Shop | None = None) -> bool:
+    """True while the listing is approved but on 公示 (not certified until the notice ends)."""
+    if shop is None:
+        return ent.status == Status.NOTICE
+    return shop.status == Status.NOTICE and ent.status in (Status.NOTICE, Status.CERTIFIED)
+
+
 def listing_outcome(ent: Enterprise, shop: Shop | None = None) -> str | None:
     """The outcome for an enterprise (and one of its shops), or None when the listing was never
     public (draft / pending / rejected, or a shop that was only ever pending when its enterprise
-    was later revoked): those get exactly the answer an unknown listing gets."""
+    was later revoked): those get exactly the answer an unknown listing gets. A listing approved
+    and on 公示 answers ``in_notice``."""
+    if on_notice(ent, shop):
+        return Outcome.IN_NOTICE
     if not was_ever_public(ent) or (shop is not None and not was_ever_public(shop)):
         return None
     statuses = [ent.status] + ([shop.status] if shop is not None else [])
@@ -161,6 +174,9 @@ def _listing_message(outcome: str, ent: Enterprise, shop: Shop | None) -> str:
         detail = f"；{_validity(cert)}" if cert else ""
         return f"{subject}是广货网上行认证店铺{owner}{detail}。" if shop is not None else \
             f"{subject}是广货网上行认证企业{detail}。"
+    if outcome == Outcome.IN_NOTICE:
+        return (f"{subject}已通过审核，正在公示中{owner}，公示期满且无异议后认证生效。"
+                "公示期间它还不是认证店铺；如您对其有异议，可在“公示”页面提出。")
     if outcome == Outcome.SUSPENDED:
         return (f"{subject}的认证已暂停{owner}。暂停期间它不是认证店铺，请暂缓在此下单，"
                 "或选择该品牌其他认证有效的店铺。")

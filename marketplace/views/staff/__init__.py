@@ -17,12 +17,13 @@
 * ``annual``        — annual confirmations (年度确认) to check;
 * ``watch``         — the impersonation watch (疑似仿冒监测);
 * ``synonyms``      — search synonyms (搜索同义词);
+* ``objections``    — objections (异议) filed on 公示 entries: uphold or dismiss;
 * ``forms``         — the console's Flask-WTF forms.
 
 Importing the package imports every topic module, which registers its routes on ``bp``.
 """
 from . import (  # noqa: F401
     admin, annual, authorizations, complaint_process, complaints, curation, dashboard, events, import_export, listings,
-    news, reports, review, stats, synonyms, watch,
+    news, objections, reports, review, stats, synonyms, watch,
 )
 from .blueprint import bp  # noqa: F401

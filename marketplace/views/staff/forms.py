@@ -171,3 +171,11 @@ class AnnualCheckForm(FlaskForm):
     decision = HiddenField(validators=[InputRequired()])
     note = TextAreaField("说明（退回时必填，商家可见）", validators=[Optional(), Length(max=1000, message="说明不能超过 1000 个字符。")])
     version = HiddenField()
+
+
+class ObjectionDecisionForm(FlaskForm):
+    """Uphold or dismiss a 公示 objection: the written reason goes to the merchant (uphold) and
+    to the objector (both)."""
+
+    reason = TextAreaField("处理理由（告知商家或异议人）", validators=[
+        DataRequired("请填写处理理由。"), Length(max=1000, message="处理理由不能超过 1000 个字。")])
