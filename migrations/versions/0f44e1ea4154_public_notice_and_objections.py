@@ -4,7 +4,7 @@ No existing row changes: listings already certified stay certified; only approva
 go through 公示 (services.gongshi).
 
 Revision ID: 0f44e1ea4154
-Revises: e5a9c2d7b318
+Revises: a7c3e9d1f520
 Create Date: 2026-12-05 02:59:25.355101
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0f44e1ea4154'
-down_revision = 'e5a9c2d7b318'
+down_revision = 'a7c3e9d1f520'
 branch_labels = None
 depends_on = None
 
