@@ -26,7 +26,7 @@ def _filters() -> listing.ProductFilters:
     values = {}
     for key in FACET_LABELS:
         raw = (request.args.get(key) or "").strip()
-        values[key] = raw if len(raw) <= MAX_SLUG and raw.isprintable() else "\x00invalid"
+        values[key] = raw if len(raw) <= MAX_SLUG and raw.isprintable() else "!invalid"
     return listing.ProductFilters(**values)
 
 

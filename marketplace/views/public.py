@@ -17,6 +17,7 @@ from ..models import (
 )
 from ..services import authorizations, catalog, complaint_record, news
 from ..services.events import listing as event_listing
+from ..services.products import listing as product_listing
 from ..services.reference_data import REGIONS
 from ..validation.urls import checked_href, parse_web_url, product_url_problem, shop_url_problem
 from .helpers import choice_arg, int_arg, page_arg, slug_or_404
@@ -159,6 +160,7 @@ def enterprise(enterprise_id: int):
         shop_authorizations=authorizations.shop_labels(ent.public_shops),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
         complaint_record=complaint_record.public_record(ent.id),
+        products=product_listing.enterprise_products(ent) if ent.is_public else [],
     ))
     if unpublished:
         response.headers["X-Robots-Tag"] = "noindex"
