@@ -290,3 +290,41 @@ def test_another_merchants_product_is_404(world, client, login_as):
     product = approved(world)
     login_as(world["other"])
     assert client.get(f"/merchant/products/{product.id}/edit").status_code == 404
+
+
+# --------------------------------------------------------------------------- enterprise page (issue 16 item 4)
+
+
+def _edit(ent, **over) -> dict:
+    out = {"name": ent.name, "brands": "；".join(ent.brand_names), "city_id": str(ent.city_id),
+           "industry_ids": [i.id for i in ent.industries], "description": ent.description, "website": "",
+           "founded_year": ""}
+    out.update(over)
+    return out
+
+
+def test_customer_service_facts_are_reviewed_then_shown(world, client):
+    from marketplace.services import review as app_review
+    from marketplace.services.listings.enterprises import update_enterprise
+
+    ent = world["ent"]
+    with pytest.raises(FieldErrors) as err:
+        update_enterprise(world["owner"], ent.id, _edit(ent, service_phone="12345"))
+    assert "客服电话" in err.value.errors["service_phone"]
+    db.session.rollback()
+    result = update_enterprise(world["owner"], ent.id, _edit(
+        ent, service_phone="４００ 123 4567", service_hours="每天 9:00–21:00", address="佛山市顺德区北滘镇工业大道 1 号"))
+    db.session.commit()
+    assert not result.applied and result.application.payload["service_phone"] == "400-123-4567"
+    assert "400-123-4567" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    app_review.approve(result.application.id, world["staff"])
+    db.session.commit()
+    html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    assert "400-123-4567" in html and "每天 9:00–21:00" in html and "工业大道 1 号" in html
+
+
+def test_enterprise_page_has_go_and_copy_link_buttons_without_inline_script(world, client):
+    html = client.get(f"/enterprises/{world['ent'].id}").get_data(as_text=True)
+    assert f'href="/go/{world["shop"].id}"' in html and ">进店<" in html
+    assert 'data-copy="#shop-url-' in html and "https://lingnan.tmall.com/" in html
+    assert "js/copy.js" in html and "onclick" not in html and "<script>" not in html
