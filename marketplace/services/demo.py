@@ -29,6 +29,7 @@ from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer import run_import
 from .news_seed import load_demo_news
+from .products.demo import load_demo_products
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 LOGO_SIZE = 256
@@ -100,10 +101,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     news = load_demo_news()["news"]
     authorizations = load_demo_authorizations(directory)
     events = load_demo_events()
+    products = load_demo_products()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "certificates": report.certificates, "logos": logos, "news": news, "events": events,
-        "authorizations": authorizations,
+        "authorizations": authorizations, "products": products,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
