@@ -313,7 +313,8 @@ def test_customer_service_facts_are_reviewed_then_shown(world, client):
     assert "客服电话" in err.value.errors["service_phone"]
     db.session.rollback()
     result = update_enterprise(world["owner"], ent.id, _edit(
-        ent, service_phone="４００ 123 4567", service_hours="每天 9:00–21:00", address="佛山市顺德区北滘镇工业大道 1 号"))
+        ent, service_phone="４００ 123 4567", service_hours="每天 9:00–21:00",
+        address="佛山市顺德区北滘镇工业大道 1 号"))
     db.session.commit()
     assert not result.applied and result.application.payload["service_phone"] == "400-123-4567"
     assert "400-123-4567" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)

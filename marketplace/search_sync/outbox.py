@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import (
     Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
-    Product, ProductLink, ProductPhoto, SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent, enterprise_badge, enterprise_industry,
+    Product, ProductLink, ProductPhoto, SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent,
+    enterprise_badge, enterprise_industry,
 )
 from ..clock import utc_now
 from .documents import _chunks
