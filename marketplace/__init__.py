@@ -56,15 +56,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """One blueprint per audience; each module exposes ``bp``. ``merchant_events`` adds its routes to
-    ``merchant.bp`` (imported here, before that blueprint is registered: merchant.py does not import
-    it back)."""
+    """One blueprint per audience; each module exposes ``bp``. ``merchant_events`` and
+    ``merchant_products`` add their routes to ``merchant.bp`` (imported here, before that blueprint
+    is registered: merchant.py does not import them back)."""
     from .views import (  # noqa: F401
-        api, auth, complaints, events, feeds, gongshi, media, merchant, merchant_events, merchant_trust, news, public,
-        reports, search, staff, trust,
+        api, auth, complaints, events, feeds, gongshi, media, merchant, merchant_events, merchant_products, merchant_trust,
+        news, products, public, reports, search, staff, trust,
     )
 
     for module in (public, media, auth, staff, complaints, merchant, search, trust, feeds, news, reports, events,
-                   merchant_trust, gongshi):
+                   merchant_trust, gongshi, products):
         app.register_blueprint(module.bp)
     api.init_app(app)  # through flask-smorest, which writes the OpenAPI document from its schemas

@@ -44,13 +44,14 @@ from sqlalchemy import event, func, inspect as sa_inspect, select
 
 from .clock import machine_time, monotonic
 from .models import (
-    Brand, Certification, Enterprise, FeaturedSlot, SearchOutbox, Shop, Status,
+    Brand, Certification, Enterprise, FeaturedSlot, Product, ProductLink, ProductPhoto, ProductStatus, SearchOutbox,
+    Shop, Status,
 )
 
 PAGE_ENT, PAGE_LISTS, PAGE_ALL = "page_ent", "page_lists", "page_all"
 # Search rows written by the outbox listener next to the page rows above (which say what they
 # mean for pages): the tracker skips them. Any other kind (news, unknown) drops every page.
-SEARCH_KINDS = frozenset({"enterprise", "shop", "platform", "synonym", "event"})
+SEARCH_KINDS = frozenset({"enterprise", "shop", "platform", "synonym", "event", "product"})
 GRACE = 10.0  # seconds a transaction may take between writing its outbox rows and committing
 
 # Attributes whose change alters only what is shown where the listing is shown (its page, its
@@ -88,7 +89,23 @@ def page_keys_for(obj, session, whole: bool) -> set[tuple[str, int]]:
     if isinstance(obj, (Certification, FeaturedSlot)):
         ent_id = obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)
         return {(PAGE_LISTS, 0)} | ({(PAGE_ENT, ent_id)} if ent_id else set())
+    if isinstance(obj, (Product, ProductLink, ProductPhoto)):
+        return _product_keys(obj, whole)
     return {(PAGE_ALL, 0)}
+
+
+def _product_keys(obj, whole: bool) -> set[tuple[str, int]]:
+    """A product shows on its page, /products, search and its enterprise's page, and only once
+    approved: a pending product (or a photo or link of one) drops nothing public. An approved
+    one drops its enterprise's pages (every page that showed it also loaded that enterprise)
+    and the lists."""
+    product = obj if isinstance(obj, Product) else obj.product
+    if product is None:
+        return {(PAGE_ALL, 0)}  # an orphaned photo or link: not worth working out
+    if not _was_or_is(product, "status", ProductStatus.APPROVED, whole and product is obj):
+        return set()
+    ent_id = product.enterprise_id or (product.enterprise.id if product.enterprise else None)
+    return {(PAGE_LISTS, 0)} | ({(PAGE_ENT, ent_id)} if ent_id else set())
 
 
 def _was_or_is(obj, attr: str, value, whole: bool) -> bool:

@@ -1,7 +1,7 @@
 """The index schema and the conversion of a plain document dict into Whoosh fields.
 
-One index holds three kinds of documents, told apart by ``kind``: ``enterprise``, ``shop`` and
-``platform``. A document dict (what ``marketplace.search_sync`` builds from the database, or the
+One index holds four kinds of documents, told apart by ``kind``: ``enterprise``, ``shop``,
+``platform`` and ``product``. A document dict (what ``marketplace.search_sync`` builds from the database, or the
 benchmark builds synthetically) looks like::
 
     {"kind": "enterprise", "id": 12, "name": "佛山市美的电器有限公司", "brands": ["美的", "Midea"],
@@ -11,7 +11,7 @@ benchmark builds synthetically) looks like::
      "visits": 0}
 
 ``places`` are extra place names (the district the enterprise is registered in), searchable like
-the city through the ``tags`` field. A shop document also carries ``enterprise_id``.
+the city through the ``tags`` field. A shop or product document also carries ``enterprise_id``.
 
 Boosts: brand (4) > name (3) > enterprise name of a shop (2) > pinyin (2) > tags (1.2) >
 description (1) > sub-word bigrams (0.5); a per-document boost rewards badges modestly (x1.1 per
@@ -34,7 +34,7 @@ from .analysis import (
     segment, space_analyzer,
 )
 
-KINDS = ("enterprise", "shop", "platform")
+KINDS = ("enterprise", "shop", "platform", "product")
 
 # Facet name -> document dict key.
 FACET_FIELDS = {
@@ -205,7 +205,7 @@ def _lexicon(kind: str, name: str, brands: list[str], facets: dict) -> tuple[set
     """The did-you-mean lexicon of an enterprise or platform (shops add nothing: same answers,
     fewer postings): words people type (places, industries, brands, name words), as ``pykey``
     (their pinyin in every reading, so 崇光 chongguang finds 重光) and ``pymap`` (pinyin:word)."""
-    if kind == "shop":
+    if kind in ("shop", "product"):
         return set(), set()
     lex_words = set(facets["city"]) | set(facets["industry"]) | set(facets["platform"])
     for n in [name] + brands:

@@ -70,9 +70,14 @@ def test_demo_data_loads_covering_every_city_and_industry(app, client):
     resp = client.get(f"/media/{ent.logo_sha256}")
     assert resp.status_code == 200 and resp.data == image.data
     assert resp.mimetype in ("image/png", "image/jpeg")
+    products = summary["products"]
+    assert products["products"] >= 200 and products["skipped"] == 0
+    public = client.get("/api/v1/products?per_page=1").get_json()
+    assert public["total"] == products["products"] - products["pending"]
+    assert "虚构" in public["results"][0]["description"] and public["results"][0]["photos"]
     again = load_demo_data()  # idempotent
     assert again["created"] == {"enterprise": 0, "shop": 0} and again["updated"] == {"enterprise": 0, "shop": 0}
-    assert again["logos"] == 0
+    assert again["logos"] == 0 and again["products"]["products"] == 0
 
 
 def test_generated_logo(app):

@@ -29,6 +29,7 @@ from .annual import AnnualConfirmation, ConfirmationStatus
 from .changes import CertificationEvent, EventType
 from .watch import ImpersonationSighting, SightingKind
 from .notice import NoticeObjection, NoticeStatus, ObjectionStatus, PublicNotice
+from .product import MAX_PHOTOS, Product, ProductLink, ProductPhoto, ProductStatus, product_is_public
 
 __all__ = [
     "Role", "ShopType", "Status",
@@ -47,5 +48,6 @@ __all__ = [
     "SearchSynonym", "SynonymCategory", "SynonymKind",
     "ComplaintFeedback", "DesiredOutcome", "UsedFormToken", "ReminderSent", "MonthlyReport", "MonthlyReportLine",
     "ReportStatus",
+    "MAX_PHOTOS", "Product", "ProductLink", "ProductPhoto", "ProductStatus", "product_is_public",
     "EVENT_STATE_LABELS", "Offer", "OfferKind", "OfferStatus", "ShoppingEvent", "shopping_event_industry",
 ]

@@ -1,5 +1,5 @@
-"""Index documents built from the database: enterprise/shop/platform docs, batches by key,
-the full public set for a rebuild.
+"""Index documents built from the database: enterprise/shop/platform/product docs, batches by
+key, the full public set for a rebuild.
 """
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from sqlalchemy.orm import selectinload
 from search_index.schema import doc_digest, doc_key
 
 from ..extensions import db
-from ..models import Enterprise, Platform, Shop, enterprise_is_public, shop_is_public
+from ..models import (
+    Enterprise, Platform, Product, ProductLink, Shop, enterprise_is_public, product_is_public, shop_is_public,
+)
 from ..services.places import district_for_uscc
 from .engines import ENTITIES
 
@@ -74,6 +76,41 @@ def platform_doc(p: Platform) -> dict:
     return doc
 
 
+def product_doc(product: Product) -> dict:
+    """The search document of a public product: its own name and description, its enterprise's
+    name (weighted like a shop's enterprise), the platforms of its certified shops as facets.
+    No brands and no badges: a brand query must still rank the enterprise above its products."""
+    ent = product.enterprise
+    links = product.public_links
+    doc = {
+        "kind": "product", "id": product.id, "enterprise_id": ent.id, "name": product.name, "brands": [],
+        "enterprise_name": ent.display_name, "description": product.description or "",
+        "city": ent.city.name if ent.city else "", "region": ent.city.region if ent.city else "",
+        "industries": [product.industry.name] if product.industry else [], "badges": [],
+        "places": [], "platforms": sorted({link.shop.platform.name for link in links}), "shop_types": [],
+        "certified_at": product.decided_at, "visits": int(product.click_count or 0),
+    }
+    doc["digest"] = doc_digest(doc)
+    return doc
+
+
+def _product_options():
+    return (selectinload(Product.enterprise).selectinload(Enterprise.brands),
+            selectinload(Product.links).joinedload(ProductLink.shop).joinedload(Shop.enterprise))
+
+
+def _product_documents(ids, session, docs: list, deletes: list) -> None:
+    for chunk in _chunks(sorted(ids), 500):
+        found = {p.id: p for p in session.scalars(
+            select(Product).where(Product.id.in_(chunk)).options(*_product_options()))}
+        for i in chunk:
+            p = found.get(i)
+            if p is not None and p.is_public:
+                docs.append(product_doc(p))
+            else:
+                deletes.append(doc_key("product", i))
+
+
 def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
     """Current documents for ``keys`` ((entity, id) pairs) and the keys to delete (gone or not
     public any more)."""
@@ -114,6 +151,7 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
                 docs.append(platform_doc(p))
             else:
                 deletes.append(doc_key("platform", i))
+    _product_documents(by_kind["product"], session, docs, deletes)
     return docs, deletes
 
 
@@ -125,7 +163,9 @@ def count_public(session=None) -> int:
         select(func.count()).select_from(Shop).join(Shop.enterprise)
         .where(shop_is_public()))
     plats = session.scalar(select(func.count()).select_from(Platform).where(Platform.active.is_(True)))
-    return int(ents or 0) + int(shops or 0) + int(plats or 0)
+    products = session.scalar(select(func.count()).select_from(Product).join(Product.enterprise)
+                              .where(product_is_public()))
+    return int(ents or 0) + int(shops or 0) + int(plats or 0) + int(products or 0)
 
 
 def iter_all_documents(session=None, batch: int = 1000):
@@ -147,3 +187,15 @@ def iter_all_documents(session=None, batch: int = 1000):
         session.expunge_all()
     for p in session.scalars(select(Platform).where(Platform.active.is_(True)).order_by(Platform.id)):
         yield platform_doc(p)
+    last = 0
+    while True:
+        products = session.scalars(
+            select(Product).join(Product.enterprise).where(product_is_public(), Product.id > last)
+            .order_by(Product.id).limit(batch).options(*_product_options())).all()
+        if not products:
+            break
+        for product in products:
+            if product.is_public:
+                yield product_doc(product)
+        last = products[-1].id
+        session.expunge_all()

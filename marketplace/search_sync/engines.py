@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from search_index import SearchEngine
 
 
-ENTITIES = ("enterprise", "shop", "platform")
+ENTITIES = ("enterprise", "shop", "platform", "product")
 GAP_GRACE = 10.0  # seconds before a hole in outbox ids is taken to be a rollback
 INLINE_BATCH = 500  # rows a search applies itself before answering
 CHECK_EVERY = 3600.0  # seconds between consistency checks in the applier thread

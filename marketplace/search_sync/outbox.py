@@ -13,7 +13,8 @@ from ..extensions import db
 from ..page_changes import PAGE_ALL, page_keys_for
 from ..models import (
     Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
-    SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent, enterprise_badge, enterprise_industry,
+    Product, ProductLink, ProductPhoto, SearchOutbox, SearchSynonym, Shop, ShopAuthorization, ShoppingEvent,
+    enterprise_badge, enterprise_industry,
 )
 from ..clock import utc_now
 from .documents import _chunks
@@ -31,6 +32,9 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
         keys.add(("enterprise", ent_id))
         for sid in conn.execute(select(Shop.id).where(Shop.enterprise_id == ent_id)).scalars():
             keys.add(("shop", sid))
+        # product documents carry the enterprise's name and city, and vanish with it
+        for pid in conn.execute(select(Product.id).where(Product.enterprise_id == ent_id)).scalars():
+            keys.add(("product", pid))
 
     if isinstance(obj, Enterprise):
         ent_and_shops(obj.id)
@@ -38,6 +42,9 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
     elif isinstance(obj, Shop):
         if obj.id is not None:
             keys.add(("shop", obj.id))
+            # a product is public only with a certified shop, and carries its shops' platforms
+            for pid in conn.execute(select(ProductLink.product_id).where(ProductLink.shop_id == obj.id)).scalars():
+                keys.add(("product", pid))
         keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
     elif isinstance(obj, Brand):
         ent_and_shops(obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))
@@ -60,6 +67,11 @@ def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
             .where(ShopAuthorization.authorization_id == obj.id)).all()
         keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
         keys.add(("enterprise", conn.execute(select(Enterprise.id).where(Enterprise.uscc == obj.grantor_uscc)).scalar()))
+    elif isinstance(obj, Product):
+        keys.add(("product", obj.id))
+        keys.add(("enterprise", obj.enterprise_id))  # the enterprise page lists its products
+    elif isinstance(obj, (ProductLink, ProductPhoto)):
+        keys.add(("product", obj.product_id or (obj.product.id if obj.product else None)))
     elif isinstance(obj, SearchSynonym):
         # nothing to re-index (synonyms apply at query time), but search pages change: the row
         # moves the outbox head, which drops the full-page cache everywhere
@@ -86,7 +98,7 @@ def _changed(obj, *attrs: str) -> bool:
 
 
 _WATCHED = (Enterprise, Shop, Brand, Platform, Certification, FeaturedSlot, Industry, Badge, SearchSynonym, Offer,
-            ShoppingEvent, BrandAuthorization, ShopAuthorization)
+            ShoppingEvent, BrandAuthorization, ShopAuthorization, Product, ProductLink, ProductPhoto)
 
 
 def _after_flush(session: Session, flush_context) -> None:
@@ -118,8 +130,9 @@ def _notify(conn) -> None:
 def enqueue(entity: str, ids) -> int:
     """Queue re-indexing of ``ids`` of ``entity`` after bulk SQL the ORM listener cannot see.
 
-    Runs in the caller's transaction (commit as usual). An enterprise also queues its shops.
-    Bulk changes are not classified for the page cache: they drop every cached page (``page_all``)."""
+    Runs in the caller's transaction (commit as usual). An enterprise also queues its shops and
+    products, a product its enterprise (whose page lists it). Bulk changes are not classified for
+    the page cache: they drop every cached page (``page_all``)."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}")
     ids = sorted({int(i) for i in ids})
@@ -131,6 +144,12 @@ def enqueue(entity: str, ids) -> int:
         for chunk in _chunks(ids, 500):
             shop_ids = db.session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(chunk))).all()
             rows += [{"entity": "shop", "entity_id": s, "created_at": utc_now()} for s in shop_ids]
+            product_ids = db.session.scalars(select(Product.id).where(Product.enterprise_id.in_(chunk))).all()
+            rows += [{"entity": "product", "entity_id": p, "created_at": utc_now()} for p in product_ids]
+    if entity == "product":
+        for chunk in _chunks(ids, 500):
+            ent_ids = set(db.session.scalars(select(Product.enterprise_id).where(Product.id.in_(chunk))))
+            rows += [{"entity": "enterprise", "entity_id": e, "created_at": utc_now()} for e in sorted(ent_ids)]
     db.session.execute(insert(SearchOutbox.__table__), rows)
     _notify(db.session.connection())
     return len(rows)

@@ -19,8 +19,8 @@ from search_index.schema import FACET_FIELDS
 
 from ..extensions import db
 from ..models import (
-    Brand, Enterprise, Platform, SearchOutbox, Shop, directory_version, enterprise_is_public,
-    shop_is_public,
+    Brand, Enterprise, Platform, Product, SearchOutbox, Shop, directory_version, enterprise_is_public,
+    product_is_public, shop_is_public,
 )
 from .applier import _private_session, _schedule_rebuild, ensure_index
 from .background import catch_up
@@ -39,7 +39,7 @@ log = logging.getLogger("marketplace.search_sync")
 class ResolvedHit:
     kind: str
     id: int
-    obj: object  # Enterprise | Shop | Platform
+    obj: object  # Enterprise | Shop | Platform | Product
     highlight: str | None
     score: float
 
@@ -124,6 +124,11 @@ def resolve(resp: SearchResponse) -> list[ResolvedHit]:
         for p in db.session.scalars(select(Platform).where(Platform.id.in_(want["platform"]),
                                                            Platform.active.is_(True))):
             objs[("platform", p.id)] = p
+    if want["product"]:
+        for p in db.session.scalars(select(Product).join(Product.enterprise).where(
+                Product.id.in_(want["product"]), product_is_public())
+                .options(selectinload(Product.photos), selectinload(Product.links))):
+            objs[("product", p.id)] = p
     out = []
     for h in resp.hits:
         obj = objs.get((h.kind, h.id))

@@ -23,7 +23,7 @@ from ..models import (
 SUBJECTS = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "featured": "推荐位",
     "badge": "标识", "certificate": "证书", "import": "导入", "export": "导出", "account": "账号",
-    "report": "月度报表", "objection": "公示异议", "gongshi": "公示",
+    "report": "月度报表", "objection": "公示异议", "gongshi": "公示", "product": "商品",
 }
 VERBS = {
     "create": "新建", "update": "修改", "delete": "删除", "submit": "提交", "approve": "通过", "reject": "驳回",
@@ -41,11 +41,13 @@ VERBS = {
 ENTITIES = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "certificate": "证书",
     "featured_slot": "推荐位", "synonym": "同义词规则", "import": "导入", "export": "导出", "user": "账号",
-    "monthly_report": "月度报表", "objection": "公示异议",
+    "monthly_report": "月度报表", "objection": "公示异议", "product": "商品",
 }
 FIELDS = {
     "status": "状态", "reason": "理由", "name": "名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
     "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志", "uscc": "统一社会信用代码",
+    "service_phone": "客服电话", "service_hours": "服务时间", "address": "地址", "price_min_fen": "最低价（分）",
+    "price_max_fen": "最高价（分）", "photos": "照片", "links": "网店链接",
     "url": "网址", "shop_type": "店铺类型", "platform_id": "平台", "shop_id": "店铺", "kind": "类型",
     "payload": "申请内容", "note": "说明", "reference": "受理编号", "assignee_id": "处理人", "email": "邮箱",
     "role": "角色", "enabled": "启用", "badges": "标识", "placement": "展示位置", "industry_id": "行业",

@@ -32,6 +32,7 @@ from .events.demo import load_demo_events
 from .images import image_bytes_from_pil, store_images
 from .importer.writer import run_import
 from .news_seed import load_demo_news
+from .products.demo import load_demo_products
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 LOGO_SIZE = 256
@@ -105,10 +106,11 @@ def load_demo_data(directory: Path | None = None) -> dict:
     events = load_demo_events()
     gongshi = load_demo_gongshi(make_logo)
     applications = load_demo_applications()
+    products = load_demo_products()
     return {
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "certificates": report.certificates, "logos": logos, "news": news, "events": events,
-        "authorizations": authorizations, "gongshi": gongshi, "applications": applications,
+        "authorizations": authorizations, "gongshi": gongshi, "applications": applications, "products": products,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

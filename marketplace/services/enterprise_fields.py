@@ -16,7 +16,7 @@ from . import ServiceError
 
 NAME_KEY_LENGTH = Enterprise.__table__.c.name_key.type.length or 120
 BRAND_KEY_LENGTH = Brand.__table__.c.name_key.type.length or 60
-SCALAR_FIELDS = ("description", "website", "founded_year", "logo_sha256")
+SCALAR_FIELDS = ("description", "website", "founded_year", "logo_sha256", "service_phone", "service_hours", "address")
 
 
 def enterprise_name_key(name: str) -> str:
@@ -63,6 +63,9 @@ def enterprise_snapshot(ent: Enterprise) -> dict:
         "website": ent.website or "",
         "founded_year": ent.founded_year,
         "logo_sha256": ent.logo_sha256,
+        "service_phone": ent.service_phone or "",
+        "service_hours": ent.service_hours or "",
+        "address": ent.address or "",
     }
 
 
@@ -99,7 +102,7 @@ def _set_brands(ent: Enterprise, names) -> None:
 def apply_enterprise_fields(ent: Enterprise, fields: dict, *,
                             industries_by_id: dict[int, Industry] | None = None) -> dict:
     """Write ``fields`` (any of name, brands, city_id, industry_ids, description, website,
-    founded_year, logo_sha256) onto ``ent``; return ``{"before": ..., "after": ...}`` of the
+    founded_year, logo_sha256, service_phone, service_hours, address) onto ``ent``; return ``{"before": ..., "after": ...}`` of the
     fields that actually changed, for the audit log.
 
     Rules: name also sets name_key (cut to 120) and name_sort; brands keep their order, drop

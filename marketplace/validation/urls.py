@@ -266,3 +266,76 @@ def parse_site_base(raw: str) -> SiteBase:
             or parts["search"] or parts["hash"] or parts["username"] or parts["password"]):
         raise ValidationError(f"{raw!r} is not a base URL")
     return SiteBase(scheme=scheme, host=parts["hostname"], authority=parts["host"])
+
+
+# Where a platform's URLs name the shop in the path or query (``mall.jd.com/index-<shop>.html``,
+# ``product.suning.com/<shop>/<item>.html``): one pattern per platform slug, read from
+# ``path?query``; the first group is the shop's key. Platforms whose shops live on their own
+# sub-domain (``<shop>.tmall.com``, ``<shop>.1688.com``) need no entry: ``shop_host_label`` finds
+# the shop in the host. A product URL that names a shop must name the product's shop.
+SHOP_KEY_PATTERNS = {
+    "jd": re.compile(r"^/index-(\d+)\.html"),
+    "pinduoduo": re.compile(r"^/mall_page\.html\?(?:.*&)?mall_id=([^&]+)"),
+    "douyin": re.compile(r"^/views/shop/index\?(?:.*&)?id=([^&]+)"),
+    "kuaishou": re.compile(r"^/merchant/shop/detail\?(?:.*&)?id=([^&]+)"),
+    "vip": re.compile(r"^/brand-(\d+)\.html"),
+    "suning": re.compile(r"^/(\d+)/"),
+    "aliexpress": re.compile(r"^/store/(\d+)"),
+    "dewu": re.compile(r"^/brand/([^/?]+)"),
+}
+
+
+def shop_host_label(url: WebUrl, platform_hosts: list[str]) -> str | None:
+    """The shop's own sub-domain in ``url`` (``jiaoyun`` of ``jiaoyun.tmall.com``, ``xigu.en`` of
+    ``xigu.en.alibaba.com``), or None when the host is one of the platform's service hosts."""
+    for allowed in platform_hosts:
+        if host_matches(url.host, [allowed]):
+            front = url.host[: -len(allowed)].rstrip(".")
+            labels = [label for label in front.split(".") if label]
+            return front if any(label not in SERVICE_LABELS for label in labels) else None
+    return None
+
+
+def shop_key(url: WebUrl, platform_slug: str) -> str | None:
+    """The shop a URL names in its path or query on platforms listed in ``SHOP_KEY_PATTERNS``."""
+    pattern = SHOP_KEY_PATTERNS.get(platform_slug)
+    match = pattern.match(url.path + (f"?{url.query}" if url.query else "")) if pattern else None
+    return match.group(1) if match else None
+
+
+def validate_product_url(raw: str | None, *, shop_url: str, platform_slug: str, platform_hosts: list[str],
+                         platform_name: str, website: str | None, field: str = "商品网址") -> str:
+    """Check a product page URL against its shop and return the stored form.
+
+    The shop URL rules apply (``validate_shop_url``: WHATWG parsing, the platform's hosts, no
+    platform home page, an own site under the enterprise's website); on top of that a URL that
+    shows a shop — in its host (``<shop>.tmall.com``) or its path (``SHOP_KEY_PATTERNS``) — must
+    show this shop, and the shop's own home page is not a product page.
+    """
+    if not platform_hosts and not website:
+        raise ValidationError("企业自建商城的商品网址须在企业官网的域名下，但企业没有填写官网。")
+    href = validate_shop_url(raw, platform_hosts, platform_name=platform_name,
+                             own_site_domain=website or None, field=field)
+    url, shop = parse_web_url(href, field=field), parse_web_url(shop_url, field="店铺网址")
+    wrong = f"{field} {href} 不是本店（{shop.href}）的页面：请在本店内打开商品页面，复制地址栏里的网址。"
+    if platform_hosts:
+        label = shop_host_label(url, platform_hosts)
+        if label is not None and label != shop_host_label(shop, platform_hosts):
+            raise ValidationError(wrong)
+        key = shop_key(url, platform_slug)
+        if key is not None and key != shop_key(shop, platform_slug):
+            raise ValidationError(wrong)
+    if href == shop.href or (url.host == shop.host and url.path in HOME_PATHS and not url.query):
+        raise ValidationError(f"{field} {href} 是店铺首页，不是商品页面：请打开商品页面，复制地址栏里的网址。")
+    return href
+
+
+def product_url_problem(url: str, *, shop_url: str, platform_slug: str, platform_hosts: list[str],
+                        platform_name: str, website: str | None) -> str | None:
+    """Why a stored product URL would be refused today (a Chinese sentence), or None (``/go/``)."""
+    try:
+        validate_product_url(url, shop_url=shop_url, platform_slug=platform_slug, platform_hosts=platform_hosts,
+                             platform_name=platform_name, website=website)
+    except ValidationError as err:
+        return str(err)
+    return None

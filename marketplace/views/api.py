@@ -26,11 +26,12 @@ from webargs.flaskparser import FlaskParser
 from ..clock import china_day_start_utc, china_today
 from ..extensions import db, limiter
 from ..models import (
-    AuditLog, Certification, City, Enterprise, Industry, Platform, Shop, Status,
+    AuditLog, Certification, City, Enterprise, Industry, Platform, Product, Shop, Status,
     directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
 from ..services import authorizations, catalog, changes, impersonation
 from ..services.verify.lookup import verify as run_verify
+from ..services.products import listing as product_listing
 from ..validation import ValidationError
 from . import api_args, api_schemas, linking, openapi
 from .api_args import MAX_ID
@@ -264,6 +265,23 @@ def shops(args: dict):
     else:  # newest listed first: the primary key keeps this an index scan at 50,000 shops
         q = q.order_by(Shop.id.desc())
     q = q.options(selectinload(Shop.enterprise).selectinload(Enterprise.brands))
+    pagination = db.paginate(q, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
+    return _page(pagination, pagination.items)
+
+
+@bp.route("/products", tags=["名录"])
+@bp.doc(operationId="listProducts", summary="名优广货：已审核商品列表（可按行业、城市、平台筛选，分页）")
+@query(api_args.ProductArgs)
+@fails(400, "参数无效")
+@answers(api_schemas.ProductPageSchema, "一页商品")
+def products(args: dict):
+    """Approved products of certified enterprises with a certified shop, newest first."""
+    f = product_listing.ProductFilters(industry=args["industry"].slug if args.get("industry") else "",
+                                       city=args["city"].slug if args.get("city") else "",
+                                       platform=args["platform"].slug if args.get("platform") else "")
+    q = product_listing.browse_query(f)
+    if "enterprise" in args:
+        q = q.where(Product.enterprise_id == args["enterprise"])
     pagination = db.paginate(q, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
     return _page(pagination, pagination.items)
 

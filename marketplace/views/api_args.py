@@ -125,6 +125,18 @@ class DirectoryArgs(Schema):
             raise ValidationError("城市不在所选区域内。", "region")
 
 
+class ProductArgs(Schema):
+    """Filters and page of ``/products`` (newest approved first)."""
+
+    industry = DirectoryArgs._declared_fields["industry"]
+    city = DirectoryArgs._declared_fields["city"]
+    platform = DirectoryArgs._declared_fields["platform"]
+    enterprise = RecordId("企业编号 enterprise ", metadata={"description": "只列出这家企业的商品"})
+    page = Whole(1, MAX_PAGE, "页码 page ", load_default=1, metadata={"description": "页码，从 1 开始"})
+    per_page = Whole(1, MAX_PER_PAGE, "每页数量 per_page ", load_default=DEFAULT_PER_PAGE,
+                     metadata={"description": f"每页数量，最多 {MAX_PER_PAGE}"})
+
+
 class ShopArgs(DirectoryArgs):
     """``/shops`` takes the directory's arguments and one enterprise."""
 
@@ -208,7 +220,8 @@ def first_error(messages: dict, schema: Schema) -> str:
 class SearchArgs(Schema):
     q = fields.String(validate=Length(max=256),
                       metadata={"description": "搜索词：中文、拼音、拼音首字母或繁体"})
-    kind = fields.String(validate=OneOf(["enterprise", "shop", "platform"]), metadata={"description": "结果类型"})
+    kind = fields.String(validate=OneOf(["enterprise", "shop", "product", "platform"]),
+                         metadata={"description": "结果类型"})
     industry = fields.String(metadata={"maxLength": 80, "description": "行业"})
     city = fields.String(metadata={"maxLength": 80, "description": "城市"})
     region = fields.String(metadata={"maxLength": 80, "description": "区域"})

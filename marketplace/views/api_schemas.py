@@ -351,6 +351,63 @@ class PageSchema(Answer):
     pages = fields.Integer()
 
 
+class ProductLinkSchema(Answer):
+    """The product's page on one certified shop; ``go_url`` is the counted click-through."""
+
+    shop_id = fields.Integer()
+    shop_name = fields.String()
+    platform = fields.Nested(PlatformRefSchema)
+    url = fields.String(metadata={"description": "商品在网店中的网址"})
+    go_url = Link(metadata={"description": "经本站跳转（计入访问量）的链接"})
+
+    def get_shop_name(self, link):
+        return link.shop.name
+
+    def get_platform(self, link):
+        return link.shop.platform
+
+    def get_go_url(self, link):
+        return linking.url("public.go", shop_id=link.shop_id, link=link.id)
+
+
+class ProductSchema(Answer):
+    """An approved product of a certified enterprise; prices in yuan."""
+
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    industry = fields.Nested(IndustryRefSchema)
+    price_min = fields.Float(metadata={"description": "最低价（元）"})
+    price_max = fields.Float(metadata={"description": "最高价（元）"})
+    enterprise_id = fields.Integer()
+    enterprise_name = fields.String()
+    photos = fields.List(Link())
+    links = fields.List(fields.Nested(ProductLinkSchema))
+    url = Link(metadata={"description": "本站的商品页面"})
+
+    def get_price_min(self, p):
+        return p.price_min_fen / 100
+
+    def get_price_max(self, p):
+        return p.price_max_fen / 100
+
+    def get_enterprise_name(self, p):
+        return p.enterprise.display_name
+
+    def get_photos(self, p):
+        return [linking.url("media.image", sha256=ph.image_sha256) for ph in p.photos]
+
+    def get_links(self, p):
+        return p.public_links
+
+    def get_url(self, p):
+        return linking.url("products.detail", product_id=p.id)
+
+
+class ProductPageSchema(PageSchema):
+    results = fields.List(fields.Nested(ProductSchema))
+
+
 class EnterprisePageSchema(PageSchema):
     results = fields.List(fields.Nested(EnterpriseSchema))
 

@@ -176,6 +176,7 @@ def enterprise_edit(enterprise_id: int):
             "name": ent.name, "brands": "；".join(ent.brand_names), "city_id": ent.city_id,
             "industry_ids": [i.id for i in ent.industries], "description": ent.description,
             "website": ent.website, "founded_year": ent.founded_year or "",
+            "service_phone": ent.service_phone, "service_hours": ent.service_hours, "address": ent.address,
         }
         payload = dict(pending.payload or {}) if pending is not None else {}
         if "brands" in payload:

@@ -31,6 +31,9 @@ class EnterpriseForm(FlaskForm):
     description = TextAreaField("企业简介")
     website = StringField("企业官网（可选）")
     founded_year = StringField("成立年份（可选）")
+    service_phone = StringField("客服电话（可选）")
+    service_hours = StringField("服务时间（可选）")
+    address = StringField("地址（可选）")
     version = HiddenField()  # the enterprise's version the edit form was rendered with
 
     def as_data(self) -> dict:
@@ -39,7 +42,8 @@ class EnterpriseForm(FlaskForm):
             "name": self.name.data, "uscc": self.uscc.data, "brands": self.brands.data,
             "city_id": self.city_id.data, "industry_ids": self.industry_ids.data or [],
             "description": self.description.data, "website": self.website.data,
-            "founded_year": self.founded_year.data, "version": self.version.data,
+            "founded_year": self.founded_year.data, "service_phone": self.service_phone.data,
+            "service_hours": self.service_hours.data, "address": self.address.data, "version": self.version.data,
         }
 
 

@@ -11,12 +11,16 @@ from .. import page_cache
 from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
-from ..models import City, ClickEvent, Enterprise, Industry, Platform, Shop, ShopType, shop_is_public
+from ..models import (
+    City, ClickEvent, Enterprise, Industry, Platform, Product, ProductLink, Shop, ShopType, product_is_public,
+    shop_is_public,
+)
 from ..services import authorizations, catalog, complaint_record, news
 from ..services.events import listing as event_listing
+from ..services.products import listing as product_listing
 from ..services.reference_data import REGIONS
-from ..validation.urls import checked_href, parse_web_url, shop_url_problem
-from .helpers import choice_arg, page_arg, slug_or_404
+from ..validation.urls import checked_href, parse_web_url, product_url_problem, shop_url_problem
+from .helpers import choice_arg, int_arg, page_arg, slug_or_404
 
 bp = Blueprint("public", __name__)
 
@@ -157,6 +161,7 @@ def enterprise(enterprise_id: int):
         shop_authorizations=authorizations.shop_labels(ent.public_shops),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
         complaint_record=complaint_record.public_record(ent.id),
+        products=product_listing.enterprise_products(ent) if ent.is_public else [],
     ))
     if unpublished:
         response.headers["X-Robots-Tag"] = "noindex"
@@ -174,6 +179,8 @@ def go(shop_id: int):
     The stored URL is checked again with the shop forms' rules (``shop_url_problem``) before every
     redirect: one that no longer passes (stored before a rule existed, or edited in the database)
     answers 404 and logs an alert for staff instead of sending the visitor off the platform.
+    With ``?link=<id>`` the target is a public product's page on this shop instead, re-checked
+    the same way with the product URL rules (``product_url_problem``).
     """
     row = db.session.execute(
         select(Shop.id, Shop.url, Shop.enterprise_id, Platform, Enterprise.website)
@@ -190,12 +197,36 @@ def go(shop_id: int):
                                  row.id, row.url, problem)
         abort(404)
     target = parse_web_url(row.url).href
+    if "link" in request.args:
+        target = _product_target(row, int_arg("link"))
     if request.method == "GET":  # HEAD (link checkers, previews) answers the same without counting
         _count_click(row.id, row.enterprise_id, event_listing.click_source(row.id, request.args.get("offer")))
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def _product_target(row, link_id: int | None) -> str:
+    """The stored URL of public product link ``link_id`` on the shop of ``row`` (404 unless it
+    is public and still passes the product URL rules); counts the product's click on GET."""
+    link = db.session.scalar(select(ProductLink).join(Product, Product.id == ProductLink.product_id)
+                             .join(Enterprise, Enterprise.id == Product.enterprise_id)
+                             .where(ProductLink.id == _id_or_404(link_id or 0),
+                                    ProductLink.shop_id == row.id, product_is_public()))
+    if link is None:
+        abort(404)
+    problem = product_url_problem(link.url, shop_url=row.url, platform_slug=row.Platform.slug,
+                                  platform_hosts=row.Platform.host_list, platform_name=row.Platform.name,
+                                  website=row.website)
+    if problem is not None:
+        current_app.logger.error("ALERT /go/%s?link=%s: stored product URL %r fails the URL check: %s",
+                                 row.id, link.id, link.url, problem)
+        abort(404)
+    if request.method == "GET":
+        db.session.execute(update(Product).where(Product.id == link.product_id)
+                           .values(click_count=Product.click_count + 1).execution_options(synchronize_session=False))
+    return parse_web_url(link.url).href
 
 
 def _count_click(shop_id: int, enterprise_id: int, source: tuple[int, int] | None = None) -> None:

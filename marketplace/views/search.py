@@ -22,7 +22,7 @@ from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
 
-KINDS = {"enterprise": "企业", "shop": "网店", "platform": "平台"}
+KINDS = {"enterprise": "企业", "shop": "网店", "product": "商品", "platform": "平台"}
 SORTS = {"relevance": "相关度", "newest": "最新认证", "visits": "最多访问"}
 FACET_LABELS = {"industry": "行业", "city": "城市", "region": "区域", "platform": "平台",
                 "shop_type": "店铺类型", "badge": "荣誉标识"}
@@ -65,7 +65,7 @@ def parse_params(args, api: bool = False) -> Params:
     q = clean_text(args.get("q", ""))[:MAX_QUERY_CHARS]
     kind = (args.get("kind") or "").strip()
     if kind and kind not in KINDS:
-        raise BadParam("kind 参数无效：只能是 enterprise、shop 或 platform。")
+        raise BadParam("kind 参数无效：只能是 enterprise、shop、product 或 platform。")
     sort = (args.get("sort") or "").strip() or "relevance"
     if sort not in SORTS:
         raise BadParam("sort 参数无效：只能是 relevance、newest 或 visits。")
@@ -88,6 +88,8 @@ def result_url(kind: str, obj) -> str:
         return url_for("public.enterprise", enterprise_id=obj.id)
     if kind == "shop":
         return url_for("public.enterprise", enterprise_id=obj.enterprise_id) + "#shops-title"
+    if kind == "product":
+        return url_for("products.detail", product_id=obj.id)
     return url_for("public.platform", slug=obj.slug)
 
 
@@ -104,6 +106,11 @@ def result_dict(hit) -> dict:
         city = obj.enterprise.city.name if obj.enterprise.city else None
         industries = [i.name for i in obj.enterprise.industries]
         platform = obj.platform.name
+    elif hit.kind == "product":
+        name = obj.name
+        city = obj.enterprise.city.name if obj.enterprise.city else None
+        industries = [obj.industry.name]
+        platform = None
     else:
         name, city, industries, platform = obj.name, None, [], obj.name
     return {"kind": hit.kind, "id": hit.id, "name": name, "url": result_url(hit.kind, obj),

@@ -1,4 +1,5 @@
-// Copy buttons: <button class="copy-button" data-copy="#element-id" data-copied="已复制">.
+// Copy buttons: <button class="copy-button" data-copy="#element-id" data-copied="已复制"
+// data-copy-failed="…">.
 // Copies the target's text (Clipboard API, or a selection + execCommand on older browsers) and
 // says so on the button for two seconds. CSP-clean: no inline handlers.
 (function () {
@@ -28,7 +29,7 @@
       copyText(target.textContent.trim()).then(function () {
         button.textContent = button.getAttribute("data-copied") || "已复制";
       }, function () {
-        button.textContent = "请长按编号手动复制";
+        button.textContent = button.getAttribute("data-copy-failed") || "请长按编号手动复制";
       }).then(function () {
         window.setTimeout(function () { button.textContent = label; }, 2000);
       });

@@ -21,7 +21,7 @@ MIN_FOUNDED_YEAR = 1800
 # Statuses from which an enterprise can be submitted for (re-)certification.
 SUBMITTABLE_STATUSES = (Status.DRAFT, Status.REJECTED, Status.EXPIRED)
 ENTERPRISE_EDIT_FIELDS = ("name", "brands", "city_id", "industry_ids", "description", "website",
-                          "founded_year", "logo_sha256")
+                          "founded_year", "logo_sha256", "service_phone", "service_hours", "address")
 SHOP_EDIT_FIELDS = ("name", "url", "shop_type", "platform_id")
 
 

@@ -34,7 +34,8 @@ def pending_changes(ent: Enterprise) -> dict:
 def describe_enterprise_change(ent: Enterprise, payload: dict) -> list[tuple[str, str, str]]:
     """Rows (field label, live value, pending value) for showing a pending enterprise edit."""
     labels = {"name": "企业名称", "brands": "品牌", "city_id": "城市", "industry_ids": "行业",
-              "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志"}
+              "description": "简介", "website": "官网", "founded_year": "成立年份", "logo_sha256": "标志",
+              "service_phone": "客服电话", "service_hours": "服务时间", "address": "地址"}
     live = enterprise_snapshot(ent)
 
     def show(key, value):

@@ -3,6 +3,7 @@ edits of draft/rejected rows, queued ``enterprise_edit`` applications for certif
 """
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from ...models import (
 )
 from ...clock import china_today, utc_now
 from ...validation import ValidationError
-from ...validation.text import clean_text, normalize_key, split_list
+from ...validation.phone import normalize_phone
+from ...validation.text import clean_text, fold_fullwidth_alnum, normalize_key, split_list
 from ...validation.urls import normalize_url
 from ...validation.uscc import normalize_uscc
 from .. import ServiceError
@@ -31,13 +33,15 @@ def clean_enterprise_fields(data: dict, *, for_uscc: str | None = None) -> dict:
     """Validate the editable enterprise fields; return them cleaned or raise ``FieldErrors``.
 
     ``data`` keys: name, brands (text), city_id, industry_ids, description, website,
-    founded_year. ``for_uscc`` lets the city default to the one suggested by the code. Every
+    founded_year, and the optional customer-service facts service_phone, service_hours, address. ``for_uscc`` lets the city default to the one suggested by the code. Every
     field is checked (one message per field), so the form shows all problems at once.
     """
     cleaners = {
         "name": _clean_name, "brands": _clean_brands, "city_id": partial(_clean_city_id, for_uscc=for_uscc),
         "industry_ids": _clean_industry_ids, "description": _clean_description, "website": _clean_website,
-        "founded_year": _clean_founded_year,
+        "founded_year": _clean_founded_year, "service_phone": _clean_service_phone,
+        "service_hours": partial(_clean_optional, field="服务时间", max_length=60),
+        "address": partial(_clean_optional, field="地址", max_length=200),
     }
     errors: dict[str, str] = {}
     out: dict = {}
@@ -123,6 +127,27 @@ def _clean_website(raw) -> str:
     if len(url) > 500:
         raise ValidationError("官网网址过长。")
     return url
+
+
+SERVICE_NUMBER = re.compile(r"([48]00)[-\s]?(\d{3})[-\s]?(\d{4})")
+
+
+def _clean_service_phone(raw) -> str:
+    """A customer-service number: a 400/800 number (``400-123-4567``), a mobile or a landline."""
+    text = clean_text(raw, field="客服电话", max_length=40)
+    if not text:
+        return ""
+    match = SERVICE_NUMBER.fullmatch(fold_fullwidth_alnum(text))
+    if match:
+        return "-".join(match.groups())
+    try:
+        return normalize_phone(text)
+    except ValidationError:
+        raise ValidationError("客服电话请填写 400/800 电话（如 400-123-4567）、手机号或带区号的固定电话。") from None
+
+
+def _clean_optional(raw, *, field: str, max_length: int) -> str:
+    return clean_text(raw, field=field, max_length=max_length)
 
 
 def _clean_founded_year(raw) -> int | None:

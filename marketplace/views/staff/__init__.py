@@ -24,6 +24,6 @@ Importing the package imports every topic module, which registers its routes on 
 """
 from . import (  # noqa: F401
     admin, annual, authorizations, complaint_process, complaints, curation, dashboard, events, import_export, listings,
-    news, objections, reports, review, stats, synonyms, watch,
+    news, objections, products, reports, review, stats, synonyms, watch,
 )
 from .blueprint import bp  # noqa: F401
