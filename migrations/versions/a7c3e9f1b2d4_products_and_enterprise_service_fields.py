@@ -1,7 +1,7 @@
 """products and enterprise service fields
 
 Revision ID: a7c3e9f1b2d4
-Revises: e5a9c2d7b318
+Revises: 0f44e1ea4154
 Create Date: 2026-12-05 02:57:58.791478
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9f1b2d4'
-down_revision = 'e5a9c2d7b318'
+down_revision = '0f44e1ea4154'
 branch_labels = None
 depends_on = None
 
