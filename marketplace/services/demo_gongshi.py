@@ -18,6 +18,7 @@ from ..validation.uscc import check_character
 from . import gongshi, review
 from .enterprise_fields import apply_enterprise_fields
 from .images import store_image
+from .shop_codes import VERIFIED, ShopCheck, assign_code, shops_to_check
 
 # (name, brand, city, industry, [(platform slug, shop url, shop name)], days ago it was approved)
 ENTRIES = [
@@ -50,7 +51,9 @@ def _enterprise(n: int, name: str, brand: str, city: str, industry: str, shops) 
     for slug, url, shop_name in shops:
         plat = db.session.scalar(select(Platform).where(Platform.slug == slug))
         if plat is not None and db.session.scalar(select(Shop.id).where(Shop.url == url)) is None:
-            ent.shops.append(Shop(platform=plat, url=url, name=shop_name, status=Status.PENDING))
+            shop = Shop(platform=plat, url=url, name=shop_name, status=Status.PENDING)
+            assign_code(shop)
+            ent.shops.append(shop)
     db.session.flush()
     return ent
 
@@ -70,7 +73,8 @@ def load_demo_gongshi(make_logo) -> int:
         application = Application(kind=AppKind.ENTERPRISE, enterprise_id=ent.id, payload={}, status=AppStatus.PENDING)
         db.session.add(application)
         db.session.flush()
-        review.approve(application.id, None)
+        checks = {shop.id: ShopCheck(VERIFIED) for shop in shops_to_check(application)}
+        review.approve(application.id, None, shop_checks=checks)
         notice = db.session.scalar(select(PublicNotice).where(PublicNotice.application_id == application.id))
         if days_ago:
             start = today - timedelta(days=days_ago)
