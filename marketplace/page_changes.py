@@ -61,6 +61,10 @@ CONTENT_ONLY = {
                            "owner", "source", "updated_at", "version", "click_count", "brands", "uscc"}),
     Shop: frozenset({"name", "url", "status_reason", "updated_at", "version", "click_count"}),
 }
+# Relationships whose change is the enterprise's / shop's own (shown with it). Other collections
+# (shops, certifications, applications, complaints ...) are rows of their own: a pending shop or
+# application appended to a certified enterprise must not count as a change of that enterprise.
+OWN_RELATIONSHIPS = frozenset({"city", "industries", "badges", "brands", "owner", "platform", "enterprise"})
 _ENV_SHOWN = "marketplace.page_changes.shown"
 
 
@@ -70,7 +74,7 @@ def page_keys_for(obj, session, whole: bool) -> set[tuple[str, int]]:
     """The page rows ``obj``'s change in this flush needs (see the module doc); ``whole``: the
     object is new or deleted in this flush."""
     if isinstance(obj, Enterprise):
-        if not (_was_or_is(obj, "status", Status.CERTIFIED, whole)):
+        if not _was_or_is(obj, "status", Status.CERTIFIED, whole) or not (whole or _changed_attrs(obj)):
             return set()
         keys = {(PAGE_ENT, obj.id)} if obj.id is not None else set()
         return keys | ({(PAGE_LISTS, 0)} if _structural(obj, whole) else set())
@@ -80,6 +84,8 @@ def page_keys_for(obj, session, whole: bool) -> set[tuple[str, int]]:
             select(Enterprise.status).where(Enterprise.id == ent_id)).scalar() if ent_id else None
         if not ent_id or ent_status != Status.CERTIFIED or not _was_or_is(obj, "status", Status.CERTIFIED, whole):
             return set()  # not shown anywhere (an enterprise status change brings its own rows)
+        if not (whole or _changed_attrs(obj)):
+            return set()
         return {(PAGE_ENT, ent_id)} | ({(PAGE_LISTS, 0)} if _structural(obj, whole) else set())
     if isinstance(obj, Brand):
         ent_id = obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)
@@ -117,13 +123,17 @@ def _was_or_is(obj, attr: str, value, whole: bool) -> bool:
     return value in (hist.deleted or ()) or bool(not whole and hist.added and not hist.deleted)
 
 
+def _changed_attrs(obj) -> set[str]:
+    """The columns and own relationships (``OWN_RELATIONSHIPS``) of ``obj`` this flush changes."""
+    state = sa_inspect(obj)
+    columns = {a.key for a in state.mapper.column_attrs}
+    return {a.key for a in state.attrs
+            if (a.key in columns or a.key in OWN_RELATIONSHIPS) and a.history.has_changes()}
+
+
 def _structural(obj, whole: bool) -> bool:
     """New, deleted, or a change of anything beyond the content-only attributes."""
-    if whole:
-        return True
-    state = sa_inspect(obj)
-    content = CONTENT_ONLY[type(obj)]
-    return any(attr.key not in content and attr.history.has_changes() for attr in state.attrs)
+    return whole or bool(_changed_attrs(obj) - CONTENT_ONLY[type(obj)])
 
 
 # ------------------------------------------------------------------ read side

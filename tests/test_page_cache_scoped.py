@@ -186,3 +186,19 @@ def test_a_change_committed_late_under_a_lower_id_is_still_seen(app):
                                         "created_at": utc_now()}])
     db.session.commit()
     assert _state(app, page_b) == "miss"
+
+
+def test_a_pending_shop_appended_to_a_loaded_enterprise_drops_nothing(app):
+    from marketplace.models import Shop
+    from tests.factories import platform
+
+    _owner, a, _b = _two_enterprises()
+    _warm(app, f"/enterprises/{a.id}", "/enterprises")
+    head = _head()
+    assert a.shops  # the collection is loaded: appending makes the enterprise "modified"
+    a.shops.append(Shop(name="待审核的新店", url="https://pending-new.tmall.com/", platform=platform("tmall"),
+                        shop_type="flagship", status="pending"))
+    db.session.commit()
+    assert _page_rows_since(head) == set()
+    assert _state(app, f"/enterprises/{a.id}") == "hit"
+    assert _state(app, "/enterprises") == "hit"
