@@ -106,6 +106,11 @@ def world(app):
     db.session.add(authorization)
     event = f.make_event(slug="xss-event", name=XSS_NAME[:40])
     offer = f.make_offer(event, a_cert_shop, kind="gift", terms=XSS_DESC, coupon_code="XSS")
+    from marketplace.models import Product, ProductLink
+    product = Product(enterprise=a_cert, industry=f.industry("家电"), name=XSS_BRAND, description=XSS_DESC,
+                      price_min_fen=100, price_max_fen=200, status="approved",
+                      links=[ProductLink(shop=a_cert_shop, url="https://detail.tmall.com/item.htm?id=1")])
+    db.session.add(product)
     db.session.commit()
     return {
         "a": a, "b": b, "staff": staff, "a_draft": a_draft, "a_draft_shop": a_draft_shop,
@@ -115,14 +120,14 @@ def world(app):
         "a_values": [
             {"enterprise_id": a_draft.id, "shop_id": a_draft_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_draft.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id, "auth_id": authorization.id},
+             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id},
             {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_cert.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id, "auth_id": authorization.id},
+             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id},
         ],
         "public_values": {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "complaint_id": complaint.id,
                           "slug": "foshan", "reference": "TS-XSS-0001", "number": "GDWS-0000-000000",
-                          "filename": "css/site.css"},
+                          "filename": "css/site.css", "product_id": product.id},
     }
 
 

@@ -123,7 +123,7 @@ def test_cacheability_is_declared_at_the_view(app):
     assert marked == {"public.home", "public.browse", "public.industry", "public.city", "public.platform",
                       "public.enterprise", "public.platforms", "public.about", "search.search_page",
                       "public.privacy", "public.terms", "news.index", "news.article", "events.index",
-                      "events.detail", "gongshi.index"}
+                      "events.detail", "gongshi.index", "products.browse", "products.detail"}
 
 
 # --------------------------------------------------------------------------- refusals

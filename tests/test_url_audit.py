@@ -4,8 +4,9 @@ is suspended with a reason, an audit entry and a mail; clean data loses nothing;
 changes nothing."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from marketplace.clock import utc_now
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Shop, Status
 from marketplace.services.mail import read_outbox
@@ -85,6 +86,25 @@ def test_clean_demo_data_loses_nothing(app):
     assert before == after
 
 
+def _old_schema_shops(urls: list[str]) -> list[int]:
+    """A certified enterprise with one certified shop per URL, inserted with the columns of
+    revision 8c3d5e7f9a1b; returns the shop ids."""
+    now, city, plat = utc_now(), f.city("佛山").id, f.platform("tmall").id
+    ent_id = db.session.execute(text(
+        "INSERT INTO enterprise (uscc, name, name_key, name_sort, description, website, city_id, status, "
+        "status_reason, source, click_count, created_at, updated_at, certified_at, version) VALUES "
+        "(:uscc, :n, :n, :n, '', '', :city, 'certified', '', 'import', 0, :now, :now, :now, 1) RETURNING id"),
+        {"uscc": f.make_uscc(), "n": "升级前有限公司", "city": city, "now": now}).scalar()
+    ids = [db.session.execute(text(
+        "INSERT INTO shop (enterprise_id, platform_id, name, url, shop_type, status, status_reason, click_count, "
+        "created_at, updated_at, certified_at, version) VALUES "
+        "(:e, :p, :name, :url, '旗舰店', 'certified', '', 0, :now, :now, :now, 1) RETURNING id"),
+        {"e": ent_id, "p": plat, "name": f"升级前店铺{i}", "url": url, "now": now}).scalar()
+        for i, url in enumerate(urls)]
+    db.session.commit()
+    return ids
+
+
 def test_data_migration_runs_the_check_after_upgrade(tmp_path):
     """Upgrading across revision 9d2f6b1c4e7a with ``init-db`` suspends the failing shops."""
     from flask_migrate import downgrade
@@ -98,14 +118,12 @@ def test_data_migration_runs_the_check_after_upgrade(tmp_path):
     with app.app_context():
         init_database()
         downgrade(directory=str(app.config["MIGRATIONS_DIR"]), revision="8c3d5e7f9a1b")  # the revision before 9d2f6b1c4e7a
-        ent = f.make_enterprise("升级前有限公司")
-        bad = f.make_shop(ent, url=BAD)
-        good = f.make_shop(ent, url="https://shengji.tmall.com/")
-        db.session.commit()
+        # rows in the old schema, written in SQL: today's models have columns later revisions add
+        bad, good = _old_schema_shops([BAD, "https://shengji.tmall.com/"])
         init_database()
         db.session.expire_all()
-        assert db.session.get(Shop, bad.id).status == Status.SUSPENDED
-        assert db.session.get(Shop, good.id).status == Status.CERTIFIED
+        assert db.session.get(Shop, bad).status == Status.SUSPENDED
+        assert db.session.get(Shop, good).status == Status.CERTIFIED
         init_database()  # nothing to apply: the flag is only set while the revision is applied
         assert "url_recheck_requested" not in app.extensions
         db.engine.dispose()
