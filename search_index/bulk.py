@@ -129,6 +129,12 @@ class BulkWriter:
         self._sorted_fields: dict[frozenset, list[str]] = {}
         self._splitters = {name: _splitter(field) for name, field in self.schema.items()}
 
+    @staticmethod
+    def supports(schema) -> bool:
+        """Whether every field is one ``add`` handles: no term vectors, no separate spelling
+        field (a schema with them is written by Whoosh's own writer)."""
+        return all(not field.vector and not field.separate_spelling() for _name, field in schema.items())
+
     def dictionary_changed(self) -> None:
         """The segmenter learnt new words: analyse every value afresh from now on."""
         self._analysed.clear()
