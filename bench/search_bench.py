@@ -54,7 +54,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import rjieba  # noqa: E402
-import tantivy  # noqa: E402
 
 from marketplace.search_sync.thesaurus import build_thesaurus  # noqa: E402
 from marketplace.services.places import district_for_uscc  # noqa: E402
@@ -198,6 +197,8 @@ def fts_query(con: sqlite3.Connection, q: str):
 
 def tantivy_build(path: str, rows: list[tuple]):
     """A Tantivy index over the segmented rows (one writer thread: the machine has 2 shared cores)."""
+    import tantivy  # bench-only dependency (requirements-dev.txt); tests import this module without it
+
     started = time.perf_counter()
     sb = tantivy.SchemaBuilder()
     for f in FTS_FIELDS:
@@ -223,6 +224,8 @@ def tantivy_build(path: str, rows: list[tuple]):
 
 
 def tantivy_query(index, schema, q: str):
+    import tantivy
+
     words = query_words(q)
     if not words:
         return 0, []
@@ -333,6 +336,8 @@ def run(listings: int, repeat: int, workdir: str, keep: bool, reuse: bool = Fals
     build: dict[str, float] = {}
     if not fresh:
         print("reusing the indexes built by an earlier --keep run (query timings only)", flush=True)
+        import tantivy
+
         tv_index = tantivy.Index.open(tv_path)
         tv_schema = tv_index.schema
     else:
@@ -437,12 +442,19 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"),
                     help="PostgreSQL URL for the full-text baseline (e.g. postgresql://postgres@127.0.0.1/bench_searchperf)")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--rebuild-only", action="store_true", help="only our rebuild (child process): time, CPU, peak RSS")
     ap.add_argument("--no-posting-cache", action="store_true",
                     help="decode every term's postings on every search (no per-searcher posting cache)")
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="search-bench-")
     os.makedirs(workdir, exist_ok=True)
     results = []
+    if args.rebuild_only:
+        for n in args.listings:
+            reb = rebuild_ours(os.path.join(workdir, f"whoosh-{n}"), n, True)
+            print(f"{n:,} listings: rebuild {reb['seconds']:.1f}s, CPU {reb['cpu']:.1f}s, {reb['size_mb']:.1f} MB, "
+                  f"peak RSS {reb['peak_mb']:.0f} MB (load average {os.getloadavg()[0]:.2f})", flush=True)
+        return
     for n in args.listings:
         results.append(run(n, args.repeat, workdir, args.keep or args.reuse, args.reuse, not args.no_posting_cache,
                            args.pg))

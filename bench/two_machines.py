@@ -325,6 +325,8 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=200)
     ap.add_argument("--dead-changes", type=int, default=20, help="changes while A's applier is dead")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers per machine")
+    ap.add_argument("--check-seconds", type=float, default=None,
+                    help="PAGE_CACHE_CHECK_SECONDS of both machines (default: the app's)")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "two_machines.json"))
     args = ap.parse_args()
@@ -332,7 +334,10 @@ def main() -> None:
     shutil.rmtree(base, ignore_errors=True)
     ns = f"two-machines-{os.getpid()}"
     a, b = (Machine(n, args.db, base, args.workers, ns) for n in ("A", "B"))
-    results: dict = {"load_start": load()}
+    if args.check_seconds is not None:
+        for m in (a, b):
+            m.env["PAGE_CACHE_CHECK_SECONDS"] = str(args.check_seconds)
+    results: dict = {"load_start": load(), "check_seconds": args.check_seconds}
     print(f"preparing the database (demo data); load average {load()}", flush=True)
     prepare(args.db, a)
     try:

@@ -11,6 +11,7 @@ Modules (callers import names from the module that defines them):
 * ``query`` – turns untrusted user input into groups of alternatives, without the query parser.
 * ``fastpath`` – evaluates those groups from posting blocks in bulk.
 * ``store`` – opening, the write lock, checkpoint, writing, rebuilding (new directory + atomic swap);
+* ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed);
 * ``searching`` – searching, facets, ranking, highlights and "did you mean";
 * ``suggest`` – autocomplete;
 * ``api`` – the errors, request/response dataclasses and constants they share.

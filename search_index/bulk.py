@@ -72,9 +72,10 @@ def _split_items(split, field_boost: float, value: str) -> list:
 
 
 class TermPool:
-    """Postings grouped by field, then term bytes: ``[docnums, weights, values]`` per term
-    (``BulkWriter.add`` appends to them directly: one function call per posting was a tenth of
-    the rebuild)."""
+    """Postings grouped by field, then term bytes: ``[docnums, weights, values]`` per term, or a
+    ``(docnum, weight, value)`` tuple while the term has one posting (most do: a third of the
+    pool's memory went on per-term arrays). ``BulkWriter.add`` appends to them directly: one
+    function call per posting was a tenth of the rebuild."""
 
     def __init__(self):
         self.fields: dict[str, dict[bytes, list]] = {}
@@ -87,7 +88,11 @@ class TermPool:
             terms = self.fields.pop(fieldname)
             fieldwriter.start_field(fieldname, schema[fieldname])
             for tbytes in sorted(terms):
-                docnums, weights, values = terms.pop(tbytes)
+                entry = terms.pop(tbytes)
+                if type(entry) is tuple:
+                    docnums, weights, values = (entry[0],), (entry[1],), (entry[2],)
+                else:
+                    docnums, weights, values = entry
                 fieldwriter.start_term(tbytes)
                 _add_blocks(fieldwriter._postwriter, docnums, weights, values)
                 fieldwriter.finish_term()
@@ -105,7 +110,7 @@ def _add_blocks(postwriter, docnums, weights, values) -> None:
         if start:
             postwriter._write_block()
         end = min(n, start + limit)
-        postwriter._ids = docnums[start:end]
+        postwriter._ids = array("I", docnums[start:end])
         block_weights = weights[start:end]
         postwriter._weights = array("f", block_weights)
         postwriter._values = [v for v in values[start:end] if v]
@@ -123,6 +128,12 @@ class BulkWriter:
         self._analysed: dict[tuple[str, str], list] = {}
         self._sorted_fields: dict[frozenset, list[str]] = {}
         self._splitters = {name: _splitter(field) for name, field in self.schema.items()}
+
+    @staticmethod
+    def supports(schema) -> bool:
+        """Whether every field is one ``add`` handles: no term vectors, no separate spelling
+        field (a schema with them is written by Whoosh's own writer)."""
+        return all(not field.vector and not field.separate_spelling() for _name, field in schema.items())
 
     def dictionary_changed(self) -> None:
         """The segmenter learnt new words: analyse every value afresh from now on."""
@@ -174,15 +185,18 @@ class BulkWriter:
                 for tbytes, freq, weight, vbytes in items:
                     if scorable:
                         length += freq
-                    entry = terms.get(tbytes)
-                    if entry is None:
-                        entry = terms[tbytes] = [array("I"), array("d"), []]
-                    entry[0].append(docnum)
-                    entry[1].append(weight * boost)
                     if vbytes is None:
                         vbytes = b""
-                    elif len(vbytes) <= 8:
+                    elif len(vbytes) <= 16:
                         vbytes = interned.setdefault(vbytes, vbytes)
+                    entry = terms.get(tbytes)
+                    if entry is None:  # most terms (names, pinyin) occur once: a plain tuple
+                        terms[tbytes] = (docnum, weight * boost, vbytes)
+                        continue
+                    if type(entry) is tuple:
+                        entry = terms[tbytes] = [array("I", (entry[0],)), array("d", (entry[1],)), [entry[2]]]
+                    entry[0].append(docnum)
+                    entry[1].append(weight * boost)
                     entry[2].append(vbytes)
                 pool.postings += len(items)
             perdoc.add_field(fieldname, field, value if field.stored else None, length)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
+from whoosh.writing import CLEAR
 
 from .analysis import append_user_dictionary, load_user_dictionary
 from .api import (
@@ -317,7 +318,7 @@ class IndexStore:
                 kwargs.update(procs=procs, multisegment=True)
             writer = ix.writer(**kwargs)
             # one process: our bulk path (see bulk.py); several: Whoosh's multiprocessing writer
-            bulk = BulkWriter(writer) if procs <= 1 else None
+            bulk = BulkWriter(writer) if procs <= 1 and BulkWriter.supports(writer.schema) else None
             try:
                 for d in docs:
                     chunk.append(d)
@@ -328,7 +329,7 @@ class IndexStore:
                 if bulk is not None:
                     bulk.commit()
                 else:
-                    writer.commit()
+                    writer.commit(mergetype=CLEAR if procs <= 1 else None)
             except BaseException:
                 writer.cancel()
                 raise
