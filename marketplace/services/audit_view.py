@@ -37,6 +37,7 @@ VERBS = {
     "settled": "商家协商和解", "confirmed": "消费者确认满意", "objection": "消费者提出异议",
     "reopen": "异议成立，重新调解", "objection_reviewed": "异议复核，维持结果", "file": "报送", "correct": "更正",
     "lodge": "提出", "uphold": "成立（退回审核）", "dismiss": "不成立", "effective": "期满生效",
+    "code_verified": "验证码已核实", "code_waived": "免除核实验证码", "evidence": "更新认证材料",
 }
 ENTITIES = {
     "application": "申请", "enterprise": "企业", "shop": "店铺", "complaint": "投诉", "certificate": "证书",
@@ -57,6 +58,7 @@ FIELDS = {
     "unchanged": "未变", "file": "文件", "q": "名称包含", "city": "城市", "industry": "行业",
     "terms": "词语", "targets": "同时搜索", "category": "类别", "active": "生效",
     "notice_ends_on": "公示截止", "notice_id": "公示条目", "valid_until": "有效期至",
+    "verify_code": "店铺验证码", "check": "核实结果", "evidence_id": "认证材料",
 }
 STATUS_BY_ENTITY = {"complaint": ComplaintStatus.LABELS, "application": AppStatus.LABELS,
                     "certificate": CertStatus.LABELS, "objection": ObjectionStatus.LABELS}

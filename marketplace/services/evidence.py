@@ -231,5 +231,3 @@ def update_evidence(user: User, enterprise_id: int, submitted: dict) -> tuple[Ev
                note="更新认证材料（营业执照、法定代表人等）")
     return row, app_
 
-
-NEEDS_EVIDENCE = (AppKind.ENTERPRISE, AppKind.CLAIM)
