@@ -304,6 +304,7 @@ def test_waiver_needs_a_reason_and_is_audited(pending):
     review.approve(app_.id, staff, shop_checks={
         s1.id: ShopCheck("verified"), s2.id: ShopCheck("waived", "京东店铺公告需平台审核，已电话核实")})
     db.session.commit()
+    f.end_gongshi()  # a first certification takes effect after its 公示
     entries = {e.entity_id: e for e in db.session.scalars(select(AuditLog).where(AuditLog.action.like("shop.code_%")))}
     assert entries[s1.id].action == "shop.code_verified" and entries[s1.id].actor_id == staff.id
     assert entries[s2.id].action == "shop.code_waived" and "电话核实" in entries[s2.id].after["reason"]
@@ -398,6 +399,7 @@ def certified(app):
     staff = f.make_user(Role.STAFF)
     review.approve(first.id, staff, shop_checks=f.all_codes_verified(first))
     db.session.commit()
+    f.end_gongshi()
     return {"merchant": merchant, "ent": ent, "staff": staff}
 
 

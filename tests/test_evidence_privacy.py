@@ -186,7 +186,7 @@ def applied(app, world):
     """A merchant's enterprise certified through an application with a PDF licence (2 pages)."""
     from marketplace.services import review
     from marketplace.services.listings.applications import submit_for_certification
-    from tests.factories import all_codes_verified, evidence_input
+    from tests.factories import all_codes_verified, end_gongshi, evidence_input
     from tests.test_evidence import make_pdf
 
     merchant = make_user()
@@ -195,6 +195,7 @@ def applied(app, world):
     application = submit_for_certification(merchant, ent.id, evidence_input(licence=make_pdf(pages=2), **SECRETS))
     review.approve(application.id, world["staff"], shop_checks=all_codes_verified(application))
     db.session.commit()
+    end_gongshi()  # the first certification takes effect after its 公示
     return {"merchant": merchant, "ent": ent, "app": application, "ev": application.evidence}
 
 

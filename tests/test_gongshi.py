@@ -18,7 +18,7 @@ from marketplace.models import (
 )
 from marketplace.services import AlreadyDecided, gongshi, review
 from marketplace.services.mail import read_outbox
-from tests.factories import make_application, make_enterprise, make_shop, make_user
+from tests.factories import all_codes_verified, make_application, make_enterprise, make_shop, make_user
 
 # 10:00 on 29 September 2026 in China, the day before the National Day holidays.
 APPROVED_AT = datetime(2026, 9, 29, 2, 0)
@@ -39,10 +39,10 @@ def _approved(name="广东公示测试有限公司", url=None, at: datetime | No
     staff = make_user(Role.STAFF)
     db.session.commit()
     if at is None:
-        review.approve(app_row.id, staff)
+        review.approve(app_row.id, staff, shop_checks=all_codes_verified(app_row))
     else:
         with clock.frozen(at):
-            review.approve(app_row.id, staff)
+            review.approve(app_row.id, staff, shop_checks=all_codes_verified(app_row))
     db.session.commit()
     notice = db.session.scalar(select(PublicNotice).where(PublicNotice.enterprise_id == ent.id))
     return ent, shop, app_row, staff, notice
@@ -176,7 +176,7 @@ def test_new_shop_of_certified_enterprise_goes_on_notice(app, client, runner):
     shop = make_shop(ent, status="pending")
     app_row = make_application(ent, "shop", shop=shop)
     db.session.commit()
-    review.approve(app_row.id, make_user(Role.STAFF))
+    review.approve(app_row.id, make_user(Role.STAFF), shop_checks=all_codes_verified(app_row))
     db.session.commit()
     assert db.session.get(Shop, shop.id).status == "notice"
     assert _verify(client, url=shop.url)["result"] == "in_notice"
@@ -241,7 +241,7 @@ def test_uphold_returns_application_to_review_and_mails_merchant(app, client, ru
     login_as(ent.owner)
     assert "店铺并非该企业经营。" in client.get("/merchant/").get_data(as_text=True)
     # approved again after the fix: a new 公示 starts
-    review.approve(app_row.id, staff)
+    review.approve(app_row.id, staff, shop_checks=all_codes_verified(app_row))
     db.session.commit()
     assert db.session.query(PublicNotice).count() == 2
     assert db.session.get(Enterprise, ent.id).status == "notice"
