@@ -85,6 +85,24 @@ def test_clean_demo_data_loses_nothing(app):
     assert before == after
 
 
+def _old_schema_shop(ent, url: str):
+    """A certified shop inserted with the columns of the old schema only (the ORM model has the
+    newest columns, e.g. ``verify_code``, which the downgraded table lacks)."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    from marketplace.clock import utc_now
+
+    now = utc_now()
+    shop_id = db.session.execute(text(
+        "INSERT INTO shop (enterprise_id, platform_id, name, url, shop_type, status, status_reason, click_count, "
+        "created_at, updated_at, certified_at, version) VALUES (:e, :p, :n, :u, '旗舰店', 'certified', '', 0, "
+        ":t, :t, :t, 1) RETURNING id"),
+        {"e": ent.id, "p": f.platform("tmall").id, "n": f"店铺{len(url)}", "u": url, "t": now}).scalar()
+    return SimpleNamespace(id=shop_id)
+
+
 def test_data_migration_runs_the_check_after_upgrade(tmp_path):
     """Upgrading across revision 9d2f6b1c4e7a with ``init-db`` suspends the failing shops."""
     from flask_migrate import downgrade
@@ -99,8 +117,7 @@ def test_data_migration_runs_the_check_after_upgrade(tmp_path):
         init_database()
         downgrade(directory=str(app.config["MIGRATIONS_DIR"]), revision="8c3d5e7f9a1b")  # the revision before 9d2f6b1c4e7a
         ent = f.make_enterprise("升级前有限公司")
-        bad = f.make_shop(ent, url=BAD)
-        good = f.make_shop(ent, url="https://shengji.tmall.com/")
+        bad, good = (_old_schema_shop(ent, url) for url in (BAD, "https://shengji.tmall.com/"))
         db.session.commit()
         init_database()
         db.session.expire_all()
