@@ -104,6 +104,8 @@ def world(app):
         letter_data=b"\xff\xd8\xff", letter_mime="image/jpeg", letter_sha256="0" * 64,
         platforms=[a_draft_shop.platform], links=[ShopAuthorization(shop=a_draft_shop)])
     db.session.add(authorization)
+    from tests.test_evidence import make_pdf
+    evidence = f.make_evidence(a_draft, a, licence=make_pdf())  # A's private licence (a PDF: page 1 exists)
     event = f.make_event(slug="xss-event", name=XSS_NAME[:40])
     offer = f.make_offer(event, a_cert_shop, kind="gift", terms=XSS_DESC, coupon_code="XSS")
     from marketplace.models import Product, ProductLink
@@ -120,10 +122,12 @@ def world(app):
         "a_values": [
             {"enterprise_id": a_draft.id, "shop_id": a_draft_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_draft.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id},
+             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id, "evidence_id": evidence.id,
+             "page_no": 1},
             {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "application_id": application.id,
              "complaint_id": complaint.id, "id": a_cert.id, "period": last_month, "event_id": event.id,
-             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id},
+             "offer_id": offer.id, "auth_id": authorization.id, "product_id": product.id, "evidence_id": evidence.id,
+             "page_no": 1},
         ],
         "public_values": {"enterprise_id": a_cert.id, "shop_id": a_cert_shop.id, "complaint_id": complaint.id,
                           "slug": "foshan", "reference": "TS-XSS-0001", "number": "GDWS-0000-000000",
@@ -496,12 +500,15 @@ def test_path_traversal_in_file_routes(client, path):
 
 
 def test_oversized_bodies_are_refused_with_413_on_every_post_route(app, world):
-    """A 9 MB body (over MAX_CONTENT_LENGTH) → 413 on every POST route, as form and as multipart."""
-    limit = app.config["MAX_CONTENT_LENGTH"]
-    big = b"a=" + b"x" * (limit + 1024)
+    """A body over MAX_CONTENT_LENGTH (over MAX_EVIDENCE_REQUEST_BYTES on the forms that carry a
+    licence or letter) → 413 on every POST route."""
+    from marketplace.request_guard import EVIDENCE_UPLOAD_ENDPOINTS
+
     failures = []
     client = as_user(app, world["a"])
     for rule, endpoint, _args in routes(app, "POST"):
+        limit = app.config["MAX_EVIDENCE_REQUEST_BYTES" if endpoint in EVIDENCE_UPLOAD_ENDPOINTS else "MAX_CONTENT_LENGTH"]
+        big = b"a=" + b"x" * (limit + 1024)
         url = fill(rule, world["a_values"][0])
         resp = client.post(url, data=big, content_type="application/x-www-form-urlencoded", csrf=False)
         if resp.status_code != 413:
