@@ -176,78 +176,100 @@ def _description(rnd: random.Random, city: str, industry: str, brand: str, produ
 
 
 def generate() -> tuple[list[dict], list[dict]]:
-    """Return the demo ``(enterprise_rows, shop_rows)``; deterministic."""
+    """Return the demo ``(enterprise_rows, shop_rows)``; deterministic (one seeded generator, drawn
+    from in a fixed order: changing the order changes every row after it)."""
     rnd = random.Random(SEED)
-    used_uscc: set[str] = set()
-    used_brands: set[str] = set()
-    used_hosts: set[str] = set()
+    used = {"uscc": set(), "brands": set(), "hosts": set()}
     ents: list[dict] = []
     shops: list[dict] = []
     numeric = 10_000_000
     codes = {r["name"]: r["code"] for r in rows("cities.csv")}
     for city, (count, weighted) in CITIES.items():
-        code = codes[city]
         pool = [ind for ind, w in weighted for _ in range(w)]
         order = [ind for ind, _w in weighted]  # every listed industry at least once per city
         for k in range(count):
-            industry = order[k] if k < len(order) else rnd.choice(pool)
-            industries = [industry]
-            if rnd.random() < 0.15:
-                extra = rnd.choice([i for i, _w in weighted if i != industry] or [industry])
-                if extra != industry:
-                    industries.append(extra)
-            brand = _brand(rnd, used_brands)
-            brands = [brand]
-            if rnd.random() < 0.15:
-                brands.append(_brand(rnd, used_brands))
-            words, products_all = INDUSTRIES[industry]
-            trade = rnd.choice(NAME_CHARS) + rnd.choice(NAME_CHARS)
-            name = f"{city}市{trade}{rnd.choice(words)}有限公司"
-            local = list(CITY_PRODUCTS.get((city, industry), ()))
-            products = (local + rnd.sample(products_all, 2))[:3] if local else rnd.sample(products_all, 3)
-            badges = []
-            roll = rnd.random()
-            founded = rnd.randint(1985, 2021)
-            if roll < 0.05:
-                founded = rnd.randint(1900, 1956)
-                badges = [rnd.choice(["中华老字号", "广东老字号"])]
-            elif roll < 0.12:
-                badges = [rnd.choice(BADGES[:3])]
-            elif roll < 0.15:
-                badges = ["国家电子商务示范企业", "万家名优企业"]
-            py = _pinyin(brand)
-            domain = f"{py}.example"
-            certified = rnd.random() < 0.88
-            uscc = _uscc(rnd, code, used_uscc)
-            ents.append({
-                "uscc": uscc, "name": name, "brands": ";".join(brands), "city": city,
-                "industries": ";".join(industries),
-                "description": _description(rnd, city, industry, brand, products, founded),
-                "website": f"https://www.{domain}/", "founded": str(founded), "badges": ";".join(badges),
-                "certified": "是" if certified else "否",
-            })
-            weights = ONLINE_PLATFORMS.get(industry, ONLINE_PLATFORMS["default"])
-            n_shops = rnd.choices([1, 2, 3, 4], [25, 35, 25, 15])[0]
-            chosen: list[str] = []
-            if rnd.random() < 0.15:
-                chosen.append("own-site")
-            n_shops = min(n_shops, len(weights) + len(chosen))
-            while len(chosen) < n_shops:
-                slug = rnd.choices([s for s, _ in weights], [w for _, w in weights])[0]
-                if slug not in chosen:
-                    chosen.append(slug)
-            for slug in chosen:
+            industries = _pick_industries(rnd, order[k] if k < len(order) else rnd.choice(pool), weighted)
+            ent, brand, products, py = _enterprise_row(rnd, city, codes[city], industries, used)
+            ents.append(ent)
+            for slug in _pick_platforms(rnd, industries[0]):
                 numeric += rnd.randint(1_000, 90_000)
-                stype, url = _shop(slug, py, numeric, domain, used_hosts)
-                label = PLATFORM_LABEL[slug]
-                shop_name = {
-                    "旗舰店": f"{brand}{label}官方旗舰店" if slug != "tmall" else f"{brand}旗舰店",
-                    "专卖店": f"{brand}{label}{city}专卖店",
-                    "专营店": f"{brand}{label}{products[0]}专营店",
-                    "官方商城": f"{brand}官方商城",
-                }[stype]
-                shops.append({"uscc": uscc, "platform": slug, "name": shop_name, "url": url, "shop_type": stype})
+                stype, url = _shop(slug, py, numeric, f"{py}.example", used["hosts"])
+                shops.append({"uscc": ent["uscc"], "platform": slug, "url": url, "shop_type": stype,
+                              "name": _shop_name(stype, slug, brand, city, products[0])})
     return ents, shops
+
+
+def _pick_industries(rnd: random.Random, industry: str, weighted) -> list[str]:
+    """The main industry and, for about one in seven, a second one."""
+    industries = [industry]
+    if rnd.random() < 0.15:
+        extra = rnd.choice([i for i, _w in weighted if i != industry] or [industry])
+        if extra != industry:
+            industries.append(extra)
+    return industries
+
+
+def _enterprise_row(rnd: random.Random, city: str, code: str, industries: list[str], used: dict):
+    """One enterprises.csv row; also its first brand, products and the brand's pinyin (for shops)."""
+    industry = industries[0]
+    brand = _brand(rnd, used["brands"])
+    brands = [brand]
+    if rnd.random() < 0.15:
+        brands.append(_brand(rnd, used["brands"]))
+    words, products_all = INDUSTRIES[industry]
+    trade = rnd.choice(NAME_CHARS) + rnd.choice(NAME_CHARS)
+    name = f"{city}市{trade}{rnd.choice(words)}有限公司"
+    local = list(CITY_PRODUCTS.get((city, industry), ()))
+    products = (local + rnd.sample(products_all, 2))[:3] if local else rnd.sample(products_all, 3)
+    founded, badges = _founded_and_badges(rnd)
+    py = _pinyin(brand)
+    certified = rnd.random() < 0.88
+    uscc = _uscc(rnd, code, used["uscc"])
+    row = {
+        "uscc": uscc, "name": name, "brands": ";".join(brands), "city": city, "industries": ";".join(industries),
+        "description": _description(rnd, city, industry, brand, products, founded),
+        "website": f"https://www.{py}.example/", "founded": str(founded), "badges": ";".join(badges),
+        "certified": "是" if certified else "否",
+    }
+    return row, brand, products, py
+
+
+def _founded_and_badges(rnd: random.Random) -> tuple[int, list[str]]:
+    """Old firms (before 1957) are the 老字号; a few others carry a campaign badge."""
+    roll = rnd.random()
+    founded = rnd.randint(1985, 2021)
+    if roll < 0.05:
+        return rnd.randint(1900, 1956), [rnd.choice(["中华老字号", "广东老字号"])]
+    if roll < 0.12:
+        return founded, [rnd.choice(BADGES[:3])]
+    if roll < 0.15:
+        return founded, ["国家电子商务示范企业", "万家名优企业"]
+    return founded, []
+
+
+def _pick_platforms(rnd: random.Random, industry: str) -> list[str]:
+    """1–4 distinct platforms, weighted by where the industry sells; some have their own site."""
+    weights = ONLINE_PLATFORMS.get(industry, ONLINE_PLATFORMS["default"])
+    n_shops = rnd.choices([1, 2, 3, 4], [25, 35, 25, 15])[0]
+    chosen: list[str] = []
+    if rnd.random() < 0.15:
+        chosen.append("own-site")
+    n_shops = min(n_shops, len(weights) + len(chosen))
+    while len(chosen) < n_shops:
+        slug = rnd.choices([s for s, _ in weights], [w for _, w in weights])[0]
+        if slug not in chosen:
+            chosen.append(slug)
+    return chosen
+
+
+def _shop_name(stype: str, slug: str, brand: str, city: str, product: str) -> str:
+    label = PLATFORM_LABEL[slug]
+    return {
+        "旗舰店": f"{brand}{label}官方旗舰店" if slug != "tmall" else f"{brand}旗舰店",
+        "专卖店": f"{brand}{label}{city}专卖店",
+        "专营店": f"{brand}{label}{product}专营店",
+        "官方商城": f"{brand}官方商城",
+    }[stype]
 
 
 def _shop(slug: str, py: str, n: int, domain: str, used_hosts: set[str]) -> tuple[str, str]:
