@@ -153,7 +153,7 @@ def test_a_second_worker_judges_shared_pages_by_what_their_renderer_had_seen(app
 
 
 def test_catalog_aggregates_survive_a_content_edit(app):
-    from marketplace.services.catalog import cached
+    from marketplace.services.catalog.cache import cached
 
     _owner, a, _b = _two_enterprises()
     calls = []

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from factories import industry, make_enterprise, make_shop
 from marketplace.extensions import db
 from marketplace.models import FeaturedSlot, Placement, Status
-from marketplace.services import catalog
+from marketplace.services.catalog import aggregates, featured_slots
 
 T0 = datetime(2026, 3, 1, 0, 0, 0)
 
@@ -22,14 +22,14 @@ def test_featured_slots_start_and_end_on_time(app):
     b = make_enterprise(brands=["乙"])
     _slot(a, start=T0, end=T0 + timedelta(days=2), position=1)
     _slot(b, start=T0 + timedelta(days=1), end=None, position=0)
-    before = catalog.featured(T0 - timedelta(seconds=1))
+    before = featured_slots.featured(T0 - timedelta(seconds=1))
     assert not before.curated_carousel  # nothing live yet: fallback
-    assert [e for e, _ in catalog.featured(T0).carousel] == [a]
-    assert [e for e, _ in catalog.featured(T0 + timedelta(days=1)).carousel] == [b, a]  # by position
+    assert [e for e, _ in featured_slots.featured(T0).carousel] == [a]
+    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=1)).carousel] == [b, a]  # by position
     # ends_at is exclusive
-    assert [e for e, _ in catalog.featured(T0 + timedelta(days=2)).carousel] == [b]
-    assert [e for e, _ in catalog.featured(T0 + timedelta(days=2) - timedelta(seconds=1)).carousel] == [b, a]
-    assert catalog.featured(T0 + timedelta(days=400)).curated_carousel
+    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=2)).carousel] == [b]
+    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=2) - timedelta(seconds=1)).carousel] == [b, a]
+    assert featured_slots.featured(T0 + timedelta(days=400)).curated_carousel
 
 
 def test_featured_skips_non_public_enterprises(app):
@@ -37,7 +37,7 @@ def test_featured_skips_non_public_enterprises(app):
     revoked = make_enterprise(brands=["撤销"], status=Status.REVOKED)
     _slot(revoked, position=0)
     _slot(live, position=1)
-    fe = catalog.featured(T0 + timedelta(hours=1))
+    fe = featured_slots.featured(T0 + timedelta(hours=1))
     assert [e for e, _ in fe.carousel] == [live]
 
 
@@ -45,7 +45,7 @@ def test_featured_only_non_public_falls_back(app):
     revoked = make_enterprise(brands=["撤销"], status=Status.REVOKED)
     pub = make_enterprise(brands=["公开"])
     _slot(revoked)
-    fe = catalog.featured(T0 + timedelta(hours=1))
+    fe = featured_slots.featured(T0 + timedelta(hours=1))
     assert not fe.curated_carousel and [e for e, _ in fe.carousel] == [pub]
 
 
@@ -55,7 +55,7 @@ def test_industry_rows_from_slots(app):
     b = make_enterprise(brands=["瓷二"], industries=["陶瓷"])
     _slot(b, Placement.INDUSTRY, ind=ind, position=0)
     _slot(a, Placement.INDUSTRY, ind=ind, position=1)
-    fe = catalog.featured(T0 + timedelta(hours=1))
+    fe = featured_slots.featured(T0 + timedelta(hours=1))
     assert fe.curated_rows
     assert fe.industry_rows == [(ind, [b, a])]
 
@@ -68,7 +68,7 @@ def test_fallback_prefers_badged_then_most_visited(app):
     quiet = make_enterprise(brands=["冷门"])
     make_enterprise(brands=["未公开"], status=Status.PENDING, badges=["中华老字号"])
     db.session.flush()
-    fe = catalog.featured(T0)
+    fe = featured_slots.featured(T0)
     assert [e.display_name for e, _ in fe.carousel] == ["老字号", "人气", "冷门"]
     # industry rows: every enterprise is 家电 by default, most visited first
     assert [(i.name, [e.display_name for e in ents]) for i, ents in fe.industry_rows] == [
@@ -82,12 +82,12 @@ def test_counts(app):
     make_shop(a, status=Status.PENDING)
     b = make_enterprise(status=Status.SUSPENDED)
     make_shop(b)
-    c = catalog.counts(10_000)
+    c = aggregates.counts(10_000)
     assert (c.enterprises, c.shops) == (1, 1)
     assert c.platforms >= 10
     assert c.percent == 0.0
-    assert catalog.HomeCounts(5_000, 0, 0, 10_000).percent == 50.0
-    assert catalog.HomeCounts(20_000, 0, 0, 10_000).percent == 100.0
+    assert aggregates.HomeCounts(5_000, 0, 0, 10_000).percent == 50.0
+    assert aggregates.HomeCounts(20_000, 0, 0, 10_000).percent == 100.0
 
 
 def test_render_home_preview_at_a_date(app):
@@ -157,6 +157,6 @@ def test_fallback_rows_show_each_enterprise_once(app):
     make_enterprise(brands=["纯家电"], industries=["家电"])
     make_enterprise(brands=["纯陶瓷"], industries=["陶瓷"])
     db.session.flush()
-    rows = {i.name: [e.display_name for e in ents] for i, ents in catalog.featured(T0).industry_rows}
+    rows = {i.name: [e.display_name for e in ents] for i, ents in featured_slots.featured(T0).industry_rows}
     shown = [n for names in rows.values() for n in names]
     assert sorted(shown) == ["两栖", "纯家电", "纯陶瓷"]

@@ -28,7 +28,7 @@ from ..validation import ValidationError
 from ..validation.text import clean_text
 from . import ServiceError
 from .audit import record
-from .catalog import cached
+from .catalog.cache import cached
 from .rich_text import plain_text
 
 TITLE_MAX = 120

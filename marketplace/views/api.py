@@ -29,7 +29,9 @@ from ..models import (
     AuditLog, Certification, City, Enterprise, Industry, Platform, Product, Shop, Status,
     directory_changed_at, enterprise_badge, enterprise_industry, enterprise_is_public, shop_is_public,
 )
-from ..services import authorizations, catalog, changes, impersonation
+from ..services import authorizations, changes, impersonation
+from ..services.catalog.detail import get_enterprise
+from ..services.catalog.filters import BrowseFilters, public_enterprise_query
 from ..services.verify.lookup import verify as run_verify
 from ..services.products import listing as product_listing
 from ..validation import ValidationError
@@ -184,9 +186,9 @@ def _page(pagination, items: list) -> dict:
             "pages": pagination.pages, "results": items}
 
 
-def _browse_filters(args: dict) -> catalog.BrowseFilters:
+def _browse_filters(args: dict) -> BrowseFilters:
     """The parsed directory arguments as browse filters (a city wins over its region)."""
-    return catalog.BrowseFilters(industry=args.get("industry"), city=args.get("city"),
+    return BrowseFilters(industry=args.get("industry"), city=args.get("city"),
                                  region=None if args.get("city") else args.get("region"),
                                  platform=args.get("platform"), shop_type=args.get("shop_type"),
                                  badge=args.get("badge"))
@@ -201,7 +203,7 @@ def _browse_filters(args: dict) -> catalog.BrowseFilters:
 @answers(api_schemas.EnterprisePageSchema, "一页认证企业")
 def enterprises(args: dict):
     """Certified enterprises, filtered like the browse page, sorted and paginated."""
-    q = catalog.public_enterprise_query(_browse_filters(args))
+    q = public_enterprise_query(_browse_filters(args))
     if args["sort"] == "name":
         q = q.order_by(Enterprise.name_sort.asc(), Enterprise.id.asc())
     elif args["sort"] == "popular":
@@ -226,7 +228,7 @@ def enterprises(args: dict):
 def enterprise_detail(enterprise_id: int):
     """One certified enterprise with its certified shops."""
     _check_id(enterprise_id)
-    ent = catalog.get_enterprise(enterprise_id)
+    ent = get_enterprise(enterprise_id)
     if ent is None or not ent.is_public:
         raise ApiError("企业不存在或未公开。", 404)
     return With(ent, shop_count=len(ent.public_shops))

@@ -15,7 +15,12 @@ from ..models import (
     City, ClickEvent, Enterprise, Industry, Platform, Product, ProductLink, Shop, ShopType, product_is_public,
     shop_is_public,
 )
-from ..services import authorizations, catalog, complaint_record, news
+from ..services import authorizations, complaint_record, news
+from ..services.catalog import aggregates, detail, featured_slots
+from ..services.catalog.facets import browse_facets
+from ..services.catalog.filters import (
+    DEFAULT_SORT, FILTER_KEYS, SORTS, BrowseFilters, browse as browse_enterprises, parse_filters,
+)
 from ..services.events import listing as event_listing
 from ..services.products import listing as product_listing
 from ..services.reference_data import REGIONS
@@ -42,15 +47,15 @@ def render_home(at: datetime, preview: bool = False) -> str:
     """
     goal = current_app.config["ENTERPRISE_GOAL"]
     # the featured lists and the newest enterprises share one card load (see home_listings)
-    featured, newest = catalog.home_listings(at, 8)
+    featured, newest = featured_slots.home_listings(at, 8)
     return render_template(
         "public/home.html",
         at=at,
         preview=preview,
-        counts=catalog.counts(goal),
+        counts=aggregates.counts(goal),
         featured=featured,
-        industries=catalog.industries_with_counts(),
-        regions=catalog.cities_by_region(),
+        industries=aggregates.industries_with_counts(),
+        regions=aggregates.cities_by_region(),
         newest=newest,
         news=news.latest_headlines(HOME_NEWS, at, min_version=page_cache.request_head()),
         event=event_listing.featured_event(at),
@@ -69,18 +74,18 @@ def home():
 def _browse_context(fixed: dict[str, str] | None = None):
     """Parse filters, sort and page from the query string (``fixed`` filters come from the URL
     path of an industry or city page and cannot be removed there)."""
-    args = {k: request.args.get(k, "") for k in catalog.FILTER_KEYS}
+    args = {k: request.args.get(k, "") for k in FILTER_KEYS}
     args.update(fixed or {})
-    filters = catalog.parse_filters(args)
-    sort = choice_arg("sort", catalog.SORTS, catalog.DEFAULT_SORT)
+    filters = parse_filters(args)
+    sort = choice_arg("sort", SORTS, DEFAULT_SORT)
     page = page_arg()
-    pagination = catalog.browse(filters, sort, page, current_app.config["PER_PAGE"])
-    facets = catalog.browse_facets(filters)
+    pagination = browse_enterprises(filters, sort, page, current_app.config["PER_PAGE"])
+    facets = browse_facets(filters)
     return {
         "filters": filters,
         "fixed": set((fixed or {}).keys()),
         "sort": sort,
-        "sorts": catalog.SORTS,
+        "sorts": SORTS,
         "pagination": pagination,
         "facet_industries": facets.industries,
         "facet_regions": facets.regions,
@@ -97,7 +102,7 @@ def _badges():
     return list(db.session.scalars(select(Badge).order_by(Badge.position, Badge.id)))
 
 
-def _canonical(endpoint: str, filters: catalog.BrowseFilters, page: int, fixed=(), **values) -> str:
+def _canonical(endpoint: str, filters: BrowseFilters, page: int, fixed=(), **values) -> str:
     args = {k: v for k, v in filters.as_args().items() if k not in fixed}
     if page > 1:
         args["page"] = page
@@ -145,7 +150,7 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 @cacheable
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
-    ent = catalog.get_enterprise(_id_or_404(enterprise_id))
+    ent = detail.get_enterprise(_id_or_404(enterprise_id))
     if ent is None:
         abort(404)
     unpublished = not ent.is_public
@@ -156,7 +161,7 @@ def enterprise(enterprise_id: int):
         "public/enterprise.html",
         ent=ent,
         unpublished=unpublished,
-        shop_groups=catalog.shops_by_platform(ent, include_all=unpublished),
+        shop_groups=detail.shops_by_platform(ent, include_all=unpublished),
         certificate=ent.certificate,
         shop_authorizations=authorizations.shop_labels(ent.public_shops),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
@@ -245,7 +250,7 @@ def _count_click(shop_id: int, enterprise_id: int, source: tuple[int, int] | Non
 @cacheable
 def platforms():
     """The platforms directory: every active platform with its certified shops and enterprises."""
-    return render_template("public/platforms.html", platforms=catalog.platforms_with_counts())
+    return render_template("public/platforms.html", platforms=aggregates.platforms_with_counts())
 
 
 @bp.route("/platforms/<slug>")
@@ -255,7 +260,7 @@ def platform(slug: str):
     plat = db.first_or_404(select(Platform).where(Platform.slug == slug_or_404(slug), Platform.active.is_(True)))
     shop_type = choice_arg("shop_type", ShopType.ALL, "")
     page = page_arg()
-    pagination = catalog.platform_shops(plat, shop_type or None, page, current_app.config["PER_PAGE"])
+    pagination = detail.platform_shops(plat, shop_type or None, page, current_app.config["PER_PAGE"])
     args = {"shop_type": shop_type} if shop_type else {}
     if page > 1:
         args["page"] = page
@@ -270,7 +275,7 @@ def platform(slug: str):
 def about():
     """About the 广货网上行 campaign."""
     goal = current_app.config["ENTERPRISE_GOAL"]
-    return render_template("public/about.html", counts=catalog.counts(goal))
+    return render_template("public/about.html", counts=aggregates.counts(goal))
 
 
 @bp.route("/privacy")

@@ -13,7 +13,6 @@ The demo data has the pieces (services/demo_gongshi.py): 南岭泉 on notice wit
 """
 from __future__ import annotations
 
-import io
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path

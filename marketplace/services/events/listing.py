@@ -23,7 +23,8 @@ from ...models import (
     enterprise_industry, shop_is_public,
 )
 from .. import NotFound
-from ..catalog import BrowseFilters, cached, parse_filters
+from ..catalog.cache import cached
+from ..catalog.filters import BrowseFilters, parse_filters
 
 ENDED_LIMIT = 24
 PARTICIPANTS_LIMIT = 60
