@@ -107,7 +107,7 @@ def test_a_merchant_applies_with_a_licence_photo_and_shop_codes(new_context, liv
     page.wait_for_load_state()
     page.get_by_text("请填写联系人的手机号").first.wait_for()
     assert page.input_value("input[name=legal_representative]") == "陈立信"
-    assert live_server.sql("SELECT count(*) FROM evidence")[0][0] == 0
+    assert live_server.sql("SELECT count(*) FROM evidence WHERE enterprise_id = :e", e=ent_id)[0][0] == 0
     shoot(page, "ev-a2-merchant-evidence-refused")
 
     page.set_input_files("input[name=licence]", str(tmp_path / "营业执照.png"))  # files are never kept
