@@ -297,44 +297,7 @@ class IndexStore:
         open(dict_path, "a").close()
         try:
             ix = whoosh_index.create_in(path, build_schema())
-            total = 0
-            chunk: list[dict] = []
-
-            def flush(writer):
-                nonlocal total
-                words = [w for d in chunk for w in dictionary_words(d)]
-                if words and append_user_dictionary(dict_path, words) and bulk is not None:
-                    bulk.dictionary_changed()
-                add = bulk.add if bulk is not None else (lambda fields: writer.add_document(**fields))
-                for d in chunk:
-                    add(to_fields(d))
-                total += len(chunk)
-                if progress:
-                    progress(len(chunk))
-                chunk.clear()
-
-            kwargs = {"limitmb": limitmb, "codec": RebuildCodec()}
-            if procs > 1:
-                kwargs.update(procs=procs, multisegment=True)
-            writer = ix.writer(**kwargs)
-            # one process: our bulk path (see bulk.py); several: Whoosh's multiprocessing writer
-            bulk = BulkWriter(writer) if procs <= 1 and BulkWriter.supports(writer.schema) else None
-            try:
-                for d in docs:
-                    chunk.append(d)
-                    if len(chunk) >= batch:
-                        flush(writer)
-                if chunk:
-                    flush(writer)
-                if bulk is not None:
-                    bulk.commit()
-                else:
-                    writer.commit(mergetype=CLEAR if procs <= 1 else None)
-            except BaseException:
-                writer.cancel()
-                raise
-            if procs > 1:
-                ix.optimize()
+            total = _write_generation(ix, docs, dict_path, progress, batch, procs, limitmb)
             ix.close()
             self._write_checkpoint(path, checkpoint)
             with open(os.path.join(path, FORMAT_FILE), "w") as fh:
@@ -379,3 +342,49 @@ def _read_checkpoint(path: str) -> int:
             return int(json.load(fh).get("checkpoint", 0))
     except (OSError, ValueError, TypeError, AttributeError):
         return 0
+
+
+def _write_generation(ix, docs: Iterable[dict], dict_path: str, progress, batch: int, procs: int,
+                      limitmb: int) -> int:
+    """Write every document into the new generation's index ``ix``; returns how many. Words the
+    segmenter must know (brands, names) go to the generation's user dictionary batch by batch,
+    before the documents that use them are analysed."""
+    total = 0
+    chunk: list[dict] = []
+    kwargs = {"limitmb": limitmb, "codec": RebuildCodec()}
+    if procs > 1:
+        kwargs.update(procs=procs, multisegment=True)
+    writer = ix.writer(**kwargs)
+    # one process: our bulk path (see bulk.py); several: Whoosh's multiprocessing writer
+    bulk = BulkWriter(writer) if procs <= 1 and BulkWriter.supports(writer.schema) else None
+    add = bulk.add if bulk is not None else (lambda fields: writer.add_document(**fields))
+
+    def flush():
+        nonlocal total
+        words = [w for d in chunk for w in dictionary_words(d)]
+        if words and append_user_dictionary(dict_path, words) and bulk is not None:
+            bulk.dictionary_changed()
+        for d in chunk:
+            add(to_fields(d))
+        total += len(chunk)
+        if progress:
+            progress(len(chunk))
+        chunk.clear()
+
+    try:
+        for d in docs:
+            chunk.append(d)
+            if len(chunk) >= batch:
+                flush()
+        if chunk:
+            flush()
+        if bulk is not None:
+            bulk.commit()
+        else:
+            writer.commit(mergetype=CLEAR if procs <= 1 else None)
+    except BaseException:
+        writer.cancel()
+        raise
+    if procs > 1:
+        ix.optimize()
+    return total

@@ -24,71 +24,86 @@ from .engines import ENTITIES, NOTIFY_CHANNEL
 def _keys_for(obj, session: Session) -> set[tuple[str, int]]:
     """The indexed entities an ORM object's change affects."""
     conn = session.connection()
-    keys: set[tuple[str, int]] = set()
+    keys = _listing_keys(obj, conn)
+    if keys is None:
+        keys = _related_keys(obj, conn)
+    return {(k, i) for k, i in keys if i is not None}
 
-    def ent_and_shops(ent_id):
-        if ent_id is None:
-            return
-        keys.add(("enterprise", ent_id))
-        for sid in conn.execute(select(Shop.id).where(Shop.enterprise_id == ent_id)).scalars():
-            keys.add(("shop", sid))
-        # product documents carry the enterprise's name and city, and vanish with it
-        for pid in conn.execute(select(Product.id).where(Product.enterprise_id == ent_id)).scalars():
-            keys.add(("product", pid))
 
+def _enterprise_keys(conn, ent_id) -> set[tuple[str, int]]:
+    """An enterprise with its shops and products (their documents carry its name and city)."""
+    if ent_id is None:
+        return set()
+    keys = {("enterprise", ent_id)}
+    keys |= {("shop", sid) for sid in conn.execute(select(Shop.id).where(Shop.enterprise_id == ent_id)).scalars()}
+    keys |= {("product", pid) for pid in conn.execute(
+        select(Product.id).where(Product.enterprise_id == ent_id)).scalars()}
+    return keys
+
+
+def _listing_keys(obj, conn) -> set[tuple[str, int]] | None:
+    """Enterprises, shops, brands, platforms, certificates and featured slots (None: not one)."""
     if isinstance(obj, Enterprise):
-        ent_and_shops(obj.id)
-        # shops deleted with the enterprise are in session.deleted themselves
-    elif isinstance(obj, Shop):
+        return _enterprise_keys(conn, obj.id)  # shops deleted with it are in session.deleted themselves
+    if isinstance(obj, Shop):
+        keys = {("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))}
         if obj.id is not None:
             keys.add(("shop", obj.id))
             # a product is public only with a certified shop, and carries its shops' platforms
-            for pid in conn.execute(select(ProductLink.product_id).where(ProductLink.shop_id == obj.id)).scalars():
-                keys.add(("product", pid))
-        keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
-    elif isinstance(obj, Brand):
-        ent_and_shops(obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))
-    elif isinstance(obj, Platform):
-        keys.add(("platform", obj.id))
+            keys |= {("product", pid) for pid in conn.execute(
+                select(ProductLink.product_id).where(ProductLink.shop_id == obj.id)).scalars()}
+        return keys
+    if isinstance(obj, Brand):
+        return _enterprise_keys(conn, obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))
+    if isinstance(obj, Platform):
+        keys = {("platform", obj.id)}
         if obj.id is not None and _changed(obj, "name", "active"):
             # Shop and enterprise documents carry the platform's name (text and facet): a rename
             # re-indexes every listing on it, rather than waiting for the hourly consistency check.
             rows = conn.execute(select(Shop.id, Shop.enterprise_id).where(Shop.platform_id == obj.id)).all()
             keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
-    elif isinstance(obj, (Certification, FeaturedSlot)):
-        keys.add(("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None)))
-    elif isinstance(obj, ShopAuthorization):  # the shop's pages show its brand authorizations
+        return keys
+    if isinstance(obj, (Certification, FeaturedSlot)):
+        return {("enterprise", obj.enterprise_id or (obj.enterprise.id if obj.enterprise else None))}
+    return None
+
+
+def _related_keys(obj, conn) -> set[tuple[str, int]]:
+    """Authorizations, products, synonyms, offers, events, industries and badges."""
+    if isinstance(obj, ShopAuthorization):  # the shop's pages show its brand authorizations
         shop_id = obj.shop_id or (obj.shop.id if obj.shop else None)
-        keys.add(("shop", shop_id))
-        keys.add(("enterprise", conn.execute(select(Shop.enterprise_id).where(Shop.id == shop_id)).scalar()))
-    elif isinstance(obj, BrandAuthorization) and obj.id is not None:  # the linked shops' and grantor's pages
+        return {("shop", shop_id),
+                ("enterprise", conn.execute(select(Shop.enterprise_id).where(Shop.id == shop_id)).scalar())}
+    if isinstance(obj, BrandAuthorization) and obj.id is not None:  # the linked shops' and grantor's pages
         rows = conn.execute(select(Shop.id, Shop.enterprise_id).join(
             ShopAuthorization, ShopAuthorization.shop_id == Shop.id)
             .where(ShopAuthorization.authorization_id == obj.id)).all()
-        keys |= {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
+        keys = {("shop", sid) for sid, _ in rows} | {("enterprise", eid) for _, eid in rows}
         keys.add(("enterprise", conn.execute(select(Enterprise.id).where(Enterprise.uscc == obj.grantor_uscc)).scalar()))
-    elif isinstance(obj, Product):
-        keys.add(("product", obj.id))
-        keys.add(("enterprise", obj.enterprise_id))  # the enterprise page lists its products
-    elif isinstance(obj, (ProductLink, ProductPhoto)):
-        keys.add(("product", obj.product_id or (obj.product.id if obj.product else None)))
-    elif isinstance(obj, SearchSynonym):
+        return keys
+    if isinstance(obj, Product):
+        return {("product", obj.id), ("enterprise", obj.enterprise_id)}  # the enterprise page lists its products
+    if isinstance(obj, (ProductLink, ProductPhoto)):
+        return {("product", obj.product_id or (obj.product.id if obj.product else None))}
+    if isinstance(obj, SearchSynonym):
         # nothing to re-index (synonyms apply at query time), but search pages change: the row
         # moves the outbox head, which drops the full-page cache everywhere
-        keys.add(("synonym", obj.id))
-    elif isinstance(obj, Offer):
+        return {("synonym", obj.id)}
+    if isinstance(obj, Offer):
         # Offers are not indexed, but they show on cached public pages (网购节, home): their shop's
         # outbox row moves the head the page cache keys on, so a withdrawn offer goes at once.
-        keys.add(("shop", obj.shop_id or (obj.shop.id if obj.shop else None)))
-    elif isinstance(obj, ShoppingEvent):
+        return {("shop", obj.shop_id or (obj.shop.id if obj.shop else None))}
+    if isinstance(obj, ShoppingEvent):
         # No search document either; the row only moves the head (the applier skips the kind).
-        keys.add(("event", obj.id))
-    elif isinstance(obj, (Industry, Badge)) and obj.id is not None:
+        return {("event", obj.id)}
+    if isinstance(obj, (Industry, Badge)) and obj.id is not None:
         table, col = (enterprise_industry, enterprise_industry.c.industry_id) if isinstance(obj, Industry) \
             else (enterprise_badge, enterprise_badge.c.badge_id)
+        keys: set[tuple[str, int]] = set()
         for ent_id in conn.execute(select(table.c.enterprise_id).where(col == obj.id)).scalars():
-            ent_and_shops(ent_id)
-    return {(k, i) for k, i in keys if i is not None}
+            keys |= _enterprise_keys(conn, ent_id)
+        return keys
+    return set()
 
 
 def _changed(obj, *attrs: str) -> bool:
