@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
 from ...search_sync.outbox import enqueue
 from ...extensions import db
 from ...models import Enterprise, Offer, OfferStatus, Shop
-from .. import AlreadyDecided, EditConflict, NotFound, ServiceError
+from .. import NotFound, ServiceError
 from ..audit import record
 from ..mail import queue_mail
 from ..review import site_link
-from ..versioning import parse_version
+from ..decisions import decide_row, rejection_reason
 
 OFFER_TAKEN = "这项优惠已被其他工作人员处理，或已被商家撤下。"  # AlreadyDecided
 OFFER_CHANGED = "商家刚刚修改了这项优惠，请查看最新内容后再决定。"  # EditConflict
-MAX_REASON = 1000
 
 
 def queue_query(event_id: int | None = None):
@@ -63,26 +62,10 @@ def version_of(offer: Offer) -> int:
 
 def _decide(offer_id: int, new_status: str, actor, version, reason: str, now: datetime) -> Offer:
     """Move a pending offer to ``new_status`` if nobody decided or changed it meanwhile."""
-    offer = get_offer(offer_id)
-    stmt = update(Offer).where(Offer.id == offer_id, Offer.status == OfferStatus.PENDING)
-    try:
-        seen = parse_version(version)
-    except EditConflict:
-        raise EditConflict(OFFER_CHANGED) from None
-    if seen is not None:
-        stmt = stmt.where(Offer.version == seen)
-    result = db.session.execute(stmt.values(status=new_status, reason=reason, decided_at=now,
-                                            decided_by_id=getattr(actor, "id", None), updated_at=now,
-                                            version=Offer.version + 1)
-                                .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.refresh(offer)
-        if offer.status != OfferStatus.PENDING:
-            raise AlreadyDecided(OFFER_TAKEN)
-        raise EditConflict(OFFER_CHANGED)
-    db.session.refresh(offer)
-    enqueue("shop", [offer.shop_id])  # bulk UPDATE: tell the page cache (via the outbox) ourselves
-    return offer
+    row = decide_row(Offer, offer_id, new_status, actor=actor, reason=reason, seen_version=version, now=now,
+                     already_decided=OFFER_TAKEN, changed=OFFER_CHANGED, missing="优惠不存在。", extra={"updated_at": now})
+    enqueue("shop", [row.shop_id])  # bulk UPDATE: tell the page cache (via the outbox) ourselves
+    return row
 
 
 def approve_offer(offer_id: int, actor, version=None, now: datetime | None = None) -> Offer:
@@ -106,11 +89,7 @@ def approve_offer(offer_id: int, actor, version=None, now: datetime | None = Non
 def reject_offer(offer_id: int, actor, reason: str, version=None, now: datetime | None = None) -> Offer:
     """Refuse a pending offer with a reason the merchant sees (they may change and resubmit it);
     the merchant is mailed."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ServiceError("请填写驳回理由，商家会看到它。")
-    if len(reason) > MAX_REASON:
-        raise ServiceError(f"理由不能超过 {MAX_REASON} 个字符。")
+    reason = rejection_reason(reason)
     offer = _decide(offer_id, OfferStatus.REJECTED, actor, version, reason, now or clock.utc_now())
     record("offer.reject", actor=actor, entity_kind="offer", entity_id=offer.id,
            enterprise_id=offer.shop.enterprise_id, before={"status": OfferStatus.PENDING},

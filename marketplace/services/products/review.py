@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import clock
 from ...extensions import db
 from ...models import Product, ProductStatus
 from ...search_sync.outbox import enqueue
-from .. import AlreadyDecided, EditConflict, NotFound, ServiceError
+from .. import NotFound, ServiceError
 from ..audit import record
 from ..mail import queue_mail
 from ..review import site_link
-from ..versioning import parse_version
+from ..decisions import decide_row, rejection_reason
 
 TAKEN = "这件商品已被其他工作人员处理，或已被商家下架。"  # AlreadyDecided
 CHANGED = "商家刚刚修改了这件商品，请查看最新内容后再决定。"  # EditConflict
-MAX_REASON = 1000
 
 
 def queue_query():
@@ -54,26 +53,11 @@ def get_product(product_id: int) -> Product:
 
 
 def _decide(product_id: int, new_status: str, actor, version, reason: str, now: datetime) -> Product:
-    product = get_product(product_id)
-    stmt = update(Product).where(Product.id == product_id, Product.status == ProductStatus.PENDING)
-    try:
-        seen = parse_version(version)
-    except EditConflict:
-        raise EditConflict(CHANGED) from None
-    if seen is not None:
-        stmt = stmt.where(Product.version == seen)
-    result = db.session.execute(stmt.values(status=new_status, reason=reason, decided_at=now,
-                                            decided_by_id=getattr(actor, "id", None), updated_at=now,
-                                            version=Product.version + 1)
-                                .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.refresh(product)
-        if product.status != ProductStatus.PENDING:
-            raise AlreadyDecided(TAKEN)
-        raise EditConflict(CHANGED)
-    db.session.refresh(product)
-    enqueue("product", [product.id])  # bulk UPDATE: index it and move the page-cache head ourselves
-    return product
+    """Move a pending product to ``new_status`` if nobody decided or changed it meanwhile."""
+    row = decide_row(Product, product_id, new_status, actor=actor, reason=reason, seen_version=version, now=now,
+                     already_decided=TAKEN, changed=CHANGED, missing="商品不存在。", extra={"updated_at": now})
+    enqueue("product", [row.id])  # bulk UPDATE: index it and move the page-cache head ourselves
+    return row
 
 
 def approve_product(product_id: int, actor, version=None, now: datetime | None = None) -> Product:
@@ -94,11 +78,7 @@ def approve_product(product_id: int, actor, version=None, now: datetime | None =
 
 def reject_product(product_id: int, actor, reason: str, version=None, now: datetime | None = None) -> Product:
     """Refuse a pending product with a reason the merchant sees (they may change and resubmit)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ServiceError("请填写驳回理由，商家会看到它。")
-    if len(reason) > MAX_REASON:
-        raise ServiceError(f"理由不能超过 {MAX_REASON} 个字符。")
+    reason = rejection_reason(reason)
     product = _decide(product_id, ProductStatus.REJECTED, actor, version, reason, now or clock.utc_now())
     record("product.reject", actor=actor, entity_kind="product", entity_id=product.id,
            enterprise_id=product.enterprise_id, before={"status": ProductStatus.PENDING},
