@@ -353,3 +353,21 @@ def mark_codes_verified(page) -> None:
     """On a review page: mark every shop's verification code as checked."""
     for radio in page.locator("#shop-codes input[type=radio][value=verified]").all():
         radio.check()
+
+
+def eventually(check, timeout: float = 20.0, interval: float = 0.5):
+    """Retry ``check`` until it returns a truthy value (the search applier and the page caches
+    catch up within a second or two); returns its last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+def need(state: dict, *keys) -> None:
+    """Journeys in one file build on each other: fail clearly when an earlier one did not finish."""
+    missing = [k for k in keys if k not in state]
+    if missing:
+        pytest.fail(f"an earlier journey did not finish (missing {missing})")

@@ -18,7 +18,7 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PHONE, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PHONE, login, need, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -68,10 +68,6 @@ OVERLAPPING_LABELS_JS = """
 """
 
 
-def _need(*keys):
-    missing = [k for k in keys if k not in STATE]
-    if missing:
-        pytest.fail(f"an earlier journey did not finish (missing {missing})")
 
 
 def _png_bytes() -> bytes:
@@ -181,7 +177,7 @@ def test_g1_consumer_files_a_complaint(new_context, live_server, merchant, tmp_p
 
 
 def test_g2_staff_accept_with_evidence_first_on_a_phone(new_context, live_server):
-    _need("complaint_id")
+    need(STATE, "complaint_id")
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto("/staff/complaints/deadlines")
@@ -219,7 +215,7 @@ def test_g2b_review_page_shows_the_application_before_the_decision_bar_on_a_phon
 
 
 def test_g3_merchant_answers_and_asks_for_mediation(new_context, live_server, merchant):
-    _need("complaint_id")
+    need(STATE, "complaint_id")
     page = _phone_page(new_context)
     login(page, MERCHANT_EMAIL, MERCHANT_PASSWORD)
     page.goto("/merchant/complaints")
@@ -242,7 +238,7 @@ def test_g3_merchant_answers_and_asks_for_mediation(new_context, live_server, me
 
 
 def test_g4_staff_mediate_and_close(new_context, live_server):
-    _need("complaint_id")
+    need(STATE, "complaint_id")
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"/staff/complaints/{STATE['complaint_id']}")
@@ -264,7 +260,7 @@ def test_g4_staff_mediate_and_close(new_context, live_server):
 
 
 def test_g5_consumer_confirms(new_context, live_server):
-    _need("complaint_id", "code")
+    need(STATE, "complaint_id", "code")
     page = _phone_page(new_context)
     page.goto(f"/complaints/lookup?ref={STATE['ref']}")
     page.get_by_text("对处理结果的确认").wait_for()
@@ -319,7 +315,7 @@ def test_h1_merchant_files_two_monthly_reports(new_context, live_server, merchan
 
 
 def test_h2_staff_see_the_aggregates(new_context, live_server):
-    _need("period")
+    need(STATE, "period")
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"/staff/reports?period={STATE['period']}")

@@ -20,7 +20,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, eventually, login, need, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -33,19 +33,8 @@ MERCHANT_EMAIL = "events-merchant@e2e.example"
 MERCHANT_PASSWORD = "网购节报名的测试商家2026"
 
 
-def _eventually(check, timeout: float = 15.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
-def _need(*keys):
-    missing = [k for k in keys if k not in STATE]
-    if missing:
-        pytest.fail(f"an earlier journey did not finish (missing {missing})")
 
 
 def _china(delta: timedelta) -> str:
@@ -100,7 +89,7 @@ def test_a_consumer_goes_from_home_to_the_live_event_and_an_offer_to_the_shop(pa
     with page.context.expect_page() as popup_info:
         button.click()
     popup = popup_info.value
-    assert _eventually(lambda: shop_url in page.context.requested, timeout=10), page.context.requested[-5:]
+    assert eventually(lambda: shop_url in page.context.requested, timeout=10), page.context.requested[-5:]
     popup.close()
     clicks = live_server.sql("SELECT event_id, offer_id FROM click_event WHERE offer_id = :o", o=int(offer_id))
     event_id = live_server.sql("SELECT id FROM shopping_event WHERE slug = :s", s=LIVE_SLUG)[0][0]
@@ -159,7 +148,7 @@ def test_b_staff_create_an_event_with_a_banner(new_context, live_server, tmp_pat
 
 
 def test_c_merchant_enrolls_a_shop_with_an_offer(new_context, live_server):
-    _need("event_id")
+    need(STATE, "event_id")
     made = live_server.flask("create-user", "--role", "merchant", MERCHANT_EMAIL, "--password-stdin",
                              input=MERCHANT_PASSWORD + "\n", check=False)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -209,7 +198,7 @@ def test_c_merchant_enrolls_a_shop_with_an_offer(new_context, live_server):
 
 
 def test_d_staff_review_offers_and_read_a_report(new_context, live_server):
-    _need("offer_id")
+    need(STATE, "offer_id")
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"/staff/offers?event={STATE['event_id']}")
@@ -251,13 +240,13 @@ def test_d_staff_review_offers_and_read_a_report(new_context, live_server):
 
 
 def test_e_consumer_sees_the_approved_offer_on_the_new_event(page, live_server):
-    _need("approved")
+    need(STATE, "approved")
 
     def shown():
         page.goto(f"/events/{EVENT_SLUG}")
         return page.locator("li.offer", has_text="满199减20").count() > 0
 
-    assert _eventually(shown), "the approved offer is not on the event page"
+    assert eventually(shown), "the approved offer is not on the event page"
     assert page.locator("li.offer code.coupon-code").first.inner_text() == "LINGNAN20"
     assert page.locator("img.event-banner-hero").count() == 1
     shoot(page, "ev-e1-consumer-new-event")

@@ -17,7 +17,9 @@ import time
 import pytest
 from PIL import Image
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fill_evidence, licence_image, login, mark_codes_verified, shoot
+from conftest import (
+    ADMIN_EMAIL, ADMIN_PASSWORD, eventually, fill_evidence, licence_image, login, mark_codes_verified, need, shoot,
+)
 from marketplace.clock import china_today
 
 pytestmark = pytest.mark.e2e
@@ -47,10 +49,6 @@ def _png_bytes() -> bytes:
     return buf.getvalue()
 
 
-def _need(*keys):
-    missing = [k for k in keys if k not in STATE]
-    if missing:
-        pytest.fail(f"an earlier journey did not finish (missing {missing})")
 
 
 def _search(page, query: str) -> None:
@@ -77,14 +75,6 @@ def _anonymous_status(url: str) -> int:
         return err.code
 
 
-def _eventually(check, timeout: float = 15.0, interval: float = 0.5):
-    """Retry ``check`` until it returns a truthy value (the index applier runs every second)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------- (a) consumer
@@ -146,7 +136,7 @@ def test_a_consumer_searches_filters_opens_and_follows_a_shop_link(page, live_se
         link.click()
     popup = popup_info.value
     # The browser followed the redirect to the platform (unreachable from here, so not loaded).
-    assert _eventually(lambda: shop_url in page.context.requested, timeout=10), page.context.requested[-5:]
+    assert eventually(lambda: shop_url in page.context.requested, timeout=10), page.context.requested[-5:]
     popup.close()
     assert live_server.sql("SELECT count(*) FROM click_event WHERE shop_id = :s", s=shop_id)[0][0] >= clicks_before + 2
 
@@ -234,7 +224,7 @@ def test_b_merchant_registers_creates_enterprise_uploads_logo_adds_shop_and_appl
 
 
 def test_c_staff_approve_and_feature_it(new_context, live_server):
-    _need("ent_id", "app_id")
+    need(STATE, "ent_id", "app_id")
     ent_id, app_id = STATE["ent_id"], STATE["app_id"]
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -275,7 +265,7 @@ def test_c_staff_approve_and_feature_it(new_context, live_server):
 
 
 def test_d_consumer_finds_it_on_the_home_page_and_in_search(page, live_server):
-    _need("approved")
+    need(STATE, "approved")
     page.goto("/")
     page.get_by_text(BRAND).first.wait_for()
     shoot(page, "d1-consumer-home-featured")
@@ -286,7 +276,7 @@ def test_d_consumer_finds_it_on_the_home_page_and_in_search(page, live_server):
         page.goto("/search?q=" + BRAND)
         return result.count() > 0
 
-    assert _eventually(found), "the approved enterprise is not found by search within 15 s"
+    assert eventually(found), "the approved enterprise is not found by search within 15 s"
     shoot(page, "d2-consumer-search-new")
     result.first.click()
     page.wait_for_load_state()
@@ -299,7 +289,7 @@ def test_d_consumer_finds_it_on_the_home_page_and_in_search(page, live_server):
 
 
 def test_e_consumer_reports_it(page, live_server):
-    _need("approved")
+    need(STATE, "approved")
     page.goto(f"/enterprises/{STATE['ent_id']}")
     page.get_by_role("link", name="投诉举报").first.click()
     page.wait_for_load_state()
@@ -320,7 +310,7 @@ def test_e_consumer_reports_it(page, live_server):
 
 
 def test_f_staff_handle_the_report(new_context, live_server):
-    _need("complaint_id")
+    need(STATE, "complaint_id")
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto("/staff/complaints")

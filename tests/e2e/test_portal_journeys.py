@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, eventually, login, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +47,6 @@ def _status(url: str) -> int:
         return err.code
 
 
-def _eventually(check, timeout: float = 15.0, interval: float = 0.5):
-    """Retry ``check`` until it is truthy (cached pages are dropped within the check interval)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
 def test_a_staff_write_preview_publish_and_schedule_news(new_context, live_server):
@@ -115,7 +107,7 @@ def test_b_consumer_reads_the_news_on_home_and_news_pages(new_context, live_serv
         page.goto("/")
         return page.locator("section[aria-labelledby=news-title]").get_by_text(TITLE).count() > 0
 
-    assert _eventually(home_shows_it), "the published article is not on the home page"
+    assert eventually(home_shows_it), "the published article is not on the home page"
     assert SCHEDULED_TITLE not in page.content()
     footer = page.locator("footer.site-footer")
     assert footer.locator("a[href='https://www.12315.cn/']").count() == 1

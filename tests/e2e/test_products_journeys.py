@@ -21,7 +21,7 @@ import time
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, eventually, login, need, shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -31,19 +31,8 @@ MERCHANT_PASSWORD = "名优广货测试商家2026"
 PRODUCT_NAME = "岭南测试陈皮礼盒 500g"
 
 
-def _eventually(check, timeout: float = 20.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
-def _need(*keys):
-    missing = [k for k in keys if k not in STATE]
-    if missing:
-        pytest.fail(f"an earlier journey did not finish (missing {missing})")
 
 
 def _photo(colour) -> dict:
@@ -92,9 +81,9 @@ def test_a_consumer_searches_a_product_opens_it_and_goes_to_the_shop(new_context
     with page.context.expect_page() as popup_info:
         go.click()
     popup = popup_info.value
-    assert _eventually(lambda: url in page.context.requested, timeout=10), page.context.requested[-5:]
+    assert eventually(lambda: url in page.context.requested, timeout=10), page.context.requested[-5:]
     popup.close()
-    assert _eventually(lambda: live_server.sql("SELECT click_count FROM product WHERE id = :p", p=pid)[0][0] > before)
+    assert eventually(lambda: live_server.sql("SELECT click_count FROM product WHERE id = :p", p=pid)[0][0] > before)
 
     # browse by a facet, then the enterprise page: its products, 进店 and copy-link per shop
     page.goto("/products")
@@ -171,7 +160,7 @@ def test_b_a_merchant_adds_a_product_with_photos_prices_and_a_shop_url(new_conte
 
 
 def test_c_staff_approve_the_product_and_it_shows(new_context, live_server):
-    _need("product_id")
+    need(STATE, "product_id")
     pid = STATE["product_id"]
     page = new_context().new_page()
     login(page, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -198,5 +187,5 @@ def test_c_staff_approve_the_product_and_it_shows(new_context, live_server):
         consumer.goto("/search?q=" + PRODUCT_NAME.split()[0] + "&kind=product")
         return consumer.locator("li.result-product a", has_text=PRODUCT_NAME).count() > 0
 
-    assert _eventually(found), "the approved product is not searchable"
+    assert eventually(found), "the approved product is not searchable"
     shoot(consumer, "pr-c4-consumer-search-new-product")

@@ -6,18 +6,11 @@ import time
 
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, DESKTOP, PHONE, login, shoot
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, DESKTOP, PHONE, eventually, login, shoot
 
 pytestmark = pytest.mark.e2e
 
 
-def _eventually(check, timeout: float = 15.0, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
 
 
 def test_s1_on_a_phone_results_come_first_and_filters_sit_behind_a_button(page):
@@ -62,7 +55,7 @@ def test_s2_staff_add_a_synonym_and_the_next_search_uses_it(new_context):
         consumer.goto("/search?q=" + "廿五味茶")
         return consumer.locator("ol.result-list li").count() > 0
 
-    assert _eventually(found), "the new synonym must apply to the next search"
+    assert eventually(found), "the new synonym must apply to the next search"
     assert "已包含同义词：凉茶" in consumer.locator(".search-expanded").inner_text()
     staff.goto("/staff/audit?action=synonym.")
     assert "synonym.create" in staff.locator(".audit-list").inner_text()
