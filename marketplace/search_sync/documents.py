@@ -99,16 +99,18 @@ def _product_options():
             selectinload(Product.links).joinedload(ProductLink.shop).joinedload(Shop.enterprise))
 
 
-def _product_documents(ids, session, docs: list, deletes: list) -> None:
-    for chunk in _chunks(sorted(ids), 500):
-        found = {p.id: p for p in session.scalars(
-            select(Product).where(Product.id.in_(chunk)).options(*_product_options()))}
-        for i in chunk:
-            p = found.get(i)
-            if p is not None and p.is_public:
-                docs.append(product_doc(p))
-            else:
-                deletes.append(doc_key("product", i))
+def _shop_options():
+    return (selectinload(Shop.enterprise).options(
+        selectinload(Enterprise.brands), selectinload(Enterprise.industries), selectinload(Enterprise.badges)),)
+
+
+# kind -> (model, loader options, "still has a document", document builder), in build order
+_KINDS = {
+    "enterprise": (Enterprise, _enterprise_options, lambda e: e.is_public, enterprise_doc),
+    "shop": (Shop, _shop_options, lambda s: s.is_public, shop_doc),
+    "platform": (Platform, tuple, lambda p: p.active, platform_doc),
+    "product": (Product, _product_options, lambda p: p.is_public, product_doc),
+}
 
 
 def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
@@ -121,37 +123,16 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
             by_kind[entity].add(int(ident))
     docs: list[dict] = []
     deletes: list[str] = []
-    for chunk in _chunks(sorted(by_kind["enterprise"]), 500):
-        found = {e.id: e for e in session.scalars(
-            select(Enterprise).where(Enterprise.id.in_(chunk)).options(*_enterprise_options()))}
-        for i in chunk:
-            e = found.get(i)
-            if e is not None and e.is_public:
-                docs.append(enterprise_doc(e))
-            else:
-                deletes.append(doc_key("enterprise", i))
-    for chunk in _chunks(sorted(by_kind["shop"]), 500):
-        found = {s.id: s for s in session.scalars(
-            select(Shop).where(Shop.id.in_(chunk)).options(
-                selectinload(Shop.enterprise).options(
-                    selectinload(Enterprise.brands), selectinload(Enterprise.industries),
-                    selectinload(Enterprise.badges))))}
-        for i in chunk:
-            s = found.get(i)
-            if s is not None and s.is_public:
-                docs.append(shop_doc(s))
-            else:
-                deletes.append(doc_key("shop", i))
-    if by_kind["platform"]:
-        ids = sorted(by_kind["platform"])
-        found = {p.id: p for p in session.scalars(select(Platform).where(Platform.id.in_(ids)))}
-        for i in ids:
-            p = found.get(i)
-            if p is not None and p.active:
-                docs.append(platform_doc(p))
-            else:
-                deletes.append(doc_key("platform", i))
-    _product_documents(by_kind["product"], session, docs, deletes)
+    for kind, (model, options, current, make_doc) in _KINDS.items():
+        for chunk in _chunks(sorted(by_kind[kind]), 500):
+            found = {row.id: row for row in session.scalars(
+                select(model).where(model.id.in_(chunk)).options(*options()))}
+            for i in chunk:
+                row = found.get(i)
+                if row is not None and current(row):
+                    docs.append(make_doc(row))
+                else:
+                    deletes.append(doc_key(kind, i))
     return docs, deletes
 
 
