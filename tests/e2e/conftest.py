@@ -324,18 +324,11 @@ def _clean_artifacts():
 
 
 def licence_image(path: Path, title: str = "BUSINESS LICENCE") -> Path:
-    """A generated picture standing in for a photographed 营业执照 (Pillow's built-in font, no
-    CJK font needed): a bordered sheet with a title, lines of "text" and a red seal."""
-    from PIL import Image, ImageDraw
+    """A generated PNG standing in for a photographed 营业执照 (the demo data's generator: Latin
+    text only, a bordered sheet with lines of "text" and a red seal)."""
+    from marketplace.services.demo_applications import demo_licence
 
-    img = Image.new("RGB", (1200, 850), (252, 248, 236))
-    draw = ImageDraw.Draw(img)
-    draw.rectangle((20, 20, 1180, 830), outline=(150, 30, 30), width=8)
-    draw.text((480, 60), title, fill=(120, 20, 20), font_size=36)
-    for n in range(9):
-        draw.line((120, 180 + 60 * n, 1080 - 90 * (n % 3), 180 + 60 * n), fill=(70, 70, 70), width=5)
-    draw.ellipse((880, 560, 1080, 760), outline=(200, 20, 20), width=10)
-    img.save(path, "PNG")
+    path.write_bytes(demo_licence(title))
     return path
 
 

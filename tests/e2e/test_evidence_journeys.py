@@ -11,9 +11,6 @@ Journeys build on each other through ``STATE`` (pytest runs a module's tests in 
 """
 from __future__ import annotations
 
-import io
-
-import pikepdf
 import pytest
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fill_evidence, licence_image, login, mark_codes_verified, shoot
@@ -34,20 +31,10 @@ def _uscc(area: str, serial: str) -> str:
 
 
 def _licence_pdf(path, pages: int = 2):
-    """A clean two-page PDF licence (text on A4 pages), as a scanner would produce."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
-    for n in range(pages):
-        pdf.add_blank_page(page_size=(842, 595))
-        page = pdf.pages[-1]
-        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-        page.obj.Contents = pdf.make_stream(
-            f"0.6 0.1 0.1 RG 8 w 20 20 802 555 re S BT /F1 34 Tf 250 500 Td (BUSINESS LICENCE {n + 1}/{pages}) Tj ET "
-            "0.3 g BT /F1 18 Tf 80 420 Td (Unified social credit code / Name / Legal representative) Tj ET".encode())
-    buf = io.BytesIO()
-    pdf.save(buf)
-    path.write_bytes(buf.getvalue())
+    """A clean two-page PDF licence, as a scanner would produce (the demo data's generator)."""
+    from marketplace.services.demo_applications import demo_licence_pdf
+
+    path.write_bytes(demo_licence_pdf("Unified social credit code / Name / Legal representative", pages))
     return path
 
 

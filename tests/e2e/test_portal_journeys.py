@@ -11,7 +11,6 @@ Screenshots go to tests/artifacts/portal-*.png (phone and desktop).
 from __future__ import annotations
 
 import re
-import time
 import urllib.error
 import urllib.request
 from datetime import timedelta

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
 from PIL import Image, ImageDraw

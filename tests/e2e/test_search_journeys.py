@@ -2,7 +2,6 @@
 a button, synonyms shown on the page, and staff adding a synonym the next search uses."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
