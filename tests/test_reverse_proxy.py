@@ -8,6 +8,8 @@ broken requests over raw sockets. It needs /usr/sbin/nginx (`apt-get install ngi
 """
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shutil
 import socket
@@ -54,8 +56,11 @@ def proxy(tmp_path_factory):
         site = _replace(site, old, new)
     (tmp / "site.conf").write_text(site)
     temp_paths = "".join(f"{kind}_temp_path {tmp / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # Started as root, nginx's worker would run as ``nobody`` and could not read the error pages
+    # of a checkout in a private directory (a 0700 home or ``mktemp -d``): run it as ourselves.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
     (tmp / "nginx.conf").write_text(
-        f"worker_processes 1;\npid {tmp / 'nginx.pid'};\nerror_log {tmp / 'error.log'};\nevents {{}}\n"
+        f"{user}worker_processes 1;\npid {tmp / 'nginx.pid'};\nerror_log {tmp / 'error.log'};\nevents {{}}\n"
         f"http {{\ninclude /etc/nginx/mime.types;\naccess_log off;\n{temp_paths}include {tmp / 'site.conf'};\n}}\n")
     check = subprocess.run([NGINX, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
