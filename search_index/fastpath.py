@@ -20,14 +20,23 @@ from __future__ import annotations
 
 import heapq
 import threading
+import zlib
 from array import array
+from io import BytesIO
+from itertools import accumulate, compress, islice, repeat
+from operator import add, mul
+from pickle import Unpickler, loads
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE, _int_struct
 
 
-def _postings(reader, field: str, btext: bytes):
-    """(ids, weights) of one term in one segment, deleted documents left out; None if absent."""
+def _postings(reader, field: str, btext: bytes, offset: int, idf: float):
+    """(global docnums, weight x idf) of one term in one segment, deleted documents left out;
+    None if absent. Whoosh 3 postings are decoded a block at a time (``_w3_blocks``); any other
+    matcher one posting at a time."""
     try:
         m = reader.postings(field, btext)
     except TermNotFound:
@@ -37,25 +46,58 @@ def _postings(reader, field: str, btext: bytes):
         deleted = m._ids if m._exclude else None
         m = m.child
         m.reset()
-    ids: list[int] = []
-    weights = array("f")
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):  # whoosh 3 codec: whole blocks
+    ids = array("i")
+    scores = array("d")
+    if isinstance(m, W3LeafMatcher):
+        for block_ids, weights, count in _w3_blocks(m, offset):
+            ids.extend(block_ids)
+            if weights is None or isinstance(weights, float):  # every posting weighs the same
+                scores.extend(array("d", [_f32(1.0 if weights is None else weights) * idf]) * count)
+            else:
+                scores.extend(map(idf.__mul__, array("f", weights)))
+    else:
         while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            m._next_block()
-    else:  # any other matcher: one posting at a time
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
+            ids.append(m.id() + offset)
+            scores.append(m.weight() * idf)
             m.next()
     if deleted:
-        keep = [i for i, d in enumerate(ids) if d not in deleted]
-        ids = [ids[i] for i in keep]
-        weights = array("f", (weights[i] for i in keep))
-    return ids, weights
+        keep = [(d - offset) not in deleted for d in ids]
+        ids, scores = array("i", compress(ids, keep)), array("d", compress(scores, keep))
+    return ids, scores
+
+
+def _f32(x: float) -> float:
+    """``x`` rounded to single precision, as Whoosh's weight arrays hold it."""
+    return array("f", [x])[0]
+
+
+def _w3_blocks(m: W3LeafMatcher, offset: int):
+    """(global docnums, weights, count) per posting block of one term, decoded at C speed: the
+    term's postings are read in one piece and each block's delta-coded ids are summed by
+    ``accumulate``, instead of the matcher's few Python calls per posting and file reads per
+    block (a broad word's first search decodes tens of thousands of postings). The layout is
+    ``W3PostingsWriter._write_block``'s: after a 4-byte header, per block its length (negative
+    on the last one), the pickled info tuple, then the pickled, maybe zlib'd, data tuple."""
+    total = m._length  # Whoosh 2.7.4's W3TermInfo.from_bytes leaves it a 1-tuple when read back
+    total = total[0] if isinstance(total, tuple) else total
+    raw = m._postfile.get(m._baseoffset, total - _INT_SIZE)
+    buf = BytesIO(raw)
+    pos = 0
+    while True:
+        (length,) = _int_struct.unpack_from(raw, pos)
+        end = pos + _INT_SIZE + abs(length)
+        buf.seek(pos + _INT_SIZE)
+        count, _maxid, _maxweight, compression, _minlen, _maxlen = Unpickler(buf).load()
+        data = raw[buf.tell():end]
+        ids, weights = loads(zlib.decompress(data) if compression else data)[:2]
+        if m._byteids:
+            ids = (d + offset for d in ids)
+        else:  # delta-coded from 0 in each block
+            ids = islice(accumulate(ids, initial=offset), 1, None)
+        yield ids, weights, count
+        if length < 0:
+            return
+        pos = end
 
 
 class PostingCache:
@@ -104,12 +146,10 @@ class PostingCache:
         all_ids = array("i")
         all_scores = array("d")
         for sub, offset in searcher.leaf_searchers():
-            p = _postings(sub.reader(), field, btext)
-            if not p:
-                continue
-            ids, weights = p
-            all_ids.extend([d + offset for d in ids] if offset else ids)
-            all_scores.extend([w * idf for w in weights])
+            p = _postings(sub.reader(), field, btext, offset, idf)
+            if p:
+                all_ids.extend(p[0])
+                all_scores.extend(p[1])
         got = (all_ids, all_scores)
         n = len(all_ids)
         if n <= self.max_postings:
@@ -138,6 +178,9 @@ def token_scores(searcher, terms, scored: bool = True, cache: PostingCache | Non
 
 
 def _merge_terms(searcher, terms, scored: bool, cache: PostingCache, skip_fields: frozenset) -> dict[int, float]:
+    """Sum of the terms' scores per document: ``acc[d] = acc.get(d, 0.0) + score x weight`` in
+    term order, as C-level iterators (``map``/``zip`` into ``dict.update``) rather than a Python
+    loop over tens of thousands of postings."""
     acc: dict[int, float] = {}
     for field, text, weight in terms:
         if field not in searcher.schema or field in skip_fields:
@@ -148,16 +191,12 @@ def _merge_terms(searcher, terms, scored: bool, cache: PostingCache, skip_fields
             continue
         if not scored:
             acc.update(dict.fromkeys(ids, 0.0))
-        elif not acc and weight == 1.0:
-            acc = dict(zip(ids, scores))
-        else:
-            get = acc.get
-            if weight == 1.0:
-                for d, sc in zip(ids, scores):
-                    acc[d] = get(d, 0.0) + sc
-            else:
-                for d, sc in zip(ids, scores):
-                    acc[d] = get(d, 0.0) + sc * weight
+            continue
+        if weight != 1.0:
+            scores = map(mul, scores, repeat(weight))
+        if acc:  # each id occurs once per term, so reading acc while updating it is safe
+            scores = map(add, map(acc.get, ids, repeat(0.0)), scores)
+        acc.update(zip(ids, scores))
     return acc
 
 
@@ -175,18 +214,14 @@ def combine(per_part: list[dict[int, float]], mode: str, scored: bool = True) ->
                 return {}
         if not scored:
             return dict.fromkeys(common, 0.0)
-        out = {}
-        for doc in common:
-            s = 0.0
-            for d in per_part:
-                s += d[doc]
-            out[doc] = s
-        return out
+        docs = list(common)
+        total = map(per_part[0].__getitem__, docs)
+        for d in per_part[1:]:  # summed part by part, in order
+            total = map(add, total, map(d.__getitem__, docs))
+        return dict(zip(docs, total))
     out = dict(per_part[0])
     for d in per_part[1:]:
-        get = out.get
-        for doc, s in d.items():
-            out[doc] = get(doc, 0.0) + s
+        out.update(zip(d.keys(), map(add, map(out.get, d.keys(), repeat(0.0)), d.values())))
     return out
 
 

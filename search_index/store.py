@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterable
 
@@ -26,14 +27,17 @@ from .api import (
 )
 from .bulk import BulkWriter
 from .fastpath import PostingCache
+from .storage import MappedStorage
 from .schema import FORMAT_VERSION, RebuildCodec, build_schema, dictionary_words, to_fields
 
 
 class _SearcherRef:
-    """A searcher with a use count, closed when replaced and no longer used."""
+    """A searcher with a use count, closed when replaced and no longer used, or when the engine
+    holding it is garbage-collected (it holds the segment files' maps, see ``storage``)."""
 
     def __init__(self, searcher, gen_path, posting_cache: int = 0):
         self.searcher = searcher
+        self.close = weakref.finalize(self, searcher.close)  # idempotent
         self.gen_path = gen_path
         self.users = 0
         self.retired = False
@@ -42,12 +46,14 @@ class _SearcherRef:
         self.ranks = {}  # sort name -> array: docnum -> position in that order
         self.live = None  # live (not deleted) docnums
         self.owners = None  # docnum -> the enterprise it belongs to (see schema._group)
+        self.masks = None  # (bitmask of documents per facet value number, of documents without meta)
+        self.segments = None  # [(segment cache key, first docnum, documents)], set with metas
         self.postings = PostingCache(posting_cache)  # decoded postings of this index state
 
     def release(self):
         self.users -= 1
         if self.retired and self.users <= 0:
-            self.searcher.close()
+            self.close()
 
 
 class IndexStore:
@@ -69,6 +75,7 @@ class IndexStore:
         self._ix_path = None
         self._ref: _SearcherRef | None = None
         self._segment_meta: dict[str, list] = {}
+        self._segment_masks: dict[str, tuple] = {}  # segment -> facet value bitmasks (searching)
         self._thread_lock = threading.Lock()
         self._sig_ids: dict[tuple, int] = {}
         self._sigs: list[tuple] = []
@@ -129,7 +136,7 @@ class IndexStore:
             warnings.simplefilter("ignore", ResourceWarning)
             try:
                 load_user_dictionary(os.path.join(path, USERDICT_FILE))
-                ix = whoosh_index.open_dir(path)
+                ix = MappedStorage(path).open_index()
                 ix.latest_generation()
                 ix.searcher().close()
             except Exception as exc:  # EmptyIndexError, EOFError, IndexError, OSError, pickle errors
@@ -164,7 +171,7 @@ class IndexStore:
                     if ref is not None:
                         ref.retired = True
                         if ref.users <= 0:
-                            ref.searcher.close()
+                            ref.close()
                     ref = self._ref = _SearcherRef(new, self._ix_path, self.posting_cache)
                 ref.users += 1
             except IndexUnavailable:
@@ -189,7 +196,7 @@ class IndexStore:
             self._ref.retired = True
             if self._ref.users <= 0:
                 try:
-                    self._ref.searcher.close()
+                    self._ref.close()
                 except Exception:  # noqa: BLE001 - closing a broken searcher  # nosec B110
                     pass
         self._ref = None
@@ -296,7 +303,7 @@ class IndexStore:
         dict_path = os.path.join(path, USERDICT_FILE)
         open(dict_path, "a").close()
         try:
-            ix = whoosh_index.create_in(path, build_schema())
+            ix = MappedStorage(path).create_index(build_schema())
             total = _write_generation(ix, docs, dict_path, progress, batch, procs, limitmb)
             ix.close()
             self._write_checkpoint(path, checkpoint)
