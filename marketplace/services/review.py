@@ -118,6 +118,7 @@ def approve(app_id: int, actor, seen_version=None, shop_checks=None) -> Applicat
     changed since the page was rendered, ``ServiceError`` when it can no longer be applied.
     """
     require_shop_checks(app_id, actor, shop_checks)
+    _lock_targets(app_id)
     _hand_over_claimed_enterprise(app_id)
     application = decide(app_id, AppStatus.APPROVED, actor=actor, seen_version=seen_version)
     apply = _APPROVERS.get(application.kind)
@@ -129,6 +130,23 @@ def approve(app_id: int, actor, seen_version=None, shop_checks=None) -> Applicat
     db.session.flush()
     _mail_decision(application, approved=True, detail=detail)
     return application
+
+
+def _lock_targets(app_id: int) -> None:
+    """Lock the rows an approval will change, enterprise then shop, before the application row:
+    the order a merchant's edit takes them (``begin_edit`` on the enterprise or shop, then the
+    pending application). Taken the other way round, an approval and an edit of the same
+    application deadlocked on PostgreSQL and one of them answered 503 (``bench/load_test.py``);
+    now the later one waits, then finds the row changed (``EditConflict``) or decided."""
+    target = db.session.execute(select(Application.enterprise_id, Application.shop_id)
+                                .where(Application.id == app_id)).first()
+    if target is None:
+        return  # decide() says the application does not exist
+    fresh = {"populate_existing": True}  # objects already loaded get the locked row's values
+    db.session.execute(select(Enterprise).where(Enterprise.id == target.enterprise_id)
+                       .with_for_update(of=Enterprise).execution_options(**fresh))
+    if target.shop_id is not None:
+        db.session.execute(select(Shop).where(Shop.id == target.shop_id).with_for_update(of=Shop).execution_options(**fresh))
 
 
 def _hand_over_claimed_enterprise(app_id: int) -> None:
