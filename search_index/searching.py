@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 FUZZY_FIELDS = ("brand", "name", "pinyin")
 DIVERSIFY_WINDOW = 40  # two pages
 REPEAT_DECAY = 0.3
-EXACT_BONUS = 1.0
+EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
 MASK_COUNT_FROM = 5000  # matches from which facet counting by bitmasks beats Counter
-_BITS = bytes.maketrans(b"\x00\x01", b"01")  # a document named exactly what was typed scores (1 + bonus) times as much
+_BITS = bytes.maketrans(b"\x00\x01", b"01")  # document flags -> base-2 digits (_bitmask)
 
 
 class SearchMixin:
@@ -238,7 +238,7 @@ class SearchMixin:
         """(per facet value number, the bitmask of the documents having it; the bitmask of the
         documents without meta) for this searcher: each segment's masks shifted to its first
         document number. A segment's masks are kept until it goes (like its metas), so after a
-        commit only the new segment is worked out (about 110 ms per 100,000 documents)."""
+        commit only the new segment is worked out (about 90 ms per 100,000 documents)."""
         if ref.masks is None:
             sig, _kinds, groups = self._arrays(ref)
             masks = [0] * len(self._values)
