@@ -75,6 +75,7 @@ SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
 LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
 _ENV_RENDERED = "marketplace.page_cache.rendered_at"
 _ENV_ONLY_SHOWN = "marketplace.page_cache.only_shown"
+_ENV_TEXT = "marketplace.page_cache.any_text"
 _ENV_KEY = "marketplace.page_cache.key"
 _ENV_HEAD = "marketplace.page_cache.head"
 _ENV_SKIP = "marketplace.page_cache.skip"
@@ -94,6 +95,7 @@ class Entry(NamedTuple):
     shown: frozenset = frozenset()  # ids of the enterprises the page shows
     lists: bool = True  # False: depends only on ``shown`` (an enterprise's own page)
     known: tuple = (0, frozenset())  # outbox rows its renderer had seen (page_changes.ChangeTracker.known)
+    text: bool = False  # True: also depends on every listing's text (search results, see ``on_any_text``)
 
 
 class PageCache:
@@ -175,7 +177,7 @@ class PageCache:
     def valid(self, entry: Entry) -> bool:
         """Whether nothing ``entry`` depends on changed since its render started."""
         return entry.rendered_at > self.cleared_at and self.tracker.valid(
-            entry.rendered_at, entry.known, entry.shown, entry.lists)
+            entry.rendered_at, entry.known, entry.shown, entry.lists, entry.text)
 
     def clear(self) -> None:
         """Drop every page in both tiers (tests, or after bulk SQL that skips the outbox)."""
@@ -239,14 +241,14 @@ class PageCache:
         return True
 
     def store(self, key: tuple, rendered: tuple, shown: frozenset, lists: bool, status: str,
-              headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf) -> bool:
+              headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf, text: bool = False) -> bool:
         """Keep a finished page in both tiers unless something it shows changed while it was rendered."""
         ttl = self.ttl
         now = timestamp()
         fresh = min(now + ttl * random.uniform(0.8, 1.0), hard_until)  # nosec B311 - jitter
         if fresh <= now:
             return False
-        entry = Entry(fresh, status, headers, body, hard_until, rendered[0], shown, lists, rendered[1])
+        entry = Entry(fresh, status, headers, body, hard_until, rendered[0], shown, lists, rendered[1], text)
         if not self._remember(key, entry):
             return False
         shared = self.shared()
@@ -311,6 +313,13 @@ def only_shown() -> None:
     request.environ[_ENV_ONLY_SHOWN] = True
 
 
+def on_any_text() -> None:
+    """Called by a view whose page depends on the text of every listing, not only of those it
+    shows (search results): an approved description that now contains the searched word must
+    drop the page that found nothing, so any enterprise's content change drops it."""
+    request.environ[_ENV_TEXT] = True
+
+
 def request_head() -> int | None:
     """The outbox head this request's cache entry would be filed under (None: not cacheable)."""
     return request.environ.get(_ENV_HEAD)
@@ -354,6 +363,7 @@ def init_app(app: Flask) -> None:
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-page-cache"]
             env = request.environ
             cache.store(key, env[_ENV_RENDERED], page_changes.shown(env), not env.get(_ENV_ONLY_SHOWN),
-                        response.status, headers, response.get_data(), env.get(_ENV_UNTIL, math.inf))
+                        response.status, headers, response.get_data(), env.get(_ENV_UNTIL, math.inf),
+                        bool(env.get(_ENV_TEXT)))
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -10,7 +10,9 @@ transaction). Besides the search rows, a change of public data writes *page rows
 ``search_outbox`` table (the applier skips kinds it does not index):
 
 * ``("page_ent", X)`` – content shown wherever enterprise X is shown changed (its page, its card
-  on lists, a search hit): description, website, logo, brands, a shop's name or URL ...
+  on lists, a search hit): description, website, logo, brands, a shop's name or URL ... Search
+  result pages depend on every listing's text (``page_cache.on_any_text``): any such row drops
+  them too, since a description may now contain the word a page found nothing, or others, for.
 * ``("page_lists", 0)`` – which listings a list shows, in what order, or a count changed: a status
   change, a new or removed public shop, a move to another city / industry / platform, a rename,
   a certificate or a featured slot. Every list page (home, browse, city / industry / platform
@@ -196,6 +198,7 @@ class ChangeTracker:
     def _note(self, kind: str, entity_id: int, row_id: int, seen_at: float) -> None:
         if kind == PAGE_ENT:
             tag: int | str = entity_id
+            self.changes.setdefault("text", []).append((seen_at, row_id))  # pages of any listing's text
         elif kind == PAGE_LISTS:
             tag = "lists"
         elif kind in SEARCH_KINDS:
@@ -230,11 +233,15 @@ class ChangeTracker:
                 return self.low, frozenset()
             return head, frozenset(set(range(self.low + 1, head + 1)) - self.seen)
 
-    def valid(self, rendered_at: float, known: tuple[int, frozenset[int]], shown, lists: bool) -> bool:
+    def valid(self, rendered_at: float, known: tuple[int, frozenset[int]], shown, lists: bool,
+              text: bool = False) -> bool:
         """Whether a page rendered at ``rendered_at`` (knowing ``known``) that showed ``shown`` is
-        still what it would be now."""
+        still what it would be now. ``lists``: it also depends on which listings exist and their
+        order; ``text``: on every listing's content too (search results)."""
         changes = self.changes
         tags = [*shown, "all", "lists"] if lists else [*shown, "all"]
+        if text:
+            tags.append("text")
         head, gaps = known
         for tag in tags:
             for seen_at, row_id in changes.get(tag, ()):

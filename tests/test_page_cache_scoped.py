@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Role, SearchOutbox
+from marketplace import page_changes
 from marketplace.page_changes import PAGE_ALL, PAGE_ENT, PAGE_LISTS
 from marketplace.services.listings.enterprises import update_enterprise
 from tests.factories import make_application, make_enterprise, make_shop, make_user
@@ -202,3 +203,41 @@ def test_a_pending_shop_appended_to_a_loaded_enterprise_drops_nothing(app):
     assert _page_rows_since(head) == set()
     assert _state(app, f"/enterprises/{a.id}") == "hit"
     assert _state(app, "/enterprises") == "hit"
+
+
+def test_a_search_is_dropped_when_another_description_gains_the_word(app):
+    """Search results depend on every listing's text, not only on the listings they show: the
+    page that found B for a word must find A too once A's description has it."""
+    _owner, a, b = _two_enterprises()
+    b.description = "乙的简介：qzvlamp 灯饰系列"
+    db.session.commit()
+    search = "/search?q=qzvlamp"
+    _warm(app, search, f"/enterprises/{b.id}")
+    body = _get(app, search).get_data(as_text=True)
+    assert f"/enterprises/{b.id}\"" in body and f"/enterprises/{a.id}\"" not in body
+    head = _head()
+    a.description = "甲的新简介：qzvlamp 吸顶灯"
+    db.session.commit()
+    assert _page_rows_since(head) == {(PAGE_ENT, a.id)}  # content only
+    fresh = _get(app, search)
+    assert fresh.headers["X-Page-Cache"] == "miss"
+    assert f"/enterprises/{a.id}\"" in fresh.get_data(as_text=True)
+    assert _state(app, f"/enterprises/{b.id}") == "hit"  # B's own page is still kept
+
+
+def test_search_pages_depend_on_every_listings_text(app):
+    """What the test above cannot show with two enterprises (the search page happens to load
+    both): a search page is kept as depending on every listing's text, so a content change of an
+    enterprise it did not show drops it; an enterprise's own page does not depend on others."""
+    _owner, a, b = _two_enterprises()
+    _warm(app, "/search?q=qzvlamp", f"/enterprises/{b.id}")
+    entries = {key[3]: entry for key, entry in app.extensions["page_cache"].entries.items()}
+    search, own = entries["/search"], entries[f"/enterprises/{b.id}"]
+    assert search.text and not own.text
+    a.description = "甲的新简介：qzvlamp 吸顶灯"
+    db.session.commit()
+    tracker = page_changes.tracker(app)
+    tracker.poll(force=True)
+    only_b = frozenset({b.id})
+    assert not tracker.valid(search.rendered_at, search.known, only_b, True, text=True)
+    assert tracker.valid(search.rendered_at, search.known, only_b, True, text=False)
