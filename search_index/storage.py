@@ -55,8 +55,13 @@ class MappedStorage(FileStorage):
         super().__init__(path, supports_mmap=False)
 
     def open_file(self, name, **kwargs):
+        """The file as a ``MappedFile``; as a plain file where it cannot be mapped (an empty file,
+        or a file system without ``mmap``), which Whoosh then reads through ``SubFile``."""
         with open(self._fpath(name), "rb") as fh:
-            if os.fstat(fh.fileno()).st_size == 0:  # an empty file cannot be mapped
-                return super().open_file(name, **kwargs)
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(fh.fileno()).st_size else None
+            except (OSError, ValueError):
+                mm = None
+        if mm is None:
+            return super().open_file(name, **kwargs)
         return MappedFile(mm, name=name, **kwargs)
