@@ -168,7 +168,7 @@ class SearchMixin:
         matched = len(docs)
         counts = {f: {} for f in FACET_FIELDS}
         if not filters and len(docs) >= MASK_COUNT_FROM:
-            return self._count_by_masks(ref, docs, counts, matched)
+            return self._count_by_masks(ref, sig, docs, counts, matched)
         if not filters:
             # the common case: count small per-group signatures (city+region, platform+shop
             # type, industry+badge) in C, then spread each group's count over its values,
@@ -217,14 +217,13 @@ class SearchMixin:
         rows = list(compress(docs, map(passmask.__getitem__, map(sig.__getitem__, docs))))
         return rows, counts, matched
 
-    def _count_by_masks(self, ref: _SearcherRef, docs: list[int], counts: dict, matched: int):
+    def _count_by_masks(self, ref: _SearcherRef, sig, docs: list[int], counts: dict, matched: int):
         """Facet counts of many matches (``_filter_and_count`` without filters): the matches as
         one bitmask, each value's count one AND and a popcount against that value's mask.
         Three ``Counter`` passes over 40,000 matches (旗舰店) cost 9 ms; this 3 ms."""
         masks, without_meta = self._value_masks(ref)
-        matches = _bitmask(docs, len(ref.arrays[0]))
+        matches = _bitmask(docs, len(sig))
         if matches & without_meta:  # documents without a meta value: never counted nor listed
-            sig = ref.arrays[0]
             docs = [d for d in docs if sig[d] >= 0]
         values = self._values
         for vid, mask in enumerate(masks):

@@ -189,9 +189,9 @@ def _page(pagination, items: list) -> dict:
 def _browse_filters(args: dict) -> BrowseFilters:
     """The parsed directory arguments as browse filters (a city wins over its region)."""
     return BrowseFilters(industry=args.get("industry"), city=args.get("city"),
-                                 region=None if args.get("city") else args.get("region"),
-                                 platform=args.get("platform"), shop_type=args.get("shop_type"),
-                                 badge=args.get("badge"))
+                         region=None if args.get("city") else args.get("region"),
+                         platform=args.get("platform"), shop_type=args.get("shop_type"),
+                         badge=args.get("badge"))
 
 
 # --------------------------------------------------------------------------- endpoints

@@ -16,6 +16,5 @@ Package layout (one job per module; imports only point down this list):
 * ``detail`` – an enterprise with its shops by platform; a platform's shops.
 * ``featured_slots`` – ``featured``: curated slots and the automatic fallback.
 
-Every name is re-exported here, so ``from marketplace.services.catalog import X`` and
-``catalog.X`` keep working.
+Nothing is re-exported here: import each name from the module that defines it.
 """
