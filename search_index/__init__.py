@@ -11,8 +11,10 @@ Modules (callers import names from the module that defines them):
 * ``query`` – turns untrusted user input into groups of alternatives, without the query parser.
 * ``fastpath`` – evaluates those groups from posting blocks in bulk.
 * ``store`` – opening, the write lock, checkpoint, writing, rebuilding (new directory + atomic swap);
+* ``storage`` – the index files, mapped read-only and shared by every process;
 * ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed);
-* ``searching`` – searching, facets, ranking, highlights and "did you mean";
+* ``searching`` – searching, ranking, highlights and "did you mean";
+* ``facets`` – facet filters and counts over the matches;
 * ``suggest`` – autocomplete;
 * ``api`` – the errors, request/response dataclasses and constants they share.
 
@@ -48,7 +50,8 @@ class SearchEngine(SuggestMixin, SearchMixin, IndexStore):
     """A Chinese directory index rooted at ``root``. Thread-safe; one instance per process.
 
     The code lives in sibling modules: ``store`` (lifecycle, locking, writing, rebuild, swap),
-    ``searching`` (search, facets, ranking, "did you mean") and ``suggest`` (autocomplete).
+    ``searching`` (search, ranking, "did you mean") with ``facets`` (filters and counts), and
+    ``suggest`` (autocomplete).
     """
 
 

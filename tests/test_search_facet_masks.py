@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from search_index import SearchEngine, searching
+from search_index import SearchEngine, facets
 from search_index.api import SearchRequest
 from search_index.schema import doc_key
 
@@ -24,9 +24,9 @@ def _answers(engine: SearchEngine, kind: str = "") -> list:
 
 
 def _both_ways(engine: SearchEngine, monkeypatch, kind: str = "") -> tuple[list, list]:
-    monkeypatch.setattr(searching, "MASK_COUNT_FROM", 10**9)  # always Counter
+    monkeypatch.setattr(facets, "MASK_COUNT_FROM", 10**9)  # always Counter
     by_counter = _answers(engine, kind)
-    monkeypatch.setattr(searching, "MASK_COUNT_FROM", 0)  # always bitmasks
+    monkeypatch.setattr(facets, "MASK_COUNT_FROM", 0)  # always bitmasks
     return by_counter, _answers(engine, kind)
 
 
@@ -46,7 +46,7 @@ def engine(tmp_path):
 def test_bitmask_counts_equal_counter_counts_over_segments_and_deletions(engine, monkeypatch):
     by_counter, by_masks = _both_ways(engine, monkeypatch)
     assert by_counter == by_masks
-    assert any(facets["city"] for _q, total, _hits, facets in by_masks if total), "some facets were counted"
+    assert any(counts["city"] for _q, total, _hits, counts in by_masks if total), "some facets were counted"
     assert _both_ways(engine, monkeypatch, kind="shop")[0] == _both_ways(engine, monkeypatch, kind="shop")[1]
 
 
