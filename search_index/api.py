@@ -21,6 +21,9 @@ SORTS = ("relevance", "newest", "visits")
 # length, which made broad queries ~40% slower.
 WEIGHTING = scoring.TF_IDF()
 FEW_RESULTS = 3
+# Beyond this many matching documents a response does not list its matched enterprises (a set of
+# ids per cached page): such broad searches depend on every listing's text.
+MAX_TRACKED_MATCHES = 20_000
 # Memory for Whoosh's posting pool in a rebuild when Whoosh's own writer does it (procs > 1, or a
 # schema bulk.BulkWriter does not support); the usual rebuild uses bulk.TermPool instead
 # (100,000 listings: 691 MB peak for the whole process, bench/README.md).
@@ -79,6 +82,12 @@ class SearchResponse:
     tokens: list[str] = field(default_factory=list)
     # expansions the results used: {"kind": "synonym"|"place", "text": typed word, "label": expansion}
     expansions: list[dict] = field(default_factory=list)
+    # What the answer depends on beyond the documents it shows, for the page cache: the texts it
+    # matched on (``ParsedQuery.word_terms``) and the enterprises owning any matching document
+    # (totals and facets count them too). None: any document's text may change it (approximate
+    # Latin words or a "did you mean" were looked for, or over MAX_TRACKED_MATCHES matches).
+    word_terms: tuple[str, ...] | None = None
+    matched_owners: frozenset[int] | None = None
 
     def to_dict(self) -> dict:
         return {

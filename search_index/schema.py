@@ -274,3 +274,14 @@ def to_fields(doc: dict) -> dict:
         "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
         "_boost": 1.0 + min(0.3, 0.1 * len(facets["badge"])),  # badges: a modest boost
     }
+
+
+def searchable_text(doc: dict) -> str:
+    """A document's word fields, each normalised as the analyzer reads it, and its pinyin and
+    initials, one per line. Every term of those fields (and of ``sub``, their bigrams) is a
+    substring of this text, so a search none of whose ``ParsedQuery.word_terms`` occurs in it
+    cannot match the document: the page cache uses that to keep search pages a change of this
+    listing cannot alter."""
+    fields = to_fields(doc)
+    lines = [normalize(fields[f]) for f in TEXT_BOOSTS] + [fields[f].lower() for f in PINYIN_BOOSTS]
+    return "\n".join(lines)

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from .analysis import has_cjk, pinyin_variants
-from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
+from .api import (
+    FACET_GROUPS, FEW_RESULTS, MAX_TRACKED_MATCHES, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse,
+)
 from .facets import FacetMixin
 from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
@@ -192,6 +194,8 @@ class SearchMixin(FacetMixin):
             scores, partial, ev = self._score(ref, pq, sort == "relevance")
             rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
             fuzzy = False
+            # approximate words and "did you mean" come from the whole vocabulary
+            vocabulary = not pq.empty and (not rows or partial or (len(rows) < FEW_RESULTS and bool(pq.latin_tokens)))
             if not pq.empty and len(rows) < FEW_RESULTS and pq.latin_tokens:
                 if pq.add_fuzzy(lambda token: self._fuzzy_terms(ref, token)):
                     ev2 = Evaluator(ref.searcher, ref.postings, sort == "relevance")
@@ -206,6 +210,7 @@ class SearchMixin(FacetMixin):
             if not pq.empty and (total == 0 or partial or fuzzy):
                 suggestion = self._did_you_mean(ref, pq)
             expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
+            terms, owners = self._text_dependency(ref, pq, scores, vocabulary)
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
@@ -214,7 +219,17 @@ class SearchMixin(FacetMixin):
             facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
         return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
                               facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
-                              tokens=pq.tokens, expansions=expansions)
+                              tokens=pq.tokens, expansions=expansions, word_terms=terms, matched_owners=owners)
+
+    def _text_dependency(self, ref: _SearcherRef, pq: ParsedQuery, scores, vocabulary: bool):
+        """(word_terms, matched_owners) of a response (see ``SearchResponse``). ``vocabulary``:
+        approximate words or a suggestion were looked for, which any listing may change."""
+        if pq.empty:
+            return (), frozenset()  # no words: which documents match depends on the filters alone
+        if vocabulary or len(scores) > MAX_TRACKED_MATCHES:
+            return None, None
+        owners = self._owners(ref)
+        return pq.word_terms(), frozenset(owners[d] for d in scores if owners[d] > 0)
 
     def _score(self, ref: _SearcherRef, pq: ParsedQuery, scored: bool):
         """(scores, partial, evaluator): every group required; when nothing has them all, any
