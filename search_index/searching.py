@@ -8,8 +8,6 @@ import os
 from array import array
 from typing import TYPE_CHECKING
 
-from whoosh.support.levenshtein import damerau_levenshtein
-
 from .analysis import has_cjk, pinyin_variants
 from .api import (
     FACET_GROUPS, FEW_RESULTS, MAX_TRACKED_MATCHES, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse,
@@ -19,6 +17,7 @@ from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
 from .thesaurus import compact
 from .schema import FACET_FIELDS, KINDS, decode_meta
+from .vocabulary import VocabularyMixin, segment_key
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
@@ -29,7 +28,7 @@ REPEAT_DECAY = 0.3
 EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
 
 
-class SearchMixin(FacetMixin):
+class SearchMixin(VocabularyMixin, FacetMixin):
     """Query half of ``SearchEngine``; relies on the searcher handling of ``store.IndexStore``."""
 
     # ------------------------------------------------------------ reading helpers
@@ -44,9 +43,7 @@ class SearchMixin(FacetMixin):
         subs = ref.searcher.leaf_searchers()
         for sub, offset in subs:
             reader = sub.reader()
-            seg = getattr(reader, "segment", None)
-            segid = seg().segment_id() if callable(seg) else None
-            cache_key = f"{ref.gen_path}:{segid}" if segid else None
+            cache_key = segment_key(ref.gen_path, reader)
             metas = self._segment_meta.get(cache_key) if cache_key else None
             if metas is None:
                 n = reader.doc_count_all()
@@ -62,7 +59,7 @@ class SearchMixin(FacetMixin):
                 flat.extend([None] * (offset - len(flat)))
             flat.extend(metas)
         live = {key for key, _offset, _n in segments if key}
-        for cache in (self._segment_meta, self._segment_masks):
+        for cache in (self._segment_meta, self._segment_masks, self._segment_terms):
             for key in list(cache):
                 if key not in live:
                     del cache[key]
@@ -309,11 +306,10 @@ class SearchMixin(FacetMixin):
         swapped = token[1] + token[0] + token[2:]
         out: list[tuple[str, str, float]] = []
         for f in FUZZY_FIELDS:
-            # a transposition is two Levenshtein edits: ask for 2, keep what Damerau allows
-            cands = set(reader.terms_within(f, token, 2, prefix=1))
+            cands = self._terms_within(ref, f, token, limit)  # those sharing the first letter
             if (f, swapped) in reader:
                 cands.add(swapped)
-            near = [c for c in sorted(cands) if c != token and damerau_levenshtein(token, c) <= limit][:10]
+            near = [c for c in sorted(cands) if c != token][:10]
             # two neighbouring letters swapped is the commonest slip of the fingers: it ranks first
             out += [(f, c, 1.0 if _is_swap(token, c) else 0.7) for c in near]
         return out
@@ -328,10 +324,16 @@ class SearchMixin(FacetMixin):
             return None
         out, changed = [], False
         for word in pq.words:
-            best = _correct_word(reader, word)
+            best = _correct_word(reader, word, lambda py: self._near_readings(ref, py))
             out.append(best or word)
             changed = changed or bool(best)
         return " ".join(out) if changed else None
+
+    def _near_readings(self, ref: _SearcherRef, py: str) -> list[str]:
+        """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
+        if len(py) < 4:
+            return []
+        return sorted(self._terms_within(ref, "pykey", py, 1) - {py})[:20]
 
 
 def _is_swap(a: str, b: str) -> bool:
@@ -361,9 +363,10 @@ def spread(docs: list[int], scores: dict, owners) -> list[int]:
     return out
 
 
-def _correct_word(reader, word: str) -> str | None:
+def _correct_word(reader, word: str, near_readings) -> str | None:
     """The lexicon word that sounds like ``word`` (same pinyin in any reading first, then one
-    edit away), most frequent first; None when ``word`` is itself a known word or has no match."""
+    edit away: ``near_readings(pinyin)``), most frequent first; None when ``word`` is itself a
+    known word or has no match."""
     if has_cjk(word):
         readings = list(pinyin_variants(word))
     elif word.isalnum() and word.isascii() and len(word) >= 2:
@@ -372,28 +375,20 @@ def _correct_word(reader, word: str) -> str | None:
         return None
     if not readings or any(reader.doc_frequency("pymap", f"{py}:{word}") for py in readings):
         return None
-    for tier in (readings, _near_readings(reader, readings[0])):
-        best, best_df = None, 0
-        for py in tier:
-            for btext in reader.expand_prefix("pymap", py + ":"):
-                text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                w = text.split(":", 1)[1]
-                df = reader.doc_frequency("pymap", text)
-                if w != word and df > best_df:
-                    best, best_df = w, df
-        if best:
-            return best
-    return None
+    return _most_frequent(reader, readings, word) or _most_frequent(reader, near_readings(readings[0]), word)
 
 
-def _near_readings(reader, py: str) -> list[str]:
-    """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
-    if len(py) < 4:
-        return []
-    try:
-        return sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})[:20]
-    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
-        return []
+def _most_frequent(reader, readings, word: str) -> str | None:
+    """The lexicon word other than ``word`` with one of ``readings`` in the most documents."""
+    best, best_df = None, 0
+    for py in readings:
+        for btext in reader.expand_prefix("pymap", py + ":"):
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            w = text.split(":", 1)[1]
+            df = reader.doc_frequency("pymap", text)
+            if w != word and df > best_df:
+                best, best_df = w, df
+    return best
 
 
 def _used_expansions(ev: Evaluator, rows, scores: dict, filtered: bool) -> list[dict]:
