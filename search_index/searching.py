@@ -26,6 +26,7 @@ FUZZY_FIELDS = ("brand", "name", "pinyin")
 DIVERSIFY_WINDOW = 40  # two pages
 REPEAT_DECAY = 0.3
 EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
+_KIND_CODES = {k: i + 1 for i, k in enumerate(KINDS)}  # 0: no meta
 
 
 class SearchMixin(VocabularyMixin, FacetMixin):
@@ -59,7 +60,7 @@ class SearchMixin(VocabularyMixin, FacetMixin):
                 flat.extend([None] * (offset - len(flat)))
             flat.extend(metas)
         live = {key for key, _offset, _n in segments if key}
-        for cache in (self._segment_meta, self._segment_masks, self._segment_terms):
+        for cache in (self._segment_meta, self._segment_masks, self._segment_terms, self._segment_arrays_cache):
             for key in list(cache):
                 if key not in live:
                     del cache[key]
@@ -81,29 +82,65 @@ class SearchMixin(VocabularyMixin, FacetMixin):
         return meta + (sid,)
 
     def _arrays(self, ref: _SearcherRef):
-        """(signature id, kind code) per global document number, as flat arrays built once per
-        searcher: facet counting then touches one integer per matching document."""
+        """(signature id, kind code, group ids per facet group) per global document number, as
+        flat arrays built once per searcher from per-segment parts (``_segment_arrays``): facet
+        counting then touches one integer per matching document. Also sets ``ref.owners``."""
         if ref.arrays is None:
             metas = self._metas(ref)
-            codes = {k: i + 1 for i, k in enumerate(KINDS)}
-            sig = array("i", [-1 if m is None else m[7] for m in metas])
-            kinds = bytes(0 if m is None else codes.get(m[0], 0) for m in metas)
-            groups = []
-            with self._thread_lock:
-                for g, fields in enumerate(FACET_GROUPS):
-                    ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
-                    for full in self._sigs[len(of):]:
-                        key = tuple(p for p in full if p[0] in fields)
-                        gid = ids.get(key)
-                        if gid is None:
-                            gid = ids[key] = len(sigs)
-                            sigs.append(key)
-                            self._group_vals[g].append(tuple(map(self._value_id, key)))
-                        of.append(gid)
-                    lookup = of + [-1]  # index -1 (no meta) maps to -1
-                    groups.append(array("i", map(lookup.__getitem__, sig)))
-            ref.arrays = (sig, kinds, groups)
+            lookups = self._group_lookups()
+            sig, kinds, owners = array("i"), bytearray(), array("q")
+            groups = [array("i") for _ in FACET_GROUPS]
+            for key, offset, n in ref.segments:
+                if len(sig) < offset:  # documents without a segment part (see _metas): no meta
+                    gap = offset - len(sig)
+                    sig.extend([-1] * gap)
+                    kinds.extend(bytes(gap))
+                    owners.extend(range(-len(owners) - 1, -offset - 1, -1))
+                    for g in groups:
+                        g.extend([-1] * gap)
+                part = self._segment_arrays(metas, key, offset, n, lookups)
+                sig.extend(part[0])
+                kinds.extend(part[1])
+                for g, values in zip(groups, part[2]):
+                    g.extend(values)
+                owners.extend(part[3])
+            ref.owners = owners
+            ref.arrays = (sig, bytes(kinds), groups)
         return ref.arrays
+
+    def _segment_arrays(self, metas: list, key: str | None, offset: int, n: int, lookups: list):
+        """One segment's (signature ids, kind codes, group ids per facet group, owners), cached
+        per segment: after a commit only its new small segment is computed (signature and group
+        ids are numbered engine-wide and never change)."""
+        cached = self._segment_arrays_cache.get(key) if key else None
+        if cached is not None and cached[0] == offset:  # owners number platforms by docnum
+            return cached[1:]
+        seg = metas[offset:offset + n]
+        sig = array("i", [-1 if m is None else m[7] for m in seg])
+        kinds = bytes(0 if m is None else _KIND_CODES.get(m[0], 0) for m in seg)
+        groups = [array("i", map(lookup.__getitem__, sig)) for lookup in lookups]
+        owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(seg, offset)])
+        if key:
+            self._segment_arrays_cache[key] = (offset, sig, kinds, groups, owners)
+        return sig, kinds, groups, owners
+
+    def _group_lookups(self) -> list[list[int]]:
+        """Per facet group, signature id -> group id (index -1, no meta, maps to -1), numbering
+        the signatures seen since the last call."""
+        lookups = []
+        with self._thread_lock:
+            for g, fields in enumerate(FACET_GROUPS):
+                ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
+                for full in self._sigs[len(of):]:
+                    key = tuple(p for p in full if p[0] in fields)
+                    gid = ids.get(key)
+                    if gid is None:
+                        gid = ids[key] = len(sigs)
+                        sigs.append(key)
+                        self._group_vals[g].append(tuple(map(self._value_id, key)))
+                    of.append(gid)
+                lookups.append(of + [-1])
+        return lookups
 
     def _rank(self, ref: _SearcherRef, sort: str):
         """docnum -> position when every document is ordered by ``sort`` (newest / visits),
@@ -122,8 +159,7 @@ class SearchMixin(VocabularyMixin, FacetMixin):
     def _owners(self, ref: _SearcherRef):
         """docnum -> enterprise the document belongs to (platforms: a number of their own)."""
         if ref.owners is None:
-            metas = self._metas(ref)
-            ref.owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(metas)])
+            self._arrays(ref)
         return ref.owners
 
     def _live(self, ref: _SearcherRef) -> list[int]:
