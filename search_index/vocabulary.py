@@ -3,9 +3,10 @@
 Why: Whoosh's ``terms_within`` walks every term of the field that shares the word's first letter
 and computes each Damerau-Levenshtein distance in Python: 25-40 ms per word at 50,000 listings,
 paid by every search that finds few or no results (a typo, a brand not listed), and by each
-process again after every commit. Here each segment's terms are listed once per field, grouped by
-first character, and kept across commits like the segment metadata (``searching._metas`` prunes
-them with it); the distances come from rapidfuzz's optimal string alignment distance, the same
+process again after every commit. Here the terms of one segment, field and first character are
+listed once, when first asked for (only those: a whole field's terms cost several MB per
+process), and kept across commits like the segment metadata (``searching._metas`` prunes them
+with it); the distances come from rapidfuzz's optimal string alignment distance, the same
 measure as Whoosh's ``damerau_levenshtein`` (a swap of two neighbouring letters is one edit), in
 C++. The words found are the same (tests/test_search_vocabulary.py).
 """
@@ -37,20 +38,16 @@ class VocabularyMixin:
             return set()
         candidates: set[str] = set()
         for sub, _offset in ref.searcher.leaf_searchers():
-            candidates.update(self._first_char_terms(ref.gen_path, sub.reader(), field).get(text[0], ()))
+            candidates.update(self._prefix_terms(ref.gen_path, sub.reader(), field, text[0]))
         found = process.extract(text, candidates, scorer=OSA.distance, score_cutoff=maxdist, limit=None)
         return {term for term, _distance, _key in found}
 
-    def _first_char_terms(self, gen_path: str, reader, field: str) -> dict[str, list[str]]:
-        """One segment's terms of ``field`` by first character (cached per segment and field)."""
+    def _prefix_terms(self, gen_path: str, reader, field: str, first: str) -> list[str]:
+        """One segment's terms of ``field`` starting with ``first`` (cached per segment)."""
         key = segment_key(gen_path, reader)
-        by_field = self._segment_terms.setdefault(key, {}) if key else {}
-        terms = by_field.get(field)
+        lists = self._segment_terms.setdefault(key, {}) if key else {}
+        terms = lists.get((field, first))
         if terms is None:
-            terms = {}
             fieldobj = reader.schema[field]
-            for btext in reader.lexicon(field):
-                word = fieldobj.from_bytes(btext)
-                terms.setdefault(word[:1], []).append(word)
-            by_field[field] = terms
+            terms = lists[field, first] = [fieldobj.from_bytes(b) for b in reader.expand_prefix(field, first)]
         return terms
