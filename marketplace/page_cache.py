@@ -317,13 +317,12 @@ def only_shown() -> None:
     request.environ[_ENV_ONLY_SHOWN] = True
 
 
-def on_text(words: tuple[str, ...] | None, matched: frozenset[int] | None) -> None:
+def on_text(dependency: tuple[tuple[str, ...], frozenset[int]] | None) -> None:
     """Called by a view whose page depends on listings' text, not only on the listings it shows
     (search results): an approved description that now contains the searched word must drop the
-    page that found nothing. ``words``: the texts the search matched on; ``matched``: the
-    enterprises owning any match. Either None: any enterprise's content change drops the page."""
-    need = True if words is None or matched is None else page_changes.TextNeed(tuple(words), frozenset(matched))
-    request.environ[_ENV_TEXT] = need
+    page that found nothing. ``dependency``: the texts the search matched on and the enterprises
+    owning any match; None: any enterprise's content change drops the page."""
+    request.environ[_ENV_TEXT] = True if dependency is None else page_changes.TextNeed(*dependency)
 
 
 def request_head() -> int | None:

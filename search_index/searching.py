@@ -243,7 +243,7 @@ class SearchMixin(VocabularyMixin, FacetMixin):
             if not pq.empty and (total == 0 or partial or fuzzy):
                 suggestion = self._did_you_mean(ref, pq)
             expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
-            terms, owners = self._text_dependency(ref, pq, scores, vocabulary)
+            text_dependency = self._text_dependency(ref, pq, scores, vocabulary)
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
@@ -252,17 +252,17 @@ class SearchMixin(VocabularyMixin, FacetMixin):
             facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
         return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
                               facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
-                              tokens=pq.tokens, expansions=expansions, word_terms=terms, matched_owners=owners)
+                              tokens=pq.tokens, expansions=expansions, text_dependency=text_dependency)
 
     def _text_dependency(self, ref: _SearcherRef, pq: ParsedQuery, scores, vocabulary: bool):
-        """(word_terms, matched_owners) of a response (see ``SearchResponse``). ``vocabulary``:
-        approximate words or a suggestion were looked for, which any listing may change."""
-        if pq.empty:
-            return (), frozenset()  # no words: which documents match depends on the filters alone
+        """A response's ``text_dependency`` (see ``SearchResponse``). ``vocabulary``: approximate
+        words or a suggestion were looked for, which any listing may change."""
+        if pq.empty:  # no words: which documents match depends on the filters alone
+            return lambda: ((), frozenset())
         if vocabulary or len(scores) > MAX_TRACKED_MATCHES:
-            return None, None
-        owners = self._owners(ref)
-        return pq.word_terms(), frozenset(owners[d] for d in scores if owners[d] > 0)
+            return lambda: None
+        words, owners = pq.word_terms(), self._owners(ref)  # scores is never changed after search
+        return lambda: (words, frozenset(filter((0).__lt__, map(owners.__getitem__, scores))))
 
     def _score(self, ref: _SearcherRef, pq: ParsedQuery, scored: bool):
         """(scores, partial, evaluator): every group required; when nothing has them all, any
