@@ -311,6 +311,15 @@ def start_recording(environ) -> None:
     environ[_ENV_SHOWN] = set()
 
 
+def note_shown(enterprise_ids) -> None:
+    """Record enterprises a page shows without loading them through the ORM (list cards read
+    with column queries, ``services.catalog.cards``)."""
+    if has_request_context():
+        ids = request.environ.get(_ENV_SHOWN)
+        if ids is not None:
+            ids.update(enterprise_ids)
+
+
 def shown(environ) -> frozenset[int]:
     return frozenset(environ.get(_ENV_SHOWN) or ())
 

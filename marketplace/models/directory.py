@@ -93,8 +93,7 @@ class Enterprise(db.Model):
 
     @property
     def display_name(self) -> str:
-        """The first brand when there is one (what consumers know), else the legal name."""
-        return self.brands[0].name if self.brands else self.name
+        return display_name(self.brand_names, self.name)
 
     @property
     def certificate(self) -> "Certification | None":
@@ -107,6 +106,12 @@ class Enterprise(db.Model):
 
     def __repr__(self) -> str:
         return f"<Enterprise {self.id} {self.name}>"
+
+
+def display_name(brand_names: list[str], legal_name: str) -> str:
+    """What consumers call an enterprise: its first brand when it has one, else its legal name
+    (``Enterprise.display_name`` and the list pages' cards, ``services.catalog.cards``)."""
+    return brand_names[0] if brand_names else legal_name
 
 
 class Brand(db.Model):
