@@ -14,6 +14,7 @@ Modules (callers import names from the module that defines them):
 * ``storage`` – the index files, mapped read-only and shared by every process;
 * ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed);
 * ``searching`` – searching, ranking, highlights and "did you mean";
+* ``vocabulary`` – the index's words within a few edits of a typed word (per-segment term lists);
 * ``facets`` – facet filters and counts over the matches;
 * ``suggest`` – autocomplete;
 * ``api`` – the errors, request/response dataclasses and constants they share.
