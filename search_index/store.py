@@ -296,8 +296,8 @@ class IndexStore:
         The caller holds ``write_lock()`` so no applier writes meanwhile; searches go on using
         the old generation. ``checkpoint`` is the outbox position the documents reflect (read
         BEFORE the documents): later changes are replayed by the applier. ``procs=2`` writes
-        in two processes (``bulk.Deriver``: about 1.6x faster on two cores, the same index);
-        ``procs=1`` in this one. Returns stats."""
+        in two processes where that is safe (``bulk.Deriver``, ``_write_generation``: about 1.5x
+        faster on two cores, the same index); ``procs=1`` in this one. Returns stats."""
         os.makedirs(self.root, exist_ok=True)
         started = time.monotonic()
         name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -360,12 +360,14 @@ def _write_generation(ix, docs: Iterable[dict], dict_path: str, progress, batch:
     """Write every document into the new generation's index ``ix``; returns how many. Words the
     segmenter must know (brands, names) go to the generation's user dictionary batch by batch,
     before the documents that use them are analysed. A second process (``bulk.Deriver``) is
-    forked only when there is more than one batch: small rebuilds (tests, a fresh site) stay in
-    one process."""
+    forked only when there is more than one batch (small rebuilds: tests, a fresh site) and when
+    this process runs no other thread: rjieba releases the GIL while it holds its dictionary's
+    mutex, so a fork while another thread segments a query would leave the child's copy locked
+    for good (a web worker's rebuild uses one process)."""
     docs = iter(docs)
     chunk = list(itertools.islice(docs, batch))
     more = next(docs, None)  # batches must stay ``batch`` long: the dictionary grows per batch
-    if more is None:
+    if more is None or threading.active_count() > 1:
         procs = 1
     else:
         docs = itertools.chain((more,), docs)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from search_index import SearchEngine
+from search_index import SearchEngine, bulk, store
 from search_index.api import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,14 +129,20 @@ def _failing(docs, after: int):
         yield d
 
 
-def test_a_failed_two_process_rebuild_stops_its_second_process_and_keeps_the_old_index(tmp_path):
+def test_a_failed_two_process_rebuild_stops_its_second_process_and_keeps_the_old_index(tmp_path, monkeypatch):
     engine = SearchEngine(str(tmp_path / "index"))
     docs = _documents()
     with engine.write_lock():
         engine.rebuild(iter(docs), checkpoint=0, batch=BATCH)
     before = engine.search(SearchRequest(q="旗舰店"))
+    # other tests may have left idle threads in this process; none of them is segmenting now
+    monkeypatch.setattr(store.threading, "active_count", lambda: 1)
+    children = []
+    monkeypatch.setattr(bulk.Deriver, "add", lambda self, words, docs, add=bulk.Deriver.add: (
+        children.append(self.child), add(self, words, docs)))
     with engine.write_lock(), pytest.raises(RuntimeError):
         engine.rebuild(_failing(docs, 3 * BATCH + 5), checkpoint=1, batch=BATCH)
+    assert children and children[0] is not None  # it did run in two processes
     assert multiprocessing.active_children() == []
     after = engine.search(SearchRequest(q="旗舰店"))
     assert (after.total, [h.id for h in after.hits]) == (before.total, [h.id for h in before.hits])
