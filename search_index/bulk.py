@@ -24,7 +24,8 @@ its cost. Here:
   segment is the one Whoosh would write.
 * Two processes (``Deriver``): the ``schema.DERIVED_FIELDS`` (pinyin, initials, hidden
   bigrams, the did-you-mean lexicon: half of the postings, and the half of ``to_fields`` that
-  costs most) are computed, pooled and written by a forked second process, fed the documents
+  costs most) are computed, pooled (``CodedPool``: all of them are split-analysed) and written
+  by a forked second process, fed the documents
   batch by batch with the words the dictionary learnt before each batch, in the same order, so
   it segments exactly as this process does. At the end it writes its fields' postings to a file
   of its own while this process writes the others; its file is appended to the segment's
@@ -141,11 +142,7 @@ class TermPool:
             postwriter = codec.postings_writer(postfile)
             tlist, infos = sorted(terms), bytearray()
             for tbytes in tlist:
-                entry = terms.pop(tbytes)
-                if type(entry) is tuple:
-                    docnums, weights, values = (entry[0],), (entry[1],), (entry[2],)
-                else:
-                    docnums, weights, values = entry
+                docnums, weights, values = self._postings(terms.pop(tbytes))
                 postwriter.start_postings(fmt, W3TermInfo())
                 _add_blocks(postwriter, docnums, weights, values)
                 info = postwriter.finish_postings().to_bytes()
@@ -154,6 +151,64 @@ class TermPool:
                 infos += info
             written[fieldname] = (tlist, bytes(infos))
         return written
+
+
+    @staticmethod
+    def _postings(entry) -> tuple:
+        """A term's (docnums, weights, values)."""
+        if type(entry) is tuple:
+            return (entry[0],), (entry[1],), (entry[2],)
+        return entry
+
+
+class CodedPool(TermPool):
+    """A ``TermPool`` for split-analysed fields in under half its memory. There a posting's
+    weight and value follow from the token's frequency, the field boost and the document boost,
+    a handful of combinations: a posting is its docnum and the number (code) of its (weight,
+    value) pair, ``(docnums, codes)`` arrays per term, or one int ``docnum << 32 | code`` while
+    the term has one posting (most do)."""
+
+    def __init__(self):
+        super().__init__()
+        self.table: list[tuple[float, bytes]] = []  # code -> (weight, value)
+        self.codes: dict[tuple[float, float], dict[int, int]] = {}  # boosts -> {frequency: code}
+
+    def add_split(self, docnum: int, fieldname: str, tokens: list[str], field_boost: float, boost: float) -> int:
+        """A document's tokens in one field; the same postings as ``TermPool.add`` of their
+        ``_split_items``. Returns the field length."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        codes = self.codes.get((field_boost, boost))
+        if codes is None:
+            codes = self.codes[(field_boost, boost)] = {}
+        freqs: dict[str, int] = {}
+        for w in tokens:
+            freqs[w] = freqs.get(w, 0) + 1
+        for w, f in freqs.items():
+            code = codes.get(f)
+            if code is None:  # the weight as _split_items then TermPool.add compute it
+                vbytes = pack_uint(f)
+                code = codes[f] = len(self.table)
+                self.table.append((float(f) * field_boost * boost, self.values.setdefault(vbytes, vbytes)))
+            tbytes = w.encode("utf-8")
+            entry = terms.get(tbytes)
+            if entry is None:
+                terms[tbytes] = docnum << 32 | code
+                continue
+            if type(entry) is int:
+                entry = terms[tbytes] = (array("I", (entry >> 32,)), array("I", (entry & 0xFFFFFFFF,)))
+            entry[0].append(docnum)
+            entry[1].append(code)
+        return len(tokens)
+
+    def _postings(self, entry) -> tuple:
+        table = self.table
+        if type(entry) is int:
+            weight, value = table[entry & 0xFFFFFFFF]
+            return (entry >> 32,), (weight,), (value,)
+        docnums, codes = entry
+        return docnums, [table[c][0] for c in codes], [table[c][1] for c in codes]
 
 
 def write_term_index(fieldwriter, written: dict[str, tuple[list, bytes]]) -> None:
@@ -210,7 +265,7 @@ class Derived:
 
     def __init__(self, schema):
         self.schema = schema
-        self.pool = TermPool()
+        self.pool = CodedPool()
         self.docnum = 0
         self.splitters = {name: _splitter(schema[name]) for name in DERIVED_FIELDS}
         if None in self.splitters.values() or any(schema[n].stored or schema[n].column_type for n in DERIVED_FIELDS):
@@ -223,9 +278,8 @@ class Derived:
             facets = doc_facets(doc)
             boost = doc_boost(facets)
             for fieldname, value in derived_fields(doc, facets).items():
-                field = self.schema[fieldname]
-                items = _split_items(self.splitters[fieldname], field.format.field_boost, value)
-                length = pool.add(self.docnum, fieldname, items, boost)
+                tokens = self.splitters[fieldname](value)
+                length = pool.add_split(self.docnum, fieldname, tokens, self.schema[fieldname].format.field_boost, boost)
                 if fieldname in self.lengths:
                     self.lengths[fieldname].append(length)
             self.docnum += 1
