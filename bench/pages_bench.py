@@ -177,6 +177,7 @@ def pick_paths(database_url: str, seed: int = 7) -> dict[str, list[str]]:
         cities = [(r[0], r[1]) for r in conn.execute(text("SELECT slug, name FROM city"))]
         industries = [(r[0], r[1]) for r in conn.execute(text("SELECT slug, name FROM industry"))]
         platforms = [r[0] for r in conn.execute(text("SELECT slug FROM platform"))]
+        shop_urls = [r[0] for r in conn.execute(text("SELECT url FROM shop WHERE status='certified' ORDER BY id"))]
     engine.dispose()
     from urllib.parse import quote
 
@@ -200,6 +201,8 @@ def pick_paths(database_url: str, seed: int = 7) -> dict[str, list[str]]:
         "browse": browse,
         "enterprise": [f"/enterprises/{i}" for i in rnd.sample(ent_ids, min(300, len(ent_ids)))],
         "search": [f"/search?q={quote(q)}" for q in queries],
+        # not cached (a form's answer): measured by profile_pages.py and load_test.py only
+        "verify": [f"/verify?url={quote(u)}" for u in rnd.sample(shop_urls, min(60, len(shop_urls)))],
     }
 
 

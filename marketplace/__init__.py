@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from .config import load_config
     from .search_sync import cli as search_cli
+    from .search_sync.documents import listing_texts
     from .services import mail
     from .unit_of_work import UnitOfWorkFlask
 
@@ -38,7 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = PROJECT_ROOT / "migrations"
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    page_cache.init_app(app)
+    page_cache.init_app(app, listing_texts)
     extensions.init_app(app)
     mail.init_app(app)
     request_guard.init_app(app)  # its hook runs before the extensions' hooks

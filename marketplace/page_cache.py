@@ -38,8 +38,9 @@ Safety rules (each one a test in tests/test_page_cache.py):
   either tier, only while none of those changed after its render started. So an approved edit of
   enterprise A drops A's page and the pages showing A, a revocation drops every list and A's page,
   a pending application drops nothing, and enterprise B's page stays cached throughout; a revoke
-  is gone from every worker within the check interval. What a content edit does not drop at once
-  is a search that would now find A but did not show it: that waits for the TTL.
+  is gone from every worker within the check interval. A search page also records its words and
+  which enterprises its matches belong to (:func:`on_text`): A's content edit drops it when A
+  matched it or A's text now contains one of its words.
 * Freshness: an entry is fresh for ``PAGE_CACHE_SECONDS`` (0 turns the cache off) minus up to 20 %
   of jitter, so pages stored together do not all expire together. What the TTL bounds is only the
   time-based content (featured-slot schedules, click-ordered fallbacks); listing changes go
@@ -75,7 +76,7 @@ SCRIPT_COOKIE = "script"  # views/script_switch.COOKIE
 LEASE_SECONDS = 10  # a worker that died while re-rendering blocks nobody for longer than this
 _ENV_RENDERED = "marketplace.page_cache.rendered_at"
 _ENV_ONLY_SHOWN = "marketplace.page_cache.only_shown"
-_ENV_TEXT = "marketplace.page_cache.any_text"
+_ENV_TEXT = "marketplace.page_cache.text"
 _ENV_KEY = "marketplace.page_cache.key"
 _ENV_HEAD = "marketplace.page_cache.head"
 _ENV_SKIP = "marketplace.page_cache.skip"
@@ -95,7 +96,9 @@ class Entry(NamedTuple):
     shown: frozenset = frozenset()  # ids of the enterprises the page shows
     lists: bool = True  # False: depends only on ``shown`` (an enterprise's own page)
     known: tuple = (0, frozenset())  # outbox rows its renderer had seen (page_changes.ChangeTracker.known)
-    text: bool = False  # True: also depends on every listing's text (search results, see ``on_any_text``)
+    # also depends on listings' text (search results, see ``on_text``): on every listing's (True),
+    # or on those a page_changes.TextNeed names
+    text: bool | page_changes.TextNeed = False
 
 
 class PageCache:
@@ -241,7 +244,8 @@ class PageCache:
         return True
 
     def store(self, key: tuple, rendered: tuple, shown: frozenset, lists: bool, status: str,
-              headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf, text: bool = False) -> bool:
+              headers: list[tuple[str, str]], body: bytes, hard_until: float = math.inf,
+              text: bool | page_changes.TextNeed = False) -> bool:
         """Keep a finished page in both tiers unless something it shows changed while it was rendered."""
         ttl = self.ttl
         now = timestamp()
@@ -313,11 +317,12 @@ def only_shown() -> None:
     request.environ[_ENV_ONLY_SHOWN] = True
 
 
-def on_any_text() -> None:
-    """Called by a view whose page depends on the text of every listing, not only of those it
-    shows (search results): an approved description that now contains the searched word must
-    drop the page that found nothing, so any enterprise's content change drops it."""
-    request.environ[_ENV_TEXT] = True
+def on_text(dependency: tuple[tuple[str, ...], frozenset[int]] | None) -> None:
+    """Called by a view whose page depends on listings' text, not only on the listings it shows
+    (search results): an approved description that now contains the searched word must drop the
+    page that found nothing. ``dependency``: the texts the search matched on and the enterprises
+    owning any match; None: any enterprise's content change drops the page."""
+    request.environ[_ENV_TEXT] = True if dependency is None else page_changes.TextNeed(*dependency)
 
 
 def request_head() -> int | None:
@@ -346,10 +351,12 @@ def _storable(response) -> bool:
     return True
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, load_texts) -> None:
     """Wrap the WSGI app and register the store hook; call before every other ``after_request``
-    hook is registered so this one runs last and sees the final response."""
+    hook is registered so this one runs last and sees the final response. ``load_texts``: see
+    ``page_changes.ChangeTracker``."""
     page_changes.install_listeners()
+    app.extensions["page_changes"] = page_changes.ChangeTracker(app, load_texts)
     cache = PageCache(app, app.wsgi_app)
     app.wsgi_app = cache  # type: ignore[method-assign]
     app.extensions["page_cache"] = cache
@@ -364,6 +371,6 @@ def init_app(app: Flask) -> None:
             env = request.environ
             cache.store(key, env[_ENV_RENDERED], page_changes.shown(env), not env.get(_ENV_ONLY_SHOWN),
                         response.status, headers, response.get_data(), env.get(_ENV_UNTIL, math.inf),
-                        bool(env.get(_ENV_TEXT)))
+                        env.get(_ENV_TEXT, False))
         response.headers["X-Page-Cache"] = "miss"
         return response

@@ -10,9 +10,12 @@ transaction). Besides the search rows, a change of public data writes *page rows
 ``search_outbox`` table (the applier skips kinds it does not index):
 
 * ``("page_ent", X)`` – content shown wherever enterprise X is shown changed (its page, its card
-  on lists, a search hit): description, website, logo, brands, a shop's name or URL ... Search
-  result pages depend on every listing's text (``page_cache.on_any_text``): any such row drops
-  them too, since a description may now contain the word a page found nothing, or others, for.
+  on lists, a search hit): description, website, logo, brands, a shop's name or URL ... Such a
+  change can also alter searches that did not show X: a description may now contain the word a
+  page found nothing, or others, for. So a search page records its words and the enterprises
+  owning any of its matches (``TextNeed``, from ``page_cache.on_text``), and the tracker reads
+  X's searchable text when it sees the row: the page is dropped when X matched before (X's old
+  text; totals and facets count every match) or X's new text contains one of its words.
 * ``("page_lists", 0)`` – which listings a list shows, in what order, or a count changed: a status
   change, a new or removed public shop, a move to another city / industry / platform, a rename,
   a certificate or a featured slot. Every list page (home, browse, city / industry / platform
@@ -39,12 +42,15 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from datetime import timezone
+from typing import NamedTuple
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, func, inspect as sa_inspect, select
 
 from .clock import machine_time, monotonic
+from .extensions import db
 from .models import (
     Brand, Certification, Enterprise, FeaturedSlot, Product, ProductLink, ProductPhoto, ProductStatus, SearchOutbox,
     Shop, Status,
@@ -68,6 +74,19 @@ CONTENT_ONLY = {
 # application appended to a certified enterprise must not count as a change of that enterprise.
 OWN_RELATIONSHIPS = frozenset({"city", "industries", "badges", "brands", "owner", "platform", "enterprise"})
 _ENV_SHOWN = "marketplace.page_changes.shown"
+
+
+class TextNeed(NamedTuple):
+    """What a search page depends on in listings it does not show: it is outdated by a content
+    change of enterprise X when X is in ``matched`` (X's documents matched when it was rendered)
+    or X's searchable text now contains one of ``words`` (X may match now). Relies on
+    ``search_index``'s guarantee that a document matches only a search one of whose word terms
+    occurs in its searchable text. What it does not follow is the small change of every score
+    when the number of documents containing a word changes: the order of two other listings
+    with nearly equal scores may then differ until the page expires."""
+
+    words: tuple[str, ...]
+    matched: frozenset[int]
 
 
 # ------------------------------------------------------------------ write side
@@ -143,8 +162,11 @@ def _structural(obj, whole: bool) -> bool:
 class ChangeTracker:
     """This process's view of which pages changed when (see the module doc)."""
 
-    def __init__(self, app: Flask):
+    def __init__(self, app: Flask, load_texts: Callable):
         self.app = app
+        # ``load_texts(enterprise_ids, session) -> {id: normalised searchable text}``
+        # (search_sync.documents.listing_texts; passed in because search_sync imports this module)
+        self.load_texts = load_texts
         self.lock = threading.Lock()
         self.head: int | None = None  # highest outbox id seen (the directory version)
         self.low = 0  # rows at or below this id are older than GRACE: not read again
@@ -152,6 +174,11 @@ class ChangeTracker:
         self.seen: set[int] = set()  # ids above ``low`` already taken into account
         # per enterprise id, and "lists" / "all": (when this process saw it, outbox id) of recent rows
         self.changes: dict[int | str, list[tuple[float, int]]] = {}
+        # content changes of enterprises (page_ent rows): (when seen, outbox id, enterprise id),
+        # and each changed enterprise's searchable text read when its last change was seen
+        # (None: not read, e.g. changes from before this process started; matches any word)
+        self.text_changes: list[tuple[float, int, int]] = []
+        self.texts: dict[int, str | None] = {}
         self.lists_version = 0  # bumped on every lists/all change (the catalog cache's key)
         self.checked_at = -math.inf
         self.pruned_at = machine_time()
@@ -167,15 +194,16 @@ class ChangeTracker:
         if not force and now_mono - self.checked_at < interval:
             return
         with self.app.app_context():
-            from .extensions import db
-
             session = db.session
             if self.head is None:
                 self._start(session)
             else:
                 rows = session.execute(select(SearchOutbox.id, SearchOutbox.entity, SearchOutbox.entity_id)
                                        .where(SearchOutbox.id > self.low)).all()
-                self._take([(r.id, r.entity, r.entity_id) for r in rows if r.id not in self.seen], machine_time())
+                new = [(r.id, r.entity, r.entity_id) for r in rows if r.id not in self.seen]
+                changed = {ent_id for _id, kind, ent_id in new if kind == PAGE_ENT}
+                texts = self.load_texts(changed, session) if changed else {}
+                self._take(new, machine_time(), texts)
         self.checked_at = now_mono
 
     def _start(self, session) -> None:
@@ -195,10 +223,11 @@ class ChangeTracker:
             self.head = self.low = head
             self.lists_version += 1
 
-    def _note(self, kind: str, entity_id: int, row_id: int, seen_at: float) -> None:
+    def _note(self, kind: str, entity_id: int, row_id: int, seen_at: float, texts: dict | None = None) -> None:
         if kind == PAGE_ENT:
             tag: int | str = entity_id
-            self.changes.setdefault("text", []).append((seen_at, row_id))  # pages of any listing's text
+            self.text_changes.append((seen_at, row_id, entity_id))
+            self.texts[entity_id] = texts.get(entity_id) if texts is not None else None
         elif kind == PAGE_LISTS:
             tag = "lists"
         elif kind in SEARCH_KINDS:
@@ -209,10 +238,10 @@ class ChangeTracker:
         if tag != entity_id:
             self.lists_version += 1
 
-    def _take(self, rows, seen_at: float) -> None:
+    def _take(self, rows, seen_at: float, texts: dict[int, str]) -> None:
         with self.lock:
             for row_id, kind, entity_id in rows:
-                self._note(kind, entity_id, row_id, seen_at)
+                self._note(kind, entity_id, row_id, seen_at, texts)
                 self.seen.add(row_id)
                 self.head = max(self.head or 0, row_id)
             self.pending_lows.append((seen_at, self.head or 0))
@@ -222,6 +251,9 @@ class ChangeTracker:
             if seen_at - self.pruned_at > 60:  # forget what no live page can predate
                 horizon = seen_at - self.max_page_age() - 2 * GRACE
                 self.changes = {k: kept for k, v in self.changes.items() if (kept := [c for c in v if c[0] > horizon])}
+                self.text_changes = [c for c in self.text_changes if c[0] > horizon]
+                alive = {c[2] for c in self.text_changes}
+                self.texts = {k: v for k, v in self.texts.items() if k in alive}
                 self.pruned_at = seen_at
 
     def known(self) -> tuple[int, frozenset[int]]:
@@ -234,19 +266,30 @@ class ChangeTracker:
             return head, frozenset(set(range(self.low + 1, head + 1)) - self.seen)
 
     def valid(self, rendered_at: float, known: tuple[int, frozenset[int]], shown, lists: bool,
-              text: bool = False) -> bool:
+              text: bool | TextNeed = False) -> bool:
         """Whether a page rendered at ``rendered_at`` (knowing ``known``) that showed ``shown`` is
         still what it would be now. ``lists``: it also depends on which listings exist and their
-        order; ``text``: on every listing's content too (search results)."""
+        order; ``text``: on other listings' content too (search results): True for any
+        listing's, a ``TextNeed`` for those it names."""
         changes = self.changes
         tags = [*shown, "all", "lists"] if lists else [*shown, "all"]
-        if text:
-            tags.append("text")
         head, gaps = known
         for tag in tags:
             for seen_at, row_id in changes.get(tag, ()):
                 if seen_at >= rendered_at and (row_id > head or row_id in gaps):
                     return False
+        return not text or self._text_valid(rendered_at, head, gaps, text)
+
+    def _text_valid(self, rendered_at: float, head: int, gaps: frozenset[int], need: bool | TextNeed) -> bool:
+        """No content change seen since ``rendered_at`` can alter the search ``need`` describes."""
+        for seen_at, row_id, ent_id in self.text_changes:
+            if seen_at < rendered_at or not (row_id > head or row_id in gaps):
+                continue
+            if need is True or ent_id in need.matched:
+                return False
+            text = self.texts.get(ent_id)
+            if text is None or any(word in text for word in need.words):
+                return False
         return True
 
 
@@ -257,12 +300,8 @@ def _naive_utc_from(ts: float):
 
 
 def tracker(app: Flask | None = None) -> ChangeTracker:
-    """The app's tracker (created on first use)."""
-    app = app or current_app._get_current_object()
-    found = app.extensions.get("page_changes")
-    if found is None:
-        found = app.extensions["page_changes"] = ChangeTracker(app)
-    return found
+    """The app's tracker (made by ``page_cache.init_app``)."""
+    return (app or current_app).extensions["page_changes"]
 
 
 # ------------------------------------------------------------------ what a page shows
@@ -270,6 +309,15 @@ def tracker(app: Flask | None = None) -> ChangeTracker:
 def start_recording(environ) -> None:
     """Record, for this request, the enterprises the ORM loads (a page cache candidate)."""
     environ[_ENV_SHOWN] = set()
+
+
+def note_shown(enterprise_ids) -> None:
+    """Record enterprises a page shows without loading them through the ORM (list cards read
+    with column queries, ``services.catalog.cards``)."""
+    if has_request_context():
+        ids = request.environ.get(_ENV_SHOWN)
+        if ids is not None:
+            ids.update(enterprise_ids)
 
 
 def shown(environ) -> frozenset[int]:
@@ -280,7 +328,10 @@ def _loaded(target, context, attrs=None) -> None:
     if not has_request_context():
         return
     ids = request.environ.get(_ENV_SHOWN)
-    if ids is not None:  # read the loaded values only: an attribute access here could load more
+    # Only what the page's own session loads: the search applier catching up inside the request
+    # loads other enterprises in a session of its own, and the page does not show them.
+    if ids is not None and context.session is db.session():
+        # read the loaded values only: an attribute access here could load more
         ent_id = target.__dict__.get("id" if isinstance(target, Enterprise) else "enterprise_id")
         if ent_id is not None:
             ids.add(ent_id)

@@ -4,6 +4,7 @@ Imported by ``store``, ``searching``, ``suggest`` and ``engine``; imports none o
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import scoring
@@ -21,6 +22,9 @@ SORTS = ("relevance", "newest", "visits")
 # length, which made broad queries ~40% slower.
 WEIGHTING = scoring.TF_IDF()
 FEW_RESULTS = 3
+# Beyond this many matching documents a response does not list its matched enterprises (a set of
+# ids per cached page): such broad searches depend on every listing's text.
+MAX_TRACKED_MATCHES = 20_000
 # Decoded postings kept per searcher (about 12 bytes each): see fastpath.PostingCache.
 POSTING_CACHE = 1_000_000
 # Facets counted together (few distinct combinations per group): see _filter_and_count.
@@ -71,6 +75,14 @@ class SearchResponse:
     tokens: list[str] = field(default_factory=list)
     # expansions the results used: {"kind": "synonym"|"place", "text": typed word, "label": expansion}
     expansions: list[dict] = field(default_factory=list)
+    # What the answer depends on beyond the documents it shows, for the page cache: called, it
+    # gives the texts it matched on (``ParsedQuery.word_terms``) and the enterprises owning any
+    # matching document (totals and facets count them too); None when any document's text may
+    # change it (approximate Latin words or a "did you mean" were looked for, or more than
+    # MAX_TRACKED_MATCHES matches). A callable because listing the enterprises of 20,000 matches
+    # costs about a millisecond, which only the HTML page, about to be cached, needs.
+    text_dependency: Callable[[], tuple[tuple[str, ...], frozenset[int]] | None] = field(
+        default=lambda: None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {

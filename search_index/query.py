@@ -135,6 +135,16 @@ class ParsedQuery:
                         out.append(part[0][1])
         return out
 
+    def word_terms(self) -> tuple[str, ...]:
+        """Every text this query can match on: the typed words, their synonyms, places,
+        sub-words, pinyin and approximate spellings. Each term reads a field whose every term is
+        a substring of ``schema.searchable_text``, so a document whose text contains none of
+        these cannot match (tests/test_search_text_terms.py). The page cache keeps a search page
+        while a changed listing's text contains none of them (``marketplace.page_changes``)."""
+        texts = {text for alt in _walk_alts(self.groups) for part in alt.parts
+                 if not isinstance(part, Group) for _field, text, _weight in part}
+        return tuple(sorted(texts))
+
     def add_fuzzy(self, lookup) -> bool:
         """Add a fuzzy alternative to every Latin word of at least FUZZY_MIN_LEN letters:
         ``lookup(word)`` returns the (field, text, weight) terms within reach. True if any was added."""

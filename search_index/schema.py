@@ -303,3 +303,14 @@ def derived_fields(doc: dict, facets: dict[str, list[str]]) -> dict:
         "pykey": ",".join(sorted(pykeys)),
         "pymap": ",".join(sorted(pymap)),
     }
+
+
+def searchable_text(doc: dict) -> str:
+    """A document's word fields, each normalised as the analyzer reads it, and its pinyin and
+    initials, one per line. Every term of those fields (and of ``sub``, their bigrams) is a
+    substring of this text, so a search none of whose ``ParsedQuery.word_terms`` occurs in it
+    cannot match the document: the page cache uses that to keep search pages a change of this
+    listing cannot alter."""
+    fields = to_fields(doc)
+    lines = [normalize(fields[f]) for f in TEXT_BOOSTS] + [fields[f].lower() for f in PINYIN_BOOSTS]
+    return "\n".join(lines)

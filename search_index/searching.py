@@ -8,15 +8,16 @@ import os
 from array import array
 from typing import TYPE_CHECKING
 
-from whoosh.support.levenshtein import damerau_levenshtein
-
 from .analysis import has_cjk, pinyin_variants
-from .api import FACET_GROUPS, FEW_RESULTS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
+from .api import (
+    FACET_GROUPS, FEW_RESULTS, MAX_TRACKED_MATCHES, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse,
+)
 from .facets import FacetMixin
 from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
 from .thesaurus import compact
 from .schema import FACET_FIELDS, KINDS, decode_meta
+from .vocabulary import VocabularyMixin, segment_key
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
@@ -25,9 +26,10 @@ FUZZY_FIELDS = ("brand", "name", "pinyin")
 DIVERSIFY_WINDOW = 40  # two pages
 REPEAT_DECAY = 0.3
 EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
+_KIND_CODES = {k: i + 1 for i, k in enumerate(KINDS)}  # 0: no meta
 
 
-class SearchMixin(FacetMixin):
+class SearchMixin(VocabularyMixin, FacetMixin):
     """Query half of ``SearchEngine``; relies on the searcher handling of ``store.IndexStore``."""
 
     # ------------------------------------------------------------ reading helpers
@@ -42,9 +44,7 @@ class SearchMixin(FacetMixin):
         subs = ref.searcher.leaf_searchers()
         for sub, offset in subs:
             reader = sub.reader()
-            seg = getattr(reader, "segment", None)
-            segid = seg().segment_id() if callable(seg) else None
-            cache_key = f"{ref.gen_path}:{segid}" if segid else None
+            cache_key = segment_key(ref.gen_path, reader)
             metas = self._segment_meta.get(cache_key) if cache_key else None
             if metas is None:
                 n = reader.doc_count_all()
@@ -60,7 +60,7 @@ class SearchMixin(FacetMixin):
                 flat.extend([None] * (offset - len(flat)))
             flat.extend(metas)
         live = {key for key, _offset, _n in segments if key}
-        for cache in (self._segment_meta, self._segment_masks):
+        for cache in (self._segment_meta, self._segment_masks, self._segment_terms, self._segment_arrays_cache):
             for key in list(cache):
                 if key not in live:
                     del cache[key]
@@ -82,29 +82,65 @@ class SearchMixin(FacetMixin):
         return meta + (sid,)
 
     def _arrays(self, ref: _SearcherRef):
-        """(signature id, kind code) per global document number, as flat arrays built once per
-        searcher: facet counting then touches one integer per matching document."""
+        """(signature id, kind code, group ids per facet group) per global document number, as
+        flat arrays built once per searcher from per-segment parts (``_segment_arrays``): facet
+        counting then touches one integer per matching document. Also sets ``ref.owners``."""
         if ref.arrays is None:
             metas = self._metas(ref)
-            codes = {k: i + 1 for i, k in enumerate(KINDS)}
-            sig = array("i", [-1 if m is None else m[7] for m in metas])
-            kinds = bytes(0 if m is None else codes.get(m[0], 0) for m in metas)
-            groups = []
-            with self._thread_lock:
-                for g, fields in enumerate(FACET_GROUPS):
-                    ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
-                    for full in self._sigs[len(of):]:
-                        key = tuple(p for p in full if p[0] in fields)
-                        gid = ids.get(key)
-                        if gid is None:
-                            gid = ids[key] = len(sigs)
-                            sigs.append(key)
-                            self._group_vals[g].append(tuple(map(self._value_id, key)))
-                        of.append(gid)
-                    lookup = of + [-1]  # index -1 (no meta) maps to -1
-                    groups.append(array("i", map(lookup.__getitem__, sig)))
-            ref.arrays = (sig, kinds, groups)
+            lookups = self._group_lookups()
+            sig, kinds, owners = array("i"), bytearray(), array("q")
+            groups = [array("i") for _ in FACET_GROUPS]
+            for key, offset, n in ref.segments:
+                if len(sig) < offset:  # documents without a segment part (see _metas): no meta
+                    gap = offset - len(sig)
+                    sig.extend([-1] * gap)
+                    kinds.extend(bytes(gap))
+                    owners.extend(range(-len(owners) - 1, -offset - 1, -1))
+                    for g in groups:
+                        g.extend([-1] * gap)
+                part = self._segment_arrays(metas, key, offset, n, lookups)
+                sig.extend(part[0])
+                kinds.extend(part[1])
+                for g, values in zip(groups, part[2]):
+                    g.extend(values)
+                owners.extend(part[3])
+            ref.owners = owners
+            ref.arrays = (sig, bytes(kinds), groups)
         return ref.arrays
+
+    def _segment_arrays(self, metas: list, key: str | None, offset: int, n: int, lookups: list):
+        """One segment's (signature ids, kind codes, group ids per facet group, owners), cached
+        per segment: after a commit only its new small segment is computed (signature and group
+        ids are numbered engine-wide and never change)."""
+        cached = self._segment_arrays_cache.get(key) if key else None
+        if cached is not None and cached[0] == offset:  # owners number platforms by docnum
+            return cached[1:]
+        seg = metas[offset:offset + n]
+        sig = array("i", [-1 if m is None else m[7] for m in seg])
+        kinds = bytes(0 if m is None else _KIND_CODES.get(m[0], 0) for m in seg)
+        groups = [array("i", map(lookup.__getitem__, sig)) for lookup in lookups]
+        owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(seg, offset)])
+        if key:
+            self._segment_arrays_cache[key] = (offset, sig, kinds, groups, owners)
+        return sig, kinds, groups, owners
+
+    def _group_lookups(self) -> list[list[int]]:
+        """Per facet group, signature id -> group id (index -1, no meta, maps to -1), numbering
+        the signatures seen since the last call."""
+        lookups = []
+        with self._thread_lock:
+            for g, fields in enumerate(FACET_GROUPS):
+                ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
+                for full in self._sigs[len(of):]:
+                    key = tuple(p for p in full if p[0] in fields)
+                    gid = ids.get(key)
+                    if gid is None:
+                        gid = ids[key] = len(sigs)
+                        sigs.append(key)
+                        self._group_vals[g].append(tuple(map(self._value_id, key)))
+                    of.append(gid)
+                lookups.append(of + [-1])
+        return lookups
 
     def _rank(self, ref: _SearcherRef, sort: str):
         """docnum -> position when every document is ordered by ``sort`` (newest / visits),
@@ -123,8 +159,7 @@ class SearchMixin(FacetMixin):
     def _owners(self, ref: _SearcherRef):
         """docnum -> enterprise the document belongs to (platforms: a number of their own)."""
         if ref.owners is None:
-            metas = self._metas(ref)
-            ref.owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(metas)])
+            self._arrays(ref)
         return ref.owners
 
     def _live(self, ref: _SearcherRef) -> list[int]:
@@ -192,6 +227,8 @@ class SearchMixin(FacetMixin):
             scores, partial, ev = self._score(ref, pq, sort == "relevance")
             rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
             fuzzy = False
+            # approximate words and "did you mean" come from the whole vocabulary
+            vocabulary = not pq.empty and (not rows or partial or (len(rows) < FEW_RESULTS and bool(pq.latin_tokens)))
             if not pq.empty and len(rows) < FEW_RESULTS and pq.latin_tokens:
                 if pq.add_fuzzy(lambda token: self._fuzzy_terms(ref, token)):
                     ev2 = Evaluator(ref.searcher, ref.postings, sort == "relevance")
@@ -206,6 +243,7 @@ class SearchMixin(FacetMixin):
             if not pq.empty and (total == 0 or partial or fuzzy):
                 suggestion = self._did_you_mean(ref, pq)
             expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
+            text_dependency = self._text_dependency(ref, pq, scores, vocabulary)
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
@@ -214,7 +252,17 @@ class SearchMixin(FacetMixin):
             facets[f] = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
         return SearchResponse(query=pq.text, total=total, page=page, per_page=per_page, hits=hits,
                               facets=facets, suggestion=suggestion, partial=partial, fuzzy=fuzzy,
-                              tokens=pq.tokens, expansions=expansions)
+                              tokens=pq.tokens, expansions=expansions, text_dependency=text_dependency)
+
+    def _text_dependency(self, ref: _SearcherRef, pq: ParsedQuery, scores, vocabulary: bool):
+        """A response's ``text_dependency`` (see ``SearchResponse``). ``vocabulary``: approximate
+        words or a suggestion were looked for, which any listing may change."""
+        if pq.empty:  # no words: which documents match depends on the filters alone
+            return lambda: ((), frozenset())
+        if vocabulary or len(scores) > MAX_TRACKED_MATCHES:
+            return lambda: None
+        words, owners = pq.word_terms(), self._owners(ref)  # scores is never changed after search
+        return lambda: (words, frozenset(filter((0).__lt__, map(owners.__getitem__, scores))))
 
     def _score(self, ref: _SearcherRef, pq: ParsedQuery, scored: bool):
         """(scores, partial, evaluator): every group required; when nothing has them all, any
@@ -294,11 +342,10 @@ class SearchMixin(FacetMixin):
         swapped = token[1] + token[0] + token[2:]
         out: list[tuple[str, str, float]] = []
         for f in FUZZY_FIELDS:
-            # a transposition is two Levenshtein edits: ask for 2, keep what Damerau allows
-            cands = set(reader.terms_within(f, token, 2, prefix=1))
+            cands = self._terms_within(ref, f, token, limit)  # those sharing the first letter
             if (f, swapped) in reader:
                 cands.add(swapped)
-            near = [c for c in sorted(cands) if c != token and damerau_levenshtein(token, c) <= limit][:10]
+            near = [c for c in sorted(cands) if c != token][:10]
             # two neighbouring letters swapped is the commonest slip of the fingers: it ranks first
             out += [(f, c, 1.0 if _is_swap(token, c) else 0.7) for c in near]
         return out
@@ -313,10 +360,16 @@ class SearchMixin(FacetMixin):
             return None
         out, changed = [], False
         for word in pq.words:
-            best = _correct_word(reader, word)
+            best = _correct_word(reader, word, lambda py: self._near_readings(ref, py))
             out.append(best or word)
             changed = changed or bool(best)
         return " ".join(out) if changed else None
+
+    def _near_readings(self, ref: _SearcherRef, py: str) -> list[str]:
+        """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
+        if len(py) < 4:
+            return []
+        return sorted(self._terms_within(ref, "pykey", py, 1) - {py})[:20]
 
 
 def _is_swap(a: str, b: str) -> bool:
@@ -346,9 +399,10 @@ def spread(docs: list[int], scores: dict, owners) -> list[int]:
     return out
 
 
-def _correct_word(reader, word: str) -> str | None:
+def _correct_word(reader, word: str, near_readings) -> str | None:
     """The lexicon word that sounds like ``word`` (same pinyin in any reading first, then one
-    edit away), most frequent first; None when ``word`` is itself a known word or has no match."""
+    edit away: ``near_readings(pinyin)``), most frequent first; None when ``word`` is itself a
+    known word or has no match."""
     if has_cjk(word):
         readings = list(pinyin_variants(word))
     elif word.isalnum() and word.isascii() and len(word) >= 2:
@@ -357,28 +411,20 @@ def _correct_word(reader, word: str) -> str | None:
         return None
     if not readings or any(reader.doc_frequency("pymap", f"{py}:{word}") for py in readings):
         return None
-    for tier in (readings, _near_readings(reader, readings[0])):
-        best, best_df = None, 0
-        for py in tier:
-            for btext in reader.expand_prefix("pymap", py + ":"):
-                text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                w = text.split(":", 1)[1]
-                df = reader.doc_frequency("pymap", text)
-                if w != word and df > best_df:
-                    best, best_df = w, df
-        if best:
-            return best
-    return None
+    return _most_frequent(reader, readings, word) or _most_frequent(reader, near_readings(readings[0]), word)
 
 
-def _near_readings(reader, py: str) -> list[str]:
-    """Lexicon pinyin one edit away from ``py`` (for typos in the pinyin itself)."""
-    if len(py) < 4:
-        return []
-    try:
-        return sorted(set(reader.terms_within("pykey", py, 1, prefix=1)) - {py})[:20]
-    except Exception:  # noqa: BLE001 - a suggestion is optional  # nosec B110
-        return []
+def _most_frequent(reader, readings, word: str) -> str | None:
+    """The lexicon word other than ``word`` with one of ``readings`` in the most documents."""
+    best, best_df = None, 0
+    for py in readings:
+        for btext in reader.expand_prefix("pymap", py + ":"):
+            text = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+            w = text.split(":", 1)[1]
+            df = reader.doc_frequency("pymap", text)
+            if w != word and df > best_df:
+                best, best_df = w, df
+    return best
 
 
 def _used_expansions(ev: Evaluator, rows, scores: dict, filtered: bool) -> list[dict]:

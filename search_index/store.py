@@ -77,6 +77,8 @@ class IndexStore:
         self._ref: _SearcherRef | None = None
         self._segment_meta: dict[str, list] = {}
         self._segment_masks: dict[str, tuple] = {}  # segment -> facet value bitmasks (searching)
+        self._segment_terms: dict[str, dict] = {}  # segment -> (field, first char) -> terms (vocabulary)
+        self._segment_arrays_cache: dict[str, tuple] = {}  # segment -> its part of the flat arrays (searching)
         self._thread_lock = threading.Lock()
         self._sig_ids: dict[tuple, int] = {}
         self._sigs: list[tuple] = []

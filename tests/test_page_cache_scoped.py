@@ -226,14 +226,15 @@ def test_a_search_is_dropped_when_another_description_gains_the_word(app):
 
 
 def test_search_pages_depend_on_every_listings_text(app):
-    """What the test above cannot show with two enterprises (the search page happens to load
-    both): a search page is kept as depending on every listing's text, so a content change of an
-    enterprise it did not show drops it; an enterprise's own page does not depend on others."""
+    """A Latin word that finds fewer than three listings is also looked for approximately
+    (mdiea -> midea) in the whole vocabulary, so such a search page depends on every listing's
+    text: a content change of an enterprise it did not show drops it; an enterprise's own page
+    does not depend on others."""
     _owner, a, b = _two_enterprises()
     _warm(app, "/search?q=qzvlamp", f"/enterprises/{b.id}")
     entries = {key[3]: entry for key, entry in app.extensions["page_cache"].entries.items()}
     search, own = entries["/search"], entries[f"/enterprises/{b.id}"]
-    assert search.text and not own.text
+    assert search.text is True and not own.text and a.id not in search.shown
     a.description = "甲的新简介：qzvlamp 吸顶灯"
     db.session.commit()
     tracker = page_changes.tracker(app)
@@ -241,3 +242,65 @@ def test_search_pages_depend_on_every_listings_text(app):
     only_b = frozenset({b.id})
     assert not tracker.valid(search.rendered_at, search.known, only_b, True, text=True)
     assert tracker.valid(search.rendered_at, search.known, only_b, True, text=False)
+
+
+def _search_entry(app, path):
+    _warm(app, path)
+    key = next(k for k in app.extensions["page_cache"].entries if k[3] == "/search")
+    return app.extensions["page_cache"].entries[key]
+
+
+def test_a_chinese_search_is_kept_when_a_change_cannot_alter_it(app):
+    """A search in Chinese words depends only on the enterprises it matched and on texts that
+    contain its words: A's edit without them keeps the page that showed B, A's edit adding one
+    drops it (and the next render finds A)."""
+    _owner, a, b = _two_enterprises()
+    b.description = "乙的简介：琉璃吸顶灯系列"
+    db.session.commit()
+    search = "/search?q=吸顶灯"
+    entry = _search_entry(app, search)
+    assert isinstance(entry.text, page_changes.TextNeed)
+    assert "吸顶灯" in entry.text.words and entry.text.matched == {b.id}
+    a.description = "甲的新简介：不锈钢厨具"
+    db.session.commit()
+    assert _state(app, search) == "hit"
+    a.description = "甲的新简介：水晶吸頂燈"  # Traditional: the index reads it as 吸顶灯
+    db.session.commit()
+    fresh = _get(app, search)
+    assert fresh.headers["X-Page-Cache"] == "miss"
+    assert f"/enterprises/{a.id}\"" in fresh.get_data(as_text=True)
+
+
+def test_a_search_is_dropped_when_an_enterprise_it_matched_loses_the_word(app):
+    """Totals and facet counts include matches the page does not show: an enterprise that
+    matched (its old text had the word) drops the page when its content changes, even though
+    its new text no longer has the word and the page did not show it."""
+    app.config["PER_PAGE"] = 1
+    _owner, a, b = _two_enterprises()
+    a.description = "甲的简介：琉璃吸顶灯"
+    b.description = "乙的简介：琉璃吸顶灯系列"
+    db.session.commit()
+    search = "/search?q=吸顶灯"
+    entry = _search_entry(app, search)
+    assert entry.text.matched == {a.id, b.id} and len(entry.shown) < 2
+    hidden = a if a.id not in entry.shown else b
+    hidden.description = "改为不锈钢厨具"
+    db.session.commit()
+    assert _state(app, search) == "miss"
+
+
+def test_text_need_without_words_or_matches_follows_every_change(app):
+    """The tracker's rule itself: matched or containing a word drops, neither keeps, and a
+    search that cannot name its words (None: pinyin, fuzzy, a suggestion) follows every change."""
+    _owner, a, b = _two_enterprises()
+    tracker = page_changes.tracker(app)
+    tracker.poll(force=True)
+    rendered, known = page_changes.machine_time(), tracker.known()
+    a.description = "甲的新简介：不锈钢厨具"
+    db.session.commit()
+    tracker.poll(force=True)
+    keeps = page_changes.TextNeed(("吸顶灯",), frozenset({b.id}))
+    assert tracker.valid(rendered, known, frozenset({b.id}), True, text=keeps)
+    assert not tracker.valid(rendered, known, frozenset({b.id}), True, text=keeps._replace(words=("厨具",)))
+    assert not tracker.valid(rendered, known, frozenset({b.id}), True, text=keeps._replace(matched={a.id}))
+    assert not tracker.valid(rendered, known, frozenset({b.id}), True, text=True)

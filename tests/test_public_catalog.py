@@ -24,11 +24,11 @@ def test_featured_slots_start_and_end_on_time(app):
     _slot(b, start=T0 + timedelta(days=1), end=None, position=0)
     before = featured_slots.featured(T0 - timedelta(seconds=1))
     assert not before.curated_carousel  # nothing live yet: fallback
-    assert [e for e, _ in featured_slots.featured(T0).carousel] == [a]
-    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=1)).carousel] == [b, a]  # by position
+    assert [e.id for e, _ in featured_slots.featured(T0).carousel] == [a.id]
+    assert [e.id for e, _ in featured_slots.featured(T0 + timedelta(days=1)).carousel] == [b.id, a.id]  # by position
     # ends_at is exclusive
-    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=2)).carousel] == [b]
-    assert [e for e, _ in featured_slots.featured(T0 + timedelta(days=2) - timedelta(seconds=1)).carousel] == [b, a]
+    assert [e.id for e, _ in featured_slots.featured(T0 + timedelta(days=2)).carousel] == [b.id]
+    assert [e.id for e, _ in featured_slots.featured(T0 + timedelta(days=2) - timedelta(seconds=1)).carousel] == [b.id, a.id]
     assert featured_slots.featured(T0 + timedelta(days=400)).curated_carousel
 
 
@@ -38,7 +38,7 @@ def test_featured_skips_non_public_enterprises(app):
     _slot(revoked, position=0)
     _slot(live, position=1)
     fe = featured_slots.featured(T0 + timedelta(hours=1))
-    assert [e for e, _ in fe.carousel] == [live]
+    assert [e.id for e, _ in fe.carousel] == [live.id]
 
 
 def test_featured_only_non_public_falls_back(app):
@@ -46,7 +46,7 @@ def test_featured_only_non_public_falls_back(app):
     pub = make_enterprise(brands=["公开"])
     _slot(revoked)
     fe = featured_slots.featured(T0 + timedelta(hours=1))
-    assert not fe.curated_carousel and [e for e, _ in fe.carousel] == [pub]
+    assert not fe.curated_carousel and [e.id for e, _ in fe.carousel] == [pub.id]
 
 
 def test_industry_rows_from_slots(app):
@@ -57,7 +57,7 @@ def test_industry_rows_from_slots(app):
     _slot(a, Placement.INDUSTRY, ind=ind, position=1)
     fe = featured_slots.featured(T0 + timedelta(hours=1))
     assert fe.curated_rows
-    assert fe.industry_rows == [(ind, [b, a])]
+    assert [(i, [e.id for e in ents]) for i, ents in fe.industry_rows] == [(ind, [b.id, a.id])]
 
 
 def test_fallback_prefers_badged_then_most_visited(app):
@@ -73,7 +73,7 @@ def test_fallback_prefers_badged_then_most_visited(app):
     # industry rows: every enterprise is 家电 by default, most visited first
     assert [(i.name, [e.display_name for e in ents]) for i, ents in fe.industry_rows] == [
         ("家电", ["人气", "老字号", "冷门"])]
-    assert quiet in fe.industry_rows[0][1]
+    assert quiet.id in [e.id for e in fe.industry_rows[0][1]]
 
 
 def test_counts(app):

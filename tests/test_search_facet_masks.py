@@ -58,3 +58,21 @@ def test_a_commit_adds_the_new_segment_to_the_masks(engine, monkeypatch):
     assert by_counter == by_masks
     total = dict((q, t) for q, t, _h, _f in by_masks)["旗舰店"]
     assert total > 0
+
+
+def test_per_segment_arrays_after_commits_answer_as_a_fresh_engine(engine):
+    """The flat arrays are put together from per-segment parts kept across commits: after a
+    commit that adds a segment and deletes from the others, the warm engine answers exactly as
+    one that reads the index for the first time, and numbers the same owners."""
+    _answers(engine)  # parts of the first two segments are kept
+    with engine.write_lock():
+        engine.apply(engine.later, delete_keys=[doc_key(d["kind"], d["id"]) for d in engine.later[::5]], checkpoint=3)
+    fresh = SearchEngine(engine.root)
+    try:
+        assert _answers(engine) == _answers(fresh)
+        assert _answers(engine, kind="shop") == _answers(fresh, kind="shop")
+        with engine._searcher() as warm_ref, fresh._searcher() as fresh_ref:
+            assert list(engine._owners(warm_ref)) == list(fresh._owners(fresh_ref))
+            assert len(engine._arrays(warm_ref)[0]) == warm_ref.searcher.doc_count_all()
+    finally:
+        fresh.close()

@@ -514,3 +514,23 @@ def test_identity_rules_name_csv_platforms_and_no_hosts():
     for host in hosts:
         assert host not in rules_text and host.replace(".", "\\.") not in rules_text, host
         assert all(f'"{host}"' not in text for text in sources.values()), host
+
+
+@pytest.mark.parametrize("pasted", [
+    "https://www.vip.com/brand-8801.html",
+    "https://m.vip.com/brand-8801.html?spm=a1",
+    "vip.com/brand-8801.html#top",
+])
+def test_shop_on_a_platform_without_id_rule_found_among_many_on_its_host(brand, pasted):
+    """A platform without a shop-id rule compares host (no www/m prefix) and path: the shop is
+    found in every form even when the host has many shops (the database is asked for the host
+    and path, not for every shop of the host)."""
+    ent, _shops = brand
+    target = make_shop(ent, platform_slug="vip", url="https://www.vip.com/brand-8801.html")
+    for n in range(3):
+        make_shop(ent, platform_slug="vip", url=f"https://www.vip.com/brand-88{n}.html")
+    db.session.commit()
+    result = verify_url(pasted)
+    assert result.outcome == Outcome.CERTIFIED, (pasted, result.message)
+    assert result.shop.id == target.id
+    assert verify_url("https://www.vip.com/brand-8802.html").shop is None

@@ -5,7 +5,7 @@ from .campaign import (
     EVENT_STATE_LABELS, Offer, OfferKind, OfferStatus, ShoppingEvent, shopping_event_industry,
 )
 from .directory import (
-    Brand, CertStatus, Certification, Enterprise, Shop, enterprise_badge, enterprise_industry,
+    Brand, CertStatus, Certification, Enterprise, Shop, display_name, enterprise_badge, enterprise_industry,
     enterprise_is_public, shop_is_public,
 )
 from .engagement import (
@@ -34,7 +34,7 @@ from .product import MAX_PHOTOS, Product, ProductLink, ProductPhoto, ProductStat
 __all__ = [
     "Role", "ShopType", "Status",
     "Brand", "CertStatus", "Certification", "Enterprise", "Shop", "enterprise_badge",
-    "enterprise_industry", "enterprise_is_public", "shop_is_public",
+    "display_name", "enterprise_industry", "enterprise_is_public", "shop_is_public",
     "ClickEvent", "Complaint", "ComplaintKind", "ComplaintMessage", "ComplaintStatus",
     "FeaturedSlot", "Placement", "Image", "Evidence", "EvidencePage", "PDF_MIME",
     "SearchOutbox", "SearchApplierHeartbeat", "OutboxPruned", "Badge", "City", "Industry", "Platform",

@@ -49,3 +49,19 @@ class Role:
     ADMIN = "admin"
     ALL = (MERCHANT, STAFF, ADMIN)
     LABELS = {MERCHANT: "商家", STAFF: "工作人员", ADMIN: "管理员"}
+
+
+def for_dialect(dialect: str):
+    """An Alembic ``include_object`` hook for a database of ``dialect``: it leaves out schema
+    objects declared for other databases only (``Index(...).ddl_if(dialect="postgresql")``,
+    such as the shop URL trigram index). Alembic's autogenerate does not read ``ddl_if`` and
+    would otherwise ask SQLite for a GIN index."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        cond = getattr(obj, "_ddl_if", None)
+        if cond is None or cond.dialect is None:
+            return True
+        wanted = (cond.dialect,) if isinstance(cond.dialect, str) else tuple(cond.dialect)
+        return dialect in wanted
+
+    return include

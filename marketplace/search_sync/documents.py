@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from search_index.schema import doc_digest, doc_key
+from search_index.schema import doc_digest, doc_key, searchable_text
 
 from ..extensions import db
 from ..models import (
@@ -134,6 +134,25 @@ def build_documents(keys, session=None) -> tuple[list[dict], list[str]]:
                 else:
                     deletes.append(doc_key(kind, i))
     return docs, deletes
+
+
+def listing_texts(enterprise_ids, session=None) -> dict[int, str]:
+    """The searchable text (``search_index.schema.searchable_text``) of every document of each
+    enterprise: its own, its public shops' and its public products'; "" for one with none.
+
+    Why: the page cache keeps a cached search page after an enterprise's content changed when
+    none of the page's words occurs in this text (``marketplace.page_changes``). Read from the
+    database, which is never behind the change that asked for it."""
+    session = session or db.session
+    ids = sorted({int(i) for i in enterprise_ids})
+    keys = [("enterprise", i) for i in ids]
+    keys += [("shop", i) for i in session.scalars(select(Shop.id).where(Shop.enterprise_id.in_(ids)))]
+    keys += [("product", i) for i in session.scalars(select(Product.id).where(Product.enterprise_id.in_(ids)))]
+    texts: dict[int, list[str]] = {i: [] for i in ids}
+    for doc in build_documents(keys, session)[0]:
+        owner = doc["id"] if doc["kind"] == "enterprise" else doc["enterprise_id"]
+        texts[owner].append(searchable_text(doc))
+    return {i: "\n".join(parts) for i, parts in texts.items()}
 
 
 def count_public(session=None) -> int:

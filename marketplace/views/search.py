@@ -140,11 +140,12 @@ def search_page():
     except BadParam as exc:
         abort(400, description=str(exc))
     has_query = bool(params.q or params.filters or params.kind)
-    page_cache.on_any_text()  # which listings match depends on every listing's text
     outcome = params.search() if has_query else None
     if outcome and (outcome.degraded or outcome.checkpoint < (page_cache.request_head() or 0)):
         page_cache.skip_store()  # the index has not caught up with the listings: don't keep this page
     resp = outcome.response if outcome else None
+    if resp:  # which listings match depends on listings' text, not only on those shown
+        page_cache.on_text(resp.text_dependency())
     pages = 0
     if resp:
         pages = (resp.total + resp.per_page - 1) // resp.per_page

@@ -15,7 +15,8 @@ from ...models import (
 )
 from .aggregates import industries_with_counts
 from .cache import cached
-from .filters import load_cards, newest_ids
+from .cards import EnterpriseCard, load_cards
+from .filters import newest_ids
 from .rows import IndustryRow
 
 
@@ -34,8 +35,8 @@ class Featured:
     automatic fallback (badged / most visited enterprises).
     """
 
-    carousel: list[tuple[Enterprise, str]] = field(default_factory=list)  # (enterprise, slot title)
-    industry_rows: list[tuple[Industry, list[Enterprise]]] = field(default_factory=list)
+    carousel: list[tuple[EnterpriseCard, str]] = field(default_factory=list)  # (enterprise, slot title)
+    industry_rows: list[tuple[Industry, list[EnterpriseCard]]] = field(default_factory=list)
     curated_carousel: bool = False
     curated_rows: bool = False
 
@@ -69,8 +70,8 @@ def _live_slot_rows(at: datetime):
     return db.session.execute(q).all()
 
 
-def _load_public(ids) -> dict[int, Enterprise]:
-    """Public enterprises by id with their card data (one query plus eager loads)."""
+def _load_public(ids) -> dict[int, EnterpriseCard]:
+    """Public enterprises by id as cards (``cards.load_cards``)."""
     return load_cards(ids)
 
 
@@ -99,7 +100,7 @@ def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
     return cached(f"fallback_carousel:{limit}", compute)
 
 
-def _fallback_carousel(limit: int) -> list[Enterprise]:
+def _fallback_carousel(limit: int) -> list[EnterpriseCard]:
     ids = _fallback_carousel_ids(limit)
     ents = _load_public(ids)
     return [ents[i] for i in ids if i in ents]
@@ -146,7 +147,7 @@ def _fallback_row_ids(rows: int, size: int) -> tuple[tuple[IndustryRow, tuple[in
     return cached(f"fallback_rows:{rows}:{size}", compute)
 
 
-def _fill_rows(plan_rows, ents: dict[int, Enterprise]) -> list:
+def _fill_rows(plan_rows, ents: dict[int, EnterpriseCard]) -> list:
     """``[(industry, [enterprise])]`` from planned ids; rows left empty are dropped."""
     out = []
     for ind, ids in plan_rows:
@@ -156,7 +157,7 @@ def _fill_rows(plan_rows, ents: dict[int, Enterprise]) -> list:
     return out
 
 
-def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[Enterprise]]]:
+def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[EnterpriseCard]]]:
     plan_rows = _fallback_row_ids(rows, size)
     return _fill_rows(plan_rows, _load_public(eid for _, ids in plan_rows for eid in ids))
 
@@ -199,7 +200,7 @@ def _plan(at: datetime) -> _Plan:
     return _Plan(carousel, rows, curated_carousel, curated_rows)
 
 
-def _fill(plan: _Plan, ents: dict[int, Enterprise]) -> Featured:
+def _fill(plan: _Plan, ents: dict[int, EnterpriseCard]) -> Featured:
     """The plan with its cards; enterprises no longer public (bulk SQL after the ids were
     cached, or a change between the two queries) are left out."""
     return Featured(
@@ -220,12 +221,13 @@ def featured(at: datetime) -> Featured:
     return _fill(plan, _load_public(plan.ids()))
 
 
-def home_listings(at: datetime, newest: int) -> tuple[Featured, list[Enterprise]]:
-    """``featured(at)`` and ``newly_certified(newest)`` with the cards of both loaded together.
+def home_listings(at: datetime, newest: int) -> tuple[Featured, list[EnterpriseCard]]:
+    """``featured(at)`` and the ``newest`` most recently certified enterprises, with the cards of
+    both loaded together.
 
-    The home page's cost was mostly round trips and ORM rows: now one card load (two queries)
-    serves the carousel, the industry rows and the newest enterprises instead of one load with
-    four eager loads per list, and the slot query loads no cards of its own.
+    The home page's cost was mostly round trips and ORM rows: now one card load (five narrow
+    queries) serves the carousel, the industry rows and the newest enterprises instead of one
+    load with four eager loads per list, and the slot query loads no cards of its own.
     """
     plan = _plan(at)
     new_ids = newest_ids(newest)

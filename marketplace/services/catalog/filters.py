@@ -6,15 +6,15 @@ from typing import Mapping
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ...extensions import db
 from ...models import (
-    Badge, Brand, City, Enterprise, Industry, Platform, Shop, ShopType, Status, enterprise_badge,
+    Badge, City, Enterprise, Industry, Platform, Shop, ShopType, Status, enterprise_badge,
     enterprise_industry, enterprise_is_public,
 )
 from ..reference_data import REGIONS
 from .cache import cached
+from .cards import EnterpriseCard, load_cards
 
 
 SORTS = {
@@ -143,39 +143,6 @@ def parse_filters(args: Mapping[str, str], strict: bool = False) -> BrowseFilter
     return f
 
 
-def _card_options():
-    """Eager loads for enterprise cards (city is joined by the model itself)."""
-    return (
-        selectinload(Enterprise.brands),
-        selectinload(Enterprise.industries),
-        selectinload(Enterprise.badges),
-        selectinload(Enterprise.shops),  # Shop.platform is joined by the model
-    )
-
-
-def _home_card_options():
-    """Eager loads for the home page's cards: only the columns ``enterprise_card`` and the focus
-    carousel read (no shop URLs, no long status reasons, no website...), so the ~40 enterprises
-    and their ~200 shops of a home render cost less to fetch and to build.
-
-    Brands, industries and badges (one or two rows each) are joined into the enterprise query;
-    shops (about five each) come in one more query rather than multiplying the joined rows. The
-    objects stay in the request's session with the other columns deferred; only the home render
-    reads them, and a deferred column would load on access anyway.
-    """
-    return (
-        # click_count: the home page's "popular" fallback reads it for every card (24 queries
-        # of one column each when it was deferred)
-        load_only(Enterprise.id, Enterprise.name, Enterprise.description, Enterprise.logo_sha256,
-                  Enterprise.status, Enterprise.certified_at, Enterprise.city_id, Enterprise.click_count),
-        joinedload(Enterprise.brands).load_only(Brand.name, Brand.position),
-        joinedload(Enterprise.industries),
-        joinedload(Enterprise.badges),
-        # platform chips: which platforms the certified shops are on (Shop.platform is joined)
-        selectinload(Enterprise.shops).load_only(Shop.platform_id, Shop.status),
-    )
-
-
 def public_enterprise_query(f: BrowseFilters | None = None):
     """A select() of public enterprises matching ``f`` (no order, no eager loads)."""
     q = select(Enterprise).where(enterprise_is_public())
@@ -229,14 +196,14 @@ def browse(f: BrowseFilters | None, sort: str = DEFAULT_SORT, page: int = 1, per
     Why not ``db.paginate`` over full ORM rows: a browse miss spent ~20 ms there at 10,000
     enterprises (every column of 20 enterprises and their ~100 shops, four eager-load queries, a
     count over a subquery of every column). Now the page's ids come from one narrow query, the
-    cards from ``load_cards`` (two queries, only what a card shows) and the total from the
+    cards from ``cards.load_cards`` (narrow column queries, only what a card shows) and the total from the
     catalog cache: it depends only on the filters and the directory.
     """
     if sort not in SORTS:
         sort = DEFAULT_SORT
     q = public_enterprise_query(f)
 
-    def items(page_no: int, size: int) -> list[Enterprise]:
+    def items(page_no: int, size: int) -> list[EnterpriseCard]:
         ids = list(db.session.scalars(_ordered(q.with_only_columns(Enterprise.id), sort)
                                       .limit(size).offset((page_no - 1) * size)))
         cards = load_cards(ids)
@@ -266,21 +233,3 @@ def newest_ids(limit: int) -> tuple[int, ...]:
         return tuple(db.session.scalars(q.limit(2 * limit)))
 
     return cached(f"newest:{limit}", compute)
-
-
-def load_cards(ids) -> dict[int, Enterprise]:
-    """Public enterprises by id with what the home page's cards show (two queries whatever the
-    number of ids: enterprises with brands, industries and badges joined, then their shops);
-    ids no longer public are left out, so cached ids are re-checked here."""
-    ids = set(ids)
-    if not ids:
-        return {}
-    q = public_enterprise_query().where(Enterprise.id.in_(ids)).options(*_home_card_options())
-    return {e.id: e for e in db.session.scalars(q).unique()}
-
-
-def newly_certified(limit: int = 8) -> list[Enterprise]:
-    """The most recently certified public enterprises."""
-    ids = newest_ids(limit)
-    ents = load_cards(ids)
-    return [ents[i] for i in ids if i in ents][:limit]
