@@ -12,7 +12,8 @@ Modules (callers import names from the module that defines them):
 * ``fastpath`` – evaluates those groups from posting blocks in bulk.
 * ``store`` – opening, the write lock, checkpoint, writing, rebuilding (new directory + atomic swap);
 * ``storage`` – the index files, mapped read-only and shared by every process;
-* ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed);
+* ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed),
+  the derived fields (pinyin, bigrams, lexicon) in a forked second process;
 * ``searching`` – searching, ranking, highlights and "did you mean";
 * ``vocabulary`` – the index's words within a few edits of a typed word (per-segment term lists);
 * ``facets`` – facet filters and counts over the matches;

@@ -314,9 +314,12 @@ def load_user_dictionary(path: str) -> int:
     return len(add_user_words(words))
 
 
-def append_user_dictionary(path: str, words) -> int:
+def append_user_dictionary(path: str, words) -> list[str]:
     """Append new words to a dictionary file (the caller holds the index write lock); returns
-    how many words the segmenter of this process learnt (0: it segments as before)."""
+    the words the segmenter of this process learnt, in the order it learnt them (empty: it
+    segments as before). The order matters: a word's frequency is suggested from the
+    dictionary as it stands, so another process learning the same words in the same order
+    (``bulk.Deriver``) segments the same way."""
     existing: set[str] = set()
     if os.path.exists(path):
         with open(path, encoding="utf-8") as fh:
@@ -330,7 +333,7 @@ def append_user_dictionary(path: str, words) -> int:
             os.fsync(fh.fileno())
     # every word, not only the ones new to the file: another process may have written a word
     # this process has not loaded yet, and this process is about to analyse text with it
-    return len(add_user_words(existing | set(words)))
+    return add_user_words(existing | set(words))
 
 
 # ---------------------------------------------------------------- pinyin

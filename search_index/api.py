@@ -25,14 +25,6 @@ FEW_RESULTS = 3
 # Beyond this many matching documents a response does not list its matched enterprises (a set of
 # ids per cached page): such broad searches depend on every listing's text.
 MAX_TRACKED_MATCHES = 20_000
-# Memory for Whoosh's posting pool in a rebuild when Whoosh's own writer does it (procs > 1, or a
-# schema bulk.BulkWriter does not support); the usual rebuild uses bulk.TermPool instead
-# (100,000 listings: 691 MB peak for the whole process, bench/README.md).
-# Whoosh's pool (its own estimate, ~190 bytes per posting):
-# 100,000 listings make ~5 million postings: with 1 GB they are sorted in memory in one run
-# (rebuild 67 s, peak RSS 1.4 GB); with 256 MB Whoosh spills four runs to disk and merges them
-# in Python (101 s, 0.6 GB).
-REBUILD_LIMITMB = 1024
 # Decoded postings kept per searcher (about 12 bytes each): see fastpath.PostingCache.
 POSTING_CACHE = 1_000_000
 # Facets counted together (few distinct combinations per group): see _filter_and_count.

@@ -235,44 +235,73 @@ def _sub_words(texts) -> str:
     return " ".join(out)
 
 
+# The fields ``derived_fields`` computes: pinyin, the lexicon and the hidden bigrams, the costly
+# part of a document's fields and the part whose values depend on the segmenter's dictionary.
+DERIVED_FIELDS = ("pinyin", "initials", "sub", "names", "pykey", "pymap")
+
+
+def doc_facets(doc: dict) -> dict[str, list[str]]:
+    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
+    return {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
+
+
+def doc_boost(facets: dict[str, list[str]]) -> float:
+    """The per-document boost: badges, modestly."""
+    return 1.0 + min(0.3, 0.1 * len(facets["badge"]))
+
+
 def to_fields(doc: dict) -> dict:
     """Whoosh fields for a document dict (see the module docstring)."""
+    return base_fields(doc) | derived_fields(doc, doc_facets(doc))
+
+
+def base_fields(doc: dict) -> dict:
+    """Every field of ``to_fields`` except the ``DERIVED_FIELDS``, and the document boost."""
     kind = doc["kind"]
     ident = int(doc["id"])
     brands = _as_list(doc.get("brands"))
-    name = str(doc.get("name") or "")
-    ent_name = str(doc.get("enterprise_name") or "")
-    description = str(doc.get("description") or "")
-    facets = {f: [_clean_kw(v) for v in _as_list(doc.get(src))] for f, src in FACET_FIELDS.items()}
-    facets = {f: [v for v in dict.fromkeys(vals) if v] for f, vals in facets.items()}
+    facets = doc_facets(doc)
     certified_at = doc.get("certified_at")
     certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
     visits = max(0, int(doc.get("visits") or 0))
-    names = [name] + brands + ([ent_name] if ent_name else [])
-    full, inits = _pinyin_terms(name, brands)
     tag_values = [v for f in ("city", "region", "industry", "platform", "shop_type", "badge") for v in facets[f]]
     tag_values += [_clean_kw(p) for p in _as_list(doc.get("places"))]
-    pykeys, pymap = _lexicon(kind, name, brands, facets)
     return {
         "key": doc_key(kind, ident),
         "kind": kind,
         "db_id": ident,
-        "name": name,
+        "name": str(doc.get("name") or ""),
         "brand": "\n".join(brands),
-        "ent_name": ent_name,
-        "description": description,
+        "ent_name": str(doc.get("enterprise_name") or ""),
+        "description": str(doc.get("description") or ""),
         "tags": " ".join(tag_values),
+        "digest": doc.get("digest") or doc_digest(doc),
+        "certified": certified,
+        "visits": visits,
+        "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
+        "_boost": doc_boost(facets),
+    }
+
+
+def derived_fields(doc: dict, facets: dict[str, list[str]]) -> dict:
+    """The ``DERIVED_FIELDS`` of a document. A two-process rebuild computes them in its second
+    process (``bulk``), which calls this for every document in order, as ``to_fields`` would:
+    the pinyin and bigram caches then hold exactly what they would hold in one process."""
+    kind = doc["kind"]
+    brands = _as_list(doc.get("brands"))
+    name = str(doc.get("name") or "")
+    ent_name = str(doc.get("enterprise_name") or "")
+    description = str(doc.get("description") or "")
+    names = [name] + brands + ([ent_name] if ent_name else [])
+    full, inits = _pinyin_terms(name, brands)
+    pykeys, pymap = _lexicon(kind, name, brands, facets)
+    return {
         "sub": _sub_words(brands + [name, ent_name, description]),
         "pinyin": " ".join(full),
         "initials": " ".join(inits),
         "names": ",".join(_clean_kw(normalize(n)).replace(" ", "") for n in names if n),
         "pykey": ",".join(sorted(pykeys)),
         "pymap": ",".join(sorted(pymap)),
-        "digest": doc.get("digest") or doc_digest(doc),
-        "certified": certified,
-        "visits": visits,
-        "meta": encode_meta(kind, ident, facets, certified, visits, _group(doc)),
-        "_boost": 1.0 + min(0.3, 0.1 * len(facets["badge"])),  # badges: a modest boost
     }
 
 

@@ -63,6 +63,8 @@ def _add_index_commands(search_group) -> None:
 
         total = count_public()
         db.session.rollback()
+        # no monitor thread: the rebuild forks its second process only from a single thread
+        tqdm.monitor_interval = 0
         with tqdm(total=total, unit="条", desc="重建索引", disable=None) as bar:
             stats = rebuild(progress=bar.update, wait=True)
         if stats is None:
