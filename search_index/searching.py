@@ -227,9 +227,8 @@ class SearchMixin(VocabularyMixin, FacetMixin):
             scores, partial, ev = self._score(ref, pq, sort == "relevance")
             rows, counts, nmatched = self._filter_and_count(ref, scores, filters, kind)
             fuzzy = False
-            # approximate words and "did you mean" come from the whole vocabulary
-            vocabulary = not pq.empty and (not rows or partial or (len(rows) < FEW_RESULTS and bool(pq.latin_tokens)))
-            if not pq.empty and len(rows) < FEW_RESULTS and pq.latin_tokens:
+            try_fuzzy = not pq.empty and len(rows) < FEW_RESULTS and bool(pq.latin_tokens)
+            if try_fuzzy:
                 if pq.add_fuzzy(lambda token: self._fuzzy_terms(ref, token)):
                     ev2 = Evaluator(ref.searcher, ref.postings, sort == "relevance")
                     fz = ev2.query(pq.groups, "or" if partial else "and")
@@ -240,10 +239,12 @@ class SearchMixin(VocabularyMixin, FacetMixin):
             total = len(rows)
             hits = self._page_hits(ref, pq, rows, scores, sort, page, per_page)
             suggestion = None
-            if not pq.empty and (total == 0 or partial or fuzzy):
+            ask_suggestion = not pq.empty and (total == 0 or partial or fuzzy)
+            if ask_suggestion:
                 suggestion = self._did_you_mean(ref, pq)
             expansions = _used_expansions(ev, rows, scores, bool(filters or kind)) if ev else []
-            text_dependency = self._text_dependency(ref, pq, scores, vocabulary)
+            # approximate words and "did you mean" are looked up in the whole vocabulary
+            text_dependency = self._text_dependency(ref, pq, scores, try_fuzzy or ask_suggestion)
         facets = {}
         for f in FACET_FIELDS:
             c = counts[f]
