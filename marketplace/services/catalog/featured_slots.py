@@ -70,11 +70,6 @@ def _live_slot_rows(at: datetime):
     return db.session.execute(q).all()
 
 
-def _load_public(ids) -> dict[int, EnterpriseCard]:
-    """Public enterprises by id as cards (``cards.load_cards``)."""
-    return load_cards(ids)
-
-
 def _last_curated():
     """When staff last featured the enterprise (the latest start of a slot that has started), a
     correlated scalar for ORDER BY; NULL when never featured."""
@@ -102,7 +97,7 @@ def _fallback_carousel_ids(limit: int) -> tuple[int, ...]:
 
 def _fallback_carousel(limit: int) -> list[EnterpriseCard]:
     ids = _fallback_carousel_ids(limit)
-    ents = _load_public(ids)
+    ents = load_cards(ids)
     return [ents[i] for i in ids if i in ents]
 
 
@@ -159,7 +154,7 @@ def _fill_rows(plan_rows, ents: dict[int, EnterpriseCard]) -> list:
 
 def _fallback_industry_rows(rows: int, size: int) -> list[tuple[IndustryRow, list[EnterpriseCard]]]:
     plan_rows = _fallback_row_ids(rows, size)
-    return _fill_rows(plan_rows, _load_public(eid for _, ids in plan_rows for eid in ids))
+    return _fill_rows(plan_rows, load_cards(eid for _, ids in plan_rows for eid in ids))
 
 
 @dataclass
@@ -218,7 +213,7 @@ def featured(at: datetime) -> Featured:
     An enterprise appears once per placement even if several slots name it.
     """
     plan = _plan(at)
-    return _fill(plan, _load_public(plan.ids()))
+    return _fill(plan, load_cards(plan.ids()))
 
 
 def home_listings(at: datetime, newest: int) -> tuple[Featured, list[EnterpriseCard]]:
@@ -231,5 +226,5 @@ def home_listings(at: datetime, newest: int) -> tuple[Featured, list[EnterpriseC
     """
     plan = _plan(at)
     new_ids = newest_ids(newest)
-    ents = _load_public(plan.ids() | set(new_ids))
+    ents = load_cards(plan.ids() | set(new_ids))
     return _fill(plan, ents), [ents[i] for i in new_ids if i in ents][:newest]
