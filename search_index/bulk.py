@@ -152,7 +152,6 @@ class TermPool:
             written[fieldname] = (tlist, bytes(infos))
         return written
 
-
     @staticmethod
     def _postings(entry) -> tuple:
         """A term's (docnums, weights, values)."""
