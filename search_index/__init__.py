@@ -15,6 +15,7 @@ Modules (callers import names from the module that defines them):
 * ``bulk`` – the rebuild's writer: Whoosh's segment files without its posting pool (memory, speed),
   the derived fields (pinyin, bigrams, lexicon) in a forked second process;
 * ``searching`` – searching, ranking, highlights and "did you mean";
+* ``docdata`` – per-document metadata and the arrays built from it, kept per segment;
 * ``vocabulary`` – the index's words within a few edits of a typed word (per-segment term lists);
 * ``facets`` – facet filters and counts over the matches;
 * ``suggest`` – autocomplete;

@@ -1,6 +1,6 @@
 """Facet filtering and counts over a search's matches (mixin of ``SearchEngine``, through
-``searching.SearchMixin``, whose per-searcher state it reads: ``_arrays`` and the segments
-``_metas`` notes in ``ref.segments``).
+``searching.SearchMixin``; it reads the per-searcher state of ``docdata``: ``_arrays`` and the
+segments ``_metas`` notes in ``ref.segments``).
 
 Few matches are counted per facet group with ``Counter``; many (``MASK_COUNT_FROM``) with
 bitmasks, one per facet value, kept per segment across commits.

@@ -1,23 +1,22 @@
-"""Searching: per-segment metadata, ranking arrays, the ``search`` entry point and "did you
-mean" (mixin of ``SearchEngine``; facet filtering and counts are in ``facets``).
+"""Searching: the ``search`` entry point, ranking, highlights and "did you mean" (mixin of
+``SearchEngine``; the per-document data it reads is in ``docdata``, facet filtering and counts
+in ``facets``, the vocabulary for approximate words in ``vocabulary``).
 """
 from __future__ import annotations
 
 import heapq
 import os
-from array import array
 from typing import TYPE_CHECKING
 
 from .analysis import has_cjk, pinyin_variants
-from .api import (
-    FACET_GROUPS, FEW_RESULTS, MAX_TRACKED_MATCHES, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse,
-)
+from .api import FEW_RESULTS, MAX_TRACKED_MATCHES, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResponse
+from .docdata import DocDataMixin
 from .facets import FacetMixin
 from .fastpath import Evaluator, top_ranked, top_scored
 from .query import ParsedQuery, highlight, parse
 from .thesaurus import compact
-from .schema import FACET_FIELDS, KINDS, decode_meta
-from .vocabulary import VocabularyMixin, segment_key
+from .schema import FACET_FIELDS, KINDS
+from .vocabulary import VocabularyMixin
 
 if TYPE_CHECKING:
     from .store import _SearcherRef
@@ -26,154 +25,12 @@ FUZZY_FIELDS = ("brand", "name", "pinyin")
 DIVERSIFY_WINDOW = 40  # two pages
 REPEAT_DECAY = 0.3
 EXACT_BONUS = 1.0  # a document named exactly what was typed scores (1 + bonus) times as much
-_KIND_CODES = {k: i + 1 for i, k in enumerate(KINDS)}  # 0: no meta
 
 
-class SearchMixin(VocabularyMixin, FacetMixin):
+class SearchMixin(VocabularyMixin, FacetMixin, DocDataMixin):
     """Query half of ``SearchEngine``; relies on the searcher handling of ``store.IndexStore``."""
 
-    # ------------------------------------------------------------ reading helpers
-
-    def _metas(self, ref: _SearcherRef) -> list:
-        """Decoded meta per global document number for this searcher (cached per segment).
-        Also notes the searcher's segments as (cache key, first docnum, count) in ``ref.segments``."""
-        if ref.metas is not None:
-            return ref.metas
-        flat: list = []
-        segments = []
-        subs = ref.searcher.leaf_searchers()
-        for sub, offset in subs:
-            reader = sub.reader()
-            cache_key = segment_key(ref.gen_path, reader)
-            metas = self._segment_meta.get(cache_key) if cache_key else None
-            if metas is None:
-                n = reader.doc_count_all()
-                if reader.has_column("meta"):
-                    creader = reader.column_reader("meta")
-                    metas = [self._with_signature(decode_meta(creader[i])) for i in range(n)]
-                else:
-                    metas = [None] * n
-                if cache_key:
-                    self._segment_meta[cache_key] = metas
-            segments.append((cache_key, offset, len(metas)))
-            if len(flat) < offset:
-                flat.extend([None] * (offset - len(flat)))
-            flat.extend(metas)
-        live = {key for key, _offset, _n in segments if key}
-        for cache in (self._segment_meta, self._segment_masks, self._segment_terms, self._segment_arrays_cache):
-            for key in list(cache):
-                if key not in live:
-                    del cache[key]
-        ref.segments = segments
-        ref.metas = flat
-        return flat
-
-    def _with_signature(self, meta):
-        """Append (as item 7) an integer id of the document's facet combination: documents sharing one
-        (most shops of a brand) are counted together, so facet counting touches each distinct
-        combination once instead of every value of every match."""
-        if meta is None:
-            return None
-        with self._thread_lock:
-            sid = self._sig_ids.get(meta[5])
-            if sid is None:
-                sid = self._sig_ids[meta[5]] = len(self._sigs)
-                self._sigs.append(meta[5])
-        return meta + (sid,)
-
-    def _arrays(self, ref: _SearcherRef):
-        """(signature id, kind code, group ids per facet group) per global document number, as
-        flat arrays built once per searcher from per-segment parts (``_segment_arrays``): facet
-        counting then touches one integer per matching document. Also sets ``ref.owners``."""
-        if ref.arrays is None:
-            metas = self._metas(ref)
-            lookups = self._group_lookups()
-            sig, kinds, owners = array("i"), bytearray(), array("q")
-            groups = [array("i") for _ in FACET_GROUPS]
-            for key, offset, n in ref.segments:
-                if len(sig) < offset:  # documents without a segment part (see _metas): no meta
-                    gap = offset - len(sig)
-                    sig.extend([-1] * gap)
-                    kinds.extend(bytes(gap))
-                    owners.extend(range(-len(owners) - 1, -offset - 1, -1))
-                    for g in groups:
-                        g.extend([-1] * gap)
-                part = self._segment_arrays(metas, key, offset, n, lookups)
-                sig.extend(part[0])
-                kinds.extend(part[1])
-                for g, values in zip(groups, part[2]):
-                    g.extend(values)
-                owners.extend(part[3])
-            ref.owners = owners
-            ref.arrays = (sig, bytes(kinds), groups)
-        return ref.arrays
-
-    def _segment_arrays(self, metas: list, key: str | None, offset: int, n: int, lookups: list):
-        """One segment's (signature ids, kind codes, group ids per facet group, owners), cached
-        per segment: after a commit only its new small segment is computed (signature and group
-        ids are numbered engine-wide and never change)."""
-        cached = self._segment_arrays_cache.get(key) if key else None
-        if cached is not None and cached[0] == offset:  # owners number platforms by docnum
-            return cached[1:]
-        seg = metas[offset:offset + n]
-        sig = array("i", [-1 if m is None else m[7] for m in seg])
-        kinds = bytes(0 if m is None else _KIND_CODES.get(m[0], 0) for m in seg)
-        groups = [array("i", map(lookup.__getitem__, sig)) for lookup in lookups]
-        owners = array("q", [(m[6] or -d - 1) if m else -d - 1 for d, m in enumerate(seg, offset)])
-        if key:
-            self._segment_arrays_cache[key] = (offset, sig, kinds, groups, owners)
-        return sig, kinds, groups, owners
-
-    def _group_lookups(self) -> list[list[int]]:
-        """Per facet group, signature id -> group id (index -1, no meta, maps to -1), numbering
-        the signatures seen since the last call."""
-        lookups = []
-        with self._thread_lock:
-            for g, fields in enumerate(FACET_GROUPS):
-                ids, sigs, of = self._group_ids[g], self._group_sigs[g], self._group_of[g]
-                for full in self._sigs[len(of):]:
-                    key = tuple(p for p in full if p[0] in fields)
-                    gid = ids.get(key)
-                    if gid is None:
-                        gid = ids[key] = len(sigs)
-                        sigs.append(key)
-                        self._group_vals[g].append(tuple(map(self._value_id, key)))
-                    of.append(gid)
-                lookups.append(of + [-1])
-        return lookups
-
-    def _rank(self, ref: _SearcherRef, sort: str):
-        """docnum -> position when every document is ordered by ``sort`` (newest / visits),
-        ties by document number, as the stable sort over Whoosh's docnum order gave."""
-        rank = ref.ranks.get(sort)
-        if rank is None:
-            metas = self._metas(ref)
-            col = 2 if sort == "newest" else 3
-            order = sorted(range(len(metas)), key=lambda d: (-(metas[d][col] if metas[d] else 0), d))
-            rank = array("i", bytes(4 * len(metas)))
-            for pos, d in enumerate(order):
-                rank[d] = pos
-            ref.ranks[sort] = rank
-        return rank
-
-    def _owners(self, ref: _SearcherRef):
-        """docnum -> enterprise the document belongs to (platforms: a number of their own)."""
-        if ref.owners is None:
-            self._arrays(ref)
-        return ref.owners
-
-    def _live(self, ref: _SearcherRef) -> list[int]:
-        if ref.live is None:
-            ref.live = list(ref.searcher.reader().all_doc_ids())
-        return ref.live
-
-    def _value_id(self, pair: tuple[str, str]) -> int:
-        """A number for one (facet, value) pair (facet counts add up in a list indexed by it)."""
-        vid = self._value_ids.get(pair)
-        if vid is None:
-            vid = self._value_ids[pair] = len(self._values)
-            self._values.append(pair)
-        return vid
+    # ------------------------------------------------------------ index state
 
     def doc_count(self) -> int:
         with self._searcher() as ref:
