@@ -46,8 +46,9 @@ from collections.abc import Callable
 from datetime import timezone
 from typing import NamedTuple
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event, func, inspect as sa_inspect, select
+from sqlalchemy.orm import Session
 
 from .clock import machine_time, monotonic
 from .extensions import db
@@ -337,14 +338,36 @@ def _loaded(target, context, attrs=None) -> None:
             ids.add(ent_id)
 
 
+_WROTE = "page_changes.wrote_outbox"
+
+
+def note_written(session) -> None:
+    """The outbox listener wrote rows in ``session``'s transaction (see ``_committed``)."""
+    session.info[_WROTE] = True
+
+
+def _committed(session) -> None:
+    """Rows this process just committed are read at its next request, not up to
+    PAGE_CACHE_CHECK_SECONDS later: whoever made a change (staff featuring an enterprise,
+    approving an edit) sees it on the next page served by the same worker, even where that
+    page is built from kept data (the catalog aggregates, cards). Other workers see it within
+    the interval, as before."""
+    if session.info.pop(_WROTE, False) and has_app_context():
+        changes = current_app.extensions.get("page_changes")
+        if changes is not None:
+            changes.checked_at = -math.inf
+
+
 _installed = False
 
 
 def install_listeners() -> None:
-    """Note every Enterprise and Shop loaded while a cacheable page renders (once per process)."""
+    """Note every Enterprise and Shop loaded while a cacheable page renders, and look at the
+    outbox again after a commit that wrote to it (once per process)."""
     global _installed
     if not _installed:
         for cls in (Enterprise, Shop):  # "refresh": already in the session, expired (tests share it)
             event.listen(cls, "load", _loaded)
             event.listen(cls, "refresh", _loaded)
+        event.listen(Session, "after_commit", _committed)
         _installed = True

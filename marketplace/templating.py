@@ -5,7 +5,7 @@ import os
 import re
 from datetime import date, datetime
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from jinja2 import FileSystemBytecodeCache
 
 from .clock import to_china
@@ -65,6 +65,22 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def enterprise_card(card, heading: str = "h3", note: str = ""):
+    """A list card's markup: the ``enterprise_card`` macro of ``public/_macros.html``, rendered
+    once per card, heading and note and kept on the card.
+
+    Why: cards are kept per process until their enterprise changes (``services.catalog.cards``),
+    and rendering the ~48 cards of a home page was most of what was left of a page-cache miss.
+    The markup depends only on the card and the arguments (links are paths; the 繁體 view
+    converts the finished page)."""
+    key = (heading, note)
+    html = card.html.get(key)
+    if html is None:
+        macro = current_app.jinja_env.get_template("public/_macros.html").module.enterprise_card
+        html = card.html[key] = macro(card, heading=heading, note=note)
+    return html
+
+
 class _BytecodeCache(FileSystemBytecodeCache):
     """Compiled templates on disk (``instance/jinja_cache``), keyed by each template's name and
     source checksum, so a changed template is compiled again. Compiling the ~100 templates costs
@@ -99,6 +115,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["enterprise_card"] = enterprise_card
     app.jinja_env.globals["STATUS_LABELS"] = Status.LABELS
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

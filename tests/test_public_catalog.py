@@ -57,7 +57,7 @@ def test_industry_rows_from_slots(app):
     _slot(a, Placement.INDUSTRY, ind=ind, position=1)
     fe = featured_slots.featured(T0 + timedelta(hours=1))
     assert fe.curated_rows
-    assert [(i, [e.id for e in ents]) for i, ents in fe.industry_rows] == [(ind, [b.id, a.id])]
+    assert [(i.id, [e.id for e in ents]) for i, ents in fe.industry_rows] == [(ind.id, [b.id, a.id])]
 
 
 def test_fallback_prefers_badged_then_most_visited(app):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 
 from ..extensions import db
+from .. import page_changes
 from ..page_changes import PAGE_ALL, page_keys_for
 from ..models import (
     Badge, Brand, BrandAuthorization, Certification, Enterprise, FeaturedSlot, Industry, Offer, Platform,
@@ -132,6 +133,7 @@ def _after_flush(session: Session, flush_context) -> None:
             [{"entity": e, "entity_id": int(i), "created_at": now} for e, i in sorted(keys)],
         )
         _notify(session.connection())
+        page_changes.note_written(session)
 
 
 def _notify(conn) -> None:
@@ -167,6 +169,7 @@ def enqueue(entity: str, ids) -> int:
             rows += [{"entity": "enterprise", "entity_id": e, "created_at": utc_now()} for e in sorted(ent_ids)]
     db.session.execute(insert(SearchOutbox.__table__), rows)
     _notify(db.session.connection())
+    page_changes.note_written(db.session())
     return len(rows)
 
 

@@ -12,14 +12,14 @@ from ..page_cache import cacheable
 from ..clock import utc_now
 from ..extensions import db
 from ..models import (
-    City, ClickEvent, Enterprise, Industry, Platform, Product, ProductLink, Shop, ShopType, product_is_public,
+    ClickEvent, Enterprise, Platform, Product, ProductLink, Shop, ShopType, product_is_public,
     shop_is_public,
 )
 from ..services import authorizations, complaint_record, news
 from ..services.catalog import aggregates, detail, featured_slots
 from ..services.catalog.facets import browse_facets
 from ..services.catalog.filters import (
-    DEFAULT_SORT, FILTER_KEYS, SORTS, BrowseFilters, browse as browse_enterprises, parse_filters,
+    DEFAULT_SORT, FILTER_KEYS, SORTS, BrowseFilters, browse as browse_enterprises, parse_filters, reference_rows,
 )
 from ..services.events import listing as event_listing
 from ..services.products import listing as product_listing
@@ -91,15 +91,9 @@ def _browse_context(fixed: dict[str, str] | None = None):
         "facet_regions": facets.regions,
         "facet_platforms": facets.platforms,
         "shop_types": ShopType.ALL,
-        "badges": _badges(),
+        "badges": list(reference_rows("badge").values()),
         "regions": REGIONS,
     }
-
-
-def _badges():
-    from ..models import Badge
-
-    return list(db.session.scalars(select(Badge).order_by(Badge.position, Badge.id)))
 
 
 def _canonical(endpoint: str, filters: BrowseFilters, page: int, fixed=(), **values) -> str:
@@ -122,7 +116,7 @@ def browse():
 @cacheable
 def industry(slug: str):
     """An industry's certified enterprises (the browse list with the industry fixed)."""
-    ind = db.first_or_404(select(Industry).where(Industry.slug == slug_or_404(slug), Industry.active.is_(True)))
+    ind = reference_rows("industry").get(slug_or_404(slug)) or abort(404)
     ctx = _browse_context({"industry": ind.slug})
     ctx["canonical"] = _canonical("public.industry", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=ind.slug)
@@ -133,7 +127,7 @@ def industry(slug: str):
 @cacheable
 def city(slug: str):
     """A city's certified enterprises (the browse list with the city fixed)."""
-    c = db.first_or_404(select(City).where(City.slug == slug_or_404(slug)))
+    c = reference_rows("city").get(slug_or_404(slug)) or abort(404)
     ctx = _browse_context({"city": c.slug})
     ctx["canonical"] = _canonical("public.city", ctx["filters"], ctx["pagination"].page,
                                   fixed=ctx["fixed"], slug=c.slug)

@@ -1,41 +1,54 @@
 """Enterprise cards for the list pages (home, browse, city / industry / platform pages): what a
-card shows, read with narrow column queries into small read-only objects.
+card shows, read with narrow column queries into small read-only objects, kept per process.
 
 Why: building ORM objects for a home page's ~48 enterprises with their brands, industries,
 badges and ~240 shops was 40-50 % of a render that misses the page cache (bench/README.md,
-issue 15). A card needs a few columns of each: five narrow queries read them, and the reference
-rows (cities, industries, badges, platforms: a few dozen) stay ORM objects, so their display
-rules (``City.full_name`` ...) keep one home. The page cache learns which enterprises a page
-shows from ORM loads (``page_changes``); these rows are not ORM loads, so the loader reports
-them (``page_changes.note_shown``).
+issue 15). A card needs a few columns of each: five narrow queries read them into plain rows
+(``rows``), which outlive their session. Even so, reading them was still half of a home page
+miss, though a card changes only when its enterprise does: so cards are kept per process
+(``CardStore``) and judged by the same change tracker as cached pages (``page_changes``). A card
+is reused while no change of its enterprise (a ``page_ent`` row: status, content, shops, brands,
+certificate ...) or of everything (``page_all``: a platform, industry or badge renamed ...) was
+seen since it was read, and for at most ``CATALOG_CACHE_SECONDS`` (click counts, which order the
+fallback featured lists, change without an outbox row); 0 turns the store off.
+
+The page cache learns which enterprises a page shows from ORM loads; cards are not ORM loads,
+so ``load_cards`` reports them (``page_changes.note_shown``), cached or not.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import select
 
 from ... import page_changes
+from ...clock import machine_time, monotonic
 from ...extensions import db
 from ...models import (
     Badge, Brand, City, Enterprise, Industry, Platform, Shop, Status, display_name, enterprise_badge,
     enterprise_industry, enterprise_is_public,
 )
+from .rows import BadgeRow, CityRow, IndustryRow, PlatformRow
+
+MAX_CARDS = 2000  # per process: a home page and a few hundred list pages (~1 KB each)
 
 
 class ShopChip(NamedTuple):
     """A certified shop as a card shows it: its platform."""
 
     platform_id: int
-    platform: Platform
+    platform: PlatformRow
 
 
 @dataclass(slots=True)
 class EnterpriseCard:
     """The part of a public enterprise a card (and the home page's carousel) shows; attribute
-    names are ``Enterprise``'s, so the templates take either."""
+    names are ``Enterprise``'s, so the templates take either. Shared between requests: read-only."""
 
     id: int
     name: str
@@ -43,53 +56,126 @@ class EnterpriseCard:
     logo_sha256: str | None
     certified_at: datetime | None
     click_count: int
-    city: City | None
+    city: CityRow | None
     brand_names: list[str]
-    industries: list[Industry]
-    badges: list[Badge]
+    industries: list[IndustryRow]
+    badges: list[BadgeRow]
     public_shops: list[ShopChip]
+    # the card's markup per (heading, note), filled by ``templating.enterprise_card``
+    html: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def display_name(self) -> str:
         return display_name(self.brand_names, self.name)
 
 
+class _Kept(NamedTuple):
+    card: EnterpriseCard
+    read_at: float  # machine_time() before the read: a change seen after it may be missing
+    known: tuple[int, frozenset[int]]  # the outbox rows the reader had seen (ChangeTracker.known)
+    kept_at: float  # monotonic(), for the age limit
+
+
+class CardStore:
+    """This process's cards, least recently used dropped first (see the module doc)."""
+
+    def __init__(self, limit: int = MAX_CARDS):
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.kept: OrderedDict[int, _Kept] = OrderedDict()
+
+    def valid(self, ids, tracker: page_changes.ChangeTracker, ttl: float) -> dict[int, EnterpriseCard]:
+        """The kept cards among ``ids`` that are still what a read would give."""
+        now, out = monotonic(), {}
+        for i in ids:
+            kept = self.kept.get(i)
+            if kept is None:
+                continue
+            if now - kept.kept_at < ttl and tracker.valid(kept.read_at, kept.known, (i,), lists=False):
+                out[i] = kept.card
+            else:
+                self.kept.pop(i, None)
+        with self.lock:
+            for i in out:
+                if i in self.kept:
+                    self.kept.move_to_end(i)
+        return out
+
+    def keep(self, cards, read_at: float, known) -> None:
+        now = monotonic()
+        with self.lock:
+            for card in cards:
+                self.kept[card.id] = _Kept(card, read_at, known, now)
+                self.kept.move_to_end(card.id)
+            while len(self.kept) > self.limit:
+                self.kept.popitem(last=False)
+
+
 def load_cards(ids) -> dict[int, EnterpriseCard]:
-    """Public enterprises by id as cards; ids no longer public are left out (cached id lists
-    are re-checked here). Five queries whatever the number of ids."""
+    """Public enterprises by id as cards; ids no longer public are left out. Kept cards are
+    reused (see the module doc); the others are read with five queries whatever their number.
+
+    Which ids are public is asked every time (one query on the primary key): a status changed
+    by bulk SQL that skips the outbox must still hide the enterprise at once."""
     ids = sorted(set(ids))
     if not ids:
         return {}
+    ttl = float(current_app.config.get("CATALOG_CACHE_SECONDS", 60))
+    if ttl <= 0:
+        cards = _read_cards(ids)
+    else:
+        store: CardStore = current_app.extensions.setdefault("card_store", CardStore())
+        tracker = page_changes.tracker()
+        tracker.poll()
+        public = db.session.scalars(select(Enterprise.id).where(Enterprise.id.in_(ids), enterprise_is_public())).all()
+        cards = store.valid(public, tracker, ttl)
+        missing = [i for i in public if i not in cards]
+        if missing:
+            read_at, known = machine_time(), tracker.known()
+            fresh = _read_cards(missing)
+            store.keep(fresh.values(), read_at, known)
+            cards.update(fresh)
+    page_changes.note_shown(cards)
+    return cards
+
+
+def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:
+    """Five narrow queries: the enterprises still public, then their brands, industries, badges
+    and certified shops."""
     session = db.session
     rows = session.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.description, Enterprise.logo_sha256,
-               Enterprise.certified_at, Enterprise.click_count, City)
+               Enterprise.certified_at, Enterprise.click_count,
+               City.id, City.name, City.slug, City.region, City.code, City.position)
         .outerjoin(City, City.id == Enterprise.city_id)
         .where(Enterprise.id.in_(ids), enterprise_is_public())).all()
-    ids = [r.id for r in rows]
+    ids = [r[0] for r in rows]
     brands = _grouped(session.execute(select(Brand.enterprise_id, Brand.name)
                                       .where(Brand.enterprise_id.in_(ids)).order_by(Brand.position, Brand.id)))
     industries = _grouped(session.execute(
-        select(enterprise_industry.c.enterprise_id, Industry).join(Industry)
-        .where(enterprise_industry.c.enterprise_id.in_(ids)).order_by(Industry.position)))
+        select(enterprise_industry.c.enterprise_id, Industry.id, Industry.name, Industry.slug, Industry.position)
+        .join(Industry).where(enterprise_industry.c.enterprise_id.in_(ids)).order_by(Industry.position)),
+        IndustryRow)
     badges = _grouped(session.execute(
-        select(enterprise_badge.c.enterprise_id, Badge).join(Badge)
-        .where(enterprise_badge.c.enterprise_id.in_(ids)).order_by(Badge.position)))
+        select(enterprise_badge.c.enterprise_id, Badge.id, Badge.name, Badge.slug, Badge.description, Badge.position)
+        .join(Badge).where(enterprise_badge.c.enterprise_id.in_(ids)).order_by(Badge.position)), BadgeRow)
     shops = _grouped(session.execute(
-        select(Shop.enterprise_id, Shop.platform_id, Platform).join(Platform, Platform.id == Shop.platform_id)
-        .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).order_by(Shop.id)), chip=True)
-    page_changes.note_shown(ids)
-    return {r.id: EnterpriseCard(
-        id=r.id, name=r.name, description=r.description, logo_sha256=r.logo_sha256, certified_at=r.certified_at,
-        click_count=int(r.click_count or 0), city=r.City, brand_names=brands.get(r.id, []),
-        industries=industries.get(r.id, []), badges=badges.get(r.id, []), public_shops=shops.get(r.id, []),
+        select(Shop.enterprise_id, Shop.platform_id, Platform.id, Platform.name, Platform.slug, Platform.kind,
+               Platform.description, Platform.homepage, Platform.position)
+        .join(Platform, Platform.id == Shop.platform_id)
+        .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).order_by(Shop.id)),
+        lambda platform_id, *platform: ShopChip(platform_id, PlatformRow(*platform)))
+    return {r[0]: EnterpriseCard(
+        id=r[0], name=r[1], description=r[2], logo_sha256=r[3], certified_at=r[4], click_count=int(r[5] or 0),
+        city=CityRow(*r[6:]) if r[6] is not None else None, brand_names=brands.get(r[0], []),
+        industries=industries.get(r[0], []), badges=badges.get(r[0], []), public_shops=shops.get(r[0], []),
     ) for r in rows}
 
 
-def _grouped(rows, chip: bool = False) -> dict[int, list]:
-    """{enterprise id: [value, ...]} from (enterprise id, value) rows, in row order."""
+def _grouped(rows, make=None) -> dict[int, list]:
+    """{enterprise id: [value, ...]} from (enterprise id, *columns) rows, in row order; the value
+    is ``make(*columns)``, or the one column."""
     out: dict[int, list] = {}
-    for row in rows:
-        value = ShopChip(row[1], row[2]) if chip else row[1]
-        out.setdefault(row[0], []).append(value)
+    for ent_id, *columns in rows:
+        out.setdefault(ent_id, []).append(make(*columns) if make else columns[0])
     return out

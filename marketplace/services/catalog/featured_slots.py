@@ -36,7 +36,7 @@ class Featured:
     """
 
     carousel: list[tuple[EnterpriseCard, str]] = field(default_factory=list)  # (enterprise, slot title)
-    industry_rows: list[tuple[Industry, list[EnterpriseCard]]] = field(default_factory=list)
+    industry_rows: list[tuple[IndustryRow, list[EnterpriseCard]]] = field(default_factory=list)
     curated_carousel: bool = False
     curated_rows: bool = False
 
@@ -59,15 +59,35 @@ def live_slots(at: datetime, placement: str | None = None) -> list[FeaturedSlot]
     return list(db.session.scalars(q))
 
 
-def _live_slot_rows(at: datetime):
+def _live_slot_rows(at: datetime) -> list[tuple]:
     """``(placement, enterprise_id, title, industry)`` of the slots live at ``at``, in
-    ``live_slots`` order: one query, no slot or enterprise objects (the cards are loaded
-    together with the rest of the home page's)."""
-    q = _live(select(FeaturedSlot.placement, FeaturedSlot.enterprise_id, FeaturedSlot.title, Industry)
-              .join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id)
-              .outerjoin(Industry, Industry.id == FeaturedSlot.industry_id), at)
-    q = q.order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id)
-    return db.session.execute(q).all()
+    ``live_slots`` order (``industry``: an ``IndustryRow``, None when inactive).
+
+    Every home page miss asks this, so the slots not ended yet are kept with the directory
+    aggregates (a slot change writes a ``page_lists`` row, which drops them) and filtered by
+    ``at`` here; a preview of an earlier moment than they were read at asks the database."""
+    as_of, rows = cached("slot_rows", _slot_rows_from_now)
+    if at < as_of:
+        rows = _slot_rows(at)
+    return [(placement, eid, title, ind) for placement, eid, title, ind, starts, ends in rows
+            if starts <= at and (ends is None or ends > at)]
+
+
+def _slot_rows_from_now() -> tuple[datetime, list[tuple]]:
+    now = utc_now()
+    return now, _slot_rows(now)
+
+
+def _slot_rows(not_ended_at: datetime) -> list[tuple]:
+    """Slots of public enterprises not ended at ``not_ended_at`` with their times, as plain rows."""
+    q = (select(FeaturedSlot.placement, FeaturedSlot.enterprise_id, FeaturedSlot.title, Industry.id, Industry.name,
+                Industry.slug, Industry.position, Industry.active, FeaturedSlot.starts_at, FeaturedSlot.ends_at)
+         .join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id)
+         .outerjoin(Industry, Industry.id == FeaturedSlot.industry_id)
+         .where(or_(FeaturedSlot.ends_at.is_(None), FeaturedSlot.ends_at > not_ended_at), enterprise_is_public())
+         .order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id))
+    return [(r[0], r[1], r[2], IndustryRow(*r[3:7]) if r[3] is not None and r[7] else None, r[8], r[9])
+            for r in db.session.execute(q)]
 
 
 def _last_curated():
@@ -162,7 +182,7 @@ class _Plan:
     """What ``featured`` shows, as enterprise ids (before the cards are loaded)."""
 
     carousel: list[tuple[int, str]]
-    industry_rows: list[tuple[Industry | IndustryRow, list[int] | tuple[int, ...]]]
+    industry_rows: list[tuple[IndustryRow, list[int] | tuple[int, ...]]]
     curated_carousel: bool
     curated_rows: bool
 
@@ -174,13 +194,13 @@ def _plan(at: datetime) -> _Plan:
     """Live slots at ``at`` (one query); the cached fallback ids where a placement has none."""
     carousel: list[tuple[int, str]] = []
     seen_carousel: set[int] = set()
-    industry_rows: dict[int, tuple[Industry, list[int]]] = {}
+    industry_rows: dict[int, tuple[IndustryRow, list[int]]] = {}
     for placement, eid, title, ind in _live_slot_rows(at):
         if placement == Placement.CAROUSEL:
             if eid not in seen_carousel:
                 seen_carousel.add(eid)
                 carousel.append((eid, title))
-        elif placement == Placement.INDUSTRY and ind is not None and ind.active:
+        elif placement == Placement.INDUSTRY and ind is not None:
             row = industry_rows.setdefault(ind.id, (ind, []))
             if eid not in row[1]:
                 row[1].append(eid)

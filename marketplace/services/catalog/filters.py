@@ -1,7 +1,7 @@
 """Browse: filter parsing, sort orders, the public enterprise query and its pages."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Mapping
 
 from flask_sqlalchemy.pagination import Pagination
@@ -15,6 +15,7 @@ from ...models import (
 from ..reference_data import REGIONS
 from .cache import cached
 from .cards import EnterpriseCard, load_cards
+from .rows import BadgeRow, CityRow, IndustryRow, PlatformRow
 
 
 SORTS = {
@@ -30,12 +31,12 @@ FILTER_KEYS = ("industry", "city", "region", "platform", "shop_type", "badge")
 class BrowseFilters:
     """Resolved browse filters; unknown values were dropped while parsing (never an error)."""
 
-    industry: Industry | None = None
-    city: City | None = None
+    industry: IndustryRow | None = None
+    city: CityRow | None = None
     region: str | None = None
-    platform: Platform | None = None
+    platform: PlatformRow | None = None
     shop_type: str | None = None
-    badge: Badge | None = None
+    badge: BadgeRow | None = None
 
     def as_args(self) -> dict[str, str]:
         """The filters as query arguments (slugs / names), for links and canonical URLs."""
@@ -118,29 +119,44 @@ def parse_filters(args: Mapping[str, str], strict: bool = False) -> BrowseFilter
     def value(key: str) -> str:
         return _clean(args.get(key), max_len)
 
-    def row(key: str, model, active_only: bool = False):
+    def row(key: str):
         slug = value(key)
-        if not slug:
-            return None
-        stmt = select(model).where(model.slug == slug)
-        if active_only:
-            stmt = stmt.where(model.active.is_(True))
-        return resolve(key, slug, db.session.scalar(stmt))
+        return resolve(key, slug, reference_rows(key).get(slug)) if slug else None
 
-    f.industry = row("industry", Industry, active_only=True)
-    f.city = row("city", City)
+    f.industry = row("industry")
+    f.city = row("city")
     region = value("region")
     if region and resolve("region", region, region if region in REGIONS else None):
         if f.city is None:
             f.region = region
         elif strict and f.city.region != region:
             raise UnknownFilter("region", "")
-    f.platform = row("platform", Platform, active_only=True)
+    f.platform = row("platform")
     shop_type = value("shop_type")
     if shop_type:
         f.shop_type = resolve("shop_type", shop_type, shop_type if shop_type in ShopType.ALL else None)
-    f.badge = row("badge", Badge)
+    f.badge = row("badge")
     return f
+
+
+# what a filter may name: (model, plain row, active ones only)
+_REFERENCE = {"industry": (Industry, IndustryRow, True), "city": (City, CityRow, False),
+              "platform": (Platform, PlatformRow, True), "badge": (Badge, BadgeRow, False)}
+
+
+def reference_rows(key: str) -> dict[str, IndustryRow | CityRow | PlatformRow | BadgeRow]:
+    """``slug -> plain row`` of the industries, cities, platforms or badges a filter may name
+    (``key``), in position order; kept with the directory aggregates, since every list page
+    resolves its filters (a change of one of them writes a ``page_all`` row)."""
+    model, row_type, active_only = _REFERENCE[key]
+
+    def compute():
+        stmt = select(*(getattr(model, f.name) for f in fields(row_type))).order_by(model.position, model.id)
+        if active_only:
+            stmt = stmt.where(model.active.is_(True))
+        return {r.slug: r for r in (row_type(*values) for values in db.session.execute(stmt))}
+
+    return cached(f"reference:{key}", compute)
 
 
 def public_enterprise_query(f: BrowseFilters | None = None):
@@ -196,22 +212,25 @@ def browse(f: BrowseFilters | None, sort: str = DEFAULT_SORT, page: int = 1, per
     Why not ``db.paginate`` over full ORM rows: a browse miss spent ~20 ms there at 10,000
     enterprises (every column of 20 enterprises and their ~100 shops, four eager-load queries, a
     count over a subquery of every column). Now the page's ids come from one narrow query, the
-    cards from ``cards.load_cards`` (narrow column queries, only what a card shows) and the total from the
-    catalog cache: it depends only on the filters and the directory.
+    cards from ``cards.load_cards`` (kept per process, read with narrow column queries) and the ids
+    and the total are kept with the directory aggregates: they depend only on the filters, the
+    sort and the directory (the "popular" order also on click counts, which the aggregates'
+    age limit bounds, as for the fallback featured lists).
     """
     if sort not in SORTS:
         sort = DEFAULT_SORT
     q = public_enterprise_query(f)
 
+    key = "&".join(f"{k}={v}" for k, v in sorted((f.as_args() if f else {}).items()))
+
     def items(page_no: int, size: int) -> list[EnterpriseCard]:
-        ids = list(db.session.scalars(_ordered(q.with_only_columns(Enterprise.id), sort)
-                                      .limit(size).offset((page_no - 1) * size)))
+        ids = cached(f"browse_ids:{key}:{sort}:{page_no}:{size}", lambda: tuple(db.session.scalars(
+            _ordered(q.with_only_columns(Enterprise.id), sort).limit(size).offset((page_no - 1) * size))))
         cards = load_cards(ids)
         return [cards[i] for i in ids if i in cards]
 
     def total() -> int:
-        key = "browse_total:" + "&".join(f"{k}={v}" for k, v in sorted((f.as_args() if f else {}).items()))
-        return cached(key, lambda: int(db.session.scalar(
+        return cached(f"browse_total:{key}", lambda: int(db.session.scalar(
             q.with_only_columns(func.count(Enterprise.id)).order_by(None)) or 0))
 
     return CardPage(page=page, per_page=per_page, max_per_page=None, error_out=False, count=True,

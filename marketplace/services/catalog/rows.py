@@ -1,4 +1,4 @@
-"""Plain frozen copies of industries, cities and platforms (safe to cache across sessions)."""
+"""Plain frozen copies of industries, cities, badges and platforms (safe to cache across sessions)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +9,15 @@ class IndustryRow:
     id: int
     name: str
     slug: str
+    position: int
+
+
+@dataclass(frozen=True)
+class BadgeRow:
+    id: int
+    name: str
+    slug: str
+    description: str
     position: int
 
 
