@@ -155,7 +155,7 @@ def test_store_keeps_the_most_recently_used():
     store = CardStore(limit=2)
 
     def card(i):
-        return EnterpriseCard(id=i, name=str(i), description=None, logo_sha256=None, certified_at=None,
+        return EnterpriseCard(id=i, name=str(i), uscc="", description=None, logo_sha256=None, certified_at=None,
                               click_count=0, city=None, brand_names=[], industries=[], badges=[],
                               public_shops=[])
 
@@ -163,3 +163,17 @@ def test_store_keeps_the_most_recently_used():
     store.kept.move_to_end(1)  # 1 used since
     store.keep([card(3)], 0.0, (0, frozenset()))
     assert list(store.kept) == [1, 3]
+
+
+def test_search_hits_are_kept_cards(app, client):
+    a, b = _two()
+    first = client.get("/search?q=甲品牌").get_data(as_text=True)
+    assert "甲品牌" in first and f"/enterprises/{a.id}" in first
+    with Statements(app) as sql:
+        again = client.get("/search?q=甲品牌&sort=relevance").get_data(as_text=True)
+    assert f"/enterprises/{a.id}" in again and not sql.card_reads()
+    db.session.scalar(select(Brand).where(Brand.enterprise_id == a.id)).name = "甲品牌二代"
+    db.session.commit()
+    assert "甲品牌二代" in client.get("/search?q=甲品牌").get_data(as_text=True)
+    api = client.get("/api/v1/search?q=甲品牌").get_json()
+    assert [r["name"] for r in api["results"] if r["kind"] == "enterprise"] == ["甲品牌二代"]

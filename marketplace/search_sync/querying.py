@@ -7,6 +7,7 @@ The views reach the engine only through this module (``search``, ``suggest``, ``
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -71,10 +72,12 @@ def explain_expansions(q: str) -> list[dict]:
 
 
 def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
-           page: int = 1, per_page: int = 20) -> SearchOutcome:
+           page: int = 1, per_page: int = 20, load_enterprises: Callable | None = None) -> SearchOutcome:
     """Search for a view: catch up, ask the engine (with the current synonyms and places), load
     hits from the database, drop anything no longer public. Falls back to a plain database
-    search when the index is unavailable."""
+    search when the index is unavailable. ``load_enterprises(ids) -> {id: object}`` loads the
+    enterprise hits, public ones only (default: ORM enterprises; the views pass the catalog's
+    kept cards, which this layer may not import)."""
     req = SearchRequest(q=q, kind=kind, filters=dict(filters or {}), sort=sort, page=page, per_page=per_page,
                         thesaurus=current_thesaurus())
     app = current_app._get_current_object()
@@ -94,7 +97,7 @@ def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None
         else:
             _schedule_rebuild(app)
             return _fallback_search(req)
-    return SearchOutcome(response=resp, hits=resolve(resp), checkpoint=checkpoint)
+    return SearchOutcome(response=resp, hits=resolve(resp, load_enterprises), checkpoint=checkpoint)
 
 
 def _small_database() -> bool:
@@ -105,16 +108,13 @@ def _small_database() -> bool:
         return False
 
 
-def resolve(resp: SearchResponse) -> list[ResolvedHit]:
+def resolve(resp: SearchResponse, load_enterprises: Callable | None = None) -> list[ResolvedHit]:
     """Load the hits' rows by id and keep only the public ones, in the engine's order."""
     want = {k: [h.id for h in resp.hits if h.kind == k] for k in ENTITIES}
     objs = {}
     if want["enterprise"]:
-        for e in db.session.scalars(select(Enterprise).where(
-                Enterprise.id.in_(want["enterprise"]), enterprise_is_public())
-                .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
-                         selectinload(Enterprise.badges))):
-            objs[("enterprise", e.id)] = e
+        loaded = (load_enterprises or _public_enterprises)(want["enterprise"])
+        objs.update((("enterprise", i), e) for i, e in loaded.items())
     if want["shop"]:
         for s in db.session.scalars(select(Shop).join(Shop.enterprise).where(
                 Shop.id.in_(want["shop"]), shop_is_public())
@@ -135,6 +135,13 @@ def resolve(resp: SearchResponse) -> list[ResolvedHit]:
         if obj is not None:
             out.append(ResolvedHit(kind=h.kind, id=h.id, obj=obj, highlight=h.highlight, score=h.score))
     return out
+
+
+def _public_enterprises(ids) -> dict[int, Enterprise]:
+    return {e.id: e for e in db.session.scalars(
+        select(Enterprise).where(Enterprise.id.in_(ids), enterprise_is_public())
+        .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
+                 selectinload(Enterprise.badges)))}
 
 
 def _fallback_search(req: SearchRequest) -> SearchOutcome:

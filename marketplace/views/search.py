@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
 from ..search_sync import querying
 from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
+from ..services.catalog.cards import load_cards
 from ..services.places import district_for_uscc
 from .helpers import bounded_int
 
@@ -50,7 +51,7 @@ class Params:
     def search(self):
         """Run this search (``search_sync.querying.SearchOutcome``)."""
         return querying.search(self.q, kind=self.kind, filters=self.filters, sort=self.sort, page=self.page,
-                               per_page=self.per_page)
+                               per_page=self.per_page, load_enterprises=load_cards)
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
@@ -97,7 +98,7 @@ def result_dict(hit) -> dict:
     """One result in the API's shape."""
     obj = hit.obj
     if hit.kind == "enterprise":
-        name = obj.display_name if obj.brands else obj.name
+        name = obj.display_name if obj.brand_names else obj.name
         city = obj.city.name if obj.city else None
         industries = [i.name for i in obj.industries]
         platform = None

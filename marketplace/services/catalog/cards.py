@@ -1,5 +1,5 @@
-"""Enterprise cards for the list pages (home, browse, city / industry / platform pages): what a
-card shows, read with narrow column queries into small read-only objects, kept per process.
+"""Enterprise cards for the list pages (home, browse, city / industry / platform pages) and the
+enterprise hits of a search: what a card shows, read with narrow column queries into small read-only objects, kept per process.
 
 Why: building ORM objects for a home page's ~48 enterprises with their brands, industries,
 badges and ~240 shops was 40-50 % of a render that misses the page cache (bench/README.md,
@@ -52,6 +52,7 @@ class EnterpriseCard:
 
     id: int
     name: str
+    uscc: str
     description: str | None
     logo_sha256: str | None
     certified_at: datetime | None
@@ -144,7 +145,7 @@ def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:
     and certified shops."""
     session = db.session
     rows = session.execute(
-        select(Enterprise.id, Enterprise.name, Enterprise.description, Enterprise.logo_sha256,
+        select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.description, Enterprise.logo_sha256,
                Enterprise.certified_at, Enterprise.click_count,
                City.id, City.name, City.slug, City.region, City.code, City.position)
         .outerjoin(City, City.id == Enterprise.city_id)
@@ -166,8 +167,8 @@ def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:
         .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).order_by(Shop.id)),
         lambda platform_id, *platform: ShopChip(platform_id, PlatformRow(*platform)))
     return {r[0]: EnterpriseCard(
-        id=r[0], name=r[1], description=r[2], logo_sha256=r[3], certified_at=r[4], click_count=int(r[5] or 0),
-        city=CityRow(*r[6:]) if r[6] is not None else None, brand_names=brands.get(r[0], []),
+        id=r[0], name=r[1], uscc=r[2], description=r[3], logo_sha256=r[4], certified_at=r[5],
+        click_count=int(r[6] or 0), city=CityRow(*r[7:]) if r[7] is not None else None, brand_names=brands.get(r[0], []),
         industries=industries.get(r[0], []), badges=badges.get(r[0], []), public_shops=shops.get(r[0], []),
     ) for r in rows}
 
