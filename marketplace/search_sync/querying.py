@@ -118,7 +118,8 @@ def resolve(resp: SearchResponse, load_enterprises: Callable | None = None) -> l
     if want["shop"]:
         for s in db.session.scalars(select(Shop).join(Shop.enterprise).where(
                 Shop.id.in_(want["shop"]), shop_is_public())
-                .options(selectinload(Shop.enterprise).selectinload(Enterprise.industries))):
+                .options(selectinload(Shop.platform), selectinload(Shop.enterprise).options(
+                    selectinload(Enterprise.industries), selectinload(Enterprise.brands)))):
             objs[("shop", s.id)] = s
     if want["platform"]:
         for p in db.session.scalars(select(Platform).where(Platform.id.in_(want["platform"]),
