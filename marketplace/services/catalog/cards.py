@@ -35,7 +35,7 @@ from ...models import (
 )
 from .rows import BadgeRow, CityRow, IndustryRow, PlatformRow
 
-MAX_CARDS = 2000  # per process: a home page and a few hundred list pages (~1 KB each)
+MAX_CARDS = 1000  # per process: a home page and fifty list pages; ~4 KB each with their markup
 
 
 class ShopChip(NamedTuple):
@@ -142,7 +142,8 @@ def load_cards(ids) -> dict[int, EnterpriseCard]:
 
 def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:
     """Five narrow queries: the enterprises still public, then their brands, industries, badges
-    and certified shops."""
+    and certified shops. Equal reference rows are one object (a page's hundred shop chips name
+    a dozen platforms)."""
     session = db.session
     rows = session.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.description, Enterprise.logo_sha256,
@@ -151,26 +152,43 @@ def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:
         .outerjoin(City, City.id == Enterprise.city_id)
         .where(Enterprise.id.in_(ids), enterprise_is_public())).all()
     ids = [r[0] for r in rows]
+    one = _Interner()
     brands = _grouped(session.execute(select(Brand.enterprise_id, Brand.name)
                                       .where(Brand.enterprise_id.in_(ids)).order_by(Brand.position, Brand.id)))
     industries = _grouped(session.execute(
         select(enterprise_industry.c.enterprise_id, Industry.id, Industry.name, Industry.slug, Industry.position)
         .join(Industry).where(enterprise_industry.c.enterprise_id.in_(ids)).order_by(Industry.position)),
-        IndustryRow)
+        lambda *cols: one(IndustryRow, cols))
     badges = _grouped(session.execute(
         select(enterprise_badge.c.enterprise_id, Badge.id, Badge.name, Badge.slug, Badge.description, Badge.position)
-        .join(Badge).where(enterprise_badge.c.enterprise_id.in_(ids)).order_by(Badge.position)), BadgeRow)
+        .join(Badge).where(enterprise_badge.c.enterprise_id.in_(ids)).order_by(Badge.position)),
+        lambda *cols: one(BadgeRow, cols))
     shops = _grouped(session.execute(
         select(Shop.enterprise_id, Shop.platform_id, Platform.id, Platform.name, Platform.slug, Platform.kind,
                Platform.description, Platform.homepage, Platform.position)
         .join(Platform, Platform.id == Shop.platform_id)
         .where(Shop.enterprise_id.in_(ids), Shop.status == Status.CERTIFIED).order_by(Shop.id)),
-        lambda platform_id, *platform: ShopChip(platform_id, PlatformRow(*platform)))
+        lambda platform_id, *cols: one(ShopChip, (platform_id, one(PlatformRow, cols))))
     return {r[0]: EnterpriseCard(
         id=r[0], name=r[1], uscc=r[2], description=r[3], logo_sha256=r[4], certified_at=r[5],
-        click_count=int(r[6] or 0), city=CityRow(*r[7:]) if r[7] is not None else None, brand_names=brands.get(r[0], []),
-        industries=industries.get(r[0], []), badges=badges.get(r[0], []), public_shops=shops.get(r[0], []),
+        click_count=int(r[6] or 0), city=one(CityRow, tuple(r[7:])) if r[7] is not None else None,
+        brand_names=brands.get(r[0], []), industries=industries.get(r[0], []), badges=badges.get(r[0], []),
+        public_shops=shops.get(r[0], []),
     ) for r in rows}
+
+
+class _Interner:
+    """One object per (type, values) within one read."""
+
+    def __init__(self):
+        self.made: dict = {}
+
+    def __call__(self, row_type, values: tuple):
+        key = (row_type, values)
+        made = self.made.get(key)
+        if made is None:
+            made = self.made[key] = row_type(*values)
+        return made
 
 
 def _grouped(rows, make=None) -> dict[int, list]:
