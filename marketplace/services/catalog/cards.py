@@ -1,5 +1,6 @@
 """Enterprise cards for the list pages (home, browse, city / industry / platform pages) and the
-enterprise hits of a search: what a card shows, read with narrow column queries into small read-only objects, kept per process.
+enterprise hits of a search: what a card shows, read with narrow column queries into small
+read-only objects, kept per process.
 
 Why: building ORM objects for a home page's ~48 enterprises with their brands, industries,
 badges and ~240 shops was 40-50 % of a render that misses the page cache (bench/README.md,
@@ -88,18 +89,16 @@ class CardStore:
     def valid(self, ids, tracker: page_changes.ChangeTracker, ttl: float) -> dict[int, EnterpriseCard]:
         """The kept cards among ``ids`` that are still what a read would give."""
         now, out = monotonic(), {}
-        for i in ids:
-            kept = self.kept.get(i)
-            if kept is None:
-                continue
-            if now - kept.kept_at < ttl and tracker.valid(kept.read_at, kept.known, (i,), lists=False):
-                out[i] = kept.card
-            else:
-                self.kept.pop(i, None)
         with self.lock:
-            for i in out:
-                if i in self.kept:
+            for i in ids:
+                kept = self.kept.get(i)
+                if kept is None:
+                    continue
+                if now - kept.kept_at < ttl and tracker.valid(kept.read_at, kept.known, (i,), lists=False):
+                    out[i] = kept.card
                     self.kept.move_to_end(i)
+                else:
+                    del self.kept[i]
         return out
 
     def keep(self, cards, read_at: float, known) -> None:
