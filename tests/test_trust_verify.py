@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from sqlalchemy import event
+
 from marketplace.clock import china_today
 from marketplace.extensions import db
 from marketplace.models import Status
@@ -534,3 +536,28 @@ def test_shop_on_a_platform_without_id_rule_found_among_many_on_its_host(brand, 
     assert result.outcome == Outcome.CERTIFIED, (pasted, result.message)
     assert result.shop.id == target.id
     assert verify_url("https://www.vip.com/brand-8802.html").shop is None
+
+
+def test_identity_pattern_is_written_into_the_statement_safely(brand):
+    """The shop lookup's LIKE pattern is part of the SQL text, not a bound parameter: once psycopg
+    prepares a statement (after five runs) PostgreSQL plans a bound pattern generically and walks
+    every shop instead of the trigram index. Quotes and LIKE wildcards in a path
+    stay literal."""
+    ent, _shops = brand
+    target = make_shop(ent, platform_slug="vip", url="https://www.vip.com/o'neil_100%25.html")
+    make_shop(ent, platform_slug="vip", url="https://www.vip.com/o'neilx100%25.html")
+    db.session.commit()
+    likes: list[str] = []
+
+    def note(conn, cursor, statement, params, context, executemany):
+        if " LIKE " in statement:
+            likes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for _ in range(8):  # past psycopg's prepare threshold
+            result = verify_url("https://www.vip.com/o'neil_100%25.html")
+            assert result.outcome == Outcome.CERTIFIED and result.shop.id == target.id
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(likes) == 8 and all("o''neil" in s and "LIKE '" in s for s in likes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, select
 
 from ...clock import china_today
 from ...extensions import db
@@ -44,8 +44,12 @@ def _candidate_shops(url: WebUrl, ident: ShopIdentity, platforms: list[Platform]
     if ident.key is None or not ident.token:
         return exact
     like = "%" + ident.token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # The pattern is written into the statement, not bound: psycopg prepares a statement after
+    # five runs and PostgreSQL then plans a bound pattern generically, walking all 50,000 shops
+    # (11-15 ms) instead of the trigram index (1.5-2 ms). A literal pattern is planned each time.
+    pattern = bindparam("url_pattern", like, literal_execute=True)
     rows = db.session.scalars(
-        select(Shop).where(or_(Shop.url.like(like, escape="\\"))).order_by(Shop.id).limit(5000)
+        select(Shop).where(Shop.url.like(pattern, escape="\\")).order_by(Shop.id).limit(5000)
     )
     matched = [s for s in rows if s not in exact and _stored_identity(s.url, platforms) == ident.key]
     return exact + matched
