@@ -177,3 +177,19 @@ def test_search_hits_are_kept_cards(app, client):
     assert "甲品牌二代" in client.get("/search?q=甲品牌").get_data(as_text=True)
     api = client.get("/api/v1/search?q=甲品牌").get_json()
     assert [r["name"] for r in api["results"] if r["kind"] == "enterprise"] == ["甲品牌二代"]
+
+
+def test_shop_hits_carry_kept_cards_and_fresh_shops(app, client):
+    a = make_enterprise(brands=["甲品牌"])
+    shop = make_shop(a, name="甲品牌天猫旗舰店")
+    db.session.commit()
+    html = client.get("/search?q=旗舰店&kind=shop").get_data(as_text=True)
+    assert "甲品牌天猫旗舰店" in html and "天猫" in html and f"/enterprises/{a.id}#shops-title" in html
+    api = client.get("/api/v1/search?q=旗舰店&kind=shop").get_json()["results"]
+    assert [(r["name"], r["platform"], r["city"]) for r in api] == [("甲品牌天猫旗舰店", "天猫", "佛山")]
+    with Statements(app) as sql:
+        client.get("/search?q=旗舰店&kind=shop&sort=relevance")
+    assert not sql.card_reads()  # the enterprise's card is kept; the shop row is read every time
+    shop.status = Status.REVOKED
+    db.session.commit()
+    assert "甲品牌天猫旗舰店" not in client.get("/search?q=旗舰店&kind=shop").get_data(as_text=True)

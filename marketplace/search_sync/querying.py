@@ -72,12 +72,11 @@ def explain_expansions(q: str) -> list[dict]:
 
 
 def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
-           page: int = 1, per_page: int = 20, load_enterprises: Callable | None = None) -> SearchOutcome:
+           page: int = 1, per_page: int = 20, loaders: dict[str, Callable] | None = None) -> SearchOutcome:
     """Search for a view: catch up, ask the engine (with the current synonyms and places), load
     hits from the database, drop anything no longer public. Falls back to a plain database
-    search when the index is unavailable. ``load_enterprises(ids) -> {id: object}`` loads the
-    enterprise hits, public ones only (default: ORM enterprises; the views pass the catalog's
-    kept cards, which this layer may not import)."""
+    search when the index is unavailable. ``loaders`` (see ``resolve``) lets the views load
+    enterprise and shop hits from the catalog's kept cards, which this layer may not import."""
     req = SearchRequest(q=q, kind=kind, filters=dict(filters or {}), sort=sort, page=page, per_page=per_page,
                         thesaurus=current_thesaurus())
     app = current_app._get_current_object()
@@ -97,7 +96,7 @@ def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None
         else:
             _schedule_rebuild(app)
             return _fallback_search(req)
-    return SearchOutcome(response=resp, hits=resolve(resp, load_enterprises), checkpoint=checkpoint)
+    return SearchOutcome(response=resp, hits=resolve(resp, loaders), checkpoint=checkpoint)
 
 
 def _small_database() -> bool:
@@ -108,28 +107,15 @@ def _small_database() -> bool:
         return False
 
 
-def resolve(resp: SearchResponse, load_enterprises: Callable | None = None) -> list[ResolvedHit]:
-    """Load the hits' rows by id and keep only the public ones, in the engine's order."""
-    want = {k: [h.id for h in resp.hits if h.kind == k] for k in ENTITIES}
+def resolve(resp: SearchResponse, loaders: dict[str, Callable] | None = None) -> list[ResolvedHit]:
+    """Load the hits' rows by id and keep only the public ones, in the engine's order.
+    ``loaders`` replaces the loader of a kind (``ids -> {id: object}``, public ones only)."""
+    load = {**_LOADERS, **(loaders or {})}
     objs = {}
-    if want["enterprise"]:
-        loaded = (load_enterprises or _public_enterprises)(want["enterprise"])
-        objs.update((("enterprise", i), e) for i, e in loaded.items())
-    if want["shop"]:
-        for s in db.session.scalars(select(Shop).join(Shop.enterprise).where(
-                Shop.id.in_(want["shop"]), shop_is_public())
-                .options(selectinload(Shop.platform), selectinload(Shop.enterprise).options(
-                    selectinload(Enterprise.industries), selectinload(Enterprise.brands)))):
-            objs[("shop", s.id)] = s
-    if want["platform"]:
-        for p in db.session.scalars(select(Platform).where(Platform.id.in_(want["platform"]),
-                                                           Platform.active.is_(True))):
-            objs[("platform", p.id)] = p
-    if want["product"]:
-        for p in db.session.scalars(select(Product).join(Product.enterprise).where(
-                Product.id.in_(want["product"]), product_is_public())
-                .options(selectinload(Product.photos), selectinload(Product.links))):
-            objs[("product", p.id)] = p
+    for kind in ENTITIES:
+        ids = [h.id for h in resp.hits if h.kind == kind]
+        if ids:
+            objs.update(((kind, i), obj) for i, obj in load[kind](ids).items())
     out = []
     for h in resp.hits:
         obj = objs.get((h.kind, h.id))
@@ -143,6 +129,29 @@ def _public_enterprises(ids) -> dict[int, Enterprise]:
         select(Enterprise).where(Enterprise.id.in_(ids), enterprise_is_public())
         .options(selectinload(Enterprise.brands), selectinload(Enterprise.industries),
                  selectinload(Enterprise.badges)))}
+
+
+def _public_shops(ids) -> dict[int, Shop]:
+    return {s.id: s for s in db.session.scalars(
+        select(Shop).join(Shop.enterprise).where(Shop.id.in_(ids), shop_is_public())
+        .options(selectinload(Shop.platform), selectinload(Shop.enterprise).options(
+            selectinload(Enterprise.industries), selectinload(Enterprise.brands))))}
+
+
+def _active_platforms(ids) -> dict[int, Platform]:
+    return {p.id: p for p in db.session.scalars(
+        select(Platform).where(Platform.id.in_(ids), Platform.active.is_(True)))}
+
+
+def _public_products(ids) -> dict[int, Product]:
+    return {p.id: p for p in db.session.scalars(
+        select(Product).join(Product.enterprise).where(Product.id.in_(ids), product_is_public())
+        .options(selectinload(Product.photos), selectinload(Product.links)))}
+
+
+# ORM rows by default; the views pass the catalog's kept cards for enterprises and shops
+_LOADERS: dict[str, Callable] = {"enterprise": _public_enterprises, "shop": _public_shops,
+                                 "platform": _active_platforms, "product": _public_products}
 
 
 def _fallback_search(req: SearchRequest) -> SearchOutcome:

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
 from ..search_sync import querying
 from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
-from ..services.catalog.cards import load_cards
+from ..services.catalog.cards import load_cards, load_shop_hits
 from ..services.places import district_for_uscc
 from .helpers import bounded_int
 
@@ -51,7 +51,7 @@ class Params:
     def search(self):
         """Run this search (``search_sync.querying.SearchOutcome``)."""
         return querying.search(self.q, kind=self.kind, filters=self.filters, sort=self.sort, page=self.page,
-                               per_page=self.per_page, load_enterprises=load_cards)
+                               per_page=self.per_page, loaders={"enterprise": load_cards, "shop": load_shop_hits})
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
