@@ -62,9 +62,10 @@ def test_slot_starts_and_ends_on_time(app):
     assert curation.slot_state(slot, start - second) == "scheduled"
     assert curation.slot_state(slot, start) == "live"
     assert curation.slot_state(slot, end) == "ended"
-    from marketplace.services.catalog import featured_slots  # the home page's own query agrees
-    assert [s.id for s in featured_slots.live_slots(start)] == [slot.id]
-    assert featured_slots.live_slots(end) == []
+    from marketplace.services.catalog import featured_slots  # the home page's own reading agrees
+    live = featured_slots.featured(start)
+    assert live.curated_carousel and [e.id for e, _title in live.carousel] == [ent.id]
+    assert not featured_slots.featured(end).curated_carousel
 
 
 def test_home_and_preview_show_slot_only_in_window(app, client, login_as):

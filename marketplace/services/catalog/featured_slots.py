@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from ...clock import utc_now
 from ...extensions import db
@@ -41,27 +40,10 @@ class Featured:
     curated_rows: bool = False
 
 
-def _live(q, at: datetime):
-    """Restrict a query joined to Enterprise to slots live at ``at`` with a public enterprise."""
-    return q.where(FeaturedSlot.starts_at <= at,
-                   or_(FeaturedSlot.ends_at.is_(None), FeaturedSlot.ends_at > at),
-                   enterprise_is_public())
-
-
-def live_slots(at: datetime, placement: str | None = None) -> list[FeaturedSlot]:
-    """FeaturedSlot rows live at ``at`` (starts_at <= at < ends_at, or no end) whose enterprise
-    is public, ordered by placement, industry, position (industry loaded, enterprise lazy)."""
-    q = _live(select(FeaturedSlot).join(Enterprise, Enterprise.id == FeaturedSlot.enterprise_id), at)
-    q = (q.order_by(FeaturedSlot.placement, FeaturedSlot.industry_id, FeaturedSlot.position, FeaturedSlot.id)
-         .options(selectinload(FeaturedSlot.industry)))
-    if placement:
-        q = q.where(FeaturedSlot.placement == placement)
-    return list(db.session.scalars(q))
-
-
 def _live_slot_rows(at: datetime) -> list[tuple]:
-    """``(placement, enterprise_id, title, industry)`` of the slots live at ``at``, in
-    ``live_slots`` order (``industry``: an ``IndustryRow``, None when inactive).
+    """``(placement, enterprise_id, title, industry)`` of the slots of public enterprises live at
+    ``at`` (``starts_at <= at < ends_at``, or no end), by placement, industry and position
+    (``industry``: an ``IndustryRow``, None when inactive).
 
     Every home page miss asks this, so the slots not ended yet are kept with the directory
     aggregates (a slot change writes a ``page_lists`` row, which drops them) and filtered by
