@@ -400,7 +400,7 @@ class BulkWriter:
         once), the others (``schema.base_fields``) are indexed here."""
         self.deriver.add(words, docs)
         for doc in docs:
-            self._add(base_fields(doc))
+            self._add(base_fields(doc, doc_facets(doc)))
 
     def _add(self, fields: dict) -> None:
         """What ``SegmentWriter.add_document`` does, minus the pool tuples and re-analysis."""

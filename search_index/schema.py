@@ -252,15 +252,16 @@ def doc_boost(facets: dict[str, list[str]]) -> float:
 
 def to_fields(doc: dict) -> dict:
     """Whoosh fields for a document dict (see the module docstring)."""
-    return base_fields(doc) | derived_fields(doc, doc_facets(doc))
+    facets = doc_facets(doc)
+    return base_fields(doc, facets) | derived_fields(doc, facets)
 
 
-def base_fields(doc: dict) -> dict:
-    """Every field of ``to_fields`` except the ``DERIVED_FIELDS``, and the document boost."""
+def base_fields(doc: dict, facets: dict[str, list[str]]) -> dict:
+    """Every field of ``to_fields`` except the ``DERIVED_FIELDS``, and the document boost
+    (``facets``: ``doc_facets(doc)``)."""
     kind = doc["kind"]
     ident = int(doc["id"])
     brands = _as_list(doc.get("brands"))
-    facets = doc_facets(doc)
     certified_at = doc.get("certified_at")
     certified = int(certified_at.timestamp()) if isinstance(certified_at, datetime) else int(certified_at or 0)
     visits = max(0, int(doc.get("visits") or 0))
