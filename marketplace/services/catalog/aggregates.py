@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import (
-    City, Enterprise, Industry, Platform, Shop, enterprise_industry, enterprise_is_public,
+    City, Enterprise, Industry, Shop, enterprise_industry, enterprise_is_public,
     shop_is_public,
 )
 from ..reference_data import REGIONS
 from .cache import cached
+from .filters import reference_rows
 from .rows import CityRow, IndustryRow, PlatformRow
 
 
@@ -49,15 +50,11 @@ def counts(goal: int) -> HomeCounts:
     """Live counts for the home page: certified enterprises, public shops, active platforms."""
 
     def compute():
-        ents = db.session.scalar(select(func.count()).select_from(Enterprise)
-                                 .where(enterprise_is_public())) or 0
-        plats = db.session.scalar(select(func.count()).select_from(Platform)
-                                  .where(Platform.active.is_(True))) or 0
-        return ents, plats
+        return db.session.scalar(select(func.count()).select_from(Enterprise).where(enterprise_is_public())) or 0
 
-    ents, plats = cached("counts", compute)
     shops = sum(n for n, _ in _shop_stats().values())
-    return HomeCounts(enterprises=ents, shops=shops, platforms=plats, goal=goal)
+    return HomeCounts(enterprises=cached("counts", compute), shops=shops, platforms=len(reference_rows("platform")),
+                      goal=goal)
 
 
 def industries_with_counts(include_empty: bool = True) -> list[tuple[IndustryRow, int]]:
@@ -102,13 +99,5 @@ def cities_by_region() -> list[tuple[str, int, list[tuple[CityRow, int]]]]:
 
 def platforms_with_counts() -> list[tuple[PlatformRow, int, int]]:
     """Active platforms with their numbers of public shops and of public enterprises there."""
-
-    def compute():
-        rows = db.session.execute(
-            select(Platform.id, Platform.name, Platform.slug, Platform.kind, Platform.description,
-                   Platform.homepage, Platform.position)
-            .where(Platform.active.is_(True)).order_by(Platform.position, Platform.id)).all()
-        return tuple(PlatformRow(*r) for r in rows)
-
     stats = _shop_stats()
-    return [(p, *stats.get(p.id, (0, 0))) for p in cached("platforms", compute)]
+    return [(p, *stats.get(p.id, (0, 0))) for p in reference_rows("platform").values()]
