@@ -36,7 +36,7 @@ from ...models import (
 )
 from .rows import BadgeRow, CityRow, IndustryRow, PlatformRow
 
-MAX_CARDS = 1000  # per process: a home page and fifty list pages; ~4 KB each with their markup
+MAX_CARDS = 1000  # per process: a home page and fifty list pages; ~3 KB each with their markup
 
 
 class ShopChip(NamedTuple):
