@@ -5,7 +5,7 @@ import os
 import re
 from datetime import date, datetime
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from jinja2 import FileSystemBytecodeCache
 
 from .clock import to_china
@@ -51,6 +51,34 @@ def link_args() -> dict[str, str]:
     return out
 
 
+URL_MEMO_MAX = 20_000  # built paths kept per process; emptied when full
+
+
+def memo_url_for(endpoint: str, **values) -> str:
+    """``url_for`` for templates, each built path kept per process.
+
+    Why: a list page builds 80-150 links, most the same on every render (navigation, footer,
+    facets, cards' chips), and werkzeug's URL building was a fifth of a home page that missed
+    the page cache (bench/README.md, issue 15). A path depends only on the endpoint, the values
+    and the script root, so it is kept under those. Not kept: absolute URLs (they follow the
+    request's host and scheme), static files (their ``v`` follows the file while the dev server
+    runs), relative endpoints (they follow the blueprint) and values that cannot be a key."""
+    if endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context():
+        return url_for(endpoint, **values)
+    try:
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        memo = current_app.extensions["url_memo"]
+        url = memo.get(key)
+    except TypeError:  # a list or dict value
+        return url_for(endpoint, **values)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(memo) >= URL_MEMO_MAX:
+            memo.clear()
+        memo[key] = url
+    return url
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); resets nothing else.
 
@@ -62,7 +90,7 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = str(value)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return memo_url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
 def enterprise_card(card, heading: str = "h3", note: str = ""):
@@ -114,6 +142,8 @@ def init_app(app: Flask) -> None:
         app.jinja_env.bytecode_cache = _bytecode_cache(app)
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["cn_date"] = cn_date
+    app.extensions["url_memo"] = {}
+    app.jinja_env.globals["url_for"] = memo_url_for
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["enterprise_card"] = enterprise_card
     app.jinja_env.globals["STATUS_LABELS"] = Status.LABELS

@@ -1,9 +1,13 @@
 """The search's query-time expansions for this process: staff's synonyms and the place names.
 
 ``current()`` returns the ``search_index`` Thesaurus every search passes to the engine. It is
-rebuilt only when the synonym table changed: each call asks the database for one cheap
-fingerprint (row count, highest id, latest edit), so an edit made in any process or on any
-machine applies to the next search everywhere, without a rebuild of the index.
+rebuilt only when the synonym table changed, which one cheap fingerprint query tells (row count,
+highest id, latest edit), so an edit made in any process or on any machine applies to the next
+searches everywhere, without a rebuild of the index. The query is asked when this process has
+seen a change of the lists or of everything since the last time (a synonym edit writes a
+``page_all`` outbox row, ``page_changes``; the editing process sees it at its next request), and
+at least every ``FINGERPRINT_SECONDS`` (edits by SQL that write no outbox row); not on every
+search, where it was a sixth of a search page that missed the page cache.
 
 Places (``services.places``) become one-way expansions onto the names documents carry:
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -26,6 +31,8 @@ from pypinyin import lazy_pinyin
 from search_index.analysis import pinyin_variants
 from search_index.thesaurus import Thesaurus, build
 
+from .. import page_changes
+from ..clock import monotonic
 from ..extensions import db
 from ..models import SearchSynonym, SynonymKind
 from ..services.places import all_places
@@ -33,24 +40,40 @@ from ..services.places import all_places
 TOWN_WEIGHT = 0.8
 PLACE_WEIGHT = 1.0
 
-_cache: dict[str, tuple[tuple, Thesaurus]] = {}
+FINGERPRINT_SECONDS = 1.0
+
+
+class _Built(NamedTuple):
+    fingerprint: tuple
+    thesaurus: Thesaurus
+    lists_version: int  # the tracker's when the fingerprint was last compared
+    checked_at: float  # monotonic() then
+
+
+_cache: dict[str, _Built] = {}
 _lock = threading.Lock()
 
 
 def current(session=None) -> Thesaurus:
     """The thesaurus for the app's database: active synonyms plus places (cached per process)."""
     session = session or db.session
+    key = str(session.get_bind().url)
+    tracker = page_changes.tracker()
+    tracker.poll()
+    version, now = tracker.lists_version, monotonic()
+    got = _cache.get(key)
+    if got is not None and got.lists_version == version and now - got.checked_at < FINGERPRINT_SECONDS:
+        return got.thesaurus
     fingerprint = tuple(session.execute(select(
         func.count(SearchSynonym.id), func.max(SearchSynonym.id), func.max(SearchSynonym.updated_at))).one())
-    key = str(session.get_bind().url)
-    got = _cache.get(key)
-    if got is not None and got[0] == fingerprint:
-        return got[1]
-    rules = session.execute(select(SearchSynonym.kind, SearchSynonym.terms, SearchSynonym.targets)
-                            .where(SearchSynonym.active.is_(True)).order_by(SearchSynonym.id)).all()
-    th = build_thesaurus((kind, _words(terms), _words(targets)) for kind, terms, targets in rules)
+    if got is not None and got.fingerprint == fingerprint:
+        th = got.thesaurus
+    else:
+        rules = session.execute(select(SearchSynonym.kind, SearchSynonym.terms, SearchSynonym.targets)
+                                .where(SearchSynonym.active.is_(True)).order_by(SearchSynonym.id)).all()
+        th = build_thesaurus((kind, _words(terms), _words(targets)) for kind, terms, targets in rules)
     with _lock:
-        _cache[key] = (fingerprint, th)
+        _cache[key] = _Built(fingerprint, th, version, now)
     return th
 
 

@@ -19,6 +19,7 @@ from ..search_sync import querying
 from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
 from ..services.catalog.cards import load_cards, load_shop_hits
 from ..services.places import district_for_uscc
+from ..templating import memo_url_for
 from .helpers import bounded_int
 
 bp = Blueprint("search", __name__)
@@ -86,12 +87,12 @@ def parse_params(args, api: bool = False) -> Params:
 def result_url(kind: str, obj) -> str:
     """The page on this site for a search result (a shop links to its enterprise's shop list)."""
     if kind == "enterprise":
-        return url_for("public.enterprise", enterprise_id=obj.id)
+        return memo_url_for("public.enterprise", enterprise_id=obj.id)
     if kind == "shop":
-        return url_for("public.enterprise", enterprise_id=obj.enterprise_id) + "#shops-title"
+        return memo_url_for("public.enterprise", enterprise_id=obj.enterprise_id) + "#shops-title"
     if kind == "product":
-        return url_for("products.detail", product_id=obj.id)
-    return url_for("public.platform", slug=obj.slug)
+        return memo_url_for("products.detail", product_id=obj.id)
+    return memo_url_for("public.platform", slug=obj.slug)
 
 
 def result_dict(hit) -> dict:
