@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import selectinload, undefer
 
 from ..clock import china_today, utc_now
@@ -344,17 +344,31 @@ def link_shops(user: User, auth_id: int, shop_ids) -> BrandAuthorization:
     return auth
 
 
+# The two authorization queries of every enterprise page, built once (docs/architecture.md,
+# "Statements built once").
+_IN_EFFECT_FOR_SHOPS = (
+    select(ShopAuthorization.shop_id, BrandAuthorization)
+    .join(BrandAuthorization, BrandAuthorization.id == ShopAuthorization.authorization_id)
+    .where(ShopAuthorization.shop_id.in_(bindparam("ids", expanding=True)), BrandAuthorization.status == S.ACTIVE,
+           BrandAuthorization.valid_from <= bindparam("today"), BrandAuthorization.valid_until >= bindparam("today"))
+    .order_by(BrandAuthorization.valid_until.desc(), BrandAuthorization.id))
+_GRANTED_SHOPS = (
+    select(Shop, BrandAuthorization)
+    .join(ShopAuthorization, ShopAuthorization.shop_id == Shop.id)
+    .join(BrandAuthorization, BrandAuthorization.id == ShopAuthorization.authorization_id)
+    .join(Enterprise, Enterprise.id == Shop.enterprise_id)
+    .where(BrandAuthorization.grantor_uscc == bindparam("uscc"), BrandAuthorization.status == S.ACTIVE,
+           BrandAuthorization.valid_from <= bindparam("today"), BrandAuthorization.valid_until >= bindparam("today"),
+           Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
+    .order_by(Shop.id).limit(200))
+
+
 def in_effect_for_shops(shop_ids) -> dict[int, list[BrandAuthorization]]:
     """Shop id -> the authorizations in effect today that it is linked to (one query)."""
-    ids = list({int(i) for i in shop_ids})
+    ids = sorted({int(i) for i in shop_ids})
     if not ids:
         return {}
-    today = china_today()
-    rows = db.session.execute(select(ShopAuthorization.shop_id, BrandAuthorization).join(
-        BrandAuthorization, BrandAuthorization.id == ShopAuthorization.authorization_id).where(
-        ShopAuthorization.shop_id.in_(ids), BrandAuthorization.status == S.ACTIVE,
-        BrandAuthorization.valid_from <= today, BrandAuthorization.valid_until >= today)
-        .order_by(BrandAuthorization.valid_until.desc(), BrandAuthorization.id)).all()
+    rows = db.session.execute(_IN_EFFECT_FOR_SHOPS, {"ids": ids, "today": china_today()}).all()
     out: dict[int, list[BrandAuthorization]] = {}
     for shop_id, auth in rows:
         out.setdefault(shop_id, []).append(auth)
@@ -376,15 +390,7 @@ def shop_labels(shops) -> dict[int, list[str]]:
 def granted_shops(ent: Enterprise) -> list[tuple[Shop, BrandAuthorization]]:
     """Public shops of other enterprises selling ``ent``'s brands under an authorization in
     effect (the brand owner's page lists them)."""
-    today = china_today()
-    rows = db.session.execute(select(Shop, BrandAuthorization).join(
-        ShopAuthorization, ShopAuthorization.shop_id == Shop.id).join(
-        BrandAuthorization, BrandAuthorization.id == ShopAuthorization.authorization_id).join(
-        Enterprise, Enterprise.id == Shop.enterprise_id).where(
-        BrandAuthorization.grantor_uscc == ent.uscc, BrandAuthorization.status == S.ACTIVE,
-        BrandAuthorization.valid_from <= today, BrandAuthorization.valid_until >= today,
-        Shop.status == Status.CERTIFIED, Enterprise.status == Status.CERTIFIED)
-        .order_by(Shop.id).limit(200)).all()
+    rows = db.session.execute(_GRANTED_SHOPS, {"uscc": ent.uscc, "today": china_today()}).all()
     return [(shop, auth) for shop, auth in rows]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import clock
 from ..extensions import db
@@ -51,13 +51,17 @@ def handled_in_time(c: Complaint) -> bool:
     return due is not None and closed <= due
 
 
+# built once: every enterprise page asks it (docs/architecture.md, "Statements built once")
+_ACCEPTED_SINCE = select(Complaint).where(
+    Complaint.enterprise_id == bindparam("enterprise_id"), Complaint.created_at >= bindparam("start"),
+    Complaint.accepted_at.is_not(None))
+
+
 def public_record(enterprise_id: int, today: date | None = None) -> ComplaintRecord:
     """The enterprise's last 12 months, for its public page and for the certification rules."""
     since = window_start(today)
-    start = clock.china_day_start_utc(since)
-    rows = db.session.scalars(select(Complaint).where(
-        Complaint.enterprise_id == enterprise_id, Complaint.created_at >= start,
-        Complaint.accepted_at.is_not(None))).all()
+    rows = db.session.scalars(_ACCEPTED_SINCE, {"enterprise_id": enterprise_id,
+                                                "start": clock.china_day_start_utc(since)}).all()
     rows = [c for c in rows if filed_on(c) >= since]
     return ComplaintRecord(
         since=since, received=len(rows),

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ... import page_changes
 from ...clock import machine_time, monotonic
@@ -122,6 +122,16 @@ class CardStore:
                 self.kept.popitem(last=False)
 
 
+# The two queries every list page and search asks, built once (docs/architecture.md, "Statements
+# built once").
+_PUBLIC_IDS = select(Enterprise.id).where(Enterprise.id.in_(bindparam("ids", expanding=True)), enterprise_is_public())
+_PUBLIC_SHOP_HITS = (
+    select(Shop.id, Shop.name, Shop.shop_type, Shop.enterprise_id, Platform.id, Platform.name, Platform.slug,
+           Platform.kind, Platform.description, Platform.homepage, Platform.position)
+    .join(Platform, Platform.id == Shop.platform_id).join(Enterprise, Enterprise.id == Shop.enterprise_id)
+    .where(Shop.id.in_(bindparam("ids", expanding=True)), shop_is_public()))
+
+
 def load_cards(ids) -> dict[int, EnterpriseCard]:
     """Public enterprises by id as cards; ids no longer public are left out. Kept cards are
     reused (see the module doc); the others are read with five queries whatever their number.
@@ -131,14 +141,30 @@ def load_cards(ids) -> dict[int, EnterpriseCard]:
     ids = sorted(set(ids))
     if not ids:
         return {}
+    return _public_cards(db.session.scalars(_PUBLIC_IDS, {"ids": ids}).all())
+
+
+def load_shop_hits(ids) -> dict[int, ShopHit]:
+    """Public shops by id with their enterprises' cards: one narrow query for the shops (read
+    every time; it checks that their enterprises are public too), the cards as ``load_cards``
+    gives them."""
+    rows = db.session.execute(_PUBLIC_SHOP_HITS, {"ids": sorted(set(ids))}).all()
+    cards = _public_cards(sorted({r[3] for r in rows}))
+    one = _Interner()
+    return {r[0]: ShopHit(*r[:4], one(PlatformRow, tuple(r[4:])), cards[r[3]]) for r in rows if r[3] in cards}
+
+
+def _public_cards(public: list[int]) -> dict[int, EnterpriseCard]:
+    """Cards of enterprises this transaction found public: kept ones, the others read."""
     ttl = float(current_app.config.get("CATALOG_CACHE_SECONDS", 60))
-    if ttl <= 0:
-        cards = _read_cards(ids)
+    if not public:
+        cards = {}
+    elif ttl <= 0:
+        cards = _read_cards(public)
     else:
         store: CardStore = current_app.extensions.setdefault("card_store", CardStore())
         tracker = page_changes.tracker()
         tracker.poll()
-        public = db.session.scalars(select(Enterprise.id).where(Enterprise.id.in_(ids), enterprise_is_public())).all()
         cards = store.valid(public, tracker, ttl)
         missing = [i for i in public if i not in cards]
         if missing:
@@ -148,19 +174,6 @@ def load_cards(ids) -> dict[int, EnterpriseCard]:
             cards.update(fresh)
     page_changes.note_shown(cards)
     return cards
-
-
-def load_shop_hits(ids) -> dict[int, ShopHit]:
-    """Public shops by id with their enterprises' cards: one narrow query for the shops (read
-    every time), the cards as ``load_cards`` gives them."""
-    rows = db.session.execute(
-        select(Shop.id, Shop.name, Shop.shop_type, Shop.enterprise_id, Platform.id, Platform.name, Platform.slug,
-               Platform.kind, Platform.description, Platform.homepage, Platform.position)
-        .join(Platform, Platform.id == Shop.platform_id).join(Enterprise, Enterprise.id == Shop.enterprise_id)
-        .where(Shop.id.in_(sorted(set(ids))), shop_is_public())).all()
-    cards = load_cards(r[3] for r in rows)
-    one = _Interner()
-    return {r[0]: ShopHit(*r[:4], one(PlatformRow, tuple(r[4:])), cards[r[3]]) for r in rows if r[3] in cards}
 
 
 def _read_cards(ids: list[int]) -> dict[int, EnterpriseCard]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -82,12 +82,16 @@ def get_public_product(product_id: int) -> Product | None:
         selectinload(Product.photos), selectinload(Product.links)))
 
 
+# built once: every enterprise page asks it (docs/architecture.md, "Statements built once")
+_ENTERPRISE_PRODUCTS = (
+    _public_base().where(Product.enterprise_id == bindparam("enterprise_id"))
+    .order_by(Product.decided_at.desc(), Product.id.desc()).limit(bindparam("limit"))
+    .options(selectinload(Product.photos), selectinload(Product.links)))
+
+
 def enterprise_products(ent: Enterprise, limit: int = 24) -> list[Product]:
     """An enterprise's public products for its page, newest first."""
-    return list(db.session.scalars(
-        _public_base().where(Product.enterprise_id == ent.id)
-        .order_by(Product.decided_at.desc(), Product.id.desc()).limit(limit)
-        .options(selectinload(Product.photos), selectinload(Product.links))))
+    return list(db.session.scalars(_ENTERPRISE_PRODUCTS, {"enterprise_id": ent.id, "limit": limit}))
 
 
 def public_link(product_id: int, link_id: int):
