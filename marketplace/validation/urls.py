@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 from ada_url import HostType, idna_to_unicode, parse_url
@@ -163,10 +164,12 @@ def normalize_url(raw: str | None, *, field: str = "网址") -> str:
     return parse_web_url(raw, field=field).href
 
 
+@lru_cache(maxsize=4096)
 def checked_href(url: str | None) -> str | None:
     """The stored form of ``url`` when it passes today's rules, else None: pages link stored
     websites only through this, so one stored before a rule existed never becomes a link that
-    leads somewhere else than it seems."""
+    leads somewhere else than it seems. The answer depends on the string alone, and an
+    enterprise page asks it twice per shop: kept per process."""
     try:
         return parse_web_url(url).href
     except ValidationError:
