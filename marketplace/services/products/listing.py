@@ -12,8 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
-    City, Enterprise, Industry, Platform, Product, ProductLink, Shop, Status, product_is_public,
+    City, Enterprise, Industry, Platform, Product, ProductLink, ProductStatus, Shop, Status, product_is_public,
 )
+from ..catalog.cache import cached
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def get_public_product(product_id: int) -> Product | None:
 
 
 # built once: every enterprise page asks it (docs/architecture.md, "Statements built once")
+_WITH_APPROVED = select(Product.enterprise_id).distinct().where(Product.status == ProductStatus.APPROVED)
 _ENTERPRISE_PRODUCTS = (
     _public_base().where(Product.enterprise_id == bindparam("enterprise_id"))
     .order_by(Product.decided_at.desc(), Product.id.desc()).limit(bindparam("limit"))
@@ -90,7 +92,14 @@ _ENTERPRISE_PRODUCTS = (
 
 
 def enterprise_products(ent: Enterprise, limit: int = 24) -> list[Product]:
-    """An enterprise's public products for its page, newest first."""
+    """An enterprise's public products for its page, newest first.
+
+    Enterprises with an approved product are kept with the catalog aggregates (an approval or
+    withdrawal writes a ``page_lists`` outbox row, which drops them): the others, most of the
+    directory, are answered without a query."""
+    with_products = cached("enterprises_with_approved_products", lambda: frozenset(db.session.scalars(_WITH_APPROVED)))
+    if ent.id not in with_products:
+        return []
     return list(db.session.scalars(_ENTERPRISE_PRODUCTS, {"enterprise_id": ent.id, "limit": limit}))
 
 
