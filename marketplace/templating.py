@@ -5,7 +5,7 @@ import os
 import re
 from datetime import date, datetime
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from jinja2 import FileSystemBytecodeCache
 
 from .clock import to_china
@@ -38,17 +38,20 @@ def link_args() -> dict[str, str]:
     A page repeats them in every filter, sort and page link (dozens per page), so whatever a
     visitor puts in the query string is multiplied: 15 KB of made-up arguments made a 700 KB
     browse page. Only short lower-case keys are carried, one value each, ``q`` cut to what the
-    search reads and any other value dropped when longer than a slug.
+    search reads and any other value dropped when longer than a slug. Worked out once per
+    request (``g``); each caller gets its own copy.
     """
-    out = {}
-    for key, value in request.args.items():
-        if not LINK_ARG_KEY.fullmatch(key):
-            continue
-        if key == "q":
-            out[key] = value[:LINK_QUERY_MAX]
-        elif len(value) <= LINK_ARG_MAX:
-            out[key] = value
-    return out
+    carried = g.get("link_args")
+    if carried is None:
+        carried = g.link_args = {}
+        for key, value in request.args.items():
+            if not LINK_ARG_KEY.fullmatch(key):
+                continue
+            if key == "q":
+                carried[key] = value[:LINK_QUERY_MAX]
+            elif len(value) <= LINK_ARG_MAX:
+                carried[key] = value
+    return dict(carried)
 
 
 URL_MEMO_MAX = 20_000  # built paths kept per process; emptied when full

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context, url_for
 
 from ..models import Certification, City, Enterprise, Industry, Platform, Shop
+from ..templating import memo_url_for
 
 
 def base_url() -> str:
@@ -27,7 +28,7 @@ def absolute(path: str) -> str:
 def url(endpoint: str, **values) -> str:
     """Absolute URL of ``endpoint`` built by ``url_for`` (outside a request, on the canonical base)."""
     if has_request_context():
-        return absolute(url_for(endpoint, **values))
+        return absolute(memo_url_for(endpoint, **values))
     with current_app.test_request_context("/"):
         path = url_for(endpoint, **values)
     return absolute(path)
