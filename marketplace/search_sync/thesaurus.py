@@ -19,11 +19,11 @@ Places (``services.places``) become one-way expansions onto the names documents 
 """
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from functools import lru_cache
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from pypinyin import lazy_pinyin
@@ -46,22 +46,18 @@ FINGERPRINT_SECONDS = 1.0
 class _Built(NamedTuple):
     fingerprint: tuple
     thesaurus: Thesaurus
-    lists_version: int  # the tracker's when the fingerprint was last compared
+    lists_version: int  # the app's change tracker's when the fingerprint was last compared
     checked_at: float  # monotonic() then
 
 
-_cache: dict[str, _Built] = {}
-_lock = threading.Lock()
 
-
-def current(session=None) -> Thesaurus:
-    """The thesaurus for the app's database: active synonyms plus places (cached per process)."""
-    session = session or db.session
-    key = str(session.get_bind().url)
+def current() -> Thesaurus:
+    """The thesaurus for the app's database: active synonyms plus places (kept per app)."""
+    session = db.session
     tracker = page_changes.tracker()
     tracker.poll()
     version, now = tracker.lists_version, monotonic()
-    got = _cache.get(key)
+    got: _Built | None = current_app.extensions.get("thesaurus")
     if got is not None and got.lists_version == version and now - got.checked_at < FINGERPRINT_SECONDS:
         return got.thesaurus
     fingerprint = tuple(session.execute(select(
@@ -72,8 +68,7 @@ def current(session=None) -> Thesaurus:
         rules = session.execute(select(SearchSynonym.kind, SearchSynonym.terms, SearchSynonym.targets)
                                 .where(SearchSynonym.active.is_(True)).order_by(SearchSynonym.id)).all()
         th = build_thesaurus((kind, _words(terms), _words(targets)) for kind, terms, targets in rules)
-    with _lock:
-        _cache[key] = _Built(fingerprint, th, version, now)
+    current_app.extensions["thesaurus"] = _Built(fingerprint, th, version, now)
     return th
 
 

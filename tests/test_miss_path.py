@@ -1,0 +1,234 @@
+"""What a page that misses the page cache no longer asks every time (issue 15), and that it still
+shows every change at once: paths built once per process, the thesaurus's fingerprint asked
+after a change, the enterprise page's shops read without selectinload, and the authorization and
+product sets kept with the catalog aggregates."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import url_for
+from sqlalchemy import event, select, text
+
+from marketplace import page_changes
+from marketplace.clock import china_today, monotonic
+from marketplace.extensions import db
+from marketplace.models import BrandAuthorization, Role, SearchSynonym, Shop, ShopAuthorization, ShopType, Status
+from marketplace.search_sync import thesaurus
+from marketplace.services.catalog.detail import get_enterprise
+from marketplace.services.products import manage, review
+from marketplace.templating import memo_url_for
+from tests import factories as f
+from tests.test_products import data as product_form
+
+
+class Statements:
+    """The SQL statements run while the block is open."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._note)
+
+    def _note(self, conn, cursor, statement, params, context, executemany):
+        self.seen.append(" ".join(statement.split()))
+
+    def naming(self, table: str) -> list[str]:
+        return [s for s in self.seen if f"FROM {table}" in s or f"JOIN {table}" in s]
+
+
+# --------------------------------------------------------------------------- paths built once
+
+
+def test_memo_url_for_gives_what_url_for_gives(app):
+    cases = [("public.home", {}), ("public.enterprise", {"enterprise_id": 7}),
+             ("public.browse", {"city": "foshan", "page": 2}), ("search.search_page", {"q": "凉茶 广州"}),
+             ("public.go", {"shop_id": 3, "link": 9}), ("public.enterprise", {"enterprise_id": 7, "_anchor": "shops"})]
+    for script_root in ("", "/portal"):
+        with app.test_request_context("/", base_url="http://localhost" + script_root):
+            for endpoint, values in cases:
+                expected = url_for(endpoint, **values)
+                assert memo_url_for(endpoint, **values) == expected
+                assert memo_url_for(endpoint, **values) == expected  # the kept answer
+                assert expected.startswith(script_root + "/")
+
+
+def test_memo_url_for_leaves_absolute_static_and_relative_links_to_url_for(app):
+    with app.test_request_context("/", base_url="http://localhost"):
+        assert memo_url_for("public.home", _external=True) == "http://localhost/"
+    with app.test_request_context("/", base_url="https://localhost"):
+        assert memo_url_for("public.home", _external=True) == "https://localhost/"
+        assert memo_url_for("static", filename="css/site.css") == url_for("static", filename="css/site.css")
+    kept = app.extensions["url_memo"]
+    assert not [k for k in kept if k[1] == "static" or ("_external", True) in k]
+    with app.test_request_context("/", base_url="http://localhost/portal"):
+        assert memo_url_for("public.home") == "/portal/"
+    with app.test_request_context("/"):
+        assert memo_url_for("public.home") == "/"
+
+
+def test_pages_link_under_the_script_root_they_are_served_from(app, client):
+    ent = f.make_enterprise(brands=["岭南好物"])
+    f.make_shop(ent)
+    db.session.commit()
+    plain = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    mounted = client.get(f"/enterprises/{ent.id}", base_url="http://localhost/portal").get_data(as_text=True)
+    assert f'href="/cities/{ent.city.slug}"' in plain and f'href="/portal/cities/{ent.city.slug}"' in mounted
+    assert 'href="/portal/cities/' not in plain
+
+
+# --------------------------------------------------------------------------- thesaurus
+
+
+@pytest.fixture
+def fridge(app):
+    ent = f.make_enterprise("珠海市测试电器有限公司", brands=["霜澈"], city_name="珠海", industries=["家电"],
+                            description="主营冰箱和洗衣机。")
+    db.session.commit()
+    return ent
+
+
+def _search_names(client, q: str) -> list[str]:
+    return [r["name"] for r in client.get("/api/v1/search", query_string={"q": q}).get_json()["results"]]
+
+
+def test_searches_do_not_ask_the_synonym_fingerprint_every_time(app, client, fridge):
+    assert _search_names(client, "冰箱") == ["霜澈"]
+    with Statements() as sql:
+        for _ in range(3):
+            assert _search_names(client, "冰箱") == ["霜澈"]
+    assert not sql.naming("search_synonym")
+
+
+def test_a_synonym_edit_through_the_site_applies_to_the_next_search(app, client, login_as, fridge):
+    assert _search_names(client, "雪柜") == []
+    db.session.add(SearchSynonym(kind="group", terms="冰箱;雪柜", note="测试"))
+    db.session.commit()  # writes a page_all outbox row: the worker compares the fingerprint again
+    assert _search_names(client, "雪柜") == ["霜澈"]
+
+
+def test_a_synonym_written_by_sql_applies_within_the_fingerprint_interval(app, client, fridge, monkeypatch):
+    assert _search_names(client, "雪柜") == []
+    db.session.execute(text("INSERT INTO search_synonym (kind, terms, targets, category, note, active, created_at, "
+                            "updated_at) VALUES ('group', '冰箱;雪柜', '', '其他', 'SQL', :t, :now, :now)"),
+                       {"t": True, "now": "2026-01-01 00:00:00"})
+    db.session.commit()  # no outbox row: nothing tells the worker, only the interval
+    monkeypatch.setattr(thesaurus, "FINGERPRINT_SECONDS", 0.0)
+    assert _search_names(client, "雪柜") == ["霜澈"]
+
+
+# --------------------------------------------------------------------------- enterprise page
+
+
+def test_get_enterprise_reads_every_shop_in_order_with_its_platform(app):
+    ent = f.make_enterprise(brands=["甲", "乙"], industries=["陶瓷", "家电"], badges=["中华老字号"])
+    f.make_certificate(ent)
+    shops = [f.make_shop(ent), f.make_shop(ent, platform_slug="jd"),
+             f.make_shop(ent, platform_slug="taobao", status=Status.DRAFT)]
+    db.session.commit()
+    ent_id, shop_ids = ent.id, [s.id for s in shops]
+    db.session.expunge_all()
+    with Statements() as sql:
+        got = get_enterprise(ent_id)
+        assert [s.id for s in got.shops] == shop_ids and [s.platform.slug for s in got.shops] == ["tmall", "jd",
+                                                                                                 "taobao"]
+        assert [s.id for s in got.public_shops] == shop_ids[:2]
+        assert got.brand_names == ["甲", "乙"] and len(got.industries) == 2 and got.certificate is not None
+    assert len(sql.seen) == 2  # the enterprise with its rows joined, then its shops
+
+
+def test_get_enterprise_keeps_shops_already_loaded_in_the_session(app):
+    ent = f.make_enterprise()
+    f.make_shop(ent)
+    db.session.commit()
+    ent.shops.append(Shop(platform=f.platform("jd"), name="未保存的店", url="https://mall.jd.com/index-1.html",
+                          shop_type=ShopType.FLAGSHIP, status=Status.DRAFT))
+    assert [s.name for s in get_enterprise(ent.id).shops][-1] == "未保存的店"
+    db.session.rollback()
+
+
+def test_unpublished_enterprise_page_still_shows_its_owner_every_shop(app, client, login_as):
+    owner = f.make_user(Role.MERCHANT, email="owner@example.com")
+    ent = f.make_enterprise(owner=owner, status=Status.PENDING)
+    f.make_shop(ent, name="待审核网店", status=Status.PENDING)
+    db.session.commit()
+    assert client.get(f"/enterprises/{ent.id}").status_code == 404
+    login_as(owner)
+    assert "待审核网店" in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+
+
+@pytest.fixture
+def brands(app):
+    """A brand owner and a distributor with a certified 专卖店, no authorization yet."""
+    owner = f.make_enterprise("潮州慈海陶瓷有限公司", brands=["慈海"])
+    f.make_shop(owner, url="https://cihai.tmall.com/", name="慈海旗舰店")
+    dealer = f.make_enterprise("广州粤联商贸有限公司", brands=["粤联"])
+    exclusive = f.make_shop(dealer, url="https://yuelian-cihai.tmall.com/", name="慈海粤联专卖店",
+                            shop_type=ShopType.EXCLUSIVE)
+    db.session.commit()
+    return owner, dealer, exclusive
+
+
+def _authorize(owner, dealer, shop) -> None:
+    db.session.add(BrandAuthorization(
+        brand_name="慈海", grantor_uscc=owner.uscc, grantor_name=owner.name, distributor_uscc=dealer.uscc,
+        valid_from=china_today(), valid_until=china_today() + timedelta(days=90), platforms=[shop.platform],
+        links=[ShopAuthorization(shop=shop)]))
+
+
+def test_pages_without_authorizations_or_products_ask_no_query_for_them(app, client, brands):
+    owner, dealer, _ = brands
+    client.get(f"/enterprises/{dealer.id}")
+    with Statements() as sql:
+        for ent in (owner, dealer):
+            assert client.get(f"/enterprises/{ent.id}").status_code == 200
+        client.get("/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"})
+    assert not sql.naming("brand_authorization") and not sql.naming("shop_authorization")
+    assert not sql.naming("product")
+
+
+def test_a_new_authorization_shows_at_once_on_both_enterprise_pages(app, client, brands):
+    owner, dealer, exclusive = brands
+    for ent in (owner, dealer):  # the sets are kept, empty
+        assert "品牌授权" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    _authorize(owner, dealer, exclusive)
+    db.session.commit()
+    assert "「慈海」品牌授权专卖店" in client.get(f"/enterprises/{dealer.id}").get_data(as_text=True)
+    assert "慈海粤联专卖店" in client.get(f"/enterprises/{owner.id}").get_data(as_text=True).split("品牌授权网店")[1]
+
+
+def test_another_workers_authorization_shows_when_this_worker_reads_the_outbox(app, client, brands):
+    owner, dealer, exclusive = brands
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 600
+    assert "品牌授权专卖店" not in client.get(f"/enterprises/{dealer.id}").get_data(as_text=True)
+    _authorize(owner, dealer, exclusive)
+    db.session.commit()
+    page_changes.tracker().checked_at = monotonic()  # as if another worker had committed
+    assert "品牌授权专卖店" not in client.get(f"/enterprises/{dealer.id}").get_data(as_text=True)
+    app.config["PAGE_CACHE_CHECK_SECONDS"] = 0
+    assert "品牌授权专卖店" in client.get(f"/enterprises/{dealer.id}").get_data(as_text=True)
+
+
+def test_an_approved_product_shows_at_once_on_its_enterprise_page(app, client):
+    owner = f.make_user(Role.MERCHANT, email="owner@example.com")
+    staff = f.make_user(Role.STAFF, email="staff@example.com")
+    ent = f.make_enterprise(owner=owner, brands=["岭南凉茶"], industries=["食品饮料"])
+    shop = f.make_shop(ent, url="https://lingnan.tmall.com/")
+    db.session.commit()
+    world = {"shop": shop}
+    page = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    assert "在售商品" not in page
+    product = manage.submit_product(owner, ent.id, product_form(world))
+    db.session.commit()
+    assert "在售商品" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)  # pending
+    review.approve_product(product.id, staff)
+    db.session.commit()
+    assert "岭南凉茶植物饮料" in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    manage.withdraw_product(owner, product.id)
+    db.session.commit()
+    assert "岭南凉茶植物饮料" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
