@@ -58,6 +58,15 @@ def test_memo_url_for_gives_what_url_for_gives(app):
                 assert expected.startswith(script_root + "/")
 
 
+def test_memo_url_for_keeps_the_order_and_type_of_the_values(app):
+    with app.test_request_context("/"):
+        first = memo_url_for("public.browse", city="foshan", sort="name")
+        assert first == "/enterprises?city=foshan&sort=name"
+        assert memo_url_for("public.browse", sort="name", city="foshan") == "/enterprises?sort=name&city=foshan"
+        assert memo_url_for("public.browse", page=1) == url_for("public.browse", page=1)
+        assert memo_url_for("public.browse", page=True) == url_for("public.browse", page=True)
+
+
 def test_memo_url_for_leaves_absolute_static_and_relative_links_to_url_for(app):
     with app.test_request_context("/", base_url="http://localhost"):
         assert memo_url_for("public.home", _external=True) == "http://localhost/"
