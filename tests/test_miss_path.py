@@ -15,6 +15,7 @@ from marketplace.clock import china_today, monotonic
 from marketplace.extensions import db
 from marketplace.models import BrandAuthorization, Role, SearchSynonym, Shop, ShopAuthorization, ShopType, Status
 from marketplace.search_sync import thesaurus
+from marketplace.services import complaint_process as process
 from marketplace.services.catalog.detail import get_enterprise
 from marketplace.services.products import manage, review
 from marketplace.templating import memo_url_for
@@ -199,6 +200,29 @@ def test_pages_without_authorizations_or_products_ask_no_query_for_them(app, cli
         client.get("/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"})
     assert not sql.naming("brand_authorization") and not sql.naming("shop_authorization")
     assert not sql.naming("product")
+    # whether the complaint record has anything to count rides on the enterprise's own query
+    assert not [s for s in sql.seen if s.startswith("SELECT complaint.")]
+
+
+def test_the_complaint_record_is_read_only_when_a_complaint_counts(app, client):
+    staff = f.make_user(Role.STAFF, email="staff@example.com")
+    ent = f.make_enterprise(brands=["记录牌"])
+    f.make_shop(ent)
+    db.session.commit()
+    with Statements() as sql:
+        html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    assert '<dt>受理投诉</dt><dd>0</dd>' in html and not [s for s in sql.seen if s.startswith("SELECT complaint.")]
+    complaint = f.make_complaint(ent)
+    db.session.commit()
+    with Statements() as sql:
+        html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    assert '<dt>受理投诉</dt><dd>0</dd>' in html  # filed, not accepted yet: not counted, not read
+    assert not [s for s in sql.seen if s.startswith("SELECT complaint.")]
+    process.accept(complaint, staff)
+    db.session.commit()
+    with Statements() as sql:
+        html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    assert '<dt>受理投诉</dt><dd>1</dd>' in html and [s for s in sql.seen if s.startswith("SELECT complaint.")]
 
 
 def test_a_new_authorization_shows_at_once_on_both_enterprise_pages(app, client, brands):

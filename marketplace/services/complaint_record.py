@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Complaint, ComplaintStatus
+from ..models import Complaint, ComplaintStatus, Enterprise
 from .complaint_process import filed_on
 from .complaints import COUNTERFEIT
 
@@ -51,17 +51,29 @@ def handled_in_time(c: Complaint) -> bool:
     return due is not None and closed <= due
 
 
-# built once: every enterprise page asks it (docs/architecture.md, "Statements built once")
-_ACCEPTED_SINCE = select(Complaint).where(
-    Complaint.enterprise_id == bindparam("enterprise_id"), Complaint.created_at >= bindparam("start"),
-    Complaint.accepted_at.is_not(None))
+# The complaints a record counts from: accepted, filed since ``start`` (the window's first China
+# day, in UTC). Built once: every enterprise page asks (docs/architecture.md, "Statements built once").
+_IN_WINDOW = and_(Complaint.accepted_at.is_not(None), Complaint.created_at >= bindparam("complaints_start"))
+_ACCEPTED_SINCE = select(Complaint).where(Complaint.enterprise_id == bindparam("enterprise_id"), _IN_WINDOW)
+# For the enterprise page's own query (``catalog.detail.read_enterprise``): whether the record
+# has anything to count, so most pages, whose record is empty, skip its query.
+ANY_IN_WINDOW = exists().where(Complaint.enterprise_id == Enterprise.id, _IN_WINDOW)
+
+
+def window_params(today: date | None = None) -> dict:
+    """The bound parameters of ``ANY_IN_WINDOW`` for the window ending ``today``."""
+    return {"complaints_start": clock.china_day_start_utc(window_start(today))}
+
+
+def empty_record(today: date | None = None) -> ComplaintRecord:
+    """The record of an enterprise with no accepted complaint in the window."""
+    return ComplaintRecord(since=window_start(today), received=0, closed=0, in_time=0, upheld_counterfeit=0)
 
 
 def public_record(enterprise_id: int, today: date | None = None) -> ComplaintRecord:
     """The enterprise's last 12 months, for its public page and for the certification rules."""
     since = window_start(today)
-    rows = db.session.scalars(_ACCEPTED_SINCE, {"enterprise_id": enterprise_id,
-                                                "start": clock.china_day_start_utc(since)}).all()
+    rows = db.session.scalars(_ACCEPTED_SINCE, {"enterprise_id": enterprise_id, **window_params(today)}).all()
     rows = [c for c in rows if filed_on(c) >= since]
     return ComplaintRecord(
         since=since, received=len(rows),

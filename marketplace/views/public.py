@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from .. import page_cache
 from ..page_cache import cacheable
-from ..clock import utc_now
+from ..clock import china_today, utc_now
 from ..extensions import db
 from ..models import (
     ClickEvent, Enterprise, Platform, Product, ProductLink, Shop, ShopType, product_is_public,
@@ -144,7 +144,8 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 @cacheable
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
-    ent = detail.get_enterprise(_id_or_404(enterprise_id))
+    today = china_today()
+    ent, complaints = detail.read_enterprise(_id_or_404(enterprise_id), today)
     if ent is None:
         abort(404)
     unpublished = not ent.is_public
@@ -159,7 +160,8 @@ def enterprise(enterprise_id: int):
         certificate=ent.certificate,
         shop_authorizations=authorizations.shop_labels(ent.public_shops),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
-        complaint_record=complaint_record.public_record(ent.id),
+        complaint_record=(complaint_record.public_record(ent.id, today) if complaints
+                          else complaint_record.empty_record(today)),
         products=product_listing.enterprise_products(ent) if ent.is_public else [],
     ))
     if unpublished:
