@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 
 from marketplace import page_changes
 from marketplace.clock import china_today, monotonic
