@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from marketplace import page_changes
 from marketplace.clock import china_today, monotonic
@@ -20,27 +20,13 @@ from marketplace.services.catalog.detail import get_enterprise
 from marketplace.services.products import manage, review
 from marketplace.templating import memo_url_for
 from tests import factories as f
+from tests.test_catalog_cards import Statements
 from tests.test_products import data as product_form
+from tests.test_search_synonyms import fridge  # noqa: F401 (a fixture)
 
 
-class Statements:
-    """The SQL statements run while the block is open."""
-
-    def __init__(self):
-        self.seen: list[str] = []
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._note)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._note)
-
-    def _note(self, conn, cursor, statement, params, context, executemany):
-        self.seen.append(" ".join(statement.split()))
-
-    def naming(self, table: str) -> list[str]:
-        return [s for s in self.seen if f"FROM {table}" in s or f"JOIN {table}" in s]
+def _naming(sql: Statements, table: str) -> list[str]:
+    return [s for s in sql.seen if f"FROM {table}" in s or f"JOIN {table}" in s]
 
 
 # --------------------------------------------------------------------------- paths built once
@@ -95,34 +81,29 @@ def test_pages_link_under_the_script_root_they_are_served_from(app, client):
 # --------------------------------------------------------------------------- thesaurus
 
 
-@pytest.fixture
-def fridge(app):
-    ent = f.make_enterprise("珠海市测试电器有限公司", brands=["霜澈"], city_name="珠海", industries=["家电"],
-                            description="主营冰箱和洗衣机。")
-    db.session.commit()
-    return ent
-
-
 def _search_names(client, q: str) -> list[str]:
     return [r["name"] for r in client.get("/api/v1/search", query_string={"q": q}).get_json()["results"]]
 
 
-def test_searches_do_not_ask_the_synonym_fingerprint_every_time(app, client, fridge):
+@pytest.mark.usefixtures("fridge")
+def test_searches_do_not_ask_the_synonym_fingerprint_every_time(app, client):
     assert _search_names(client, "冰箱") == ["霜澈"]
-    with Statements() as sql:
+    with Statements(app) as sql:
         for _ in range(3):
             assert _search_names(client, "冰箱") == ["霜澈"]
-    assert not sql.naming("search_synonym")
+    assert not _naming(sql, "search_synonym")
 
 
-def test_a_synonym_edit_through_the_site_applies_to_the_next_search(app, client, login_as, fridge):
+@pytest.mark.usefixtures("fridge")
+def test_a_synonym_edit_through_the_site_applies_to_the_next_search(app, client, login_as):
     assert _search_names(client, "雪柜") == []
     db.session.add(SearchSynonym(kind="group", terms="冰箱;雪柜", note="测试"))
     db.session.commit()  # writes a page_all outbox row: the worker compares the fingerprint again
     assert _search_names(client, "雪柜") == ["霜澈"]
 
 
-def test_a_synonym_written_by_sql_applies_within_the_fingerprint_interval(app, client, fridge, monkeypatch):
+@pytest.mark.usefixtures("fridge")
+def test_a_synonym_written_by_sql_applies_within_the_fingerprint_interval(app, client, monkeypatch):
     assert _search_names(client, "雪柜") == []
     db.session.execute(text("INSERT INTO search_synonym (kind, terms, targets, category, note, active, created_at, "
                             "updated_at) VALUES ('group', '冰箱;雪柜', '', '其他', 'SQL', :t, :now, :now)"),
@@ -143,7 +124,7 @@ def test_get_enterprise_reads_every_shop_in_order_with_its_platform(app):
     db.session.commit()
     ent_id, shop_ids = ent.id, [s.id for s in shops]
     db.session.expunge_all()
-    with Statements() as sql:
+    with Statements(app) as sql:
         got = get_enterprise(ent_id)
         assert [s.id for s in got.shops] == shop_ids and [s.platform.slug for s in got.shops] == ["tmall", "jd",
                                                                                                  "taobao"]
@@ -194,12 +175,12 @@ def _authorize(owner, dealer, shop) -> None:
 def test_pages_without_authorizations_or_products_ask_no_query_for_them(app, client, brands):
     owner, dealer, _ = brands
     client.get(f"/enterprises/{dealer.id}")
-    with Statements() as sql:
+    with Statements(app) as sql:
         for ent in (owner, dealer):
             assert client.get(f"/enterprises/{ent.id}").status_code == 200
         client.get("/verify", query_string={"url": "https://yuelian-cihai.tmall.com/"})
-    assert not sql.naming("brand_authorization") and not sql.naming("shop_authorization")
-    assert not sql.naming("product")
+    assert not _naming(sql, "brand_authorization") and not _naming(sql, "shop_authorization")
+    assert not _naming(sql, "product")
     # whether the complaint record has anything to count rides on the enterprise's own query
     assert not [s for s in sql.seen if s.startswith("SELECT complaint.")]
 
@@ -209,18 +190,18 @@ def test_the_complaint_record_is_read_only_when_a_complaint_counts(app, client):
     ent = f.make_enterprise(brands=["记录牌"])
     f.make_shop(ent)
     db.session.commit()
-    with Statements() as sql:
+    with Statements(app) as sql:
         html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
     assert '<dt>受理投诉</dt><dd>0</dd>' in html and not [s for s in sql.seen if s.startswith("SELECT complaint.")]
     complaint = f.make_complaint(ent)
     db.session.commit()
-    with Statements() as sql:
+    with Statements(app) as sql:
         html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
     assert '<dt>受理投诉</dt><dd>0</dd>' in html  # filed, not accepted yet: not counted, not read
     assert not [s for s in sql.seen if s.startswith("SELECT complaint.")]
     process.accept(complaint, staff)
     db.session.commit()
-    with Statements() as sql:
+    with Statements(app) as sql:
         html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
     assert '<dt>受理投诉</dt><dd>1</dd>' in html and [s for s in sql.seen if s.startswith("SELECT complaint.")]
 
