@@ -64,9 +64,10 @@ def memo_url_for(endpoint: str, **values) -> str:
     facets, cards' chips), and werkzeug's URL building was a fifth of a home page that missed
     the page cache (bench/README.md, issue 15). A path depends only on the endpoint, the values
     (in their order, which the query string follows; with their types: ``1`` and ``True`` are
-    equal keys but different paths) and the script root, so it is kept under those. Not kept: absolute URLs (they follow the
-    request's host and scheme), static files (their ``v`` follows the file while the dev server
-    runs), relative endpoints (they follow the blueprint) and values that cannot be a key."""
+    equal keys but different paths) and the script root, so it is kept under those. Not kept:
+    absolute URLs (they follow the request's host and scheme), static files (their ``v`` follows
+    the file while the dev server runs), relative endpoints (they follow the blueprint) and
+    values that cannot be a key."""
     if endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context():
         return url_for(endpoint, **values)
     try:

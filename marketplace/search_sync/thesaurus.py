@@ -50,7 +50,6 @@ class _Built(NamedTuple):
     checked_at: float  # monotonic() then
 
 
-
 def current() -> Thesaurus:
     """The thesaurus for the app's database: active synonyms plus places (kept per app)."""
     session = db.session
