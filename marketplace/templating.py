@@ -55,6 +55,7 @@ def link_args() -> dict[str, str]:
 
 
 URL_MEMO_MAX = 20_000  # built paths kept per process; emptied when full
+_KEY_TYPES = (str, int, type(None))  # values a kept path may be keyed by (not bool: True == 1)
 
 
 def memo_url_for(endpoint: str, **values) -> str:
@@ -63,19 +64,17 @@ def memo_url_for(endpoint: str, **values) -> str:
     Why: a list page builds 80-150 links, most the same on every render (navigation, footer,
     facets, cards' chips), and werkzeug's URL building was a fifth of a home page that missed
     the page cache (bench/README.md, issue 15). A path depends only on the endpoint, the values
-    (in their order, which the query string follows; with their types: ``1`` and ``True`` are
-    equal keys but different paths) and the script root, so it is kept under those. Not kept:
-    absolute URLs (they follow the request's host and scheme), static files (their ``v`` follows
-    the file while the dev server runs), relative endpoints (they follow the blueprint) and
-    values that cannot be a key."""
-    if endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context():
+    (in their order, which the query string follows) and the script root, so it is kept under
+    those. Not kept: absolute URLs (they follow the request's host and scheme), static files
+    (their ``v`` follows the file while the dev server runs), relative endpoints (they follow
+    the blueprint), and values other than strings, integers and None (an object would be kept
+    alive by the key; ``True`` and ``1`` are equal keys but different paths)."""
+    if (endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context()
+            or any(type(v) not in _KEY_TYPES for v in values.values())):
         return url_for(endpoint, **values)
-    try:
-        key = (request.script_root, endpoint, *[(k, v, type(v)) for k, v in values.items()])
-        memo = current_app.extensions["url_memo"]
-        url = memo.get(key)
-    except TypeError:  # a list or dict value
-        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *values.items())
+    memo = current_app.extensions["url_memo"]
+    url = memo.get(key)
     if url is None:
         url = url_for(endpoint, **values)
         if len(memo) >= URL_MEMO_MAX:

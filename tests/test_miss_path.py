@@ -52,6 +52,9 @@ def test_memo_url_for_keeps_the_order_and_type_of_the_values(app):
         assert memo_url_for("public.browse", sort="name", city="foshan") == "/enterprises?sort=name&city=foshan"
         assert memo_url_for("public.browse", page=1) == url_for("public.browse", page=1)
         assert memo_url_for("public.browse", page=True) == url_for("public.browse", page=True)
+        assert memo_url_for("public.browse", page=2.0) == url_for("public.browse", page=2.0)
+    kept = app.extensions["url_memo"]
+    assert all(type(v) in (str, int, type(None)) for key in kept for _name, v in key[2:])
 
 
 def test_memo_url_for_leaves_absolute_static_and_relative_links_to_url_for(app):
