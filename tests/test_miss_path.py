@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from marketplace import page_changes
 from marketplace.clock import china_today, monotonic
@@ -249,3 +249,22 @@ def test_an_approved_product_shows_at_once_on_its_enterprise_page(app, client):
     manage.withdraw_product(owner, product.id)
     db.session.commit()
     assert "岭南凉茶植物饮料" not in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+
+
+def test_the_outbox_check_ends_its_read_with_a_commit(app):
+    """psycopg drops every prepared statement of a connection at a ROLLBACK, so a read-only
+    check that ended with one made the next pages on that connection parse and plan again."""
+    tracker = page_changes.tracker(app)
+    tracker.poll(force=True)
+    ends: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    commit, rollback = (lambda conn: ends.append("commit")), (lambda conn: ends.append("rollback"))
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
+    try:
+        tracker.poll(force=True)
+    finally:
+        event.remove(engine, "commit", commit)
+        event.remove(engine, "rollback", rollback)
+    assert ends == ["commit"]
