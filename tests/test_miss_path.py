@@ -10,7 +10,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import event, text
 
-from marketplace import page_changes
+from marketplace import page_changes, rate_limits
 from marketplace.clock import china_today, monotonic
 from marketplace.extensions import db
 from marketplace.models import BrandAuthorization, Role, SearchSynonym, Shop, ShopAuthorization, ShopType, Status
@@ -268,3 +268,12 @@ def test_the_outbox_check_ends_its_read_with_a_commit(app):
         event.remove(engine, "commit", commit)
         event.remove(engine, "rollback", rollback)
     assert ends == ["commit"]
+
+
+def test_the_limiter_skips_only_endpoints_that_declare_no_limit(app):
+    """Public pages skip Flask-Limiter's per-request work; a view's, a blueprint's (the API's)
+    and a method-exempt limit (log-in's counts POSTs only) still count as declared."""
+    for path, method, skipped in (("/", "GET", True), ("/enterprises", "GET", True), ("/login", "GET", False),
+                                  ("/login", "POST", False), ("/api/v1/enterprises", "GET", False)):
+        with app.test_request_context(path, method=method):
+            assert rate_limits._no_limit_declared() is skipped, path
