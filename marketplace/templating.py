@@ -5,8 +5,9 @@ import os
 import re
 from datetime import date, datetime
 
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from jinja2 import FileSystemBytecodeCache
+from markupsafe import Markup
 
 from .clock import to_china
 from .models import Status
@@ -83,6 +84,28 @@ def memo_url_for(endpoint: str, **values) -> str:
     return url
 
 
+PARTIAL_MEMO_MAX = 2_000  # rendered partials kept per process; emptied when full
+
+
+def kept_partial(name: str, **values) -> Markup:
+    """The partial template ``name`` rendered once per process for each script root and ``values``.
+
+    Why: the header's navigation and the site footer are the same on every page but cost ~20
+    links and most of the layout's rendering, a quarter of a simple page that misses the page
+    cache (bench/README.md, issue 15). Only for partials whose output depends on nothing but
+    their ``values``, the links' script root and the app's config (fixed once it serves): no
+    user, CSRF token, date or query string."""
+    key = (request.script_root, name, *values.items())
+    memo = current_app.extensions["partial_memo"]
+    html = memo.get(key)
+    if html is None:
+        html = Markup(render_template(name, **values))
+        if len(memo) >= PARTIAL_MEMO_MAX:
+            memo.clear()
+        memo[key] = html
+    return html
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one); resets nothing else.
 
@@ -147,6 +170,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["cn_date"] = cn_date
     app.extensions["url_memo"] = {}
+    app.extensions["partial_memo"] = {}
+    app.jinja_env.globals["kept_partial"] = kept_partial
     app.jinja_env.globals["url_for"] = memo_url_for
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["enterprise_card"] = enterprise_card

@@ -79,6 +79,25 @@ def test_pages_link_under_the_script_root_they_are_served_from(app, client):
     mounted = client.get(f"/enterprises/{ent.id}", base_url="http://localhost/portal").get_data(as_text=True)
     assert f'href="/cities/{ent.city.slug}"' in plain and f'href="/portal/cities/{ent.city.slug}"' in mounted
     assert 'href="/portal/cities/' not in plain
+    # the header's and footer's links, kept per script root
+    assert '<a href="/portal/enterprises">名优企业</a>' in mounted and '<a href="/enterprises">名优企业</a>' in plain
+    assert 'href="/portal/privacy"' in mounted and 'href="/privacy"' in plain
+
+
+def test_the_kept_navigation_marks_the_page_it_is_on(client, login_as):
+    """The header's links are rendered once per page kind; each still marks its own page, and a
+    signed-in visitor still gets the links and log-out form that are theirs."""
+    for path, current in (("/platforms", "/platforms"), ("/enterprises", "/enterprises"), ("/about", None)):
+        for _ in range(2):  # rendered, then kept
+            nav = client.get(path).get_data(as_text=True).split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+            marked = [href for href in ("/enterprises", "/platforms", "/search") if f'<a href="{href}" aria-current="page">' in nav]
+            assert marked == ([current] if current else []), path
+            assert '<a href="/account/login">登录</a>' in nav
+    login_as(f.make_user(Role.MERCHANT))
+    db.session.commit()
+    nav = client.get("/platforms").get_data(as_text=True).split('<nav class="site-nav"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/platforms" aria-current="page">' in nav and "商家中心" in nav and "退出" in nav
+    assert "登录" not in nav
 
 
 # --------------------------------------------------------------------------- thesaurus
