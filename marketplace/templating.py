@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from jinja2 import FileSystemBytecodeCache
@@ -33,26 +34,41 @@ LINK_ARG_MAX = 64  # slugs, sort keys, page numbers: anything longer is not a va
 LINK_QUERY_MAX = 256  # a search query: the engine reads at most this many characters
 
 
+class _LinkBase(NamedTuple):
+    """What every ``url_with`` link of a request starts from (worked out once per request)."""
+
+    root: str  # the script root the links are served under
+    endpoint: str | None
+    values: dict  # the view's arguments, then the carried query arguments (``link_args``)
+    keyable: bool  # every value may be part of a kept path's key
+
+
 def link_args() -> dict[str, str]:
     """The current query arguments worth carrying into links, bounded.
 
     A page repeats them in every filter, sort and page link (dozens per page), so whatever a
     visitor puts in the query string is multiplied: 15 KB of made-up arguments made a 700 KB
     browse page. Only short lower-case keys are carried, one value each, ``q`` cut to what the
-    search reads and any other value dropped when longer than a slug. Worked out once per
-    request (``g``); each caller gets its own copy.
-    """
-    carried = g.get("link_args")
-    if carried is None:
-        carried = g.link_args = {}
-        for key, value in request.args.items():
-            if not LINK_ARG_KEY.fullmatch(key):
-                continue
-            if key == "q":
-                carried[key] = value[:LINK_QUERY_MAX]
-            elif len(value) <= LINK_ARG_MAX:
-                carried[key] = value
-    return dict(carried)
+    search reads and any other value dropped when longer than a slug."""
+    carried = {}
+    for key, value in request.args.items():
+        if not LINK_ARG_KEY.fullmatch(key):
+            continue
+        if key == "q":
+            carried[key] = value[:LINK_QUERY_MAX]
+        elif len(value) <= LINK_ARG_MAX:
+            carried[key] = value
+    return carried
+
+
+def _link_base() -> _LinkBase:
+    base = g.get("link_base")
+    if base is None:
+        view_args = request.view_args or {}  # the path's own arguments win over a query argument of that name
+        values = {**view_args, **{k: v for k, v in link_args().items() if k not in view_args}}
+        base = g.link_base = _LinkBase(request.script_root, request.endpoint, values,
+                                       all(type(v) in _KEY_TYPES for v in values.values()))
+    return base
 
 
 URL_MEMO_MAX = 20_000  # built paths kept per process; emptied when full
@@ -73,7 +89,11 @@ def memo_url_for(endpoint: str, **values) -> str:
     if (endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context()
             or any(type(v) not in _KEY_TYPES for v in values.values())):
         return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, *values.items())
+    return _kept_path(request.script_root, endpoint, values)
+
+
+def _kept_path(root: str, endpoint: str, values: dict) -> str:
+    key = (root, endpoint, *values.items())
     memo = current_app.extensions["url_memo"]
     url = memo.get(key)
     if url is None:
@@ -82,6 +102,23 @@ def memo_url_for(endpoint: str, **values) -> str:
             memo.clear()
         memo[key] = url
     return url
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one); resets nothing else.
+
+    Used by filters and pagination so that filters combine and survive paging (a search page
+    builds two dozen): what they start from is worked out once per request."""
+    base = _link_base()
+    values = dict(base.values)
+    for key, value in changes.items():
+        if value is None or value == "":
+            values.pop(key, None)
+        else:
+            values[key] = str(value)
+    if not base.keyable:
+        return url_for(base.endpoint, **values)
+    return _kept_path(base.root, base.endpoint, values)
 
 
 PARTIAL_MEMO_MAX = 2_000  # rendered partials kept per process; emptied when full
@@ -104,20 +141,6 @@ def kept_partial(name: str, **values) -> Markup:
             memo.clear()
         memo[key] = html
     return html
-
-
-def url_with(**changes) -> str:
-    """The current URL with some query arguments changed (None removes one); resets nothing else.
-
-    Used by filters and pagination so that filters combine and survive paging.
-    """
-    args = link_args()
-    for key, value in changes.items():
-        if value is None or value == "":
-            args.pop(key, None)
-        else:
-            args[key] = str(value)
-    return memo_url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
 def enterprise_card(card, heading: str = "h3", note: str = ""):

@@ -296,3 +296,15 @@ def test_the_limiter_skips_only_endpoints_that_declare_no_limit(app):
                                   ("/login", "POST", False), ("/api/v1/enterprises", "GET", False)):
         with app.test_request_context(path, method=method):
             assert rate_limits._no_limit_declared() is skipped, path
+
+
+def test_a_query_argument_named_like_a_path_argument_is_not_carried(client):
+    """/industries/<slug>?slug=… used to pass ``slug`` twice to url_for: a 500. The path's own
+    argument wins and the query's is left out of the page's links."""
+    ent = f.make_enterprise(brands=["岭南好物"])
+    db.session.commit()
+    slug = ent.industries[0].slug
+    r = client.get(f"/industries/{slug}", query_string={"slug": "zzz", "page": "2"})
+    assert r.status_code == 200
+    links = r.get_data(as_text=True).split('class="script-switch')[0]  # the 简/繁 switch keeps the whole URL
+    assert "slug=zzz" not in links and f'href="/industries/{slug}?city=' in links
