@@ -153,6 +153,7 @@ def catch_up() -> None:
     try:
         with _private_session() as session:
             head = directory_version(session)
+            session.commit()  # not a ROLLBACK: psycopg would forget the connection's prepared statements
         if head > engine.checkpoint():
             apply_pending(max_rows=INLINE_BATCH, blocking=False, engine=engine)
     except Exception:  # noqa: BLE001 - a search must still answer

@@ -5,7 +5,7 @@ writes is the impersonation watch's counter when a miss names a certified brand
 """
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -131,7 +131,15 @@ def organization_jsonld(ent: Enterprise) -> dict:
 
 @bp.app_template_global()
 def trust_links(ent: Enterprise) -> dict:
-    """Absolute URLs the enterprise page's share/meta partials need."""
+    """Absolute URLs the enterprise page's share/meta partials need (both ask: worked out once
+    per request and enterprise)."""
+    kept = g.setdefault("trust_links", {})
+    if ent.id not in kept:
+        kept[ent.id] = _trust_links(ent)
+    return kept[ent.id]
+
+
+def _trust_links(ent: Enterprise) -> dict:
     cert = ent.certificate
     valid = cert is not None and certificate_outcome(cert) == Outcome.CERTIFIED
     return {
