@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from .clock import to_china
 from .models import Status
+from .static_files import file_version
 
 
 def cn_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -82,18 +83,22 @@ def memo_url_for(endpoint: str, **values) -> str:
     facets, cards' chips), and werkzeug's URL building was a fifth of a home page that missed
     the page cache (bench/README.md, issue 15). A path depends only on the endpoint, the values
     (in their order, which the query string follows) and the script root, so it is kept under
-    those. Not kept: absolute URLs (they follow the request's host and scheme), static files
-    (their ``v`` follows the file while the dev server runs), relative endpoints (they follow
-    the blueprint), and values other than strings, integers and None (an object would be kept
-    alive by the key; ``True`` and ``1`` are equal keys but different paths)."""
-    if (endpoint == "static" or endpoint.startswith(".") or "_external" in values or not has_request_context()
+    those; a static file's path also under its version (``?v=``, which follows the file's
+    content: ``static_files.file_version``). Not kept: absolute URLs (they follow the request's
+    host and scheme), relative endpoints (they follow the blueprint), and values other than
+    strings, integers and None (an object would be kept alive by the key; ``True`` and ``1`` are
+    equal keys but different paths)."""
+    if (endpoint.startswith(".") or "_external" in values or not has_request_context()
             or any(type(v) not in _KEY_TYPES for v in values.values())):
         return url_for(endpoint, **values)
+    if endpoint == "static" and "v" not in values:
+        version = file_version(current_app.static_folder or "static", values.get("filename") or "")
+        return _kept_path(request.script_root, endpoint, values, version)
     return _kept_path(request.script_root, endpoint, values)
 
 
-def _kept_path(root: str, endpoint: str, values: dict) -> str:
-    key = (root, endpoint, *values.items())
+def _kept_path(root: str, endpoint: str, values: dict, *also) -> str:
+    key = (root, endpoint, *values.items(), *also)
     memo = current_app.extensions["url_memo"]
     url = memo.get(key)
     if url is None:
