@@ -155,8 +155,8 @@ def enterprise_card(card, heading: str = "h3", note: str = ""):
     Why: cards are kept per process until their enterprise changes (``services.catalog.cards``),
     and rendering the ~48 cards of a home page was most of what was left of a page-cache miss.
     The markup depends only on the card and the arguments (links are paths; the 繁體 view
-    converts the finished page)."""
-    key = (heading, note)
+    converts the finished page); the links' script root is part of the key."""
+    key = (request.script_root, heading, note)
     html = card.html.get(key)
     if html is None:
         macro = current_app.jinja_env.get_template("public/_macros.html").module.enterprise_card

@@ -325,3 +325,15 @@ def test_a_query_argument_named_like_a_path_argument_is_not_carried(client):
     assert r.status_code == 200
     links = r.get_data(as_text=True).split('class="script-switch')[0]  # the 简/繁 switch keeps the whole URL
     assert "slug=zzz" not in links and f'href="/industries/{slug}?city=' in links
+
+
+def test_kept_cards_link_under_the_script_root_they_are_served_from(client):
+    """A list card's markup is kept on the card, per script root."""
+    ent = f.make_enterprise(brands=["岭南好物"])
+    f.make_shop(ent)
+    db.session.commit()
+    for _ in range(2):  # rendered, then kept
+        plain = client.get("/enterprises").get_data(as_text=True)
+        mounted = client.get("/enterprises", base_url="http://localhost/portal").get_data(as_text=True)
+        assert f'class="ent-card-link" href="/enterprises/{ent.id}"' in plain
+        assert f'class="ent-card-link" href="/portal/enterprises/{ent.id}"' in mounted
