@@ -1,6 +1,8 @@
 """Search page and JSON API: finding what people type, facets, paging, hostile input."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -250,3 +252,14 @@ def test_property_search_never_errors(client, midea, q, city, page):
     if resp.status_code == 400:
         assert "error" in resp.get_json()
     assert client.get("/search", query_string={"q": q}).status_code == 200
+
+
+def test_a_search_that_finds_nothing_suggests_the_busiest_industries(client):
+    """Most public enterprises first, with their counts; a revoked enterprise does not count."""
+    for industries in (["陶瓷"], ["陶瓷"], ["家电"]):
+        f.make_enterprise(industries=industries)
+    f.make_enterprise(industries=["家电"], status=Status.REVOKED)
+    db.session.commit()
+    html = client.get("/search?q=完全不存在的词语组合").get_data(as_text=True)
+    chips = re.findall(r'<a class="chip" href="/industries/[^"]+">([^<]+) <span class="chip-n">(\d+)</span>', html)
+    assert chips == [("陶瓷", "2"), ("家电", "1")]

@@ -10,13 +10,14 @@ import json
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import page_cache
 from ..extensions import db
-from ..models import Enterprise, Industry, Platform, enterprise_industry, enterprise_is_public
+from ..models import Platform
 from ..search_sync import querying
 from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
+from ..services.catalog import aggregates
 from ..services.catalog.cards import load_cards, load_shop_hits
 from ..services.places import district_for_uscc
 from ..templating import memo_url_for
@@ -120,17 +121,12 @@ def result_dict(hit) -> dict:
 
 
 def _popular_industries(limit: int = 12):
-    rows = db.session.execute(
-        select(Industry, func.count(enterprise_industry.c.enterprise_id).label("n"))
-        .join(enterprise_industry, enterprise_industry.c.industry_id == Industry.id)
-        .join(Enterprise, Enterprise.id == enterprise_industry.c.enterprise_id)
-        .where(enterprise_is_public(), Industry.active.is_(True))
-        .group_by(Industry.id).order_by(func.count(enterprise_industry.c.enterprise_id).desc(), Industry.position)
-        .limit(limit)).all()
-    if rows:
-        return [(ind, n) for ind, n in rows]
-    return [(ind, 0) for ind in db.session.scalars(
-        select(Industry).where(Industry.active.is_(True)).order_by(Industry.position).limit(limit))]
+    """The industries with the most public enterprises (or the first ones, on an empty
+    directory) for a search that found nothing: from the catalog's kept counts."""
+    counted = aggregates.industries_with_counts()
+    if any(n for _, n in counted):
+        return sorted((row for row in counted if row[1]), key=lambda row: (-row[1], row[0].position))[:limit]
+    return counted[:limit]
 
 
 @bp.route("/search")
