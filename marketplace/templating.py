@@ -91,8 +91,8 @@ def memo_url_for(endpoint: str, **values) -> str:
     if (endpoint.startswith(".") or "_external" in values or not has_request_context()
             or any(type(v) not in _KEY_TYPES for v in values.values())):
         return url_for(endpoint, **values)
-    if endpoint == "static" and "v" not in values:
-        version = file_version(current_app.static_folder or "static", values.get("filename") or "")
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = file_version(current_app.static_folder or "static", values["filename"])
         return _kept_path(request.script_root, endpoint, values, version)
     return _kept_path(request.script_root, endpoint, values)
 
