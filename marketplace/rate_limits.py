@@ -38,15 +38,22 @@ class LimiterStoreDown(ServiceUnavailable):
         return [*super().get_headers(environ, scope), ("Retry-After", "30")]
 
 
+def _view_limits(endpoint: str) -> list:
+    """The limits declared on ``endpoint``'s view and on its blueprint (none for an unknown one)."""
+    manager = limiter.limit_manager
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return []
+    limits = manager.decorated_limits(get_qualified_name(view))
+    blueprint = endpoint.rpartition(".")[0]  # as ``request.blueprint`` derives it
+    if blueprint:
+        limits = [*limits, *manager.blueprint_limits(current_app, blueprint)]
+    return limits
+
+
 def limited_here() -> bool:
     """Does the view of this request carry a rate limit for this request's method?"""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None:
-        return False
-    limits = limiter.limit_manager.decorated_limits(get_qualified_name(view))
-    if request.blueprint:
-        limits += limiter.limit_manager.blueprint_limits(current_app, request.blueprint)
-    return any(not lim.method_exempt for lim in limits)
+    return any(not lim.method_exempt for lim in _view_limits(request.endpoint or ""))
 
 
 @limiter.request_filter
@@ -71,12 +78,7 @@ def _no_limit_declared() -> bool:
 def _declares_limits(endpoint: str) -> bool:
     """Whether any limit (the view's, its blueprint's, application-wide or default) covers ``endpoint``."""
     manager = limiter.limit_manager
-    view = current_app.view_functions.get(endpoint)
-    limits = manager.decorated_limits(get_qualified_name(view)) if view is not None else []
-    blueprint = endpoint.rpartition(".")[0]
-    if blueprint:
-        limits = [*limits, *manager.blueprint_limits(current_app, blueprint)]
-    return bool(limits or manager.application_limits or manager.default_limits)
+    return bool(_view_limits(endpoint) or manager.application_limits or manager.default_limits)
 
 
 def init_app(app: Flask) -> None:
