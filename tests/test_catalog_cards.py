@@ -4,7 +4,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from app import create_app
 from marketplace import page_changes
@@ -193,3 +193,23 @@ def test_shop_hits_carry_kept_cards_and_fresh_shops(app, client):
     shop.status = Status.REVOKED
     db.session.commit()
     assert "甲品牌天猫旗舰店" not in client.get("/search?q=旗舰店&kind=shop").get_data(as_text=True)
+
+
+def test_enterprise_and_shop_hits_are_read_with_one_statement(app, client):
+    a = make_enterprise(brands=["甲品牌"])
+    make_shop(a, name="甲品牌天猫旗舰店")
+    b = make_enterprise(brands=["甲品牌优选"])
+    make_shop(b, name="甲品牌优选京东店")
+    db.session.commit()
+    client.get("/search?q=甲品牌")  # the cards are kept from now on
+    with Statements(app) as sql:
+        html = client.get("/search?q=甲品牌&sort=relevance").get_data(as_text=True)
+    assert all(n in html for n in ("甲品牌天猫旗舰店", "甲品牌优选京东店", f"/enterprises/{a.id}\"",
+                                   f"/enterprises/{b.id}\""))
+    hit_reads = [s for s in sql.seen if "FROM shop" in s or s.startswith("SELECT enterprise.id FROM enterprise")]
+    assert len(hit_reads) == 1 and "UNION ALL" in hit_reads[0] and not sql.card_reads()
+    # a status changed by bulk SQL, which skips the outbox: the enterprise and its shop leave at once
+    db.session.execute(text("UPDATE enterprise SET status = 'revoked' WHERE id = :id"), {"id": b.id})
+    db.session.commit()
+    html = client.get("/search?q=甲品牌&sort=newest").get_data(as_text=True)
+    assert "甲品牌天猫旗舰店" in html and "甲品牌优选" not in html and f"/enterprises/{b.id}\"" not in html

@@ -26,14 +26,16 @@ from ..models import (
 from .applier import _private_session, _schedule_rebuild, ensure_index
 from .background import catch_up
 from .documents import count_public
-from .engines import ENTITIES, get_engine, SMALL_INDEX
+from .engines import get_engine, SMALL_INDEX
 from .thesaurus import current as current_thesaurus
 
 FACETS = tuple(FACET_FIELDS)  # industry, city, region, platform, shop_type, badge
-__all__ = ["FACETS", "MAX_QUERY_CHARS", "ResolvedHit", "SearchOutcome", "clean_text", "explain_expansions",
-           "resolve", "search", "status", "suggest"]
+__all__ = ["FACETS", "MAX_QUERY_CHARS", "HitLoader", "ResolvedHit", "SearchOutcome", "clean_text",
+           "explain_expansions", "load_public", "resolve", "search", "status", "suggest"]
 
 log = logging.getLogger("marketplace.search_sync")
+# {kind: [id, ...]} -> {(kind, id): public object}; see ``resolve``
+HitLoader = Callable[[dict[str, list[int]]], dict[tuple[str, int], object]]
 
 
 @dataclass
@@ -72,10 +74,10 @@ def explain_expansions(q: str) -> list[dict]:
 
 
 def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
-           page: int = 1, per_page: int = 20, loaders: dict[str, Callable] | None = None) -> SearchOutcome:
+           page: int = 1, per_page: int = 20, load: HitLoader | None = None) -> SearchOutcome:
     """Search for a view: catch up, ask the engine (with the current synonyms and places), load
     hits from the database, drop anything no longer public. Falls back to a plain database
-    search when the index is unavailable. ``loaders`` (see ``resolve``) lets the views load
+    search when the index is unavailable. ``load`` (see ``resolve``) lets the views load
     enterprise and shop hits from the catalog's kept cards, which this layer may not import."""
     req = SearchRequest(q=q, kind=kind, filters=dict(filters or {}), sort=sort, page=page, per_page=per_page,
                         thesaurus=current_thesaurus())
@@ -96,7 +98,7 @@ def search(q: str = "", *, kind: str = "", filters: dict[str, str] | None = None
         else:
             _schedule_rebuild(app)
             return _fallback_search(req)
-    return SearchOutcome(response=resp, hits=resolve(resp, loaders), checkpoint=checkpoint)
+    return SearchOutcome(response=resp, hits=resolve(resp, load), checkpoint=checkpoint)
 
 
 def _small_database() -> bool:
@@ -107,21 +109,21 @@ def _small_database() -> bool:
         return False
 
 
-def resolve(resp: SearchResponse, loaders: dict[str, Callable] | None = None) -> list[ResolvedHit]:
-    """Load the hits' rows by id and keep only the public ones, in the engine's order.
-    ``loaders`` replaces the loader of a kind (``ids -> {id: object}``, public ones only)."""
-    load = {**_LOADERS, **(loaders or {})}
-    objs = {}
-    for kind in ENTITIES:
-        ids = [h.id for h in resp.hits if h.kind == kind]
-        if ids:
-            objs.update(((kind, i), obj) for i, obj in load[kind](ids).items())
-    out = []
+def resolve(resp: SearchResponse, load: HitLoader | None = None) -> list[ResolvedHit]:
+    """Load the hits' rows by id and keep only the public ones, in the engine's order. ``load``
+    (default ``load_public``) reads every kind's ids at once, so a caller may answer several
+    kinds with one statement."""
+    ids: dict[str, list[int]] = {}
     for h in resp.hits:
-        obj = objs.get((h.kind, h.id))
-        if obj is not None:
-            out.append(ResolvedHit(kind=h.kind, id=h.id, obj=obj, highlight=h.highlight, score=h.score))
-    return out
+        ids.setdefault(h.kind, []).append(h.id)
+    objs = (load or load_public)(ids) if ids else {}
+    return [ResolvedHit(kind=h.kind, id=h.id, obj=obj, highlight=h.highlight, score=h.score)
+            for h in resp.hits if (obj := objs.get((h.kind, h.id))) is not None]
+
+
+def load_public(ids: dict[str, list[int]]) -> dict[tuple[str, int], object]:
+    """The public rows of each kind among ``ids`` ({kind: [id, ...]}) as ORM objects, by (kind, id)."""
+    return {(kind, i): obj for kind, kind_ids in ids.items() for i, obj in _LOADERS[kind](kind_ids).items()}
 
 
 def _public_enterprises(ids) -> dict[int, Enterprise]:
@@ -149,7 +151,7 @@ def _public_products(ids) -> dict[int, Product]:
         .options(selectinload(Product.photos), selectinload(Product.links)))}
 
 
-# ORM rows by default; the views pass the catalog's kept cards for enterprises and shops
+# ORM rows per kind (``load_public``); the views load enterprises and shops from the catalog's kept cards
 _LOADERS: dict[str, Callable] = {"enterprise": _public_enterprises, "shop": _public_shops,
                                  "platform": _active_platforms, "product": _public_products}
 

@@ -18,7 +18,7 @@ from ..models import Platform
 from ..search_sync import querying
 from ..search_sync.querying import FACETS, MAX_QUERY_CHARS, clean_text
 from ..services.catalog import aggregates
-from ..services.catalog.cards import load_cards, load_shop_hits
+from ..services.catalog.cards import load_hits
 from ..services.places import district_for_uscc
 from ..templating import memo_url_for
 from .helpers import bounded_int
@@ -53,7 +53,18 @@ class Params:
     def search(self):
         """Run this search (``search_sync.querying.SearchOutcome``)."""
         return querying.search(self.q, kind=self.kind, filters=self.filters, sort=self.sort, page=self.page,
-                               per_page=self.per_page, loaders={"enterprise": load_cards, "shop": load_shop_hits})
+                               per_page=self.per_page, load=_load_hits)
+
+
+def _load_hits(ids: dict[str, list[int]]) -> dict[tuple[str, int], object]:
+    """Enterprise and shop hits as the catalog's kept cards, read with one statement for both;
+    platforms and products as ``querying`` loads them."""
+    rest = dict(ids)
+    cards, shops = load_hits(rest.pop("enterprise", ()), rest.pop("shop", ()))
+    objs = querying.load_public(rest)
+    objs.update((("enterprise", i), card) for i, card in cards.items())
+    objs.update((("shop", i), shop) for i, shop in shops.items())
+    return objs
 
 
 def _int_arg(args, name: str, default: int, low: int, high: int, label: str) -> int:
