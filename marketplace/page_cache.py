@@ -57,6 +57,7 @@ import os
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -317,12 +318,23 @@ def only_shown() -> None:
     request.environ[_ENV_ONLY_SHOWN] = True
 
 
-def on_text(dependency: tuple[tuple[str, ...], frozenset[int]] | None) -> None:
+def on_text(dependency: Callable[[], tuple[tuple[str, ...], frozenset[int]] | None]) -> None:
     """Called by a view whose page depends on listings' text, not only on the listings it shows
     (search results): an approved description that now contains the searched word must drop the
-    page that found nothing. ``dependency``: the texts the search matched on and the enterprises
-    owning any match; None: any enterprise's content change drops the page."""
-    request.environ[_ENV_TEXT] = True if dependency is None else page_changes.TextNeed(*dependency)
+    page that found nothing. ``dependency`` gives the texts the search matched on and the
+    enterprises owning any match, or None: any enterprise's content change drops the page. It is
+    called only when the page is stored (listing the owners of thousands of matches costs up to
+    a millisecond, wasted on a page that is not kept)."""
+    request.environ[_ENV_TEXT] = dependency
+
+
+def _text_need(env) -> page_changes.TextNeed | bool:
+    """What the stored page's text dependency is (see ``on_text``): False when it has none."""
+    dependency = env.get(_ENV_TEXT)
+    if dependency is None:
+        return False
+    got = dependency()
+    return True if got is None else page_changes.TextNeed(*got)
 
 
 def request_head() -> int | None:
@@ -371,6 +383,6 @@ def init_app(app: Flask, load_texts) -> None:
             env = request.environ
             cache.store(key, env[_ENV_RENDERED], page_changes.shown(env), not env.get(_ENV_ONLY_SHOWN),
                         response.status, headers, response.get_data(), env.get(_ENV_UNTIL, math.inf),
-                        env.get(_ENV_TEXT, False))
+                        _text_need(env))
         response.headers["X-Page-Cache"] = "miss"
         return response

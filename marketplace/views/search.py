@@ -154,7 +154,7 @@ def search_page():
         page_cache.skip_store()  # the index has not caught up with the listings: don't keep this page
     resp = outcome.response if outcome else None
     if resp:  # which listings match depends on listings' text, not only on those shown
-        page_cache.on_text(resp.text_dependency())
+        page_cache.on_text(resp.text_dependency)
     pages = 0
     if resp:
         pages = (resp.total + resp.per_page - 1) // resp.per_page
