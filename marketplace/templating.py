@@ -87,19 +87,24 @@ def memo_url_for(endpoint: str, **values) -> str:
     content: ``static_files.file_version``). Not kept: absolute URLs (they follow the request's
     host and scheme), relative endpoints (they follow the blueprint), and values other than
     strings, integers and None (an object would be kept alive by the key; ``True`` and ``1`` are
-    equal keys but different paths)."""
-    if (endpoint.startswith(".") or "_external" in values or not has_request_context()
-            or any(type(v) not in _KEY_TYPES for v in values.values())):
+    equal keys but different paths). Templates call it through ``_bound_url_for``."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    return _url_in(request.script_root, current_app.extensions["url_memo"], endpoint, values)
+
+
+def _url_in(root: str, memo: dict, endpoint: str, values: dict) -> str:
+    """``memo_url_for`` under script root ``root`` with the memo ``memo``."""
+    if endpoint.startswith(".") or "_external" in values or any(type(v) not in _KEY_TYPES for v in values.values()):
         return url_for(endpoint, **values)
     if endpoint == "static" and "filename" in values and "v" not in values:
         version = file_version(current_app.static_folder or "static", values["filename"])
-        return _kept_path(request.script_root, endpoint, values, version)
-    return _kept_path(request.script_root, endpoint, values)
+        return _kept_path(memo, root, endpoint, values, version)
+    return _kept_path(memo, root, endpoint, values)
 
 
-def _kept_path(root: str, endpoint: str, values: dict, *also) -> str:
+def _kept_path(memo: dict, root: str, endpoint: str, values: dict, *also) -> str:
     key = (root, endpoint, *values.items(), *also)
-    memo = current_app.extensions["url_memo"]
     url = memo.get(key)
     if url is None:
         url = url_for(endpoint, **values)
@@ -107,6 +112,17 @@ def _kept_path(root: str, endpoint: str, values: dict, *also) -> str:
             memo.clear()
         memo[key] = url
     return url
+
+
+def _bound_url_for() -> dict:
+    """Context processor: templates' ``url_for`` bound to this request's script root and memo.
+    A page builds 30-80 links, and finding those two through Flask's context proxies was two
+    thirds of each ``memo_url_for`` (2.9 µs a kept link, 0.9 µs bound). Macros imported without
+    context use the global ``memo_url_for``, which gives the same paths."""
+    if not has_request_context():
+        return {}
+    root, memo = request.script_root, current_app.extensions["url_memo"]
+    return {"url_for": lambda endpoint, **values: _url_in(root, memo, endpoint, values)}
 
 
 def url_with(**changes) -> str:
@@ -123,7 +139,7 @@ def url_with(**changes) -> str:
             values[key] = str(value)
     if not base.keyable:
         return url_for(base.endpoint, **values)
-    return _kept_path(base.root, base.endpoint, values)
+    return _kept_path(current_app.extensions["url_memo"], base.root, base.endpoint, values)
 
 
 PARTIAL_MEMO_MAX = 2_000  # rendered partials kept per process; emptied when full
@@ -201,6 +217,7 @@ def init_app(app: Flask) -> None:
     app.extensions["partial_memo"] = {}
     app.jinja_env.globals["kept_partial"] = kept_partial
     app.jinja_env.globals["url_for"] = memo_url_for
+    app.context_processor(_bound_url_for)
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["enterprise_card"] = enterprise_card
     app.jinja_env.globals["STATUS_LABELS"] = Status.LABELS

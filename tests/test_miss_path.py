@@ -9,7 +9,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from flask import url_for
+from flask import render_template_string, url_for
+from markupsafe import escape
 from sqlalchemy import event, text
 
 from marketplace import page_changes, rate_limits
@@ -45,6 +46,20 @@ def test_memo_url_for_gives_what_url_for_gives(app):
                 assert memo_url_for(endpoint, **values) == expected
                 assert memo_url_for(endpoint, **values) == expected  # the kept answer
                 assert expected.startswith(script_root + "/")
+
+
+def test_templates_url_for_is_bound_to_the_request_and_gives_the_same_paths(app):
+    cases = [("public.enterprise", {"enterprise_id": 7}), ("public.browse", {"city": "foshan", "page": 2}),
+             ("static", {"filename": "css/site.css"}), ("public.home", {"_external": True}),
+             ("public.browse", {"page": True})]
+    for script_root in ("", "/portal"):
+        with app.test_request_context("/", base_url="http://localhost" + script_root):
+            bound = render_template_string("{{ url_for is sameas memo }}", memo=memo_url_for)
+            assert bound == "False"  # the context processor's, not the global
+            for endpoint, values in cases:
+                page = render_template_string("{{ url_for(endpoint, **values) }}", endpoint=endpoint, values=values)
+                assert page == str(escape(memo_url_for(endpoint, **values))), (endpoint, values)
+                assert memo_url_for(endpoint, **values).startswith(("http://", script_root + "/"))
 
 
 def test_memo_url_for_keeps_the_order_and_type_of_the_values(app):
