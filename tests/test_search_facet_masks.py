@@ -24,9 +24,9 @@ def _answers(engine: SearchEngine, kind: str = "") -> list:
 
 
 def _both_ways(engine: SearchEngine, monkeypatch, kind: str = "") -> tuple[list, list]:
-    monkeypatch.setattr(facets, "MASK_COUNT_FROM", 10**9)  # always Counter
+    monkeypatch.setattr(facets, "MASK_COUNT_SHARE", 10**9)  # always Counter
     by_counter = _answers(engine, kind)
-    monkeypatch.setattr(facets, "MASK_COUNT_FROM", 0)  # always bitmasks
+    monkeypatch.setattr(facets, "MASK_COUNT_SHARE", 0)  # always bitmasks
     return by_counter, _answers(engine, kind)
 
 
