@@ -131,6 +131,18 @@ def test_enterprise_page_share_tags_jsonld_and_qr(client, ent):
     assert "https://meihao.tmall.com/" in data["sameAs"]
     assert "<b>" not in m.group(1)  # HTML in the description cannot break out of the script block
     assert f"/qr/enterprises/{ent.id}.svg" in html and "微信扫一扫" in html
+    assert data["url"] == "http://localhost/enterprises/%d" % ent.id == data["@id"].split("#")[0]
+    assert data["hasCredential"]["url"] == f"http://localhost/certificates/{ent.certificate.number}"
+
+
+def test_enterprise_jsonld_claims_no_credential_once_the_certificate_expired(client, ent):
+    ent.certificate.valid_until = china_today() - timedelta(days=1)
+    db.session.commit()
+    html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert "hasCredential" not in data and data["legalName"] == ent.name
+    # the share box still links the certificate, saying it is no longer valid
+    assert f"/certificates/{ent.certificate.number}" in html and "（已失效）" in html
 
 
 # ------------------------------------------------------------------ sitemaps, robots, feeds

@@ -83,8 +83,10 @@ def verify():
 
 @bp.app_template_global()
 def organization_jsonld(ent: Enterprise) -> dict:
-    """schema.org Organization data for an enterprise page (embedded with ``|tojson``)."""
-    url = linking.enterprise_url(ent)
+    """schema.org Organization data for an enterprise page (embedded with ``|tojson``). Its links
+    and the certificate's validity are the page's ``trust_links`` (worked out once per request)."""
+    links = trust_links(ent)
+    url = links["page"]
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Organization",
@@ -97,17 +99,17 @@ def organization_jsonld(ent: Enterprise) -> dict:
         "address": {"@type": "PostalAddress", "addressLocality": ent.city.full_name,
                     "addressRegion": "广东省", "addressCountry": "CN"},
     }
-    if len(ent.brand_names) > 0:
-        data["brand"] = [{"@type": "Brand", "name": b} for b in ent.brand_names]
+    brand_names = ent.brand_names
+    if brand_names:
+        data["brand"] = [{"@type": "Brand", "name": b} for b in brand_names]
         if ent.display_name != ent.name:
-            data["alternateName"] = ent.brand_names
+            data["alternateName"] = brand_names
     if ent.description:
         data["description"] = ent.description[:500]
     if ent.founded_year:
         data["foundingDate"] = str(ent.founded_year)
-    logo = linking.logo_url(ent)
-    if logo:
-        data["logo"] = logo
+    if links["logo"]:
+        data["logo"] = links["logo"]
     website = checked_href(ent.website)
     same_as = [website] if website else []
     same_as += [s.url for s in ent.public_shops]
@@ -116,12 +118,12 @@ def organization_jsonld(ent: Enterprise) -> dict:
     if ent.badges:
         data["award"] = [b.name for b in ent.badges]
     cert = ent.certificate
-    if cert is not None and certificate_outcome(cert) == Outcome.CERTIFIED:
+    if links["certificate_valid"]:
         data["hasCredential"] = {
             "@type": "EducationalOccupationalCredential",
             "name": "广货网上行认证",
             "identifier": cert.number,
-            "url": linking.certificate_url(cert),
+            "url": links["certificate"],
             "validFrom": cert.issued_on.isoformat(),
             "expires": cert.valid_until.isoformat(),
             "recognizedBy": {"@type": "Organization", "name": "广货网上行"},
@@ -131,8 +133,8 @@ def organization_jsonld(ent: Enterprise) -> dict:
 
 @bp.app_template_global()
 def trust_links(ent: Enterprise) -> dict:
-    """Absolute URLs the enterprise page's share/meta partials need (both ask: worked out once
-    per request and enterprise)."""
+    """Absolute URLs the enterprise page's share and meta partials and its JSON-LD need, and
+    whether its certificate is valid (all three ask: worked out once per request and enterprise)."""
     kept = g.setdefault("trust_links", {})
     if ent.id not in kept:
         kept[ent.id] = _trust_links(ent)
