@@ -200,6 +200,27 @@ def test_get_enterprise_keeps_shops_already_loaded_in_the_session(app):
     db.session.rollback()
 
 
+def test_the_enterprise_page_reads_its_shops_as_rows_with_their_platforms(app, client):
+    ent = f.make_enterprise(brands=["行牌"])
+    tmall = f.make_shop(ent, name="行牌天猫店")
+    jd = f.make_shop(ent, platform_slug="jd", name="行牌京东店")
+    pending = f.make_shop(ent, platform_slug="taobao", name="行牌待审店", status=Status.PENDING)
+    db.session.commit()
+    url = f"/enterprises/{ent.id}"
+    client.get(url)
+    with Statements(app) as sql:
+        html = client.get(url).get_data(as_text=True)
+    reads = [s for s in sql.seen if s.startswith(("SELECT enterprise.", "SELECT shop."))]
+    # the enterprise with its rows joined, then its shops' columns with their platforms: no
+    # Shop objects (which would read every column), and nothing loads ent.shops afterwards
+    assert len(reads) == 2 and "JOIN platform" in reads[1] and "shop.click_count" not in reads[1]
+    assert "行牌天猫店" in html and "行牌京东店" in html and "行牌待审店" not in html
+    assert f"/go/{tmall.id}" in html and f"/go/{jd.id}" in html and f"/go/{pending.id}" not in html
+    assert 'class="chip chip-platform chip-jd"' in html and "chip-taobao" not in html
+    same_as = html.split('"sameAs": [')[1].split("]")[0]
+    assert tmall.url in same_as and jd.url in same_as and pending.url not in same_as
+
+
 def test_unpublished_enterprise_page_still_shows_its_owner_every_shop(app, client, login_as):
     owner = f.make_user(Role.MERCHANT, email="owner@example.com")
     ent = f.make_enterprise(owner=owner, status=Status.PENDING)
@@ -207,7 +228,9 @@ def test_unpublished_enterprise_page_still_shows_its_owner_every_shop(app, clien
     db.session.commit()
     assert client.get(f"/enterprises/{ent.id}").status_code == 404
     login_as(owner)
-    assert "待审核网店" in client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    html = client.get(f"/enterprises/{ent.id}").get_data(as_text=True)
+    # with its status and stored URL, not a link: nothing of an unpublished listing is clickable
+    assert "待审核网店" in html and '<span class="status status-pending">' in html and "/go/" not in html
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def handled_in_time(c: Complaint) -> bool:
 # day, in UTC). Built once: every enterprise page asks (docs/architecture.md, "Statements built once").
 _IN_WINDOW = and_(Complaint.accepted_at.is_not(None), Complaint.created_at >= bindparam("complaints_start"))
 _ACCEPTED_SINCE = select(Complaint).where(Complaint.enterprise_id == bindparam("enterprise_id"), _IN_WINDOW)
-# For the enterprise page's own query (``catalog.detail.read_enterprise``): whether the record
+# For the enterprise page's own query (``catalog.detail._read``): whether the record
 # has anything to count, so most pages, whose record is empty, skip its query.
 ANY_IN_WINDOW = exists().where(Complaint.enterprise_id == Enterprise.id, _IN_WINDOW)
 

@@ -145,22 +145,26 @@ def _can_see_unpublished(ent: Enterprise) -> bool:
 def enterprise(enterprise_id: int):
     """An enterprise's page; listings that are not public are 404 except to their owner and staff."""
     today = china_today()
-    ent, complaints = detail.read_enterprise(_id_or_404(enterprise_id), today)
+    page = detail.read_enterprise_page(_id_or_404(enterprise_id), today)
+    ent = page.enterprise
     if ent is None:
         abort(404)
     unpublished = not ent.is_public
     if unpublished and not _can_see_unpublished(ent):
         abort(404)
     page_cache.only_shown()  # other listings' changes (even counts) leave this page as it is
+    certified = page.certified_shops
     response = current_app.make_response(render_template(
         "public/enterprise.html",
         ent=ent,
         unpublished=unpublished,
-        shop_groups=detail.shops_by_platform(ent, include_all=unpublished),
+        # the owner's / staff's preview of a listing that is not public shows every shop
+        shop_groups=detail.shops_by_platform(page.shops if unpublished else certified),
+        certified_shops=certified,
         certificate=ent.certificate,
-        shop_authorizations=authorizations.shop_labels(ent.public_shops),
+        shop_authorizations=authorizations.shop_labels(certified),
         authorized_shops=authorizations.granted_shops(ent) if ent.is_public else [],
-        complaint_record=(complaint_record.public_record(ent.id, today) if complaints
+        complaint_record=(complaint_record.public_record(ent.id, today) if page.complaints_in_window
                           else complaint_record.empty_record(today)),
         products=product_listing.enterprise_products(ent) if ent.is_public else [],
     ))

@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions import db
-from ...models import Enterprise, Platform, Shop, ShopType, shop_is_public
+from ...models import Enterprise, Platform, Shop, ShopType, Status, shop_is_public
 from .. import complaint_record
+from .rows import PlatformRow
 
 
 def platform_shops(platform: Platform, shop_type: str | None = None, page: int = 1, per_page: int = 20):
@@ -29,41 +30,86 @@ _ENTERPRISE = select(Enterprise, complaint_record.ANY_IN_WINDOW).where(Enterpris
     joinedload(Enterprise.brands), joinedload(Enterprise.industries), joinedload(Enterprise.badges),
     joinedload(Enterprise.certifications))
 _SHOPS = select(Shop).where(Shop.enterprise_id == bindparam("id")).order_by(Shop.id)
+_SHOP_LINES = (
+    select(Shop.id, Shop.enterprise_id, Shop.platform_id, Shop.name, Shop.url, Shop.shop_type, Shop.status,
+           Platform.id, Platform.name, Platform.slug, Platform.kind, Platform.description, Platform.homepage,
+           Platform.position)
+    .join(Platform, Platform.id == Shop.platform_id)
+    .where(Shop.enterprise_id == bindparam("id")).order_by(Shop.id))
 
 
-class EnterpriseRead(NamedTuple):
+class ShopLine(NamedTuple):
+    """A shop as its enterprise's page lists it, with ``Shop``'s attribute names (the page's
+    templates and ``authorizations.shop_labels`` take either). Plain rows, not ORM objects:
+    building the Shop objects and their platforms was ~0.1 ms of a 2.5-ms page miss
+    (bench/README.md, issue 15, session 11)."""
+
+    id: int
+    enterprise_id: int
+    platform_id: int
+    name: str
+    url: str
+    shop_type: str
+    status: str
+    platform: PlatformRow
+    is_public: bool  # ``Shop.is_public``: certified, and so is its enterprise
+
+    @property
+    def status_label(self) -> str:
+        return Status.LABELS.get(self.status, self.status)
+
+
+class EnterprisePage(NamedTuple):
     enterprise: Enterprise | None
-    complaints_in_window: bool  # False: its public complaint record is empty, no need to read it
+    complaints_in_window: bool
+    shops: list[ShopLine]  # every shop of the enterprise, in id order
+
+    @property
+    def certified_shops(self) -> list[ShopLine]:
+        """``Enterprise.public_shops``: the shops whose own status is certified."""
+        return [s for s in self.shops if s.status == Status.CERTIFIED]
 
 
-def read_enterprise(enterprise_id: int, today: date | None = None) -> EnterpriseRead:
-    """An enterprise with everything its page shows, whatever its status (the view decides).
-
-    Two queries. Brands, industries, badges and certificates (a few rows each) are joined into
-    the enterprise's, with whether any complaint counts in its public record (today's window).
-    Its shops (a few to dozens) are read by a second query and put in place as the loaded
-    collection: joined they would multiply the other rows, and ``selectinload`` cost 0.6 ms per
-    load, a third of what a page miss spent reading (bench/README.md, issue 15)."""
+def _read(enterprise_id: int, today: date | None) -> tuple[Enterprise, bool] | None:
+    """The enterprise with its brands, industries, badges and certificates joined in (a few rows
+    each), and whether any complaint counts in its public record (today's window)."""
     row = db.session.execute(_ENTERPRISE, {"id": enterprise_id, **complaint_record.window_params(today)}
                              ).unique().first()
-    if row is None:
-        return EnterpriseRead(None, False)
-    ent, complaints = row
-    if "shops" in sa_inspect(ent).unloaded:
-        set_committed_value(ent, "shops", db.session.scalars(_SHOPS, {"id": enterprise_id}).all())
-    return EnterpriseRead(ent, bool(complaints))
+    return None if row is None else (row[0], bool(row[1]))
+
+
+def read_enterprise_page(enterprise_id: int, today: date | None = None) -> EnterprisePage:
+    """What an enterprise's page shows, whatever its status (the view decides): ``_read``, then
+    its shops as ``ShopLine`` rows with their platforms (two queries). ``ent.shops`` is left
+    unloaded: the page reads the lines."""
+    found = _read(enterprise_id, today)
+    if found is None:
+        return EnterprisePage(None, False, [])
+    ent, complaints = found
+    public = ent.is_public
+    lines = [ShopLine(*r[:7], PlatformRow(*r[7:]), public and r[6] == Status.CERTIFIED)
+             for r in db.session.execute(_SHOP_LINES, {"id": enterprise_id})]
+    return EnterprisePage(ent, complaints, lines)
 
 
 def get_enterprise(enterprise_id: int) -> Enterprise | None:
-    """``read_enterprise``'s enterprise."""
-    return read_enterprise(enterprise_id).enterprise
+    """An enterprise with its collections loaded, whatever its status (the API).
+
+    Two queries: ``_read``, then its shops (a few to dozens), put in place as the loaded
+    collection: joined they would multiply the other rows, and ``selectinload`` cost 0.6 ms per
+    load, a third of what a page miss spent reading (bench/README.md, issue 15)."""
+    found = _read(enterprise_id, None)
+    if found is None:
+        return None
+    ent = found[0]
+    if "shops" in sa_inspect(ent).unloaded:
+        set_committed_value(ent, "shops", db.session.scalars(_SHOPS, {"id": enterprise_id}).all())
+    return ent
 
 
-def shops_by_platform(ent: Enterprise, include_all: bool = False) -> list[tuple[Platform, list[Shop]]]:
-    """An enterprise's shops grouped by platform (platform order); public ones unless
-    ``include_all`` (owner / staff preview of a listing that is not public)."""
-    shops = ent.shops if include_all else ent.public_shops
-    groups: dict[int, tuple[Platform, list[Shop]]] = {}
+def shops_by_platform(shops: list[ShopLine]) -> list[tuple[PlatformRow, list[ShopLine]]]:
+    """An enterprise page's shops grouped by platform, in the platforms' order."""
+    groups: dict[int, tuple[PlatformRow, list[ShopLine]]] = {}
     for s in shops:
         groups.setdefault(s.platform_id, (s.platform, []))[1].append(s)
     return sorted(groups.values(), key=lambda g: (g[0].position, g[0].id))

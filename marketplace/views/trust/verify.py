@@ -82,9 +82,10 @@ def verify():
 # --------------------------------------------------------------------------- enterprise page extras
 
 @bp.app_template_global()
-def organization_jsonld(ent: Enterprise) -> dict:
-    """schema.org Organization data for an enterprise page (embedded with ``|tojson``). Its links
-    and the certificate's validity are the page's ``trust_links`` (worked out once per request)."""
+def organization_jsonld(ent: Enterprise, certified_shops: list) -> dict:
+    """schema.org Organization data for an enterprise page (embedded with ``|tojson``), whose
+    ``sameAs`` are its website and ``certified_shops``' URLs. Its links and the certificate's
+    validity are the page's ``trust_links`` (worked out once per request)."""
     links = trust_links(ent)
     url = links["page"]
     data: dict = {
@@ -112,7 +113,7 @@ def organization_jsonld(ent: Enterprise) -> dict:
         data["logo"] = links["logo"]
     website = checked_href(ent.website)
     same_as = [website] if website else []
-    same_as += [s.url for s in ent.public_shops]
+    same_as += [s.url for s in certified_shops]
     if same_as:
         data["sameAs"] = same_as
     if ent.badges:
