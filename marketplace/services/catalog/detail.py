@@ -41,8 +41,8 @@ _SHOP_LINES = (
 class ShopLine(NamedTuple):
     """A shop as its enterprise's page lists it, with ``Shop``'s attribute names (the page's
     templates and ``authorizations.shop_labels`` take either). Plain rows, not ORM objects:
-    building the Shop objects and their platforms was ~0.1 ms of a 2.5-ms page miss
-    (bench/README.md, issue 15, session 11)."""
+    the Shop objects with their platforms (built, read by the template, expired at the commit)
+    were ~0.3 ms of a 3.3-ms page miss (bench/README.md, issue 15, session 11)."""
 
     id: int
     enterprise_id: int
@@ -61,7 +61,7 @@ class ShopLine(NamedTuple):
 
 class EnterprisePage(NamedTuple):
     enterprise: Enterprise | None
-    complaints_in_window: bool
+    complaints_in_window: bool  # False: its public complaint record is empty, no need to read it
     shops: list[ShopLine]  # every shop of the enterprise, in id order
 
     @property
