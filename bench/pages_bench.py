@@ -228,15 +228,17 @@ def measure_page(base: str, urls: list[str], hello_base: str, hello_at_start: fl
     r["errors"] = sum(p["errors"] for p in pages)
     r["loadavg_before"] = load
     r["hello_rps_next_to_it"] = _overall_rps(hellos)
-    r["slice_ratios"] = [round(p["rps"] / h["rps"], 3) for p, h in zip(pages, hellos)]
-    r["ratio_to_hello"] = round(statistics.median(r["slice_ratios"]), 3)
+    # a hello slice that served nothing (the machine stalled) has no ratio to give
+    r["slice_ratios"] = [round(p["rps"] / h["rps"], 3) for p, h in zip(pages, hellos) if h["rps"]]
+    r["ratio_to_hello"] = round(statistics.median(r["slice_ratios"]), 3) if r["slice_ratios"] else 0.0
     r["ratio_to_hello_at_start"] = round(r["rps"] / hello_at_start, 3)
     return r
 
 
 def _overall_rps(runs: list[dict]) -> float:
-    """Requests per second over several wrk runs taken together."""
-    return round(sum(x["requests"] for x in runs) / sum(x["requests"] / x["rps"] for x in runs if x["rps"]), 1)
+    """Requests per second over several wrk runs taken together (0 when none served a request)."""
+    seconds = sum(x["requests"] / x["rps"] for x in runs if x["rps"])
+    return round(sum(x["requests"] for x in runs) / seconds, 1) if seconds else 0.0
 
 
 def main() -> None:
@@ -321,7 +323,7 @@ def main() -> None:
     print(f"| hello | {h['rps']} | | 1.000 | 1.000 | {h['p50_ms']} | {h['p95_ms']} | {h['p99_ms']} | {h['errors']} | |")
     for kind, r in results["pages"].items():
         ok = "met" if r["p95_ms"] < targets[kind] else "MISSED"
-        spread = f" ({min(r['slice_ratios']):.3f}–{max(r['slice_ratios']):.3f})"
+        spread = f" ({min(r['slice_ratios']):.3f}–{max(r['slice_ratios']):.3f})" if r['slice_ratios'] else ""
         print(f"| {kind} | {r['rps']} | {r['hello_rps_next_to_it']} | {r['ratio_to_hello']:.3f}{spread} | "
               f"{r['ratio_to_hello_at_start']:.3f} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['errors']} "
               f"| < {targets[kind]} ms: {ok} |")
