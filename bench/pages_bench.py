@@ -223,7 +223,7 @@ def measure_page(base: str, urls: list[str], hello_base: str, hello_at_start: fl
         pages.append(wrk(base, urls, args.slice, args.connections))
     r = {"rps": _overall_rps(pages), "requests": sum(p["requests"] for p in pages)}
     for key in ("p50_ms", "p95_ms", "p99_ms"):
-        r[key] = statistics.median(p[key] for p in pages)
+        r[key] = round(statistics.median(p[key] for p in pages), 1)
     r["max_ms"] = max(p["max_ms"] for p in pages)
     r["errors"] = sum(p["errors"] for p in pages)
     r["loadavg_before"] = load
